@@ -1,0 +1,39 @@
+import type { ClientTools, Login, ToolResult } from './cluster';
+
+/** A client tool that exited non-zero; carries its stderr (pg_restore reports errors per entry). */
+export class ToolError extends Error {
+  override readonly name = 'ToolError';
+  constructor(
+    readonly tool: string,
+    readonly exitCode: number,
+    readonly stderr: string,
+  ) {
+    super(`${tool} failed (exit ${exitCode}): ${stderr.trim().split('\n').slice(0, 10).join('\n')}`);
+  }
+}
+
+function succeeded(tool: string, result: ToolResult): ToolResult {
+  if (result.exitCode !== 0) throw new ToolError(tool, result.exitCode, result.stderr);
+  return result;
+}
+
+/** A custom-format (`-Fc`) archive of `database`, made by the cluster's own pg_dump as `login`. */
+export async function dumpArchive(
+  tools: ClientTools,
+  login: Login,
+  database: string,
+  options: readonly string[] = [],
+): Promise<Buffer> {
+  const result = await tools.run('pg_dump', ['--format=custom', ...options], { login, database });
+  return succeeded('pg_dump', result).stdout;
+}
+
+/** The archive's table of contents as pg_restore -l prints it, comments left out. */
+export async function listArchive(tools: ClientTools, login: Login, archive: Buffer): Promise<string[]> {
+  // pg_restore -l reads the archive from stdin and connects to nothing.
+  const result = await tools.run('pg_restore', ['--list'], { login, database: 'postgres', stdin: archive });
+  return succeeded('pg_restore', result)
+    .stdout.toString()
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith(';'));
+}

@@ -1,0 +1,57 @@
+import { Client } from 'pg';
+import type { Endpoint, Login } from './cluster';
+
+/** A node-postgres client connected as `login` to `database`; the caller ends it. */
+export async function connect(endpoint: Endpoint, login: Login, database: string): Promise<Client> {
+  const client = new Client({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: login.user,
+    password: login.password,
+    database,
+    application_name: 'erp-rehearsal',
+    connectionTimeoutMillis: 15_000,
+  });
+  // A connection that dies while idle (the server stopping under it) emits 'error'; without a listener
+  // that would crash the process before teardown. The next query on it rejects with the cause instead.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    // A client that failed to connect still holds a socket; release it before reporting.
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
+}
+
+/** Runs `work` on a fresh connection and always closes it. */
+export async function withClient<T>(
+  endpoint: Endpoint,
+  login: Login,
+  database: string,
+  work: (client: Client) => Promise<T>,
+): Promise<T> {
+  const client = await connect(endpoint, login, database);
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** "PostgreSQL 15.18 (Debian 15.18-0+deb12u1)" from `SELECT version()`, without the build platform. */
+export async function readServerVersion(client: Client): Promise<string> {
+  const { rows } = await client.query<{ version: string }>('SELECT version() AS version');
+  return rows[0]!.version.split(' on ')[0]!;
+}
+
+/** A PostgreSQL identifier, double-quoted so names like `erp-sandbox` are taken literally. */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A PostgreSQL string literal (standard_conforming_strings on). */
+export function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

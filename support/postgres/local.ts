@@ -1,0 +1,280 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ClusterStartError,
+  type ClientTool,
+  type ClientTools,
+  type Endpoint,
+  type Login,
+  type PostgresCluster,
+  type ToolResult,
+  type ToolRun,
+} from './cluster';
+import { readServerVersion, withClient } from './connect';
+import { registerTeardown } from '../process/teardown';
+
+export interface LocalClusterOptions {
+  /** Directory holding initdb, postgres and the client tools (see findLocalBinaries). */
+  readonly bindir: string;
+  /** OS user the server runs as when the harness runs as root (initdb and postgres refuse root). */
+  readonly osUser: string;
+  /** Extra server settings, e.g. { log_statement: 'all' }. */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** Lines of progress for the operator. */
+  readonly progress?: (line: string) => void;
+}
+
+interface OsIdentity {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+const READY = 'database system is ready to accept connections';
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+const PORT_ATTEMPTS = 3;
+
+/** uid/gid of `user` from /etc/passwd, or undefined when the harness is not root (no switch needed). */
+function identityFor(user: string): OsIdentity | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const entry = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find((fields) => fields[0] === user);
+  if (!entry) {
+    throw new ClusterStartError(
+      `the harness runs as root and PostgreSQL refuses to, but OS user "${user}" does not exist: ` +
+        `create it (useradd --system ${user}) or name another with ERP_REHEARSAL_PG_OS_USER`,
+    );
+  }
+  return { uid: Number(entry[2]), gid: Number(entry[3]) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(program: string, args: string[], identity: OsIdentity | undefined): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { ...identity, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/** The server's log, kept in a file for the operator and its tail in memory for error messages. */
+class ServerLog {
+  private tail: string[] = [];
+  private readonly file;
+
+  constructor(readonly path: string) {
+    this.file = createWriteStream(path, { flags: 'a' });
+  }
+
+  write(chunk: Buffer): void {
+    this.file.write(chunk);
+    this.tail.push(...chunk.toString().split('\n').filter(Boolean));
+    this.tail = this.tail.slice(-20);
+  }
+
+  lastLines(): string {
+    return this.tail.join('\n');
+  }
+
+  close(): void {
+    this.file.end();
+  }
+}
+
+/** Starts `postgres` and resolves once it accepts connections; rejects with its log if it dies first. */
+function startServer(
+  bindir: string,
+  dataDir: string,
+  socketDir: string,
+  port: number,
+  settings: Readonly<Record<string, string>>,
+  identity: OsIdentity | undefined,
+  log: ServerLog,
+): Promise<ChildProcess> {
+  const args = ['-D', dataDir, '-p', String(port)];
+  const all: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: socketDir,
+    // A throwaway cluster: durability buys nothing and costs seconds per reset.
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    ...settings,
+  };
+  for (const [name, value] of Object.entries(all)) args.push('-c', `${name}=${value}`);
+  const server = spawn(join(bindir, 'postgres'), args, { ...identity, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      server.kill('SIGKILL');
+      reject(new ClusterStartError(`postgres did not become ready within ${START_TIMEOUT_MS / 1000} s:\n${log.lastLines()}`));
+    }, START_TIMEOUT_MS);
+    const onOutput = (chunk: Buffer) => {
+      log.write(chunk);
+      if (chunk.toString().includes(READY)) {
+        clearTimeout(timer);
+        resolve(server);
+      }
+    };
+    server.stdout!.on('data', onOutput);
+    server.stderr!.on('data', onOutput);
+    server.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new ClusterStartError(`could not run ${join(bindir, 'postgres')}: ${error.message}`));
+    });
+    server.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new ClusterStartError(`postgres exited (${signal ?? `code ${code}`}) before it was ready:\n${log.lastLines()}`));
+    });
+  });
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+class LocalTools implements ClientTools {
+  constructor(
+    private readonly bindir: string,
+    private readonly endpoint: Endpoint,
+  ) {}
+
+  get location(): string {
+    return this.bindir;
+  }
+
+  run(tool: ClientTool, args: readonly string[], run: ToolRun): Promise<ToolResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(join(this.bindir, tool), args, {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env.PATH,
+          PGHOST: this.endpoint.host,
+          PGPORT: String(this.endpoint.port),
+          PGUSER: run.login.user,
+          PGPASSWORD: run.login.password,
+          PGDATABASE: run.database,
+          PGAPPNAME: 'erp-rehearsal',
+          PGCONNECT_TIMEOUT: '15',
+        },
+      });
+      const stdout: Buffer[] = [];
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ exitCode: code ?? 1, stdout: Buffer.concat(stdout), stderr }));
+      // A tool may exit before reading all of its input (e.g. on a connection error); that is reported
+      // through its exit code and stderr, not as an EPIPE here.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(run.stdin ?? '');
+    });
+  }
+}
+
+/**
+ * A private cluster from the machine's PostgreSQL binaries: initdb into a temp dir, scram
+ * authentication, loopback on a free port, run as an unprivileged OS user when the harness is root,
+ * and removed at stop, at exit and on SIGINT/SIGTERM.
+ */
+export async function startLocalCluster(options: LocalClusterOptions): Promise<PostgresCluster> {
+  const progress = options.progress ?? (() => undefined);
+  const identity = identityFor(options.osUser);
+  const root = mkdtempSync(join(tmpdir(), 'erp-rehearsal-pg-'));
+  const dataDir = join(root, 'data');
+  if (identity) chownSync(root, identity.uid, identity.gid);
+
+  let server: ChildProcess | undefined;
+  let stopped = false;
+  const log = new ServerLog(join(root, 'postgres.log'));
+  // Retries: a server killed a moment ago may still be writing into the directory.
+  const removeFiles = () => rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  const unregister = registerTeardown({
+    name: `local PostgreSQL in ${root}`,
+    stop: () => stop(),
+    lastResort: () => {
+      server?.kill('SIGKILL');
+      removeFiles();
+    },
+  });
+
+  async function stop(): Promise<void> {
+    if (stopped) return;
+    stopped = true;
+    if (server) {
+      server.kill('SIGINT'); // fast shutdown: roll back open transactions, close sessions
+      if (!(await waitForExit(server, STOP_TIMEOUT_MS))) {
+        server.kill('SIGKILL');
+        await waitForExit(server, STOP_TIMEOUT_MS);
+      }
+    }
+    log.close();
+    removeFiles();
+    unregister();
+  }
+
+  try {
+    const superuser: Login = { user: 'postgres', password: randomBytes(24).toString('base64url') };
+    const pwfile = join(root, 'superuser.pw');
+    writeFileSync(pwfile, superuser.password, { mode: 0o600 });
+    if (identity) chownSync(pwfile, identity.uid, identity.gid);
+    const initdb = await run(
+      join(options.bindir, 'initdb'),
+      ['-D', dataDir, '-U', superuser.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+      identity,
+    );
+    rmSync(pwfile);
+    if (initdb.code !== 0) throw new ClusterStartError(`initdb failed (exit ${initdb.code}):\n${initdb.output.trim()}`);
+
+    let endpoint: Endpoint | undefined;
+    for (let attempt = 1; !endpoint; attempt++) {
+      const port = await freePort();
+      try {
+        server = await startServer(options.bindir, dataDir, root, port, options.settings ?? {}, identity, log);
+        endpoint = { host: '127.0.0.1', port };
+      } catch (error) {
+        // Another process may take the port between probing and binding; try another one.
+        if (attempt >= PORT_ATTEMPTS || !log.lastLines().includes('could not bind')) throw error;
+      }
+    }
+    const serverVersion = await withClient(endpoint, superuser, 'postgres', readServerVersion);
+    progress(`data directory ${root}`);
+    return {
+      provider: 'local',
+      serverVersion,
+      endpoint,
+      superuser,
+      tools: new LocalTools(options.bindir, endpoint),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
