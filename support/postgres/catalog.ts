@@ -1,0 +1,113 @@
+import type { Client } from 'pg';
+
+/** Read-only questions about the layout, answered from the live system catalogs. */
+
+export interface RoleFlags {
+  readonly name: string;
+  readonly canLogin: boolean;
+  readonly superuser: boolean;
+  readonly createDb: boolean;
+  readonly createRole: boolean;
+  readonly bypassRls: boolean;
+}
+
+export async function databaseOwner(client: Client, database: string): Promise<string | undefined> {
+  const { rows } = await client.query<{ owner: string }>(
+    'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1',
+    [database],
+  );
+  return rows[0]?.owner;
+}
+
+export async function roleFlags(client: Client, role: string): Promise<RoleFlags | undefined> {
+  const { rows } = await client.query<RoleFlags>(
+    `SELECT rolname AS name, rolcanlogin AS "canLogin", rolsuper AS superuser, rolcreatedb AS "createDb",
+            rolcreaterole AS "createRole", rolbypassrls AS "bypassRls"
+       FROM pg_roles WHERE rolname = $1`,
+    [role],
+  );
+  return rows[0];
+}
+
+/** Roles `role` belongs to, directly or through other roles, with whether it holds ADMIN OPTION. */
+export async function memberships(client: Client, role: string): Promise<{ role: string; admin: boolean; direct: boolean }[]> {
+  const { rows } = await client.query<{ role: string; admin: boolean; direct: boolean }>(
+    `WITH RECURSIVE granted(roleid, admin, depth) AS (
+       SELECT m.roleid, m.admin_option, 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1
+       UNION
+       SELECT m.roleid, m.admin_option, g.depth + 1 FROM pg_auth_members m JOIN granted g ON m.member = g.roleid
+     )
+     SELECT pg_get_userbyid(roleid) AS role, bool_or(admin AND depth = 1) AS admin, bool_or(depth = 1) AS direct
+       FROM granted GROUP BY roleid ORDER BY 1`,
+    [role],
+  );
+  return rows;
+}
+
+/** Owner of a function given by signature, e.g. `public.user_lookup(text)`, in the connected database. */
+export async function functionOwner(client: Client, signature: string): Promise<string | undefined> {
+  const { rows } = await client.query<{ owner: string }>(
+    'SELECT pg_get_userbyid(proowner) AS owner FROM pg_proc WHERE oid = to_regprocedure($1)',
+    [signature],
+  );
+  return rows[0]?.owner;
+}
+
+/** Whether `role` (or `public`) may execute the function, as PostgreSQL itself decides. */
+export async function canExecute(client: Client, role: string, signature: string): Promise<boolean> {
+  const { rows } = await client.query<{ allowed: boolean }>(
+    'SELECT has_function_privilege($1, to_regprocedure($2), \'EXECUTE\') AS allowed',
+    [role, signature],
+  );
+  return rows[0]!.allowed;
+}
+
+export interface OwnedObject {
+  readonly kind: string;
+  readonly name: string;
+  readonly owner: string;
+}
+
+/**
+ * Every object in schema public of the connected database that has an owner: relations (tables,
+ * sequences, views, indexes…), functions and types that are not a relation's row type.
+ */
+export async function objectsInPublic(client: Client): Promise<OwnedObject[]> {
+  const { rows } = await client.query<OwnedObject>(
+    `SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view'
+                           WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' ELSE c.relkind::text END AS kind,
+            c.relname AS name, pg_get_userbyid(c.relowner) AS owner
+       FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
+     UNION ALL
+     SELECT 'function', p.oid::regprocedure::text, pg_get_userbyid(p.proowner)
+       FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+     UNION ALL
+     SELECT 'type', t.typname, pg_get_userbyid(t.typowner)
+       FROM pg_type t
+      WHERE t.typnamespace = 'public'::regnamespace AND t.typrelid = 0 AND t.typelem = 0
+     ORDER BY 1, 2`,
+  );
+  return rows;
+}
+
+/** Counts of what schema public holds, by kind: the catalogue's shape. */
+export async function publicShape(client: Client): Promise<Record<string, number>> {
+  const { rows } = await client.query<{ kind: string; count: number }>(
+    `SELECT 'tables' AS kind, count(*)::int AS count FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
+     UNION ALL SELECT 'sequences', count(*)::int FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'S'
+     UNION ALL SELECT 'indexes', count(*)::int FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'i'
+     UNION ALL SELECT 'views', count(*)::int FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'v'
+     UNION ALL SELECT 'functions', count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+     UNION ALL SELECT 'triggers', count(*)::int FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.kind, row.count]));
+}
+
+/** Who the connected session is, as the server sees it. */
+export async function sessionIdentity(client: Client): Promise<{ user: string; database: string }> {
+  const { rows } = await client.query<{ user: string; database: string }>(
+    'SELECT current_user AS user, current_database() AS database',
+  );
+  return rows[0]!;
+}
