@@ -122,7 +122,8 @@ export class PostgresMinter implements CredentialMinter {
       } catch (error) {
         const { code, message } = error as { code?: string; message: string };
         // 2BP01: the login role owns objects (made without SET ROLE); Vault would leave it irrevocable.
-        throw new RevocationError(login.user, code, `cannot revoke lease ${login.leaseId} (${login.user}): ${message}`);
+        const hint = code === '2BP01' ? ` — it owns objects: whatever made them must SET ROLE ${login.ownerRole} first` : '';
+        throw new RevocationError(login.user, code, `cannot revoke lease ${login.leaseId} (${login.user}): ${message}${hint}`);
       }
     });
     this.outstanding.delete(login.leaseId);

@@ -1,0 +1,50 @@
+Feature: The hermetic cluster is laid out like the factory's postgres/iac
+  The gates prove nothing unless the cluster they run on is laid out like the real one. These
+  scenarios read the live catalog of the hermetic cluster and compare it with the factory's layout:
+  NOLOGIN owner roles owning their databases, credentials_editor minting login roles like Vault,
+  and the provisioner's pgbouncer lookup function that no application role may touch.
+
+  Scenario: each database is owned by its instance's owner role, which cannot log in
+    Then database "erp" is owned by "erp_role"
+    And database "erp-sandbox" is owned by "erp_sandbox_role"
+    And role "erp_role" cannot log in
+    And role "erp_sandbox_role" cannot log in
+
+  Scenario: credentials_editor can mint login roles for both instances and holds nothing else
+    Then role "credentials_editor" can log in and create roles
+    But role "credentials_editor" is not a superuser and cannot create databases
+    And role "credentials_editor" holds ADMIN OPTION on exactly "erp_role, erp_sandbox_role"
+
+  Scenario Outline: the pgbouncer lookup function of <database> belongs to the provisioner
+    Then in database "<database>" the function "public.user_lookup(text)" is owned by the provisioner
+    And in database "<database>" PUBLIC cannot execute "public.user_lookup(text)"
+    And in database "<database>" role "pgbouncer_auth" can execute "public.user_lookup(text)"
+    And in database "<database>" role "<owner role>" cannot execute "public.user_lookup(text)"
+
+    Examples:
+      | database    | owner role       |
+      | erp         | erp_role         |
+      | erp-sandbox | erp_sandbox_role |
+
+  Scenario: a minted sandbox login role is a member of erp_sandbox_role only
+    When a login role "agent" is minted for instance "erp-sandbox"
+    Then login "agent" has a Vault-style username
+    And login "agent" can connect to database "erp-sandbox"
+    And login "agent" is a member of exactly "erp_sandbox_role"
+    And login "agent" is not a superuser and cannot create databases or roles
+
+  Scenario: revoking a minted login role drops it, as Vault's revocation does
+    Given a login role "short-lived" is minted for instance "erp-sandbox"
+    When login "short-lived" is revoked
+    Then login "short-lived" no longer exists
+
+  Scenario: every object in prod is owned by erp_role, except the provisioner's
+    Then every object in database "erp" is owned by "erp_role" except "public.user_lookup(text)"
+    And database "erp" holds the fixture's whole catalogue
+
+  Scenario: the cluster's own client tools read prod as a prod member
+    Given a login role "reader" is minted for instance "erp"
+    When login "reader" dumps the schema of database "erp" with the cluster's pg_dump
+    Then the archive lists "TABLE public llx_societe erp_role"
+    And the archive lists "FUNCTION public update_modified_column_tms() erp_role"
+    And the archive lists "FUNCTION public user_lookup(text) postgres"

@@ -1,0 +1,140 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { fixtureShape } from '../fixtures/dolibarr';
+import { dumpArchive, listArchive } from '../support/postgres/archive';
+import {
+  canExecute,
+  databaseOwner,
+  functionOwner,
+  memberships,
+  objectsInPublic,
+  publicShape,
+  roleFlags,
+  sessionIdentity,
+} from '../support/postgres/catalog';
+import { VAULT_USERNAME } from '../support/postgres/minting';
+import type { RehearsalWorld } from '../support/world';
+
+const list = (names: string) => names.split(',').map((name) => name.trim()).sort();
+
+async function flags(world: RehearsalWorld, role: string) {
+  const found = await world.inspect('postgres', (client) => roleFlags(client, role));
+  expect(found, `role ${role} exists`).to.not.equal(undefined);
+  return found!;
+}
+
+Then('database {string} is owned by {string}', async function (this: RehearsalWorld, database: string, owner: string) {
+  expect(await this.inspect('postgres', (client) => databaseOwner(client, database))).to.equal(owner);
+});
+
+Then('role {string} cannot log in', async function (this: RehearsalWorld, role: string) {
+  expect((await flags(this, role)).canLogin).to.equal(false);
+});
+
+Then('role {string} can log in and create roles', async function (this: RehearsalWorld, role: string) {
+  const found = await flags(this, role);
+  expect(found.canLogin, 'LOGIN').to.equal(true);
+  expect(found.createRole, 'CREATEROLE').to.equal(true);
+});
+
+Then('role {string} is not a superuser and cannot create databases', async function (this: RehearsalWorld, role: string) {
+  const found = await flags(this, role);
+  expect(found.superuser, 'SUPERUSER').to.equal(false);
+  expect(found.createDb, 'CREATEDB').to.equal(false);
+});
+
+Then('role {string} holds ADMIN OPTION on exactly {string}', async function (this: RehearsalWorld, role: string, roles: string) {
+  const granted = await this.inspect('postgres', (client) => memberships(client, role));
+  expect(granted.filter((grant) => grant.admin).map((grant) => grant.role).sort()).to.deep.equal(list(roles));
+  expect(granted.map((grant) => grant.role).sort(), 'every membership').to.deep.equal(list(roles));
+});
+
+Then(
+  'in database {string} the function {string} is owned by the provisioner',
+  async function (this: RehearsalWorld, database: string, signature: string) {
+    const owner = await this.inspect(database, (client) => functionOwner(client, signature));
+    expect(owner).to.equal(this.target.provisioner.user);
+  },
+);
+
+Then('in database {string} PUBLIC cannot execute {string}', async function (this: RehearsalWorld, database: string, signature: string) {
+  expect(await this.inspect(database, (client) => canExecute(client, 'public', signature)), `PUBLIC may execute ${signature}`).to.equal(false);
+});
+
+Then(
+  /^in database "([^"]*)" role "([^"]*)" (can|cannot) execute "([^"]*)"$/,
+  async function (this: RehearsalWorld, database: string, role: string, verdict: string, signature: string) {
+    const allowed = await this.inspect(database, (client) => canExecute(client, role, signature));
+    expect(allowed, `${role} may execute ${signature}`).to.equal(verdict === 'can');
+  },
+);
+
+Given('a login role {string} is minted for instance {string}', async function (this: RehearsalWorld, label: string, instance: string) {
+  this.logins.set(label, await this.target.minter.mint(this.instance(instance)));
+});
+
+Then('login {string} has a Vault-style username', function (this: RehearsalWorld, label: string) {
+  expect(this.login(label).user).to.match(VAULT_USERNAME);
+});
+
+Then('login {string} can connect to database {string}', async function (this: RehearsalWorld, label: string, database: string) {
+  const identity = await this.as(label, database, sessionIdentity);
+  expect(identity).to.deep.equal({ user: this.login(label).user, database });
+});
+
+Then('login {string} is a member of exactly {string}', async function (this: RehearsalWorld, label: string, roles: string) {
+  const granted = await this.inspect('postgres', (client) => memberships(client, this.login(label).user));
+  expect(granted.map((grant) => grant.role).sort()).to.deep.equal(list(roles));
+  expect(granted.some((grant) => grant.admin), 'ADMIN OPTION on any role').to.equal(false);
+});
+
+Then('login {string} is not a superuser and cannot create databases or roles', async function (this: RehearsalWorld, label: string) {
+  const found = await flags(this, this.login(label).user);
+  expect(found).to.include({ superuser: false, createDb: false, createRole: false, bypassRls: false });
+});
+
+When('login {string} is revoked', async function (this: RehearsalWorld, label: string) {
+  await this.target.minter.revoke(this.login(label));
+});
+
+Then('login {string} no longer exists', async function (this: RehearsalWorld, label: string) {
+  expect(await this.inspect('postgres', (client) => roleFlags(client, this.login(label).user))).to.equal(undefined);
+});
+
+Then(
+  'every object in database {string} is owned by {string} except {string}',
+  async function (this: RehearsalWorld, database: string, owner: string, exception: string) {
+    const objects = await this.inspect(database, objectsInPublic);
+    const excepted = exception.replace(/^public\./, '');
+    const strays = objects.filter((object) => object.owner !== owner && object.name !== excepted);
+    expect(strays, `objects not owned by ${owner}`).to.deep.equal([]);
+    expect(objects.find((object) => object.name === excepted)?.owner).to.equal(this.target.provisioner.user);
+  },
+);
+
+Then("database {string} holds the fixture's whole catalogue", async function (this: RehearsalWorld, database: string) {
+  const shape = await this.inspect(database, publicShape);
+  const fixture = fixtureShape();
+  expect(shape).to.deep.equal({
+    tables: fixture.tables,
+    sequences: fixture.sequences,
+    indexes: fixture.indexes,
+    views: fixture.views,
+    // The provisioner's user_lookup lives beside the fixture's functions.
+    functions: fixture.functions + 1,
+    triggers: fixture.triggers,
+  });
+});
+
+When(
+  "login {string} dumps the schema of database {string} with the cluster's pg_dump",
+  async function (this: RehearsalWorld, label: string, database: string) {
+    const login = this.login(label);
+    const archive = await dumpArchive(this.target.cluster.tools, login, database, ['--schema-only']);
+    this.archive = await listArchive(this.target.cluster.tools, login, archive);
+  },
+);
+
+Then('the archive lists {string}', function (this: RehearsalWorld, entry: string) {
+  expect(this.archive!.some((line) => line.endsWith(` ${entry}`)), `an archive entry ending in "${entry}"`).to.equal(true);
+});

@@ -1,0 +1,27 @@
+import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, type IContext } from '@cucumber/cucumber';
+import { closeTarget, openTarget } from './targets/session';
+import type { Target } from './targets/target';
+import type { RehearsalWorld, WorldParameters } from './world';
+
+// Starting a cluster, loading the fixture and resetting take seconds, not Cucumber's default 5.
+setDefaultTimeout(120_000);
+
+let target: Target | undefined;
+
+BeforeAll(async function (this: IContext) {
+  const { target: kind } = this.parameters as unknown as WorldParameters;
+  target = await openTarget('hooks', kind, (line) => process.stderr.write(`[target] ${line}\n`));
+});
+
+Before(function (this: RehearsalWorld) {
+  this.useTarget(target!);
+});
+
+After(async function (this: RehearsalWorld) {
+  // Every login a scenario minted is revoked, as Vault revokes a lease; a failure here is a finding.
+  for (const login of this.logins.values()) await this.target.minter.revoke(login);
+});
+
+AfterAll(async function () {
+  await closeTarget('hooks');
+});

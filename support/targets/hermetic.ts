@@ -1,0 +1,60 @@
+import { allInstances, type HarnessConfig } from '../config';
+import type { PostgresCluster } from '../postgres/cluster';
+import { PostgresMinter } from '../postgres/minting';
+import { startCluster } from '../postgres/provider';
+import { provisionFactoryLayout } from '../postgres/provision';
+import { loadFixtureAsOwner } from './seed-prod';
+import type { Target } from './target';
+
+export type Progress = (line: string) => void;
+
+function timed<T>(progress: Progress, what: string, work: () => Promise<T>): Promise<T> {
+  const started = process.hrtime.bigint();
+  return work().then((result) => {
+    progress(`${what} in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2)} s`);
+    return result;
+  });
+}
+
+/**
+ * The hermetic target: a fresh cluster laid out like the factory's postgres/iac, with the
+ * Dolibarr-shaped fixture loaded into prod through a prod login role, as the real install was.
+ */
+export async function buildHermeticTarget(config: HarnessConfig, progress: Progress): Promise<Target> {
+  const cluster: PostgresCluster = await timed(progress, 'cluster started', () =>
+    startCluster({ ...config.postgres, choice: config.postgres.provider, progress }),
+  );
+  try {
+    const layout = await timed(progress, 'factory layout provisioned', () =>
+      provisionFactoryLayout(cluster, allInstances(config)),
+    );
+    const minter = new PostgresMinter({ endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor });
+    const load = await timed(progress, `fixture loaded into ${config.prod.database} as ${config.prod.ownerRole}`, () =>
+      loadFixtureAsOwner(cluster.endpoint, minter, config.prod, config.fixture),
+    );
+    progress(`fixture seed ${config.fixture.seed}, scale ${config.fixture.scale}: ${(load.bytes / 1e6).toFixed(1)} MB of SQL in ${load.chunks} batches`);
+
+    let closed = false;
+    return {
+      kind: 'hermetic',
+      config,
+      prod: config.prod,
+      sandbox: config.sandbox,
+      cluster,
+      provisioner: layout.provisioner,
+      minter,
+      async close() {
+        if (closed) return;
+        closed = true;
+        try {
+          await minter.revokeAll();
+        } finally {
+          await cluster.stop();
+        }
+      },
+    };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}

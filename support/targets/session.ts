@@ -1,0 +1,34 @@
+import { loadConfig } from '../config';
+import { buildHermeticTarget, type Progress } from './hermetic';
+import type { Target } from './target';
+
+/**
+ * The target of this process, built once and shared by whoever needs it first: the gates runner (which
+ * builds it before Cucumber starts, so a missing PostgreSQL is one clear message and not a failed hook)
+ * or Cucumber's BeforeAll (when features are run by `cucumber-js` directly). Whoever opened it closes it.
+ */
+
+export type Owner = 'runner' | 'hooks';
+export type TargetKind = Target['kind'];
+
+let current: { owner: Owner; target: Promise<Target> } | undefined;
+
+export function openTarget(owner: Owner, kind: TargetKind, progress: Progress): Promise<Target> {
+  if (!current) {
+    const config = loadConfig();
+    if (config.target !== kind) {
+      throw new Error(`the Cucumber profile asks for a ${kind} target but ERP_REHEARSAL_TARGET is ${config.target}`);
+    }
+    current = { owner, target: buildHermeticTarget(config, progress) };
+  }
+  return current.target;
+}
+
+export async function closeTarget(owner: Owner): Promise<void> {
+  if (!current || current.owner !== owner) return;
+  const { target } = current;
+  current = undefined;
+  // A target that failed to build has already stopped what it started.
+  const built = await target.catch(() => undefined);
+  await built?.close();
+}

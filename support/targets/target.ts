@@ -1,0 +1,24 @@
+import type { HarnessConfig } from '../config';
+import type { InstanceNames } from '../naming';
+import type { Login, PostgresCluster } from '../postgres/cluster';
+import type { CredentialMinter } from '../postgres/minting';
+
+/**
+ * What the gates run against. Features and steps see only this; the builders in this folder are the
+ * only code that knows which kind of target is in use.
+ */
+export interface Target {
+  readonly kind: 'hermetic';
+  readonly config: HarnessConfig;
+  /** The instance that must refuse. */
+  readonly prod: InstanceNames;
+  /** The instance rehearsals write to. */
+  readonly sandbox: InstanceNames;
+  readonly cluster: PostgresCluster;
+  /** The provisioner's login: on a hermetic target the harness may read the catalogs as it. */
+  readonly provisioner: Login;
+  /** Hands out short-lived login roles for an instance, like Vault's database engine. */
+  readonly minter: CredentialMinter;
+  /** Revokes every credential and stops what the builder started. Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,63 @@
+import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import type { Client } from 'pg';
+import { allInstances } from './config';
+import type { InstanceNames } from './naming';
+import { withClient } from './postgres/connect';
+import type { MintedLogin } from './postgres/minting';
+import type { Target } from './targets/target';
+import type { TargetKind } from './targets/session';
+
+export interface WorldParameters {
+  readonly target: TargetKind;
+}
+
+/** Per-scenario state: the shared target, and what the scenario's steps produced so far. */
+export class RehearsalWorld extends World<WorldParameters> {
+  private shared?: Target;
+  /** Names derived by the last naming step. */
+  names?: InstanceNames;
+  /** The error the last attempted action raised, for "Then … is refused" steps. */
+  refusal?: Error;
+  /** Login roles this scenario minted, by the label the scenario gave them. */
+  readonly logins = new Map<string, MintedLogin>();
+  /** The table of contents of the last archive a step made. */
+  archive?: string[];
+
+  constructor(options: IWorldOptions<WorldParameters>) {
+    super(options);
+  }
+
+  get target(): Target {
+    if (!this.shared) throw new Error('no target: the BeforeAll hook did not build one');
+    return this.shared;
+  }
+
+  useTarget(target: Target): void {
+    this.shared = target;
+  }
+
+  /** Runs catalog questions in `database` as the provisioner (hermetic targets only). */
+  inspect<T>(database: string, question: (client: Client) => Promise<T>): Promise<T> {
+    return withClient(this.target.cluster.endpoint, this.target.provisioner, database, question);
+  }
+
+  /** Runs `work` connected to `database` as a login role this scenario minted. */
+  as<T>(label: string, database: string, work: (client: Client) => Promise<T>): Promise<T> {
+    return withClient(this.target.cluster.endpoint, this.login(label), database, work);
+  }
+
+  /** The names of a provisioned instance, e.g. "erp-sandbox". */
+  instance(instance: string): InstanceNames {
+    const names = allInstances(this.target.config).find((candidate) => candidate.instance === instance);
+    if (!names) throw new Error(`instance "${instance}" is not provisioned on this target`);
+    return names;
+  }
+
+  login(label: string): MintedLogin {
+    const login = this.logins.get(label);
+    if (!login) throw new Error(`no login role "${label}" was minted in this scenario`);
+    return login;
+  }
+}
+
+setWorldConstructor(RehearsalWorld);
