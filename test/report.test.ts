@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isGreen, renderReport, ReportBuilder, type Envelope, type Status } from '../support/gates/report';
+
+/** A minimal message stream: one feature, one scenario per entry, each step finishing with a status. */
+function stream(scenarios: Status[][]): Envelope[] {
+  const envelopes: unknown[] = [{ gherkinDocument: { uri: 'features/x.feature', feature: { name: 'X' } } }];
+  scenarios.forEach((statuses, n) => {
+    const steps = statuses.map((_, s) => ({ id: `p${n}s${s}`, text: `step ${s}` }));
+    envelopes.push({ pickle: { id: `p${n}`, name: `scenario ${n}`, uri: 'features/x.feature', steps } });
+    envelopes.push({ testCase: { id: `t${n}`, pickleId: `p${n}`, testSteps: steps.map((step, s) => ({ id: `t${n}s${s}`, pickleStepId: step.id })) } });
+    envelopes.push({ testCaseStarted: { id: `a${n}`, testCaseId: `t${n}` } });
+    statuses.forEach((status, s) =>
+      envelopes.push({ testStepFinished: { testCaseStartedId: `a${n}`, testStepId: `t${n}s${s}`, testStepResult: { status, message: status === 'FAILED' ? 'boom\nstack' : undefined } } }),
+    );
+    envelopes.push({ testCaseFinished: { testCaseStartedId: `a${n}`, willBeRetried: false } });
+  });
+  return envelopes as Envelope[];
+}
+
+function report(scenarios: Status[][]) {
+  const builder = new ReportBuilder();
+  for (const envelope of stream(scenarios)) builder.accept(envelope);
+  return builder.build();
+}
+
+describe('gate report', () => {
+  it('is green when every step of every scenario passed', () => {
+    const result = report([['PASSED', 'PASSED'], ['PASSED']]);
+    assert.equal(result.passed, 2);
+    assert.equal(result.failed, 0);
+    assert.ok(isGreen(result));
+    assert.match(renderReport(result), /^gates: 2 passed, 0 failed$/m);
+  });
+
+  for (const status of ['UNDEFINED', 'PENDING', 'AMBIGUOUS', 'SKIPPED', 'FAILED', 'UNKNOWN'] as Status[]) {
+    it(`is red when a step is ${status.toLowerCase()}`, () => {
+      const result = report([['PASSED'], ['PASSED', status, 'SKIPPED']]);
+      assert.equal(result.failed, 1);
+      assert.equal(result.scenarios[1]!.status, status);
+      assert.match(result.scenarios[1]!.problem!, new RegExp(`^${status.toLowerCase()} at "step 1"`));
+      assert.ok(!isGreen(result));
+    });
+  }
+
+  it('keeps only the first line of a failure message', () => {
+    assert.equal(report([['FAILED']]).scenarios[0]!.problem, 'failed at "step 0": boom');
+  });
+
+  it('is red when no scenario ran at all', () => {
+    const result = report([]);
+    assert.ok(!isGreen(result));
+    assert.match(renderReport(result), /No scenario ran/);
+  });
+
+  it('is red when a run-level hook failed', () => {
+    const builder = new ReportBuilder();
+    for (const envelope of stream([['PASSED']])) builder.accept(envelope);
+    builder.accept({ testRunHookFinished: { result: { status: 'FAILED', message: 'cluster gone' } } } as unknown as Envelope);
+    assert.ok(!isGreen(builder.build()));
+  });
+});
