@@ -1,0 +1,281 @@
+/**
+ * The catalog and row questions a snapshot asks, as SQL. Every text that feeds a hash is rendered by
+ * the server under the pinned settings below, and nothing that differs between prod and a sandbox
+ * restored from its dump (owner names, OIDs, relfilenodes, ACLs, attnums after dropped columns) is read.
+ */
+import type { Client, QueryResultRow } from 'pg';
+import { ident } from '../postgres/connect';
+
+/** A server error while snapshotting, with what was being read and PostgreSQL's SQLSTATE. */
+export class SnapshotError extends Error {
+  override readonly name = 'SnapshotError';
+  constructor(
+    message: string,
+    readonly code?: string,
+    options?: ErrorOptions,
+  ) {
+    super(code === undefined ? message : `${message} (SQLSTATE ${code})`, options);
+  }
+}
+
+/** Runs `sql`; a failure becomes a SnapshotError that says what was being read. */
+export async function ask<R extends QueryResultRow>(client: Client, what: string, sql: string, params?: unknown[]): Promise<R[]> {
+  try {
+    return (await client.query<R>(sql, params)).rows;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message: string };
+    throw new SnapshotError(`${what}: ${message}`, code, { cause: error });
+  }
+}
+
+/**
+ * Settings that change how the server renders values and definitions. The caller's server, database
+ * and role may set any of them; pinned, the same rows give the same text everywhere. search_path must
+ * be the same on both sides because pg_get_*def qualify exactly the names it does not reach; jit is
+ * off because compiling a wide row-hash expression costs more than it saves.
+ */
+const PINNED_SETTINGS: Readonly<Record<string, string>> = {
+  DateStyle: 'ISO, YMD',
+  TimeZone: 'UTC',
+  IntervalStyle: 'postgres',
+  extra_float_digits: '3',
+  bytea_output: 'hex',
+  search_path: 'public',
+  standard_conforming_strings: 'on',
+  quote_all_identifiers: 'off',
+  lc_monetary: 'C',
+  jit: 'off',
+};
+
+/** SET LOCAL of every pinned setting, in one round trip. */
+export async function pinSettings(client: Client): Promise<void> {
+  await ask(client, 'cannot pin the session settings', 'SELECT set_config(name, value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)', [
+    Object.keys(PINNED_SETTINGS),
+    Object.values(PINNED_SETTINGS),
+  ]);
+}
+
+/** Schemas that hold user objects: not the system's, not TOAST, not any session's temp schema. */
+const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'`;
+
+const OWNER = '(SELECT oid FROM pg_roles WHERE rolname = $1)';
+
+const RELATION_KIND = `CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'table' END`;
+
+/** A column's collation when it is not its type's default, schema-qualified. */
+const COLUMN_COLLATION = `(SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+   WHERE co.oid = a.attcollation AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid))`;
+
+/** Columns in order, by name and not attnum: a restore renumbers around dropped columns. */
+const COLUMNS = `(SELECT jsonb_agg(jsonb_build_array(a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+     pg_get_expr(d.adbin, d.adrelid), ${COLUMN_COLLATION}, a.attidentity, a.attgenerated) ORDER BY a.attnum)
+   FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)`;
+
+const SEQUENCE_DEFINITION = `(SELECT jsonb_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart,
+     'increment', s.seqincrement, 'min', s.seqmin, 'max', s.seqmax, 'cycle', s.seqcycle, 'cache', s.seqcache,
+     'owned by', (SELECT jsonb_build_array(format('%I.%I', tn.nspname, tc.relname), ta.attname, d.deptype)
+        FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+        JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))
+   FROM pg_sequence s WHERE s.seqrelid = c.oid)`;
+
+/**
+ * A table, view or materialized view. Not indisclustered (CLUSTER sets it; it is a storage hint) and
+ * no statistics or storage settings: only what the data means.
+ */
+const RELATION_DEFINITION = `jsonb_build_object(
+     'kind', c.relkind, 'persistence', c.relpersistence, 'options', c.reloptions,
+     'inherits', (SELECT jsonb_agg(i.inhparent::regclass::text ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = c.oid),
+     'partition key', pg_get_partkeydef(c.oid), 'partition bound', pg_get_expr(c.relpartbound, c.oid),
+     'query', CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, 'populated', c.relispopulated,
+     'columns', ${COLUMNS},
+     'constraints', (SELECT jsonb_agg(jsonb_build_array(k.conname, pg_get_constraintdef(k.oid)) ORDER BY k.conname)
+        FROM pg_constraint k WHERE k.conrelid = c.oid),
+     'indexes', (SELECT jsonb_agg(x.def ORDER BY x.def COLLATE "C")
+        FROM (SELECT pg_get_indexdef(i.indexrelid) AS def FROM pg_index i WHERE i.indrelid = c.oid) x),
+     'triggers', (SELECT jsonb_agg(jsonb_build_array(pg_get_triggerdef(t.oid), t.tgenabled) ORDER BY t.tgname)
+        FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal))`;
+
+export interface OwnedRelation {
+  readonly kind: 'table' | 'sequence' | 'view' | 'materialized view';
+  /** Schema-qualified, quoted where needed: usable in SQL as is. */
+  readonly name: string;
+  readonly definition: string;
+  /** Whether the relation has rows of its own to hash: plain tables and populated materialized views. */
+  readonly hasRows: boolean;
+  readonly columns: string[];
+  /** Primary key columns in key order; empty without a primary key. */
+  readonly primaryKey: string[];
+}
+
+/** Tables (plain, partitioned, foreign), sequences, views and materialized views the role owns. */
+export function ownedRelations(client: Client, ownerRole: string): Promise<OwnedRelation[]> {
+  return ask<OwnedRelation>(
+    client,
+    `cannot list the relations owned by ${ownerRole}`,
+    `SELECT ${RELATION_KIND} AS kind, format('%I.%I', n.nspname, c.relname) AS name,
+            (CASE WHEN c.relkind = 'S' THEN ${SEQUENCE_DEFINITION} ELSE ${RELATION_DEFINITION} END)::text AS definition,
+            (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated)) AS "hasRows",
+            ARRAY(SELECT a.attname::text FROM pg_attribute a
+                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
+            ARRAY(SELECT a.attname::text FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
+                   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                   WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.position) AS "primaryKey"
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relowner = ${OWNER} AND c.relkind IN ('r', 'p', 'f', 'S', 'v', 'm') AND ${USER_SCHEMA}`,
+    [ownerRole],
+  );
+}
+
+/** A function's name as pg_proc identifies it: schema-qualified, with its input argument types. */
+const FUNCTION_NAME = `format('%I.%I(%s)', n.nspname, p.proname, oidvectortypes(p.proargtypes))`;
+
+/** pg_get_functiondef cannot render aggregates; their definition is what CREATE AGGREGATE names. */
+const AGGREGATE_DEFINITION = `(SELECT jsonb_build_object('arguments', pg_get_function_arguments(p.oid), 'kind', g.aggkind,
+     'transition', g.aggtransfn::text, 'state', format_type(g.aggtranstype, NULL), 'initial', g.agginitval,
+     'final', g.aggfinalfn::text, 'combine', g.aggcombinefn::text, 'sort operator', g.aggsortop::regoperator::text)::text
+   FROM pg_aggregate g WHERE g.aggfnoid = p.oid)`;
+
+export interface NamedDefinition {
+  readonly name: string;
+  readonly definition: string;
+}
+
+export function ownedFunctions(client: Client, ownerRole: string): Promise<NamedDefinition[]> {
+  return ask<NamedDefinition>(
+    client,
+    `cannot list the functions owned by ${ownerRole}`,
+    `SELECT ${FUNCTION_NAME} AS name,
+            CASE WHEN p.prokind = 'a' THEN ${AGGREGATE_DEFINITION} ELSE pg_get_functiondef(p.oid) END AS definition
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.proowner = ${OWNER} AND ${USER_SCHEMA}`,
+    [ownerRole],
+  );
+}
+
+/** A type is an array type when another type names it as its array. */
+const NOT_ARRAY_TYPE = 'NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)';
+/** A composite type that is a relation's row type goes with the relation. */
+const NOT_ROW_TYPE = `(t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')`;
+
+/** Enums, domains, standalone composite types and ranges (their multiranges come with them). */
+export function ownedTypes(client: Client, ownerRole: string): Promise<NamedDefinition[]> {
+  return ask<NamedDefinition>(
+    client,
+    `cannot list the types owned by ${ownerRole}`,
+    `SELECT format('%I.%I', n.nspname, t.typname) AS name,
+            jsonb_build_object('kind', t.typtype,
+              'labels', (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid),
+              'base', CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
+              'not null', t.typnotnull, 'default', pg_get_expr(t.typdefaultbin, 0),
+              'collation', (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+                             JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation),
+              'constraints', (SELECT jsonb_agg(jsonb_build_array(k.conname, pg_get_constraintdef(k.oid)) ORDER BY k.conname)
+                               FROM pg_constraint k WHERE k.contypid = t.oid),
+              'attributes', (SELECT jsonb_agg(jsonb_build_array(a.attname, format_type(a.atttypid, a.atttypmod), ${COLUMN_COLLATION}) ORDER BY a.attnum)
+                              FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped),
+              'range', (SELECT jsonb_build_array(format_type(r.rngsubtype, NULL),
+                                                 (SELECT format('%I.%I', ocn.nspname, oc.opcname) FROM pg_opclass oc
+                                                   JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace WHERE oc.oid = r.rngsubopc),
+                                                 (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+                                                   JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = r.rngcollation),
+                                                 r.rngcanonical::text, r.rngsubdiff::text, format_type(r.rngmultitypid, NULL))
+                          FROM pg_range r WHERE r.rngtypid = t.oid))::text AS definition
+       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE t.typowner = ${OWNER} AND t.typtype IN ('c', 'd', 'e', 'r') AND ${NOT_ROW_TYPE} AND ${NOT_ARRAY_TYPE} AND ${USER_SCHEMA}`,
+    [ownerRole],
+  );
+}
+
+export interface SequenceState {
+  readonly lastValue: string;
+  readonly isCalled: boolean;
+}
+
+/** last_value and is_called of every sequence, in one query (needs SELECT on each: the owner has it). */
+export async function sequenceStates(client: Client, sequences: readonly string[]): Promise<Map<string, SequenceState>> {
+  if (sequences.length === 0) return new Map();
+  const rows = await ask<{ position: number; lastValue: string; isCalled: boolean }>(
+    client,
+    'cannot read the state of the sequences',
+    sequences
+      .map((name, position) => `SELECT ${position} AS position, last_value::text AS "lastValue", is_called AS "isCalled" FROM ${name}`)
+      .join('\nUNION ALL\n'),
+  );
+  return new Map(rows.map((row) => [sequences[row.position]!, { lastValue: row.lastValue, isCalled: row.isCalled }]));
+}
+
+/**
+ * One row's 64-bit hash, as an SQL expression over `alias`: per column a hash of its text seeded with
+ * the column's position, xor'ed across the row (NULL hashes to the position itself, so NULL and ''
+ * differ). The xor only combines different columns of one row; rows are combined by an exact sum.
+ * Per-column text (what COPY renders) is about three times faster than the whole-row record's text,
+ * and COLLATE "C" makes text of a nondeterministic collation hash by its bytes.
+ */
+export function rowHashSql(alias: string, columns: readonly string[]): string {
+  if (columns.length === 0) return '0::int8';
+  return columns
+    .map((column, index) => `coalesce(hashtextextended(${alias}.${ident(column)}::text COLLATE "C", ${index + 1}), ${index + 1})`)
+    .join(' # ');
+}
+
+export interface TableContent {
+  readonly rows: number;
+  /** The exact sum of the rows' hashes, as decimal text. */
+  readonly sum: string;
+}
+
+/**
+ * The order-independent multiset hash of a relation's rows, computed by the server in one scan:
+ * the row count and the exact (numeric) sum of the row hashes. A sum, not an xor, so duplicate rows
+ * count. ONLY: an inheritance parent's query would include its children's rows, which they carry.
+ */
+export async function tableContent(client: Client, relation: OwnedRelation): Promise<TableContent> {
+  const [row] = await ask<{ rows: string; sum: string }>(
+    client,
+    `cannot read ${relation.kind} ${relation.name}`,
+    `SELECT count(*) AS rows, coalesce(sum(${rowHashSql('r', relation.columns)}), 0)::text AS sum FROM ONLY ${relation.name} r`,
+  );
+  return { rows: Number(row!.rows), sum: row!.sum };
+}
+
+export interface DriftRow {
+  readonly kind: string;
+  readonly name: string;
+  readonly owner: string;
+}
+
+/**
+ * Objects in user schemas that `ownerRole` does not own: relations (indexes go with their table,
+ * whose owner they always share), functions, types other than row, array and multirange types, and
+ * schemas other than public (owned by pg_database_owner).
+ */
+export function unownedObjects(client: Client, ownerRole: string): Promise<DriftRow[]> {
+  return ask<DriftRow>(
+    client,
+    `cannot list the objects ${ownerRole} does not own`,
+    `SELECT kind, name, pg_get_userbyid(owner) AS owner FROM (
+       SELECT ${RELATION_KIND} AS kind, format('%I.%I', n.nspname, c.relname) AS name, c.relowner AS owner
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'f', 'S', 'v', 'm') AND ${USER_SCHEMA}
+       UNION ALL
+       SELECT 'function', ${FUNCTION_NAME}, p.proowner
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_SCHEMA}
+       UNION ALL
+       SELECT 'type', format('%I.%I', n.nspname, t.typname), t.typowner
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE t.typtype <> 'm' AND ${NOT_ROW_TYPE} AND ${NOT_ARRAY_TYPE} AND ${USER_SCHEMA}
+       UNION ALL
+       SELECT 'schema', quote_ident(n.nspname), n.nspowner FROM pg_namespace n WHERE n.nspname <> 'public' AND ${USER_SCHEMA}
+     ) o
+     WHERE owner <> ${OWNER}`,
+    [ownerRole],
+  );
+}
+
+/** Fails with a plain message when the owner role does not exist (every list would be empty). */
+export async function checkRoleExists(client: Client, role: string): Promise<void> {
+  const rows = await ask(client, `cannot look up role ${role}`, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+  if (rows.length === 0) throw new SnapshotError(`role "${role}" does not exist in this cluster: name the role that owns the state`);
+}

@@ -1,0 +1,224 @@
+/**
+ * The content-addressable snapshot of an ERP database's state (ADR-0003): everything the owner role
+ * owns, hashed canonically, so that prod and a sandbox restored from prod's dump give the same root
+ * hash, and the objects the owner role does not own (which a reset by DROP OWNED cannot see) as drift.
+ *
+ * Read-only and needs only the owner's privileges: a login that is a member of the owner role can take
+ * it on a session with default_transaction_read_only = on.
+ */
+import { createHash } from 'node:crypto';
+import type { Client } from 'pg';
+import { USER_LOOKUP } from '../postgres/provision';
+import { prepareRowsDir, rowImagePath, writeRowImage } from './row-images';
+import {
+  ask,
+  checkRoleExists,
+  ownedFunctions,
+  ownedRelations,
+  ownedTypes,
+  pinSettings,
+  sequenceStates,
+  SnapshotError,
+  tableContent,
+  unownedObjects,
+  type OwnedRelation,
+  type SequenceState,
+} from './snapshot-sql';
+
+export { SnapshotError } from './snapshot-sql';
+
+export interface SnapshotOptions {
+  /** The owner role whose objects are the state, e.g. 'erp_sandbox_role'. Objects are included by OWNERSHIP, not by name. */
+  readonly ownerRole: string;
+  /** When given, row images are written under this directory so diffSnapshots can name rows; otherwise only hashes. */
+  readonly rowsDir?: string;
+  /** Objects not owned by ownerRole that are known infrastructure and are NOT drift, as 'kind schema.name' keys,
+   *  default: ['function public.user_lookup(text)'] (the provisioner's pgbouncer function). */
+  readonly infrastructure?: readonly string[];
+}
+
+export interface SnapshotEntry {
+  readonly key: string;
+  readonly kind: 'table' | 'sequence' | 'view' | 'materialized view' | 'function' | 'type';
+  /** Schema-qualified (quoted where SQL needs it), functions with their argument types. */
+  readonly name: string;
+  /** sha256 hex of the canonical definition text. */
+  readonly definitionHash: string;
+  /** Tables and materialized views: of the rows, whatever their order; sequences: of (last_value, is_called). */
+  readonly contentHash?: string;
+  readonly rows?: number;
+  readonly sequence?: { readonly lastValue: string; readonly isCalled: boolean };
+  /** sha256 over key, definitionHash and contentHash. */
+  readonly hash: string;
+}
+
+export interface DriftObject {
+  readonly kind: string;
+  readonly name: string;
+  readonly owner: string;
+}
+
+export interface Snapshot {
+  /** sha256 hex over the sorted entries' keys and hashes: THE content hash. */
+  readonly root: string;
+  readonly database: string;
+  readonly ownerRole: string;
+  /** When the snapshot's transaction started, ISO. */
+  readonly takenAt: string;
+  /** Sorted by key. */
+  readonly entries: readonly SnapshotEntry[];
+  /** Sorted by kind, then name. */
+  readonly drift: readonly DriftObject[];
+  readonly rowsDir?: string;
+}
+
+/** The provisioner's pgbouncer function: in every database, owned by the provisioner, not drift. */
+export const DEFAULT_INFRASTRUCTURE: readonly string[] = [`function ${USER_LOOKUP}`];
+
+const SAVEPOINT = 'erp_rehearsal_snapshot';
+
+/** Opens its own REPEATABLE READ READ ONLY transaction on `client` (which must be idle), so every table is read from one MVCC snapshot. */
+export function takeSnapshot(client: Client, options: SnapshotOptions): Promise<Snapshot> {
+  return inOwnTransaction(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', () => snapshotInTransaction(client, options));
+}
+
+/**
+ * Same, inside the caller's already-open REPEATABLE READ (or SERIALIZABLE) transaction, e.g. one whose
+ * snapshot is exported to pg_dump. Leaves that transaction as it found it: settings restored, no cursor open.
+ */
+export function snapshotInTransaction(client: Client, options: SnapshotOptions): Promise<Snapshot> {
+  return withPinnedSettings(client, async () => {
+    const [row] = await ask<{ isolation: string }>(client, 'cannot read the isolation level', "SELECT current_setting('transaction_isolation') AS isolation");
+    if (row!.isolation !== 'repeatable read' && row!.isolation !== 'serializable') {
+      throw new SnapshotError(
+        `a snapshot reads every table from one MVCC snapshot: run it in a REPEATABLE READ or SERIALIZABLE transaction, not ${row!.isolation.toUpperCase()}`,
+      );
+    }
+    return readSnapshot(client, options);
+  });
+}
+
+/** Objects in the database not owned by ownerRole and not known infrastructure: the reset cannot see them. Cheap; no rows read. */
+export function findDrift(client: Client, options: SnapshotOptions): Promise<DriftObject[]> {
+  const find = () =>
+    withPinnedSettings(client, async () => {
+      await checkRoleExists(client, options.ownerRole);
+      return driftIn(client, options);
+    });
+  return client.getTransactionStatus() === 'I' ? inOwnTransaction(client, 'BEGIN READ ONLY', find) : find();
+}
+
+async function inOwnTransaction<T>(client: Client, begin: string, work: () => Promise<T>): Promise<T> {
+  if (client.getTransactionStatus() !== 'I') {
+    throw new SnapshotError('the connection is inside a transaction: takeSnapshot opens its own; inside one, use snapshotInTransaction');
+  }
+  await ask(client, 'cannot open the snapshot transaction', begin);
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  await ask(client, 'cannot end the snapshot transaction', 'ROLLBACK');
+  return result;
+}
+
+/**
+ * Runs `work` under a savepoint with the pinned settings; rolling back to the savepoint afterwards
+ * undoes the SET LOCALs and closes any cursor a failure left open, and keeps the caller's transaction
+ * usable after a failed read.
+ */
+async function withPinnedSettings<T>(client: Client, work: () => Promise<T>): Promise<T> {
+  await ask(client, "a snapshot runs inside the caller's open transaction", `SAVEPOINT ${SAVEPOINT}`);
+  const restore = () => ask(client, 'cannot restore the session settings', `ROLLBACK TO SAVEPOINT ${SAVEPOINT}; RELEASE SAVEPOINT ${SAVEPOINT}`);
+  let result: T;
+  try {
+    await pinSettings(client);
+    result = await work();
+  } catch (error) {
+    await restore().catch(() => undefined);
+    throw error;
+  }
+  await restore();
+  return result;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Code-unit order: the same on every machine, unlike localeCompare. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+interface Content {
+  readonly contentHash: string;
+  readonly rows?: number;
+  readonly sequence?: SequenceState;
+}
+
+function entry(kind: SnapshotEntry['kind'], name: string, definition: string, content?: Content): SnapshotEntry {
+  const key = `${kind} ${name}`;
+  const definitionHash = sha256(definition);
+  return { key, kind, name, definitionHash, ...content, hash: sha256(`${key}\n${definitionHash}\n${content?.contentHash ?? ''}`) };
+}
+
+async function relationEntry(
+  client: Client,
+  relation: OwnedRelation,
+  states: ReadonlyMap<string, SequenceState>,
+  rowsDir: string | undefined,
+): Promise<SnapshotEntry> {
+  if (relation.kind === 'sequence') {
+    const state = states.get(relation.name)!;
+    return entry(relation.kind, relation.name, relation.definition, { contentHash: sha256(`${state.lastValue}:${state.isCalled}`), sequence: state });
+  }
+  if (!relation.hasRows) return entry(relation.kind, relation.name, relation.definition);
+  const content = await tableContent(client, relation);
+  if (rowsDir !== undefined) {
+    const key = `${relation.kind} ${relation.name}`;
+    await writeRowImage(client, rowImagePath(rowsDir, key), key, relation);
+  }
+  return entry(relation.kind, relation.name, relation.definition, { contentHash: sha256(`${content.rows}:${content.sum}`), rows: content.rows });
+}
+
+async function readSnapshot(client: Client, options: SnapshotOptions): Promise<Snapshot> {
+  const { ownerRole, rowsDir } = options;
+  await checkRoleExists(client, ownerRole);
+  const [now] = await ask<{ database: string; takenAt: Date }>(client, 'cannot read the session', 'SELECT current_database() AS database, now() AS "takenAt"');
+  const relations = await ownedRelations(client, ownerRole);
+  const states = await sequenceStates(
+    client,
+    relations.filter((relation) => relation.kind === 'sequence').map((relation) => relation.name),
+  );
+  if (rowsDir !== undefined) await prepareRowsDir(rowsDir);
+
+  const entries: SnapshotEntry[] = [];
+  for (const relation of relations) entries.push(await relationEntry(client, relation, states, rowsDir));
+  for (const fn of await ownedFunctions(client, ownerRole)) entries.push(entry('function', fn.name, fn.definition));
+  for (const type of await ownedTypes(client, ownerRole)) entries.push(entry('type', type.name, type.definition));
+  entries.sort((a, b) => compare(a.key, b.key));
+
+  const root = createHash('sha256');
+  for (const e of entries) root.update(`${e.key}\n${e.hash}\n`);
+  return {
+    root: root.digest('hex'),
+    database: now!.database,
+    ownerRole,
+    takenAt: now!.takenAt.toISOString(),
+    entries,
+    drift: await driftIn(client, options),
+    ...(rowsDir === undefined ? {} : { rowsDir }),
+  };
+}
+
+async function driftIn(client: Client, options: SnapshotOptions): Promise<DriftObject[]> {
+  const infrastructure = new Set(options.infrastructure ?? DEFAULT_INFRASTRUCTURE);
+  const objects = await unownedObjects(client, options.ownerRole);
+  return objects
+    .filter((object) => !infrastructure.has(`${object.kind} ${object.name}`))
+    .map(({ kind, name, owner }) => ({ kind, name, owner }))
+    .sort((a, b) => compare(a.kind, b.kind) || compare(a.name, b.name));
+}
