@@ -23,8 +23,9 @@ export async function dumpArchive(
   login: Login,
   database: string,
   options: readonly string[] = [],
+  sessionOptions?: string,
 ): Promise<Buffer> {
-  const result = await tools.run('pg_dump', ['--format=custom', ...options], { login, database });
+  const result = await tools.run('pg_dump', ['--format=custom', ...options], { login, database, options: sessionOptions });
   return succeeded('pg_dump', result).stdout;
 }
 
@@ -36,4 +37,13 @@ export async function listArchive(tools: ClientTools, login: Login, archive: Buf
     .stdout.toString()
     .split('\n')
     .filter((line) => line.trim() !== '' && !line.startsWith(';'));
+}
+
+/**
+ * The entries of a table of contents owned by `owner` (the owner is the last word of each line, e.g.
+ * `219; 1255 16462 FUNCTION public update_modified_column_tms() erp_role`): exactly what
+ * `DROP OWNED BY` removes on the other side, and nothing the provisioner owns.
+ */
+export function entriesOwnedBy(toc: readonly string[], owner: string): string[] {
+  return toc.filter((line) => line.trimEnd().split(/\s+/).at(-1) === owner);
 }

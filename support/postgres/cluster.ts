@@ -28,6 +28,8 @@ export interface ToolRun {
   readonly database: string;
   /** Bytes written to the tool's standard input, if any. */
   readonly stdin?: Buffer | string;
+  /** Server settings for the tool's session (PGOPTIONS), e.g. `-c default_transaction_read_only=on`. */
+  readonly options?: string;
 }
 
 export interface ToolResult {
@@ -41,6 +43,12 @@ export interface ClientTools {
   /** Where the tools run, for reports: e.g. `/usr/lib/postgresql/15/bin` or `container 3f2a…`. */
   readonly location: string;
   run(tool: ClientTool, args: readonly string[], run: ToolRun): Promise<ToolResult>;
+  /**
+   * Puts `content` in a file where the tools run and returns its path there, for arguments such as
+   * `pg_restore --use-list=<path>`. The file lives until `unstage` or until the cluster stops.
+   */
+  stage(name: string, content: Buffer | string): Promise<string>;
+  unstage(path: string): Promise<void>;
 }
 
 export type ProviderKind = 'local' | 'container';

@@ -1,15 +1,23 @@
 import { Client } from 'pg';
 import type { Endpoint, Login } from './cluster';
 
+export interface SessionOptions {
+  /** Shown in pg_stat_activity; resets use their own so they recognise each other. */
+  readonly applicationName?: string;
+  /** Server settings for the session, e.g. `-c default_transaction_read_only=on`. */
+  readonly options?: string;
+}
+
 /** A node-postgres client connected as `login` to `database`; the caller ends it. */
-export async function connect(endpoint: Endpoint, login: Login, database: string): Promise<Client> {
+export async function connect(endpoint: Endpoint, login: Login, database: string, session: SessionOptions = {}): Promise<Client> {
   const client = new Client({
     host: endpoint.host,
     port: endpoint.port,
     user: login.user,
     password: login.password,
     database,
-    application_name: 'erp-rehearsal',
+    application_name: session.applicationName ?? 'erp-rehearsal',
+    options: session.options,
     connectionTimeoutMillis: 15_000,
   });
   // A connection that dies while idle (the server stopping under it) emits 'error'; without a listener
@@ -31,8 +39,9 @@ export async function withClient<T>(
   login: Login,
   database: string,
   work: (client: Client) => Promise<T>,
+  session: SessionOptions = {},
 ): Promise<T> {
-  const client = await connect(endpoint, login, database);
+  const client = await connect(endpoint, login, database, session);
   try {
     return await work(client);
   } finally {

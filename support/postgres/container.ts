@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import {
@@ -151,9 +152,18 @@ function containerTools(container: StartedPostgreSqlContainer): ClientTools {
           PGUSER: run.login.user,
           PGPASSWORD: run.login.password,
           PGDATABASE: run.database,
+          ...(run.options ? { PGOPTIONS: run.options } : {}),
         },
       });
       return { exitCode: result.exitCode, stdout: Buffer.from(result.stdout, 'base64'), stderr: result.stderr };
+    },
+    async stage(name: string, content: Buffer | string): Promise<string> {
+      const target = `/tmp/erp-rehearsal-staged-${randomBytes(8).toString('hex')}-${basename(name)}`;
+      await container.copyContentToContainer([{ content, target, mode: 0o600 }]);
+      return target;
+    },
+    async unstage(path: string): Promise<void> {
+      await container.exec(['rm', '-f', '--', path]);
     },
   };
 }

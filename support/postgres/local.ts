@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import {
   ClusterStartError,
   type ClientTool,
@@ -160,10 +161,23 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
 }
 
 class LocalTools implements ClientTools {
+  private staged = 0;
+
   constructor(
     private readonly bindir: string,
     private readonly endpoint: Endpoint,
+    private readonly stagingDir: string,
   ) {}
+
+  async stage(name: string, content: Buffer | string): Promise<string> {
+    const path = join(this.stagingDir, `${++this.staged}-${basename(name)}`);
+    await writeFile(path, content, { mode: 0o600 });
+    return path;
+  }
+
+  async unstage(path: string): Promise<void> {
+    await rm(path, { force: true });
+  }
 
   get location(): string {
     return this.bindir;
@@ -182,6 +196,7 @@ class LocalTools implements ClientTools {
           PGDATABASE: run.database,
           PGAPPNAME: 'erp-rehearsal',
           PGCONNECT_TIMEOUT: '15',
+          ...(run.options ? { PGOPTIONS: run.options } : {}),
         },
       });
       const stdout: Buffer[] = [];
@@ -270,7 +285,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<P
       serverVersion,
       endpoint,
       superuser,
-      tools: new LocalTools(options.bindir, endpoint),
+      tools: new LocalTools(options.bindir, endpoint, mkdtempSync(join(root, 'staged-'))),
       stop,
     };
   } catch (error) {
