@@ -27,6 +27,14 @@ export interface HarnessConfig {
     readonly osUser: string;
   };
   readonly fixture: { readonly seed: number; readonly scale: number };
+  readonly reset: {
+    /** Shell command run before each reset (e.g. scale Dolibarr to 0); none by default. */
+    readonly preCommand?: string;
+    /** Shell command run after each reset, whatever its outcome; none by default. */
+    readonly postCommand?: string;
+    /** How long a reset waits for another one before giving up. */
+    readonly lockTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -75,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
   };
   const scale = number('ERP_REHEARSAL_FIXTURE_SCALE', 1, (n) => n > 0, 'a number greater than 0');
   const seed = number('ERP_REHEARSAL_FIXTURE_SEED', DEFAULT_SEED, Number.isSafeInteger, 'an integer');
+  const lockTimeout = number('ERP_REHEARSAL_RESET_LOCK_TIMEOUT_S', 60, (n) => n > 0, 'a number of seconds greater than 0');
 
   const domain = value('ERP_REHEARSAL_DOMAIN', 'arcodange.lab');
   const app = value('ERP_REHEARSAL_APP', 'erp');
@@ -117,6 +126,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
       osUser: value('ERP_REHEARSAL_PG_OS_USER', 'postgres'),
     },
     fixture: { seed, scale },
+    reset: {
+      preCommand: env.ERP_REHEARSAL_PRE_RESET_COMMAND?.trim() || undefined,
+      postCommand: env.ERP_REHEARSAL_POST_RESET_COMMAND?.trim() || undefined,
+      lockTimeoutMs: lockTimeout * 1000,
+    },
   };
 }
 

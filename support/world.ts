@@ -4,8 +4,17 @@ import { allInstances } from './config';
 import type { InstanceNames } from './naming';
 import { withClient } from './postgres/connect';
 import type { MintedLogin } from './postgres/minting';
+import type { Attempt } from './postgres/attempt';
+import type { FunctionIdentity } from './postgres/catalog';
+import type { ResetResult } from './lifecycle/reset';
+import type { Snapshot } from './lifecycle/snapshot';
+import { stateOf } from './lifecycle/state';
+import type { WrittenSupplierInvoice } from './erp/supplier-invoice';
 import type { Target } from './targets/target';
 import type { TargetKind } from './targets/session';
+
+/** The login a scenario reads the sandbox's state with, apart from the ones its steps act as. */
+const OBSERVER = 'observer';
 
 export interface WorldParameters {
   readonly target: TargetKind;
@@ -22,6 +31,16 @@ export class RehearsalWorld extends World<WorldParameters> {
   readonly logins = new Map<string, MintedLogin>();
   /** The table of contents of the last archive a step made. */
   archive?: string[];
+  /** Sandbox states recorded by label, for diffs and comparisons. */
+  readonly states = new Map<string, Snapshot>();
+  /** What the last rehearsal write created. */
+  written?: WrittenSupplierInvoice;
+  /** Outcomes of the last reset(s): a result, or the error that stopped it. */
+  resets: (ResetResult | Error)[] = [];
+  /** The last attempt at something a credential must not do. */
+  attempt?: Attempt;
+  /** The provisioner's user_lookup as noted before a reset. */
+  userLookup?: FunctionIdentity;
 
   constructor(options: IWorldOptions<WorldParameters>) {
     super(options);
@@ -44,6 +63,13 @@ export class RehearsalWorld extends World<WorldParameters> {
   /** Runs `work` connected to `database` as a login role this scenario minted. */
   as<T>(label: string, database: string, work: (client: Client) => Promise<T>): Promise<T> {
     return withClient(this.target.cluster.endpoint, this.login(label), database, work);
+  }
+
+  /** The sandbox's current state, read through a sandbox login of its own (minted on first use). */
+  async sandboxState(keepRows = false): Promise<Snapshot> {
+    if (!this.logins.has(OBSERVER)) this.logins.set(OBSERVER, await this.target.minter.mint(this.target.sandbox));
+    const { cluster, sandbox, workDir } = this.target;
+    return stateOf(cluster.endpoint, this.login(OBSERVER), sandbox, keepRows ? workDir : undefined);
   }
 
   /** The names of a provisioned instance, e.g. "erp-sandbox". */

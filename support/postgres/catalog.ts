@@ -9,6 +9,7 @@ export interface RoleFlags {
   readonly createDb: boolean;
   readonly createRole: boolean;
   readonly bypassRls: boolean;
+  readonly replication: boolean;
 }
 
 export async function databaseOwner(client: Client, database: string): Promise<string | undefined> {
@@ -22,7 +23,7 @@ export async function databaseOwner(client: Client, database: string): Promise<s
 export async function roleFlags(client: Client, role: string): Promise<RoleFlags | undefined> {
   const { rows } = await client.query<RoleFlags>(
     `SELECT rolname AS name, rolcanlogin AS "canLogin", rolsuper AS superuser, rolcreatedb AS "createDb",
-            rolcreaterole AS "createRole", rolbypassrls AS "bypassRls"
+            rolcreaterole AS "createRole", rolbypassrls AS "bypassRls", rolreplication AS replication
        FROM pg_roles WHERE rolname = $1`,
     [role],
   );
@@ -110,4 +111,21 @@ export async function sessionIdentity(client: Client): Promise<{ user: string; d
     'SELECT current_user AS user, current_database() AS database',
   );
   return rows[0]!;
+}
+
+/** What makes a function the same function: its oid, owner, definition and privileges. */
+export interface FunctionIdentity {
+  readonly oid: number;
+  readonly owner: string;
+  readonly definition: string;
+  readonly acl: string | null;
+}
+
+export async function functionIdentity(client: Client, signature: string): Promise<FunctionIdentity | undefined> {
+  const { rows } = await client.query<FunctionIdentity>(
+    `SELECT p.oid::int AS oid, pg_get_userbyid(p.proowner) AS owner, pg_get_functiondef(p.oid) AS definition, p.proacl::text AS acl
+       FROM pg_proc p WHERE p.oid = to_regprocedure($1)`,
+    [signature],
+  );
+  return rows[0];
 }

@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { allInstances, type HarnessConfig } from '../config';
+import { makeGolden } from '../lifecycle/golden';
+import { registerTeardown } from '../process/teardown';
 import type { PostgresCluster } from '../postgres/cluster';
 import { PostgresMinter } from '../postgres/minting';
 import { startCluster } from '../postgres/provider';
@@ -34,6 +39,15 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
     );
     progress(`fixture seed ${config.fixture.seed}, scale ${config.fixture.scale}: ${(load.bytes / 1e6).toFixed(1)} MB of SQL in ${load.chunks} batches`);
 
+    const workDir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-run-'));
+    const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+    const unregister = registerTeardown({ name: `work directory ${workDir}`, stop: async () => removeWorkDir(), lastResort: removeWorkDir });
+    const reader = await minter.mint(config.prod);
+    const golden = await timed(progress, `golden dumped read-only from ${config.prod.database}`, () =>
+      makeGolden({ endpoint: cluster.endpoint, tools: cluster.tools, login: reader, prod: config.prod, dir: join(workDir, 'golden') }),
+    ).finally(() => minter.revoke(reader));
+    progress(`golden ${golden.manifest.root.slice(0, 12)}: ${golden.manifest.restoredEntries} entries owned by ${config.prod.ownerRole}`);
+
     let closed = false;
     return {
       kind: 'hermetic',
@@ -43,12 +57,16 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
       cluster,
       provisioner: layout.provisioner,
       minter,
+      golden,
+      workDir,
       async close() {
         if (closed) return;
         closed = true;
         try {
           await minter.revokeAll();
         } finally {
+          removeWorkDir();
+          unregister();
           await cluster.stop();
         }
       },

@@ -2,6 +2,7 @@ import type { HarnessConfig } from '../config';
 import type { InstanceNames } from '../naming';
 import type { Login, PostgresCluster } from '../postgres/cluster';
 import type { CredentialMinter } from '../postgres/minting';
+import type { Golden } from '../lifecycle/golden';
 
 /**
  * What the gates run against. Features and steps see only this; the builders in this folder are the
@@ -19,6 +20,10 @@ export interface Target {
   readonly provisioner: Login;
   /** Hands out short-lived login roles for an instance, like Vault's database engine. */
   readonly minter: CredentialMinter;
+  /** The golden checkpoint the sandbox resets to. */
+  readonly golden: Golden;
+  /** A directory of this run for files such as snapshot row images; removed at close. */
+  readonly workDir: string;
   /** Revokes every credential and stops what the builder started. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -1,0 +1,236 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { Client } from 'pg';
+import type { InstanceNames } from '../naming';
+import type { ClientTools, Endpoint, Login } from '../postgres/cluster';
+import { connect, ident } from '../postgres/connect';
+import type { Golden } from './golden';
+import { findDrift, type DriftObject } from './snapshot';
+
+/**
+ * The sandbox reset of ADR-0003 §2: `DROP OWNED BY <owner role> CASCADE` and the golden's restore
+ * (`pg_restore --no-owner --role=<owner role>`, owned entries only) in ONE transaction, run with the
+ * sandbox's own login role — never the provisioner, never a prod credential.
+ *
+ * Around it: a session-level advisory lock (resets serialize), a refusal while other sessions use the
+ * database (an optional pre-reset command may clear them; the post-reset command always runs), and a
+ * refusal when objects the reset cannot see (ownership drift) are in the database.
+ */
+
+/** Resets name their sessions so they recognise each other; see `otherSessions`. */
+export const RESET_APPLICATION = 'erp-rehearsal reset';
+// pg_advisory_lock(int, int) key: "ERPR" and the reset lock's number. Advisory locks are per database.
+const LOCK_CLASS = 0x45525052;
+const LOCK_RESET = 1;
+
+export interface ResetOptions {
+  readonly endpoint: Endpoint;
+  readonly tools: ClientTools;
+  /** The sandbox's login role: a member of the sandbox owner role and nothing else. */
+  readonly login: Login;
+  readonly sandbox: InstanceNames;
+  readonly golden: Golden;
+  /** How long to wait for another reset before giving up. */
+  readonly lockTimeoutMs?: number;
+  /** Shell command run before the reset, e.g. scaling Dolibarr to 0 so its sessions go away. */
+  readonly preResetCommand?: string;
+  /** Shell command run after the reset, whatever its outcome, e.g. scaling Dolibarr back up. */
+  readonly postResetCommand?: string;
+  /** Drop drift owned by the reset's own login role instead of refusing. Drift of other roles still refuses. */
+  readonly dropOwnDrift?: boolean;
+  readonly progress?: (line: string) => void;
+}
+
+export interface ResetResult {
+  readonly durationMs: number;
+  /** Time spent waiting for another reset to finish. */
+  readonly lockWaitMs: number;
+  readonly droppedDrift: readonly DriftObject[];
+}
+
+export type RefusalReason = 'lock timeout' | 'sessions' | 'drift';
+
+/** The reset did not start: nothing was changed. */
+export class ResetRefusedError extends Error {
+  override readonly name = 'ResetRefusedError';
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+    readonly details: readonly string[] = [],
+  ) {
+    super(details.length > 0 ? `${message}:\n${details.map((line) => `  - ${line}`).join('\n')}` : message);
+  }
+}
+
+/** The reset started and failed; its transaction was rolled back, so the sandbox is as it was. */
+export class ResetFailedError extends Error {
+  override readonly name = 'ResetFailedError';
+  constructor(
+    message: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Session {
+  readonly pid: number;
+  readonly user: string;
+  readonly application: string;
+  readonly client: string;
+  readonly since: string;
+}
+
+async function acquireLock(client: Client, timeoutMs: number, progress: (line: string) => void): Promise<number> {
+  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_CLASS, LOCK_RESET]);
+  if (rows[0]!.locked) return 0;
+  progress(`another reset of this sandbox is running; waiting up to ${timeoutMs / 1000} s for it`);
+  const started = Date.now();
+  await client.query(`SET lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+  try {
+    await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, LOCK_RESET]);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '55P03') throw error;
+    throw new ResetRefusedError(
+      'lock timeout',
+      `another reset held the sandbox's reset lock for more than ${timeoutMs / 1000} s; nothing was changed — retry when it has finished`,
+    );
+  } finally {
+    await client.query('RESET lock_timeout');
+  }
+  return Date.now() - started;
+}
+
+/** Sessions on the sandbox database other than this one and other resets (which wait for the lock). */
+async function otherSessions(client: Client): Promise<Session[]> {
+  const { rows } = await client.query<Session>(
+    `SELECT pid, coalesce(usename, '?') AS user, application_name AS application,
+            coalesce(host(client_addr), 'local socket') AS client, to_char(backend_start, 'YYYY-MM-DD HH24:MI:SS') AS since
+       FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> $1
+      ORDER BY pid`,
+    [RESET_APPLICATION],
+  );
+  return rows;
+}
+
+function runCommand(what: string, command: string, progress: (line: string) => void): Promise<void> {
+  progress(`${what}: ${command}`);
+  return new Promise((resolve, reject) => {
+    // Its output goes to stderr with the harness's progress, never into a report on stdout.
+    const child = spawn(command, { shell: true, stdio: ['ignore', 2, 2] });
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${what} command failed (${signal ?? `exit ${code}`}): ${command}`)),
+    );
+  });
+}
+
+/** The SQL the transaction replays: pg_restore's script of the owned entries, as the owner role. */
+async function restoreScript(options: ResetOptions): Promise<Buffer> {
+  const { tools } = options;
+  const [archive, list] = await Promise.all([
+    tools.stage('golden.dump', await readFile(options.golden.archivePath)),
+    tools.stage('golden.list', await readFile(options.golden.listPath)),
+  ]);
+  try {
+    // Writing a script connects to nothing: the archive is only read.
+    const result = await tools.run(
+      'pg_restore',
+      ['--no-owner', `--role=${options.sandbox.ownerRole}`, `--use-list=${list}`, '--file=-', archive],
+      { login: options.login, database: options.sandbox.database },
+    );
+    if (result.exitCode !== 0) {
+      throw new ResetFailedError(`the golden in ${options.golden.dir} cannot be read; nothing was changed: ${result.stderr.trim()}`, result.stderr);
+    }
+    return result.stdout;
+  } finally {
+    await Promise.all([tools.unstage(archive), tools.unstage(list)]);
+  }
+}
+
+/**
+ * The transaction psql runs. COMMIT is the last line and ON_ERROR_STOP stops at the first error, so a
+ * reset that fails anywhere — or a script cut short — ends without COMMIT and PostgreSQL rolls it back.
+ */
+function resetTransaction(ownerRole: string, dropOwnDrift: boolean, script: Buffer): Buffer {
+  const head = [
+    'BEGIN;',
+    ...(dropOwnDrift ? ['DROP OWNED BY CURRENT_USER CASCADE;'] : []),
+    `DROP OWNED BY ${ident(ownerRole)} CASCADE;`,
+    '',
+  ].join('\n');
+  return Buffer.concat([Buffer.from(head), script, Buffer.from('\nCOMMIT;\n')]);
+}
+
+function describeDrift(drift: readonly DriftObject[]): string[] {
+  return drift.map((object) => `${object.kind} ${object.name} owned by ${object.owner}`);
+}
+
+export async function resetSandbox(options: ResetOptions): Promise<ResetResult> {
+  const progress = options.progress ?? (() => undefined);
+  let outcome: ResetResult | undefined;
+  try {
+    outcome = await resetWithCommands(options, progress);
+    return outcome;
+  } finally {
+    if (options.postResetCommand) {
+      // Always run; its own failure is reported without hiding the reset's.
+      await runCommand('post-reset', options.postResetCommand, progress).catch((error: Error) => {
+        if (outcome) throw error;
+        progress(error.message);
+      });
+    }
+  }
+}
+
+async function resetWithCommands(options: ResetOptions, progress: (line: string) => void): Promise<ResetResult> {
+  const started = Date.now();
+  if (options.preResetCommand) await runCommand('pre-reset', options.preResetCommand, progress);
+  const client = await connect(options.endpoint, options.login, options.sandbox.database, { applicationName: RESET_APPLICATION });
+  try {
+    const lockWaitMs = await acquireLock(client, options.lockTimeoutMs ?? 60_000, progress);
+
+    const sessions = await otherSessions(client);
+    if (sessions.length > 0) {
+      throw new ResetRefusedError(
+        'sessions',
+        `${sessions.length} other session(s) use ${options.sandbox.database}; nothing was changed — stop them ` +
+          '(e.g. scale Dolibarr to 0 with a pre-reset command) and retry',
+        sessions.map((session) => `pid ${session.pid} ${session.user} (${session.application || 'no application name'}) from ${session.client} since ${session.since}`),
+      );
+    }
+
+    const drift = await findDrift(client, { ownerRole: options.sandbox.ownerRole });
+    const own = drift.filter((object) => object.owner === options.login.user);
+    const blocking = options.dropOwnDrift ? drift.filter((object) => object.owner !== options.login.user) : drift;
+    if (blocking.length > 0) {
+      throw new ResetRefusedError(
+        'drift',
+        `objects in ${options.sandbox.database} are not owned by ${options.sandbox.ownerRole}, so DROP OWNED BY would leave them ` +
+          'and the reset could not return to the golden; nothing was changed — drop them (their owner can), ' +
+          'or let the reset drop those of its own login role',
+        describeDrift(blocking),
+      );
+    }
+
+    const script = await restoreScript(options);
+    progress(`restoring ${options.golden.manifest.restoredEntries} golden entries into ${options.sandbox.database} in one transaction`);
+    const result = await options.tools.run(
+      'psql',
+      ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1'],
+      {
+        login: options.login,
+        database: options.sandbox.database,
+        stdin: resetTransaction(options.sandbox.ownerRole, options.dropOwnDrift === true && own.length > 0, script),
+      },
+    );
+    if (result.exitCode !== 0) {
+      const first = result.stderr.split('\n').find((line) => line.includes('ERROR')) ?? result.stderr.trim();
+      throw new ResetFailedError(`the reset failed and was rolled back, so the sandbox is as it was: ${first}`, result.stderr);
+    }
+    return { durationMs: Date.now() - started, lockWaitMs, droppedDrift: options.dropOwnDrift ? own : [] };
+  } finally {
+    await client.end(); // releases the advisory lock
+  }
+}

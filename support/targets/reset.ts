@@ -1,0 +1,28 @@
+import type { Golden } from '../lifecycle/golden';
+import { resetSandbox, type ResetResult } from '../lifecycle/reset';
+import type { Login } from '../postgres/cluster';
+import type { Target } from './target';
+
+export interface TargetResetOptions {
+  /** Another golden than the target's, e.g. a deliberately broken one. */
+  readonly golden?: Golden;
+  readonly dropOwnDrift?: boolean;
+  readonly progress?: (line: string) => void;
+}
+
+/** Resets the target's sandbox with `login`, using the target's golden and configured reset commands. */
+export function resetTargetSandbox(target: Target, login: Login, options: TargetResetOptions = {}): Promise<ResetResult> {
+  const { cluster, sandbox, config } = target;
+  return resetSandbox({
+    endpoint: cluster.endpoint,
+    tools: cluster.tools,
+    login,
+    sandbox,
+    golden: options.golden ?? target.golden,
+    dropOwnDrift: options.dropOwnDrift,
+    preResetCommand: config.reset.preCommand,
+    postResetCommand: config.reset.postCommand,
+    lockTimeoutMs: config.reset.lockTimeoutMs,
+    progress: options.progress,
+  });
+}
