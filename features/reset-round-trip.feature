@@ -1,0 +1,59 @@
+Feature: Reset round-trip: the sandbox always comes back to the golden
+  ADR-0003 §2 resets the sandbox with DROP OWNED BY erp_sandbox_role CASCADE and a restore of the
+  golden — prod dumped read-only and scoped by ownership — in one transaction, run with the sandbox's
+  own login role. Whatever a rehearsal wrote, the sandbox's content hash is the golden's again after
+  a reset; objects the reset cannot see are named before they can break that promise.
+
+  Background:
+    Given a login role "sandbox" is minted for instance "erp-sandbox"
+    And the sandbox is reset to the golden by login "sandbox"
+
+  Scenario: seeding the sandbox from the golden reproduces prod's content hash
+    Then the sandbox's content hash equals the golden manifest's
+    And the sandbox holds no ownership drift
+
+  Scenario: a write moves the hash, the diff names exactly what was written, a reset brings the golden back
+    Given the sandbox's state is recorded as "seeded"
+    And the provisioner's user_lookup in the sandbox is noted
+    When login "sandbox" writes a supplier invoice with 2 lines for a new thirdparty
+    Then the sandbox's content hash differs from the golden manifest's
+    And the diff from "seeded" names exactly the written rows:
+      | relation                     | added rows |
+      | public.llx_societe           | 1          |
+      | public.llx_facture_fourn     | 1          |
+      | public.llx_facture_fourn_det | 2          |
+    And the diff from "seeded" shows exactly these sequences moved:
+      | sequence                                |
+      | public.llx_societe_rowid_seq            |
+      | public.llx_facture_fourn_rowid_seq      |
+      | public.llx_facture_fourn_det_rowid_seq  |
+    When the sandbox is reset to the golden by login "sandbox"
+    Then the sandbox's content hash equals the golden manifest's
+    And the provisioner's user_lookup in the sandbox is untouched
+
+  Scenario: a table made without SET ROLE is ownership drift: named, and the reset refuses
+    When login "sandbox" creates table "rehearsal_scratch" without SET ROLE
+    Then the sandbox holds ownership drift "table public.rehearsal_scratch" owned by login "sandbox"
+    And a reset of the sandbox by login "sandbox" is refused for ownership drift naming "table public.rehearsal_scratch"
+    When the sandbox is reset to the golden by login "sandbox", dropping the login's own drift
+    Then the sandbox holds no ownership drift
+    And the sandbox's content hash equals the golden manifest's
+
+  Scenario Outline: a reset that fails midway leaves the sandbox as it was (<defect>)
+    Given login "sandbox" writes a supplier invoice with 2 lines for a new thirdparty
+    And the sandbox's state is recorded as "written"
+    When a reset from the golden with <defect> is attempted by login "sandbox"
+    Then the reset failed and reported "<error>"
+    And the sandbox's state is still "written"
+
+    Examples:
+      | defect                              | error                                                  |
+      | its scope by table name             | function public.update_modified_column_tms() does not exist |
+      | a corrupted archive entry           | nothing was changed                                    |
+
+  Scenario: two resets at once serialize and both end at the golden
+    Given a login role "second" is minted for instance "erp-sandbox"
+    And login "sandbox" writes a supplier invoice with 2 lines for a new thirdparty
+    When logins "sandbox" and "second" reset the sandbox at the same time
+    Then both resets succeeded, one after the other
+    And the sandbox's content hash equals the golden manifest's

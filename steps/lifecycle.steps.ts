@@ -1,0 +1,172 @@
+import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { writeSupplierInvoice } from '../support/erp/supplier-invoice';
+import { diffSnapshots } from '../support/lifecycle/diff';
+import { corruptedGolden, nameScopedGolden } from '../support/lifecycle/faults';
+import type { Golden } from '../support/lifecycle/golden';
+import { ResetFailedError, ResetRefusedError, type ResetResult } from '../support/lifecycle/reset';
+import { resetTargetSandbox } from '../support/targets/reset';
+import { functionIdentity } from '../support/postgres/catalog';
+import { ident } from '../support/postgres/connect';
+import { USER_LOOKUP } from '../support/postgres/provision';
+import type { RehearsalWorld } from '../support/world';
+
+function reset(world: RehearsalWorld, label: string, golden?: Golden, dropOwnDrift = false): Promise<ResetResult> {
+  return resetTargetSandbox(world.target, world.login(label), { golden, dropOwnDrift });
+}
+
+async function settle(world: RehearsalWorld, resets: Promise<ResetResult>[]): Promise<void> {
+  world.resets = await Promise.all(resets.map((pending) => pending.catch((error: Error) => error)));
+}
+
+function lastReset(world: RehearsalWorld): ResetResult | Error {
+  expect(world.resets, 'a reset was attempted').to.have.length.greaterThan(0);
+  return world.resets.at(-1)!;
+}
+
+Given('the sandbox is reset to the golden by login {string}', async function (this: RehearsalWorld, label: string) {
+  await reset(this, label);
+});
+
+When(
+  'the sandbox is reset to the golden by login {string}, dropping the login\'s own drift',
+  async function (this: RehearsalWorld, label: string) {
+    const result = await reset(this, label, undefined, true);
+    expect(result.droppedDrift, 'drift dropped by the reset').to.have.length.greaterThan(0);
+  },
+);
+
+Then("the sandbox's content hash equals the golden manifest's", async function (this: RehearsalWorld) {
+  expect((await this.sandboxState()).root).to.equal(this.target.golden.manifest.root);
+});
+
+Then("the sandbox's content hash differs from the golden manifest's", async function (this: RehearsalWorld) {
+  expect((await this.sandboxState()).root).to.not.equal(this.target.golden.manifest.root);
+});
+
+Given("the sandbox's state is recorded as {string}", async function (this: RehearsalWorld, label: string) {
+  this.states.set(label, await this.sandboxState(true));
+});
+
+Then("the sandbox's state is still {string}", async function (this: RehearsalWorld, label: string) {
+  const recorded = this.states.get(label);
+  expect(recorded, `state "${label}" was recorded`).to.not.equal(undefined);
+  expect((await this.sandboxState()).root).to.equal(recorded!.root);
+});
+
+When(
+  'login {string} writes a supplier invoice with {int} lines for a new thirdparty',
+  async function (this: RehearsalWorld, label: string, count: number) {
+    const lines = Array.from({ length: count }, (_, n) => ({ description: `Rehearsed line ${n + 1}`, quantity: n + 1, unitPrice: 12.5, vatRate: 20 }));
+    this.written = await this.as(label, this.target.sandbox.database, (client) =>
+      writeSupplierInvoice(client, { supplier: 'Rehearsal Supplies SARL', supplierReference: 'RH-0001', lines }),
+    );
+  },
+);
+
+/** The keys the last write created, by relation, as the diff reports them. */
+function writtenKeys(world: RehearsalWorld): Record<string, number[]> {
+  const written = world.written!;
+  return {
+    'public.llx_societe': [written.thirdpartyId],
+    'public.llx_facture_fourn': [written.invoiceId],
+    'public.llx_facture_fourn_det': [...written.lineIds],
+  };
+}
+
+async function diffFrom(world: RehearsalWorld, label: string) {
+  const before = world.states.get(label);
+  expect(before, `state "${label}" was recorded`).to.not.equal(undefined);
+  return diffSnapshots(before!, await world.sandboxState(true));
+}
+
+Then('the diff from {string} names exactly the written rows:', async function (this: RehearsalWorld, label: string, table: DataTable) {
+  const diff = await diffFrom(this, label);
+  const tables = diff.changes.filter((change) => change.kind === 'table');
+  const expected = table.hashes().map((row) => ({ relation: row.relation!, added: Number(row['added rows']) }));
+  expect(tables.map((change) => change.name).sort(), 'tables that changed').to.deep.equal(expected.map((row) => row.relation).sort());
+  const keys = writtenKeys(this);
+  for (const { relation, added } of expected) {
+    const change = tables.find((candidate) => candidate.name === relation)!;
+    expect(change.rows, `row-level diff of ${relation}`).to.not.equal(undefined);
+    expect(change.rows!.removed, `rows removed from ${relation}`).to.deep.equal([]);
+    expect(change.rows!.changed, `rows changed in ${relation}`).to.deep.equal([]);
+    expect(change.rows!.added.map((row) => Number(row.key.rowid)).sort(), `rows added to ${relation}`).to.deep.equal(keys[relation]!.sort());
+    expect(change.rows!.added).to.have.length(added);
+  }
+});
+
+Then('the diff from {string} shows exactly these sequences moved:', async function (this: RehearsalWorld, label: string, table: DataTable) {
+  const diff = await diffFrom(this, label);
+  const sequences = diff.changes.filter((change) => change.kind === 'sequence');
+  expect(sequences.map((change) => change.name).sort()).to.deep.equal(table.hashes().map((row) => row.sequence!).sort());
+  for (const change of sequences) {
+    expect(BigInt(change.sequence!.after.lastValue) > BigInt(change.sequence!.before.lastValue) || !change.sequence!.before.isCalled, `${change.name} moved forward`).to.equal(true);
+  }
+});
+
+Given("the provisioner's user_lookup in the sandbox is noted", async function (this: RehearsalWorld) {
+  this.userLookup = await this.inspect(this.target.sandbox.database, (client) => functionIdentity(client, USER_LOOKUP));
+});
+
+Then("the provisioner's user_lookup in the sandbox is untouched", async function (this: RehearsalWorld) {
+  expect(this.userLookup, 'user_lookup was noted').to.not.equal(undefined);
+  const after = await this.inspect(this.target.sandbox.database, (client) => functionIdentity(client, USER_LOOKUP));
+  expect(after, 'user_lookup after the reset').to.deep.equal(this.userLookup);
+});
+
+When('login {string} creates table {string} without SET ROLE', async function (this: RehearsalWorld, label: string, table: string) {
+  await this.as(label, this.target.sandbox.database, (client) => client.query(`CREATE TABLE public.${ident(table)} (note text)`));
+});
+
+Then('the sandbox holds no ownership drift', async function (this: RehearsalWorld) {
+  expect((await this.sandboxState()).drift).to.deep.equal([]);
+});
+
+Then(
+  'the sandbox holds ownership drift {string} owned by login {string}',
+  async function (this: RehearsalWorld, object: string, label: string) {
+    const drift = (await this.sandboxState()).drift.map((found) => `${found.kind} ${found.name} owned by ${found.owner}`);
+    expect(drift).to.deep.equal([`${object} owned by ${this.login(label).user}`]);
+  },
+);
+
+Then(
+  'a reset of the sandbox by login {string} is refused for ownership drift naming {string}',
+  async function (this: RehearsalWorld, label: string, object: string) {
+    await settle(this, [reset(this, label)]);
+    const outcome = lastReset(this);
+    expect(outcome).to.be.instanceOf(ResetRefusedError);
+    expect((outcome as ResetRefusedError).reason).to.equal('drift');
+    expect((outcome as ResetRefusedError).details).to.deep.equal([`${object} owned by ${this.login(label).user}`]);
+  },
+);
+
+const DEFECTS: Record<string, (golden: Golden, dir: string) => Promise<Golden>> = {
+  'its scope by table name': nameScopedGolden,
+  'a corrupted archive entry': corruptedGolden,
+};
+
+When(/^a reset from the golden with (.+) is attempted by login "([^"]*)"$/, async function (this: RehearsalWorld, defect: string, label: string) {
+  const make = DEFECTS[defect];
+  if (!make) throw new Error(`no golden defect "${defect}"; known: ${Object.keys(DEFECTS).join(', ')}`);
+  const golden = await make(this.target.golden, join(this.target.workDir, 'faulty', defect.replace(/\W+/g, '-')));
+  await settle(this, [reset(this, label, golden)]);
+});
+
+Then('the reset failed and reported {string}', function (this: RehearsalWorld, text: string) {
+  const outcome = lastReset(this);
+  expect(outcome, 'the reset outcome').to.be.instanceOf(ResetFailedError);
+  expect((outcome as Error).message).to.contain(text);
+});
+
+When('logins {string} and {string} reset the sandbox at the same time', async function (this: RehearsalWorld, first: string, second: string) {
+  await settle(this, [reset(this, first), reset(this, second)]);
+});
+
+Then('both resets succeeded, one after the other', function (this: RehearsalWorld) {
+  for (const outcome of this.resets) expect(outcome, 'a reset outcome').to.not.be.instanceOf(Error);
+  const waits = (this.resets as ResetResult[]).map((result) => result.lockWaitMs);
+  expect(waits.filter((wait) => wait > 0), 'resets that waited for the lock').to.have.length(1);
+});
