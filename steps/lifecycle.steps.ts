@@ -38,11 +38,11 @@ When(
 );
 
 Then("the sandbox's content hash equals the golden manifest's", async function (this: RehearsalWorld) {
-  expect((await this.sandboxState()).root).to.equal(this.target.golden.manifest.root);
+  expect((await this.sandboxState()).root, "the sandbox's content hash").to.equal(this.target.golden.manifest.root);
 });
 
 Then("the sandbox's content hash differs from the golden manifest's", async function (this: RehearsalWorld) {
-  expect((await this.sandboxState()).root).to.not.equal(this.target.golden.manifest.root);
+  expect((await this.sandboxState()).root, "the sandbox's content hash").to.not.equal(this.target.golden.manifest.root);
 });
 
 Given("the sandbox's state is recorded as {string}", async function (this: RehearsalWorld, label: string) {
@@ -52,7 +52,7 @@ Given("the sandbox's state is recorded as {string}", async function (this: Rehea
 Then("the sandbox's state is still {string}", async function (this: RehearsalWorld, label: string) {
   const recorded = this.states.get(label);
   expect(recorded, `state "${label}" was recorded`).to.not.equal(undefined);
-  expect((await this.sandboxState()).root).to.equal(recorded!.root);
+  expect((await this.sandboxState()).root, "the sandbox's content hash").to.equal(recorded!.root);
 });
 
 When(

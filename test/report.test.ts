@@ -60,3 +60,16 @@ describe('gate report', () => {
     assert.ok(!isGreen(builder.build()));
   });
 });
+
+describe('gate report problem lines', () => {
+  it('joins a bare error name with the line that explains it', () => {
+    const builder = new ReportBuilder();
+    const envelopes = stream([['FAILED']]).map((envelope) =>
+      envelope.testStepFinished
+        ? ({ testStepFinished: { ...envelope.testStepFinished, testStepResult: { status: 'FAILED', message: 'AssertionError\n  expected a to equal b\n  + expected' } } } as unknown as Envelope)
+        : envelope,
+    );
+    for (const envelope of envelopes) builder.accept(envelope);
+    assert.equal(builder.build().scenarios[0]!.problem, 'failed at "step 0": AssertionError: expected a to equal b');
+  });
+});

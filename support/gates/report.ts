@@ -35,6 +35,12 @@ function worse(a: Status, b: Status): Status {
   return SEVERITY.indexOf(a) <= SEVERITY.indexOf(b) ? a : b;
 }
 
+/** The line that says what went wrong: chai's diffs put a bare `AssertionError` first. */
+function firstLine(message: string | undefined): string | undefined {
+  const lines = (message ?? '').split('\n').map((line) => line.trim()).filter(Boolean);
+  return /^\w*Error$/.test(lines[0] ?? '') && lines[1] ? `${lines[0]}: ${lines[1]}` : lines[0];
+}
+
 export class ReportBuilder {
   private readonly features = new Map<string, string>();
   private readonly pickles = new Map<string, { name: string; uri: string; steps: Map<string, string> }>();
@@ -65,7 +71,7 @@ export class ReportBuilder {
       const status = worse(attempt.status, stepStatus);
       if (status !== attempt.status && stepStatus !== 'PASSED') {
         const text = this.testCases.get(attempt.testCaseId)?.stepText.get(testStepId) ?? 'a step';
-        const detail = testStepResult.message?.split('\n')[0];
+        const detail = firstLine(testStepResult.message);
         attempt.problem = `${testStepResult.status.toLowerCase()} at "${text}"${detail ? `: ${detail}` : ''}`;
       }
       attempt.status = status;

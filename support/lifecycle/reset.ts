@@ -126,15 +126,37 @@ function runCommand(what: string, command: string, progress: (line: string) => v
   });
 }
 
-/** The SQL the transaction replays: pg_restore's script of the owned entries, as the owner role. */
-async function restoreScript(options: ResetOptions): Promise<Buffer> {
+/** Restore scripts already staged where the tools run, per cluster, golden and owner role. */
+const stagedScripts = new WeakMap<ClientTools, WeakMap<Golden, Map<string, Promise<string>>>>();
+
+/**
+ * The SQL the transaction replays — pg_restore's script of the golden's owned entries, as the owner
+ * role — staged where the tools run. Made once per golden and role: writing it reads the archive and
+ * connects to nothing, and every later reset of the run replays the same file.
+ */
+function stagedRestoreScript(options: ResetOptions): Promise<string> {
+  const { tools, golden } = options;
+  const byGolden = stagedScripts.get(tools) ?? new WeakMap<Golden, Map<string, Promise<string>>>();
+  stagedScripts.set(tools, byGolden);
+  const byRole = byGolden.get(golden) ?? new Map<string, Promise<string>>();
+  byGolden.set(golden, byRole);
+  let script = byRole.get(options.sandbox.ownerRole);
+  if (!script) {
+    script = writeRestoreScript(options);
+    // A failed attempt is not remembered: the next reset tries again and reports again.
+    script.catch(() => byRole.delete(options.sandbox.ownerRole));
+    byRole.set(options.sandbox.ownerRole, script);
+  }
+  return script;
+}
+
+async function writeRestoreScript(options: ResetOptions): Promise<string> {
   const { tools } = options;
   const [archive, list] = await Promise.all([
     tools.stage('golden.dump', await readFile(options.golden.archivePath)),
     tools.stage('golden.list', await readFile(options.golden.listPath)),
   ]);
   try {
-    // Writing a script connects to nothing: the archive is only read.
     const result = await tools.run(
       'pg_restore',
       ['--no-owner', `--role=${options.sandbox.ownerRole}`, `--use-list=${list}`, '--file=-', archive],
@@ -143,24 +165,28 @@ async function restoreScript(options: ResetOptions): Promise<Buffer> {
     if (result.exitCode !== 0) {
       throw new ResetFailedError(`the golden in ${options.golden.dir} cannot be read; nothing was changed: ${result.stderr.trim()}`, result.stderr);
     }
-    return result.stdout;
+    return await tools.stage('restore.sql', result.stdout);
   } finally {
     await Promise.all([tools.unstage(archive), tools.unstage(list)]);
   }
 }
 
 /**
- * The transaction psql runs. COMMIT is the last line and ON_ERROR_STOP stops at the first error, so a
- * reset that fails anywhere — or a script cut short — ends without COMMIT and PostgreSQL rolls it back.
+ * psql's arguments for the reset transaction. The commands run in order in one session; ON_ERROR_STOP
+ * ends psql at the first error, before COMMIT, so a reset that fails anywhere — or a script cut short —
+ * is rolled back by PostgreSQL when the session ends.
  */
-function resetTransaction(ownerRole: string, dropOwnDrift: boolean, script: Buffer): Buffer {
-  const head = [
-    'BEGIN;',
-    ...(dropOwnDrift ? ['DROP OWNED BY CURRENT_USER CASCADE;'] : []),
-    `DROP OWNED BY ${ident(ownerRole)} CASCADE;`,
-    '',
-  ].join('\n');
-  return Buffer.concat([Buffer.from(head), script, Buffer.from('\nCOMMIT;\n')]);
+function resetTransaction(ownerRole: string, dropOwnDrift: boolean, script: string): string[] {
+  return [
+    '--no-psqlrc',
+    '--quiet',
+    '--set=ON_ERROR_STOP=1',
+    '--command=BEGIN',
+    ...(dropOwnDrift ? ['--command=DROP OWNED BY CURRENT_USER CASCADE'] : []),
+    `--command=DROP OWNED BY ${ident(ownerRole)} CASCADE`,
+    `--file=${script}`,
+    '--command=COMMIT',
+  ];
 }
 
 function describeDrift(drift: readonly DriftObject[]): string[] {
@@ -214,16 +240,12 @@ async function resetWithCommands(options: ResetOptions, progress: (line: string)
       );
     }
 
-    const script = await restoreScript(options);
+    const script = await stagedRestoreScript(options);
     progress(`restoring ${options.golden.manifest.restoredEntries} golden entries into ${options.sandbox.database} in one transaction`);
     const result = await options.tools.run(
       'psql',
-      ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1'],
-      {
-        login: options.login,
-        database: options.sandbox.database,
-        stdin: resetTransaction(options.sandbox.ownerRole, options.dropOwnDrift === true && own.length > 0, script),
-      },
+      resetTransaction(options.sandbox.ownerRole, options.dropOwnDrift === true && own.length > 0, script),
+      { login: options.login, database: options.sandbox.database },
     );
     if (result.exitCode !== 0) {
       const first = result.stderr.split('\n').find((line) => line.includes('ERROR')) ?? result.stderr.trim();
