@@ -16,10 +16,10 @@ Feature: The hermetic cluster is laid out like the factory's postgres/iac
     And role "credentials_editor" holds ADMIN OPTION on exactly "erp_role, erp_sandbox_role"
 
   Scenario Outline: the pgbouncer lookup function of <database> belongs to the provisioner
-    Then in database "<database>" the function "public.user_lookup(text)" is owned by the provisioner
-    And in database "<database>" PUBLIC cannot execute "public.user_lookup(text)"
-    And in database "<database>" role "pgbouncer_auth" can execute "public.user_lookup(text)"
-    And in database "<database>" role "<owner role>" cannot execute "public.user_lookup(text)"
+    Then in database "<database>" the provisioner's user_lookup is owned by the provisioner
+    And in database "<database>" PUBLIC cannot execute the provisioner's user_lookup
+    And in database "<database>" role "pgbouncer_auth" can execute the provisioner's user_lookup
+    And in database "<database>" role "<owner role>" cannot execute the provisioner's user_lookup
 
     Examples:
       | database    | owner role       |
@@ -39,7 +39,7 @@ Feature: The hermetic cluster is laid out like the factory's postgres/iac
     Then login "short-lived" no longer exists
 
   Scenario: every object in prod is owned by erp_role, except the provisioner's
-    Then every object in database "erp" is owned by "erp_role" except "public.user_lookup(text)"
+    Then every object in database "erp" is owned by "erp_role", except the provisioner's
     And database "erp" holds the fixture's whole catalogue
 
   Scenario: the cluster's own client tools read prod as a prod member
@@ -47,4 +47,4 @@ Feature: The hermetic cluster is laid out like the factory's postgres/iac
     When login "reader" dumps the schema of database "erp" with the cluster's pg_dump
     Then the archive lists "TABLE public llx_societe erp_role"
     And the archive lists "FUNCTION public update_modified_column_tms() erp_role"
-    And the archive lists "FUNCTION public user_lookup(text) postgres"
+    And the archive lists the provisioner's user_lookup, owned by the provisioner

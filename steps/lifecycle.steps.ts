@@ -9,7 +9,7 @@ import { ResetFailedError, ResetRefusedError, type ResetResult } from '../suppor
 import { resetTargetSandbox } from '../support/targets/reset';
 import { functionIdentity } from '../support/postgres/catalog';
 import { ident } from '../support/postgres/connect';
-import { USER_LOOKUP } from '../support/postgres/provision';
+import { userLookupSignature } from '../support/postgres/provision';
 import type { RehearsalWorld } from '../support/world';
 
 function reset(world: RehearsalWorld, label: string, golden?: Golden, dropOwnDrift = false): Promise<ResetResult> {
@@ -107,12 +107,12 @@ Then('the diff from {string} shows exactly these sequences moved:', async functi
 });
 
 Given("the provisioner's user_lookup in the sandbox is noted", async function (this: RehearsalWorld) {
-  this.userLookup = await this.inspect(this.target.sandbox.database, (client) => functionIdentity(client, USER_LOOKUP));
+  this.userLookup = await this.inspect(this.target.sandbox.database, (client) => functionIdentity(client, userLookupSignature(this.target.config.layout)));
 });
 
 Then("the provisioner's user_lookup in the sandbox is untouched", async function (this: RehearsalWorld) {
   expect(this.userLookup, 'user_lookup was noted').to.not.equal(undefined);
-  const after = await this.inspect(this.target.sandbox.database, (client) => functionIdentity(client, USER_LOOKUP));
+  const after = await this.inspect(this.target.sandbox.database, (client) => functionIdentity(client, userLookupSignature(this.target.config.layout)));
   expect(after, 'user_lookup after the reset').to.deep.equal(this.userLookup);
 });
 

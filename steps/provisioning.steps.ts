@@ -13,6 +13,7 @@ import {
   sessionIdentity,
 } from '../support/postgres/catalog';
 import { VAULT_USERNAME } from '../support/postgres/minting';
+import { PROVISIONER_OBJECTS, userLookupSignature } from '../support/postgres/provision';
 import type { RehearsalWorld } from '../support/world';
 
 const list = (names: string) => names.split(',').map((name) => name.trim()).sort();
@@ -49,23 +50,27 @@ Then('role {string} holds ADMIN OPTION on exactly {string}', async function (thi
   expect(granted.map((grant) => grant.role).sort(), 'every membership').to.deep.equal(list(roles));
 });
 
+/** The provisioner's pgbouncer function where the target's layout puts it. */
+const userLookup = (world: RehearsalWorld) => userLookupSignature(world.target.config.layout);
+
 Then(
-  'in database {string} the function {string} is owned by the provisioner',
-  async function (this: RehearsalWorld, database: string, signature: string) {
-    const owner = await this.inspect(database, (client) => functionOwner(client, signature));
-    expect(owner).to.equal(this.target.provisioner.user);
+  "in database {string} the provisioner's user_lookup is owned by the provisioner",
+  async function (this: RehearsalWorld, database: string) {
+    const owner = await this.inspect(database, (client) => functionOwner(client, userLookup(this)));
+    expect(owner, `owner of ${userLookup(this)}`).to.equal(this.target.provisioner.user);
   },
 );
 
-Then('in database {string} PUBLIC cannot execute {string}', async function (this: RehearsalWorld, database: string, signature: string) {
-  expect(await this.inspect(database, (client) => canExecute(client, 'public', signature)), `PUBLIC may execute ${signature}`).to.equal(false);
+Then("in database {string} PUBLIC cannot execute the provisioner's user_lookup", async function (this: RehearsalWorld, database: string) {
+  const allowed = await this.inspect(database, (client) => canExecute(client, 'public', userLookup(this)));
+  expect(allowed, `PUBLIC may execute ${userLookup(this)}`).to.equal(false);
 });
 
 Then(
-  /^in database "([^"]*)" role "([^"]*)" (can|cannot) execute "([^"]*)"$/,
-  async function (this: RehearsalWorld, database: string, role: string, verdict: string, signature: string) {
-    const allowed = await this.inspect(database, (client) => canExecute(client, role, signature));
-    expect(allowed, `${role} may execute ${signature}`).to.equal(verdict === 'can');
+  /^in database "([^"]*)" role "([^"]*)" (can|cannot) execute the provisioner's user_lookup$/,
+  async function (this: RehearsalWorld, database: string, role: string, verdict: string) {
+    const allowed = await this.inspect(database, (client) => canExecute(client, role, userLookup(this)));
+    expect(allowed, `${role} may execute ${userLookup(this)}`).to.equal(verdict === 'can');
   },
 );
 
@@ -102,13 +107,13 @@ Then('login {string} no longer exists', async function (this: RehearsalWorld, la
 });
 
 Then(
-  'every object in database {string} is owned by {string} except {string}',
-  async function (this: RehearsalWorld, database: string, owner: string, exception: string) {
+  "every object in database {string} is owned by {string}, except the provisioner's",
+  async function (this: RehearsalWorld, database: string, owner: string) {
     const objects = await this.inspect(database, objectsInPublic);
-    const excepted = exception.replace(/^public\./, '');
-    const strays = objects.filter((object) => object.owner !== owner && object.name !== excepted);
-    expect(strays, `objects not owned by ${owner}`).to.deep.equal([]);
-    expect(objects.find((object) => object.name === excepted)?.owner).to.equal(this.target.provisioner.user);
+    const strays = objects.filter((object) => object.owner !== owner && object.owner !== this.target.provisioner.user);
+    expect(strays, `objects owned by neither ${owner} nor the provisioner`).to.deep.equal([]);
+    const provisioners = objects.filter((object) => object.owner === this.target.provisioner.user).map((object) => `${object.kind} public.${object.name}`);
+    expect(provisioners.filter((key) => !PROVISIONER_OBJECTS.includes(key)), "the provisioner's objects other than user_lookup").to.deep.equal([]);
   },
 );
 
@@ -120,8 +125,8 @@ Then("database {string} holds the fixture's whole catalogue", async function (th
     sequences: fixture.sequences,
     indexes: fixture.indexes,
     views: fixture.views,
-    // The provisioner's user_lookup lives beside the fixture's functions.
-    functions: fixture.functions + 1,
+    // As provisioned today, the provisioner's user_lookup lives in public beside the fixture's functions.
+    functions: fixture.functions + (userLookup(this).startsWith('public.') ? 1 : 0),
     triggers: fixture.triggers,
   });
 });
@@ -134,6 +139,12 @@ When(
     this.archive = await listArchive(this.target.cluster.tools, login, archive);
   },
 );
+
+Then("the archive lists the provisioner's user_lookup, owned by the provisioner", function (this: RehearsalWorld) {
+  const [schema, signature] = userLookup(this).split('.') as [string, string];
+  const entry = `FUNCTION ${schema} ${signature} ${this.target.provisioner.user}`;
+  expect(this.archive!.some((line) => line.endsWith(` ${entry}`)), `an archive entry ending in "${entry}"`).to.equal(true);
+});
 
 Then('the archive lists {string}', function (this: RehearsalWorld, entry: string) {
   expect(this.archive!.some((line) => line.endsWith(` ${entry}`)), `an archive entry ending in "${entry}"`).to.equal(true);

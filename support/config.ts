@@ -1,6 +1,7 @@
 import { DEFAULT_SEED } from '../fixtures/dolibarr';
 import { instanceNames, NamingError, PROD_ENV, type InstanceNames } from './naming';
 import type { ProviderChoice } from './postgres/provider';
+import { LAYOUTS, type Layout } from './postgres/provision';
 
 /**
  * The harness's configuration, read from the environment once at start-up. Every bad or missing
@@ -27,6 +28,8 @@ export interface HarnessConfig {
     readonly osUser: string;
   };
   readonly fixture: { readonly seed: number; readonly scale: number };
+  /** The hermetic cluster's layout: the factory's as provisioned today, or hardened. */
+  readonly layout: Layout;
   readonly reset: {
     /** Shell command run before each reset (e.g. scale Dolibarr to 0); none by default. */
     readonly preCommand?: string;
@@ -83,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
   };
   const scale = number('ERP_REHEARSAL_FIXTURE_SCALE', 1, (n) => n > 0, 'a number greater than 0');
   const seed = number('ERP_REHEARSAL_FIXTURE_SEED', DEFAULT_SEED, Number.isSafeInteger, 'an integer');
+  const layout = value('ERP_REHEARSAL_LAYOUT', 'as-provisioned');
+  if (!LAYOUTS.includes(layout as Layout)) problems.push(`ERP_REHEARSAL_LAYOUT="${layout}": use ${LAYOUTS.join(' or ')}`);
   const lockTimeout = number('ERP_REHEARSAL_RESET_LOCK_TIMEOUT_S', 60, (n) => n > 0, 'a number of seconds greater than 0');
 
   const domain = value('ERP_REHEARSAL_DOMAIN', 'arcodange.lab');
@@ -126,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
       osUser: value('ERP_REHEARSAL_PG_OS_USER', 'postgres'),
     },
     fixture: { seed, scale },
+    layout: layout as Layout,
     reset: {
       preCommand: env.ERP_REHEARSAL_PRE_RESET_COMMAND?.trim() || undefined,
       postCommand: env.ERP_REHEARSAL_POST_RESET_COMMAND?.trim() || undefined,

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
-import { USER_LOOKUP } from '../postgres/provision';
+import { PROVISIONER_OBJECTS } from '../postgres/provision';
 import { prepareRowsDir, rowImagePath, writeRowImage } from './row-images';
 import {
   ask,
@@ -72,8 +72,8 @@ export interface Snapshot {
   readonly rowsDir?: string;
 }
 
-/** The provisioner's pgbouncer function: in every database, owned by the provisioner, not drift. */
-export const DEFAULT_INFRASTRUCTURE: readonly string[] = [`function ${USER_LOOKUP}`];
+/** The provisioner's objects in every database (user_lookup, in either layout): infrastructure, not drift. */
+export const DEFAULT_INFRASTRUCTURE: readonly string[] = PROVISIONER_OBJECTS;
 
 const SAVEPOINT = 'erp_rehearsal_snapshot';
 

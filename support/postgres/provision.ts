@@ -11,15 +11,39 @@ import { ident, literal, withClient } from './connect';
  * - `credentials_editor` (LOGIN, CREATEROLE) holding ADMIN OPTION on every owner role: Vault's
  *   database engine logs in as it to mint login roles;
  * - one database per instance, owned by its owner role, from template0;
- * - per database, the provisioner-owned SECURITY DEFINER `public.user_lookup` (pgbouncer's auth_query),
+ * - per database, the provisioner-owned SECURITY DEFINER `user_lookup` (pgbouncer's auth_query),
  *   EXECUTE revoked from PUBLIC and granted to `pgbouncer_auth` only.
+ *
+ * Two layouts (shared/facts/postgres-fences.md records why):
+ * - `as-provisioned`, faithful to the factory today: user_lookup in schema public — which the database's
+ *   owner role owns since PostgreSQL 15, so the app credential can drop or replace it — and PUBLIC keeping
+ *   its default CONNECT and TEMP on every database;
+ * - `hardened`: user_lookup in a schema the provisioner owns (`pgbouncer`), CONNECT and TEMP revoked from
+ *   PUBLIC and granted to the database's own owner role.
  */
 
 export const CREDENTIALS_EDITOR = 'credentials_editor';
 export const PGBOUNCER_AUTH = 'pgbouncer_auth';
-export const USER_LOOKUP = 'public.user_lookup(text)';
+export type Layout = 'as-provisioned' | 'hardened';
+export const LAYOUTS: readonly Layout[] = ['as-provisioned', 'hardened'];
+
+/** Where user_lookup lives in a layout, as a signature for to_regprocedure and DROP FUNCTION. */
+export function userLookupSignature(layout: Layout): string {
+  return layout === 'hardened' ? 'pgbouncer.user_lookup(text)' : 'public.user_lookup(text)';
+}
+
+/** The as-provisioned signature, which the factory uses today. */
+export const USER_LOOKUP = userLookupSignature('as-provisioned');
+
+/** The provisioner's own objects inside app databases, in either layout: infrastructure, not drift. */
+export const PROVISIONER_OBJECTS: readonly string[] = [
+  `function ${userLookupSignature('as-provisioned')}`,
+  'schema pgbouncer',
+  `function ${userLookupSignature('hardened')}`,
+];
 
 export interface ProvisionedLayout {
+  readonly layout: Layout;
   readonly instances: readonly InstanceNames[];
   /** The provisioner: the only role that created the infrastructure objects. */
   readonly provisioner: Login;
@@ -27,18 +51,30 @@ export interface ProvisionedLayout {
   readonly credentialsEditor: Login;
 }
 
-const USER_LOOKUP_BODY = `
-CREATE FUNCTION public.user_lookup(i_username text, OUT uname text, OUT phash text)
+function userLookupSql(layout: Layout): string {
+  const signature = userLookupSignature(layout);
+  const schema = signature.split('.')[0]!;
+  return `
+${layout === 'hardened' ? `CREATE SCHEMA ${schema}; GRANT USAGE ON SCHEMA ${schema} TO ${PGBOUNCER_AUTH};` : ''}
+CREATE FUNCTION ${schema}.user_lookup(i_username text, OUT uname text, OUT phash text)
   RETURNS record
   LANGUAGE sql
   SECURITY DEFINER
   AS $$ SELECT usename, passwd FROM pg_catalog.pg_shadow WHERE usename = i_username $$;
-REVOKE ALL ON FUNCTION ${USER_LOOKUP} FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ${USER_LOOKUP} TO ${PGBOUNCER_AUTH};`;
+REVOKE ALL ON FUNCTION ${signature} FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ${signature} TO ${PGBOUNCER_AUTH};`;
+}
+
+/** The hardened layout's database ACL: only the database's own owner role may connect or make temp tables. */
+function databaseAclSql(names: InstanceNames): string {
+  return `REVOKE CONNECT, TEMP ON DATABASE ${ident(names.database)} FROM PUBLIC;
+GRANT CONNECT, TEMP ON DATABASE ${ident(names.database)} TO ${ident(names.ownerRole)};`;
+}
 
 export async function provisionFactoryLayout(
   cluster: PostgresCluster,
   instances: readonly InstanceNames[],
+  layout: Layout = 'as-provisioned',
 ): Promise<ProvisionedLayout> {
   const credentialsEditor: Login = { user: CREDENTIALS_EDITOR, password: randomBytes(18).toString('base64url') };
   await withClient(cluster.endpoint, cluster.superuser, 'postgres', async (client) => {
@@ -54,10 +90,11 @@ export async function provisionFactoryLayout(
       await client.query(
         `CREATE DATABASE ${ident(names.database)} OWNER ${ident(names.ownerRole)} TEMPLATE template0 ENCODING 'UTF8'`,
       );
+      if (layout === 'hardened') await client.query(databaseAclSql(names));
     }
   });
   for (const names of instances) {
-    await withClient(cluster.endpoint, cluster.superuser, names.database, (client) => client.query(USER_LOOKUP_BODY));
+    await withClient(cluster.endpoint, cluster.superuser, names.database, (client) => client.query(userLookupSql(layout)));
   }
-  return { instances, provisioner: cluster.superuser, credentialsEditor };
+  return { layout, instances, provisioner: cluster.superuser, credentialsEditor };
 }

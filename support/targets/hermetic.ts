@@ -30,8 +30,8 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
     startCluster({ ...config.postgres, choice: config.postgres.provider, progress }),
   );
   try {
-    const layout = await timed(progress, 'factory layout provisioned', () =>
-      provisionFactoryLayout(cluster, allInstances(config)),
+    const layout = await timed(progress, `factory layout provisioned (${config.layout})`, () =>
+      provisionFactoryLayout(cluster, allInstances(config), config.layout),
     );
     const minter = new PostgresMinter({ endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor });
     const load = await timed(progress, `fixture loaded into ${config.prod.database} as ${config.prod.ownerRole}`, () =>
@@ -56,6 +56,7 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
       sandbox: config.sandbox,
       cluster,
       provisioner: layout.provisioner,
+      credentialsEditor: layout.credentialsEditor,
       minter,
       golden,
       workDir,

@@ -18,6 +18,8 @@ export interface Target {
   readonly cluster: PostgresCluster;
   /** The provisioner's login: on a hermetic target the harness may read the catalogs as it. */
   readonly provisioner: Login;
+  /** Vault's database-engine login; positive controls of role grants run as it (hermetic only). */
+  readonly credentialsEditor: Login;
   /** Hands out short-lived login roles for an instance, like Vault's database engine. */
   readonly minter: CredentialMinter;
   /** The golden checkpoint the sandbox resets to. */
