@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { applyKnownGaps } from '../support/gates/expectations';
 import { isGreen, renderReport, ReportBuilder, type Envelope, type Status } from '../support/gates/report';
 
 /** A minimal message stream: one feature, one scenario per entry, each step finishing with a status. */
@@ -71,5 +72,46 @@ describe('gate report problem lines', () => {
     );
     for (const envelope of envelopes) builder.accept(envelope);
     assert.equal(builder.build().scenarios[0]!.problem, 'failed at "step 0": AssertionError: expected a to equal b');
+  });
+});
+
+describe('known gaps of a layout', () => {
+  const failing = (message: string) =>
+    stream([['PASSED'], ['FAILED']]).map((envelope) =>
+      envelope.testStepFinished?.testStepResult.status === 'FAILED'
+        ? ({ testStepFinished: { ...envelope.testStepFinished, testStepResult: { status: 'FAILED', message } } } as unknown as Envelope)
+        : envelope,
+    );
+  const build = (envelopes: Envelope[]) => {
+    const builder = new ReportBuilder();
+    for (const envelope of envelopes) builder.accept(envelope);
+    return builder.build();
+  };
+  const gap = { scenario: 'scenario 1', weakness: 'PUBLIC keeps CONNECT' };
+
+  it('sets apart a listed scenario that fails for its weakness, and stays green', () => {
+    const result = applyKnownGaps(build(failing('allowed: PUBLIC keeps CONNECT; fix: REVOKE')), [gap], 'x.json');
+    assert.equal(result.failed, 0);
+    assert.deepEqual(result.knownGaps.map((scenario) => scenario.scenario), ['scenario 1']);
+    assert.ok(isGreen(result));
+    assert.match(renderReport(result), /Known gaps of the layout/);
+  });
+
+  it('is red when a listed scenario fails for another reason', () => {
+    const result = applyKnownGaps(build(failing('connection refused')), [gap], 'x.json');
+    assert.ok(!isGreen(result));
+    assert.match(result.runErrors.join('\n'), /not for the known gap/);
+  });
+
+  it('is red when a listed scenario passes: the expectation file is out of date', () => {
+    const result = applyKnownGaps(report([['PASSED'], ['PASSED']]), [gap], 'x.json');
+    assert.ok(!isGreen(result));
+    assert.match(result.runErrors.join('\n'), /remove it from the file/);
+  });
+
+  it('is red for a failure nobody listed', () => {
+    const result = applyKnownGaps(build(failing('boom')), [], 'x.json');
+    assert.equal(result.failed, 1);
+    assert.ok(!isGreen(result));
   });
 });

@@ -1,5 +1,6 @@
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
 import { closeTarget, openTarget, type TargetKind } from '../targets/session';
+import { applyKnownGaps, expectationsFile, loadKnownGaps } from './expectations';
 import { ReportBuilder, type GateReport } from './report';
 
 export interface GateRunOptions {
@@ -20,11 +21,12 @@ export async function runGates(options: GateRunOptions): Promise<GateReport> {
   if (options.paths.length > 0) runConfiguration.sources.paths = [...options.paths];
   const kind = (runConfiguration.runtime.worldParameters?.target ?? 'hermetic') as TargetKind;
 
-  await openTarget('runner', kind, options.progress);
+  const target = await openTarget('runner', kind, options.progress);
   try {
     const report = new ReportBuilder();
     await runCucumber(runConfiguration, undefined, (envelope) => report.accept(envelope));
-    return report.build();
+    const { layout } = target.config;
+    return applyKnownGaps(report.build(), loadKnownGaps(layout), expectationsFile(layout));
   } finally {
     await closeTarget('runner');
   }
