@@ -1,0 +1,3 @@
+export * from './probe';
+export { probeCatalogue } from './catalogue';
+export * from './run';

@@ -1,0 +1,260 @@
+import type { InstanceNames } from '../../naming';
+
+/**
+ * A probe of the prod-undroppable proof (ADR-0003 §QA): one attempt the sandbox credential must not be
+ * able to make, the exact refusal that proves the fence, the positive control that proves the attempt
+ * itself is sound, and the form of the attempt that is safe to send to a live prod.
+ *
+ * The harness's own safety rule (DESIGN.md, rule 2) is enforced here, at definition time: a probe whose
+ * live form could change prod if the fence were broken cannot be defined at all.
+ */
+
+/** Who a statement runs as. The probe itself always runs as 'sandbox'; the others serve controls only. */
+export type Credential = 'sandbox' | 'prod owner' | 'credentials editor' | 'provisioner';
+
+/** The database a probe targets: prod `erp` or the sandbox `erp-sandbox` (named by the context). */
+export type Place = 'prod' | 'sandbox';
+
+export interface ProbeContext {
+  readonly prod: InstanceNames;
+  readonly sandbox: InstanceNames;
+  /** The provisioner's pgbouncer function, as a signature: `public.user_lookup(text)` or `pgbouncer.user_lookup(text)`. */
+  readonly userLookup: string;
+}
+
+/**
+ * The form of a probe that may be sent to a live target:
+ * - `rollback`: the probe's own statement (or `statement`, a substitute that goes through the same check,
+ *   `rule` saying why it is the same) inside BEGIN … ROLLBACK;
+ * - `catalogue`: a read-only query returning one row `{ allowed: boolean }`; refused iff allowed = false.
+ */
+export type LiveForm =
+  | { readonly kind: 'rollback'; readonly statement?: string; readonly rule?: string }
+  | { readonly kind: 'catalogue'; readonly query: string; readonly rule: string };
+
+/** A known gap of the as-provisioned layout, and what closes it. */
+export interface Weakness {
+  readonly name: string;
+  readonly fix: string;
+}
+
+/**
+ * The fences of the layout. A probe `covers` a fence when breaking that fence alone, on the hardened
+ * layout, turns the probe red (it is no longer refused for its reason). Prod-side probes are behind two
+ * fences on the hardened layout — the database's CONNECT and the object's own privileges — so only a
+ * break that opens both (membership, ownership, superuser) reaches them.
+ */
+export type Fence =
+  /** The sandbox login is not a member of erp_role. */
+  | 'membership'
+  /** erp is owned by erp_role (and through pg_database_owner, so is its schema public). */
+  | 'ownership'
+  /** The sandbox login is not a superuser. */
+  | 'no superuser'
+  /** The sandbox login has no CREATEDB. */
+  | 'no createdb'
+  /** The sandbox login has no CREATEROLE (in PostgreSQL 15 it could grant itself any non-superuser role). */
+  | 'no createrole'
+  /** The sandbox login holds no predefined role reaching the server: pg_signal_backend, pg_execute_server_program, pg_read/write_server_files, pg_read/write_all_data. */
+  | 'predefined roles'
+  /** EXECUTE on the provisioner's user_lookup (and USAGE on its schema), lo_import and pg_read_file is not granted to PUBLIC. */
+  | 'function privileges'
+  /** CONNECT and TEMP on erp are not granted to PUBLIC. */
+  | 'database connect';
+
+export const FENCES: readonly Fence[] = [
+  'membership',
+  'ownership',
+  'no superuser',
+  'no createdb',
+  'no createrole',
+  'predefined roles',
+  'function privileges',
+  'database connect',
+];
+
+export interface ProbeControl {
+  readonly credential: Credential;
+  /** Where the control runs: the probe's places, or the maintenance database `postgres`. */
+  readonly database: Place | 'postgres';
+  readonly statement: string;
+  /** true: run inside BEGIN … ROLLBACK; false: run bare (it must then undo itself or have a teardown). */
+  readonly transactional: boolean;
+  /** Run first by the provisioner in `postgres`, statement by statement (separated by `;`). */
+  readonly setup?: string;
+  /** Run last by the provisioner in `postgres`, whatever happened, statement by statement. */
+  readonly teardown?: string;
+}
+
+export interface Probe {
+  /** kebab-case, unique. */
+  readonly id: string;
+  /** What an auditor reads, e.g. 'drop database erp'. */
+  readonly attempt: string;
+  readonly database: Place;
+  /** null: connecting is the attempt. */
+  readonly statement: string | null;
+  /** Whether the statement may run in BEGIN … ROLLBACK with nothing of it surviving the rollback. */
+  readonly transactional: boolean;
+  /** `message` is anchored (^…$) on the server's primary message; `reason` is one plain line. */
+  readonly refusal: { readonly sqlstate: string; readonly message: RegExp; readonly reason: string };
+  /** The fence it proves, in plain words. */
+  readonly fence: string;
+  readonly covers: readonly Fence[];
+  readonly live: LiveForm;
+  readonly control: ProbeControl;
+  /** The runner opens a prod session (as a prod owner member) and puts its pid in place of PROD_SESSION_PID. */
+  readonly needsProdSession?: boolean;
+  /** Set on probes that are allowed on the as-provisioned layout. */
+  readonly weakness?: Weakness;
+}
+
+/** Token in a statement replaced with the pid of a prod session the runner opens. */
+export const PROD_SESSION_PID = '{prod_session_pid}';
+
+export class ProbeDefinitionError extends Error {
+  override readonly name = 'ProbeDefinitionError';
+}
+
+/**
+ * Constructs that must never run in a rollback-only form: their effect is not undone by ROLLBACK
+ * (sequences, signals, files, programs, other connections, notifications), or they cannot run in a
+ * transaction block at all. Matched case-insensitively anywhere in the SQL, literals included: a false
+ * alarm costs a rewrite, a miss could cost prod.
+ */
+export const NON_TRANSACTIONAL: readonly { readonly name: string; readonly pattern: RegExp }[] = [
+  { name: 'DROP DATABASE', pattern: /\bDROP\s+DATABASE\b/i },
+  { name: 'CREATE DATABASE', pattern: /\bCREATE\s+DATABASE\b/i },
+  { name: 'ALTER DATABASE … RENAME', pattern: /\bALTER\s+DATABASE\b[\s\S]*\bRENAME\b/i },
+  { name: 'ALTER DATABASE … SET TABLESPACE', pattern: /\bALTER\s+DATABASE\b[\s\S]*\bTABLESPACE\b/i },
+  { name: 'CREATE/DROP TABLESPACE', pattern: /\b(CREATE|DROP)\s+TABLESPACE\b/i },
+  { name: 'ALTER SYSTEM', pattern: /\bALTER\s+SYSTEM\b/i },
+  { name: 'VACUUM', pattern: /\bVACUUM\b/i },
+  { name: 'CHECKPOINT', pattern: /\bCHECKPOINT\b/i },
+  { name: '… CONCURRENTLY', pattern: /\bCONCURRENTLY\b/i },
+  { name: 'REINDEX DATABASE/SYSTEM', pattern: /\bREINDEX\s+(DATABASE|SYSTEM)\b/i },
+  { name: 'nextval', pattern: /\bnextval\b/i },
+  { name: 'setval', pattern: /\bsetval\b/i },
+  { name: 'pg_terminate_backend', pattern: /\bpg_terminate_backend\b/i },
+  { name: 'pg_cancel_backend', pattern: /\bpg_cancel_backend\b/i },
+  { name: 'pg_reload_conf', pattern: /\bpg_reload_conf\b/i },
+  { name: 'pg_rotate_logfile', pattern: /\bpg_rotate_logfile\b/i },
+  { name: 'pg_switch_wal', pattern: /\bpg_switch_wal\b/i },
+  { name: 'replication slots', pattern: /\bpg_(create|drop)_\w*replication_slot\b/i },
+  { name: 'COPY … PROGRAM', pattern: /\bCOPY\b[\s\S]*\bPROGRAM\b/i },
+  { name: 'COPY … TO/FROM a server file', pattern: /\bCOPY\b[\s\S]*\b(TO|FROM)\s+(E?'|\$)/i },
+  { name: 'lo_import', pattern: /\blo_import\b/i },
+  { name: 'lo_export', pattern: /\blo_export\b/i },
+  { name: 'pg_file_write', pattern: /\bpg_file_(write|rename|unlink|sync)\b/i },
+  { name: 'dblink', pattern: /\bdblink/i },
+  { name: 'SQL run from text (query_to_xml…)', pattern: /\b(query_to_xml\w*|cursor_to_xml\w*)\b/i },
+  { name: 'pg_background', pattern: /\bpg_background/i },
+  { name: 'pg_advisory_lock', pattern: /\bpg_(try_)?advisory/i },
+  { name: 'pg_notify', pattern: /\bpg_notify\b/i },
+  { name: 'NOTIFY', pattern: /\bNOTIFY\b/i },
+];
+
+/** A statement that ends or escapes the transaction the rollback-only form wraps it in. */
+const TRANSACTION_CONTROL = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|PREPARE|SAVEPOINT|RELEASE|SET\s+TRANSACTION|SET\s+SESSION\s+CHARACTERISTICS|CALL|DO)\b/i;
+
+/** Words that make a SELECT write (data-modifying CTE, SELECT INTO) or lock rows. */
+const WRITES_IN_A_SELECT = /\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|INTO|FOR\s+(NO\s+KEY\s+)?UPDATE|FOR\s+(KEY\s+)?SHARE)\b/i;
+
+const KEBAB = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+
+/** Non-transactional constructs in `sql`, by name; empty when none. */
+export function nonTransactionalConstructs(sql: string): string[] {
+  return NON_TRANSACTIONAL.filter(({ pattern }) => pattern.test(sql)).map(({ name }) => name);
+}
+
+/** `sql` with every string literal emptied, for checks that must not trip on privilege names or signatures. */
+export function withoutLiterals(sql: string): string {
+  return sql.replace(/'(?:[^']|'')*'/g, "''");
+}
+
+/** The SQL the live form sends: the substitute or the probe's own statement (null: only connecting), or the catalogue query. */
+export function liveSql(probe: Probe): string | null {
+  return probe.live.kind === 'catalogue' ? probe.live.query : probe.live.statement ?? probe.statement;
+}
+
+function problemsOfRollbackSql(sql: string, what: string): string[] {
+  const problems: string[] = [];
+  const found = nonTransactionalConstructs(sql);
+  if (found.length > 0) problems.push(`${what} contains ${found.join(', ')}: its effect survives ROLLBACK (or it cannot run in a transaction block)`);
+  if (TRANSACTION_CONTROL.test(sql)) problems.push(`${what} is transaction control or a procedure/DO block: it could end the transaction that rolls it back`);
+  if (sql.trim().replace(/;\s*$/, '').includes(';')) problems.push(`${what} holds more than one statement (a ";")`);
+  if (sql.includes(PROD_SESSION_PID)) problems.push(`${what} needs a prod session (${PROD_SESSION_PID}): a live form is fixed at definition time`);
+  return problems;
+}
+
+function problemsOfCatalogueQuery(query: string): string[] {
+  const problems: string[] = [];
+  if (!/^\s*(SELECT|WITH)\b/i.test(query)) problems.push('the catalogue query is not a SELECT');
+  if (/\b(query_to_xml\w*|cursor_to_xml\w*|dblink\w*)\b/i.test(query)) problems.push('the catalogue query runs SQL held in text');
+  if (query.includes(';')) problems.push('the catalogue query holds a ";": it must be a single SELECT');
+  // Privilege names ('USAGE, UPDATE') and signatures ('lo_import(text)') are string literals: look for writing
+  // words and side-effecting calls outside them (nothing in a SELECT runs SQL held in a literal, since
+  // the functions that would — query_to_xml, dblink — are refused outright).
+  const outsideLiterals = withoutLiterals(query);
+  const writes = outsideLiterals.match(WRITES_IN_A_SELECT);
+  if (writes) problems.push(`the catalogue query contains ${writes[0]!.toUpperCase()}: it must only read`);
+  const found = nonTransactionalConstructs(outsideLiterals);
+  if (found.length > 0) problems.push(`the catalogue query contains ${found.join(', ')}: it must only read`);
+  if (!/\ballowed\b/.test(query)) problems.push('the catalogue query must return a column named "allowed"');
+  if (query.includes(PROD_SESSION_PID)) problems.push(`the catalogue query needs a prod session (${PROD_SESSION_PID}): a live form is fixed at definition time`);
+  return problems;
+}
+
+function problemsOf(probe: Probe): string[] {
+  const problems: string[] = [];
+  const blank = (value: string | undefined | null) => value === undefined || value === null || value.trim() === '';
+  if (!KEBAB.test(probe.id)) problems.push(`id "${probe.id}" is not kebab-case`);
+  if (blank(probe.attempt)) problems.push('attempt is empty');
+  if (blank(probe.fence)) problems.push('fence is empty');
+  if (probe.statement !== null && blank(probe.statement)) problems.push('statement is empty (null means: connecting is the attempt)');
+  if (!/^[0-9A-Z]{5}$/.test(probe.refusal.sqlstate)) problems.push(`refusal SQLSTATE "${probe.refusal.sqlstate}" is not five characters`);
+  if (!probe.refusal.message.source.startsWith('^') || !probe.refusal.message.source.endsWith('$')) {
+    problems.push(`refusal message ${probe.refusal.message} is not anchored (^…$): a loose pattern would take another error for the refusal`);
+  }
+  if (blank(probe.refusal.reason)) problems.push('refusal reason is empty');
+  if (probe.covers.length === 0) problems.push('covers no fence');
+  for (const fence of probe.covers) if (!FENCES.includes(fence)) problems.push(`covers unknown fence "${fence}"`);
+  if (new Set(probe.covers).size !== probe.covers.length) problems.push('covers a fence twice');
+  if (blank(probe.control.statement)) problems.push('the control has no statement');
+  if (probe.weakness && (blank(probe.weakness.name) || blank(probe.weakness.fix))) problems.push('the weakness needs a name and a fix');
+
+  const usesSession = [probe.statement ?? '', probe.control.statement].some((sql) => sql.includes(PROD_SESSION_PID));
+  if (usesSession && !probe.needsProdSession) problems.push(`a statement uses ${PROD_SESSION_PID} but needsProdSession is not set`);
+  if (probe.needsProdSession && !(probe.statement ?? '').includes(PROD_SESSION_PID)) {
+    problems.push(`needsProdSession is set but the statement does not use ${PROD_SESSION_PID}`);
+  }
+
+  const live = probe.live;
+  if (live.kind === 'rollback') {
+    if (live.statement === undefined) {
+      if (!probe.transactional) {
+        problems.push('the live form is the statement itself in BEGIN … ROLLBACK, but the statement is marked non-transactional: give a substitute or a catalogue query');
+      }
+      if (probe.statement !== null) problems.push(...problemsOfRollbackSql(probe.statement, 'the statement (its own live form)'));
+    } else {
+      if (blank(live.statement)) problems.push('the live substitute statement is empty');
+      if (blank(live.rule)) problems.push('a live substitute needs the rule that makes it check the same thing');
+      problems.push(...problemsOfRollbackSql(live.statement, 'the live substitute'));
+    }
+  } else if (live.kind === 'catalogue') {
+    if (blank(live.rule)) problems.push('a catalogue form needs the rule it reads');
+    problems.push(...problemsOfCatalogueQuery(live.query));
+  } else {
+    problems.push(`unknown live form ${(live as { kind: string }).kind}`);
+  }
+  return problems;
+}
+
+/** The probe, once it is well-formed and has a live form that cannot change prod; else ProbeDefinitionError. */
+export function defineProbe(probe: Probe): Probe {
+  const problems = problemsOf(probe);
+  if (problems.length > 0) {
+    throw new ProbeDefinitionError(`probe "${probe.id}" (${probe.attempt}) cannot be defined:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  return probe;
+}

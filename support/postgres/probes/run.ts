@@ -1,0 +1,252 @@
+import type { Client } from 'pg';
+import type { Endpoint, Login } from '../cluster';
+import { connect, type SessionOptions } from '../connect';
+import { sessionIdentity } from '../catalog';
+import { liveSql, PROD_SESSION_PID, type Credential, type Place, type Probe, type ProbeContext } from './probe';
+
+/**
+ * Running a probe as the sandbox login, in the form its target allows, and its positive control as a
+ * credential entitled to the attempt. The caller (the target) decides the form; nothing here reads tags.
+ *
+ * - `hermetic`: the probe's statement as-is: transactional ones in BEGIN … ROLLBACK (the refusal is seen
+ *   at the statement; the rollback keeps a broken fence from disturbing what runs next), the others bare.
+ * - `live`: the probe's live form, whose safety defineProbe checked: the statement or its substitute in
+ *   BEGIN … ROLLBACK, or a catalogue query in a READ ONLY transaction.
+ */
+
+export interface ProbeCredentials {
+  /** The login under test: a member of the sandbox owner role only. */
+  readonly sandbox: Login;
+  /** A login that is a member of the prod owner role (controls, and the session pg_terminate_backend aims at). */
+  readonly prodOwner: Login;
+  readonly credentialsEditor: Login;
+  readonly provisioner: Login;
+}
+
+export type Form = 'hermetic' | 'live';
+
+export interface ProbeOutcome {
+  readonly probe: Probe;
+  readonly form: Form;
+  /** current_user and current_database() of the session, read before the statement; absent when the connection was refused. */
+  readonly ranAs?: { readonly user: string; readonly database: string };
+  readonly verdict: 'refused' | 'allowed' | 'wrong reason';
+  readonly refusedAt?: 'connection' | 'statement' | 'catalogue';
+  readonly sqlstate?: string;
+  readonly message?: string;
+  /** What actually ran (for the report); null when connecting was the whole attempt. */
+  readonly sql: string | null;
+}
+
+export interface ControlOutcome {
+  readonly probe: Probe;
+  readonly succeeded: boolean;
+  readonly credential: Credential;
+  readonly sqlstate?: string;
+  readonly message?: string;
+}
+
+/** Probes wait this long for a lock, and run at most this long: a live prod is never held up by one. */
+const SESSION: SessionOptions = {
+  applicationName: 'erp-rehearsal-probe',
+  options: '-c lock_timeout=5s -c statement_timeout=60s -c idle_in_transaction_session_timeout=60s',
+};
+
+interface ServerError {
+  readonly code?: string;
+  readonly message: string;
+}
+
+function serverError(error: unknown): ServerError {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : String(error) };
+}
+
+function databaseOf(place: Place | 'postgres', context: ProbeContext): string {
+  return place === 'postgres' ? 'postgres' : place === 'prod' ? context.prod.database : context.sandbox.database;
+}
+
+function loginOf(credential: Credential, credentials: ProbeCredentials): Login {
+  switch (credential) {
+    case 'sandbox':
+      return credentials.sandbox;
+    case 'prod owner':
+      return credentials.prodOwner;
+    case 'credentials editor':
+      return credentials.credentialsEditor;
+    case 'provisioner':
+      return credentials.provisioner;
+  }
+}
+
+/** The server's refusal of a connection for want of CONNECT, as PostgreSQL words it. */
+function connectRefusal(database: string): string {
+  return `permission denied for database "${database}"`;
+}
+
+/** Runs `work` with a prod session open (as the prod owner), its pid put in place of the token. */
+async function withProdSession<T>(
+  endpoint: Endpoint,
+  probe: Probe,
+  credentials: ProbeCredentials,
+  context: ProbeContext,
+  work: (substitute: (sql: string) => string) => Promise<T>,
+): Promise<T> {
+  if (!probe.needsProdSession) return work((sql) => sql);
+  // Only the hermetic statement and the control aim at a session; a live form is fixed SQL (defineProbe).
+  const target = await connect(endpoint, credentials.prodOwner, context.prod.database, { applicationName: 'erp-rehearsal-probe-target' });
+  try {
+    const { rows } = await target.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const pid = String(rows[0]!.pid);
+    return await work((sql) => sql.split(PROD_SESSION_PID).join(pid));
+  } finally {
+    // The probe (or its control) may have terminated it: ending a dead session is fine.
+    await target.end().catch(() => undefined);
+  }
+}
+
+/** Runs `sql` in BEGIN … ROLLBACK (or bare), returning the server error if it failed. */
+async function runStatement(client: Client, sql: string, inTransaction: boolean): Promise<ServerError | undefined> {
+  if (inTransaction) await client.query('BEGIN');
+  try {
+    await client.query(sql);
+    return undefined;
+  } catch (error) {
+    return serverError(error);
+  } finally {
+    if (inTransaction) await client.query('ROLLBACK');
+  }
+}
+
+function verdictOf(probe: Probe, error: ServerError): 'refused' | 'wrong reason' {
+  return error.code === probe.refusal.sqlstate && probe.refusal.message.test(error.message) ? 'refused' : 'wrong reason';
+}
+
+/** Runs the probe as the sandbox login in `form`. Never throws for what the server answers; throws if the harness cannot run it. */
+export async function runProbe(endpoint: Endpoint, probe: Probe, form: Form, credentials: ProbeCredentials, context: ProbeContext): Promise<ProbeOutcome> {
+  const database = databaseOf(probe.database, context);
+  const aimed = form === 'hermetic' ? probe : { ...probe, needsProdSession: false };
+  return withProdSession(endpoint, aimed, credentials, context, async (substitute) => {
+    const sql = form === 'hermetic' ? (probe.statement === null ? null : substitute(probe.statement)) : liveSql(probe);
+    let client: Client;
+    try {
+      client = await connect(endpoint, credentials.sandbox, database, SESSION);
+    } catch (error) {
+      const { code, message } = serverError(error);
+      if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) throw error; // not the server's answer: the harness could not reach it
+      // The door locked: a stronger fence than the statement's, valid for any probe aimed at prod.
+      const locked = probe.database === 'prod' && code === '42501' && message === connectRefusal(database);
+      const own = probe.statement === null && code === probe.refusal.sqlstate && probe.refusal.message.test(message);
+      const verdict = locked || own ? 'refused' : 'wrong reason';
+      return { probe, form, verdict, refusedAt: 'connection', sqlstate: code, message, sql };
+    }
+    try {
+      const ranAs = await sessionIdentity(client);
+      if (sql === null) return { probe, form, ranAs, verdict: 'allowed', sql };
+      if (form === 'live' && probe.live.kind === 'catalogue') {
+        let allowed: unknown;
+        const error = await (async () => {
+          await client.query('BEGIN READ ONLY');
+          try {
+            const { rows } = await client.query<{ allowed: unknown }>(sql);
+            allowed = rows.length === 1 ? rows[0]!.allowed : undefined;
+            return undefined;
+          } catch (caught) {
+            return serverError(caught);
+          } finally {
+            await client.query('ROLLBACK');
+          }
+        })();
+        if (error) return { probe, form, ranAs, verdict: 'wrong reason', refusedAt: 'catalogue', sqlstate: error.code, message: error.message, sql };
+        if (typeof allowed !== 'boolean') {
+          return { probe, form, ranAs, verdict: 'wrong reason', message: `the catalogue query did not return one row with a boolean "allowed" (got ${JSON.stringify(allowed)})`, sql };
+        }
+        return allowed
+          ? { probe, form, ranAs, verdict: 'allowed', message: 'catalogue: allowed = true', sql }
+          : { probe, form, ranAs, verdict: 'refused', refusedAt: 'catalogue', message: 'catalogue: allowed = false', sql };
+      }
+      const inTransaction = form === 'live' || probe.transactional;
+      const error = await runStatement(client, sql, inTransaction);
+      if (!error) return { probe, form, ranAs, verdict: 'allowed', sql };
+      return { probe, form, ranAs, verdict: verdictOf(probe, error), refusedAt: 'statement', sqlstate: error.code, message: error.message, sql };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  });
+}
+
+/** Splits a setup/teardown of the provisioner into its statements (they hold no literal semicolons). */
+function statementsOf(sql: string | undefined): string[] {
+  return (sql ?? '').split(';').map((s) => s.trim()).filter(Boolean);
+}
+
+async function asProvisioner(endpoint: Endpoint, credentials: ProbeCredentials, sql: string | undefined): Promise<void> {
+  const statements = statementsOf(sql);
+  if (statements.length === 0) return;
+  const client = await connect(endpoint, credentials.provisioner, 'postgres', SESSION);
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The positive control: the same attempt by a credential entitled to it, rolled back where it can be.
+ * It must succeed; if it does not, the probe is broken (a typo, a missing object) and proves nothing.
+ */
+export async function runControl(endpoint: Endpoint, probe: Probe, credentials: ProbeCredentials, context: ProbeContext): Promise<ControlOutcome> {
+  const { control } = probe;
+  const failed = (error: unknown): ControlOutcome => {
+    const { code, message } = serverError(error);
+    return { probe, succeeded: false, credential: control.credential, sqlstate: code, message };
+  };
+  try {
+    await asProvisioner(endpoint, credentials, control.setup);
+  } catch (error) {
+    await asProvisioner(endpoint, credentials, control.teardown).catch(() => undefined);
+    return failed(error);
+  }
+  try {
+    return await withProdSession(endpoint, probe, credentials, context, async (substitute) => {
+      let client: Client;
+      try {
+        client = await connect(endpoint, loginOf(control.credential, credentials), databaseOf(control.database, context), SESSION);
+      } catch (error) {
+        return failed(error);
+      }
+      try {
+        const error = await runStatement(client, substitute(control.statement), control.transactional);
+        return error
+          ? { probe, succeeded: false, credential: control.credential, sqlstate: error.code, message: error.message }
+          : { probe, succeeded: true, credential: control.credential };
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    });
+  } finally {
+    await asProvisioner(endpoint, credentials, control.teardown);
+  }
+}
+
+/** One line for a report or an assertion; an allowed probe with a known weakness names it and its fix. */
+export function describeOutcome(outcome: ProbeOutcome): string {
+  const { probe, form } = outcome;
+  const head = `${probe.id} (${probe.attempt}) [${form}]`;
+  const who = outcome.ranAs ? ` as ${outcome.ranAs.user} in ${outcome.ranAs.database}` : '';
+  const answer = outcome.sqlstate ? `${outcome.sqlstate} ${outcome.message ?? ''}`.trim() : (outcome.message ?? '');
+  switch (outcome.verdict) {
+    case 'refused':
+      if (outcome.refusedAt === 'connection' && probe.statement !== null) {
+        return `${head}: refused at the connection — ${answer} (the door is locked before the statement could meet its own fence: ${probe.fence})`;
+      }
+      return `${head}: refused at the ${outcome.refusedAt}${who} — ${answer} (${probe.refusal.reason}), which proves ${probe.fence}`;
+    case 'allowed': {
+      const ran = outcome.sql === null ? 'the connection was accepted' : `it ran: ${outcome.sql}`;
+      const gap = probe.weakness ? ` — known weakness: ${probe.weakness.name}; fix: ${probe.weakness.fix}` : ` — the fence "${probe.fence}" did not hold`;
+      return `${head}: ALLOWED${who}, ${ran}${gap}`;
+    }
+    case 'wrong reason':
+      return `${head}: refused for the WRONG REASON${who}${outcome.refusedAt ? ` at the ${outcome.refusedAt}` : ''} — expected ${probe.refusal.sqlstate} ${probe.refusal.message}, got ${answer || 'nothing'}`;
+  }
+}
