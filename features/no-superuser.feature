@@ -15,7 +15,7 @@ Feature: No-superuser proof: the reset needs nothing but the sandbox's own login
     Then the sandbox's content hash equals the golden manifest's
 
   Scenario Outline: what the reset does not need is denied to it: <action>
-    When login "reset" attempts to <action> in database "erp-sandbox"
+    When login "reset" tries to <action>
     Then the attempt ran as login "reset" in database "erp-sandbox"
     And the attempt was refused with SQLSTATE 42501
 

@@ -4,7 +4,7 @@ import { allInstances } from './config';
 import type { InstanceNames } from './naming';
 import { withClient } from './postgres/connect';
 import type { MintedLogin } from './postgres/minting';
-import type { Attempt } from './postgres/attempt';
+import type { Probe, ProbeOutcome } from './postgres/probes';
 import type { FunctionIdentity } from './postgres/catalog';
 import type { ResetResult } from './lifecycle/reset';
 import type { Snapshot } from './lifecycle/snapshot';
@@ -15,6 +15,7 @@ import type { TargetKind } from './targets/session';
 
 /** The login a scenario reads the sandbox's state with, apart from the ones its steps act as. */
 const OBSERVER = 'observer';
+const PROD_OBSERVER = 'prod observer';
 
 export interface WorldParameters {
   readonly target: TargetKind;
@@ -37,8 +38,8 @@ export class RehearsalWorld extends World<WorldParameters> {
   written?: WrittenSupplierInvoice;
   /** Outcomes of the last reset(s): a result, or the error that stopped it. */
   resets: (ResetResult | Error)[] = [];
-  /** The last attempt at something a credential must not do. */
-  attempt?: Attempt;
+  /** The probe the scenario is running and its outcome. */
+  probing?: { readonly label: string; readonly probe: Probe; readonly outcome: ProbeOutcome };
   /** The provisioner's user_lookup as noted before a reset. */
   userLookup?: FunctionIdentity;
 
@@ -70,6 +71,12 @@ export class RehearsalWorld extends World<WorldParameters> {
     if (!this.logins.has(OBSERVER)) this.logins.set(OBSERVER, await this.target.minter.mint(this.target.sandbox));
     const { cluster, sandbox, workDir } = this.target;
     return stateOf(cluster.endpoint, this.login(OBSERVER), sandbox, keepRows ? workDir : undefined);
+  }
+
+  /** Prod's current state, read through a prod owner member of its own (minted on first use). */
+  async prodState(): Promise<Snapshot> {
+    if (!this.logins.has(PROD_OBSERVER)) this.logins.set(PROD_OBSERVER, await this.target.minter.mint(this.target.prod));
+    return stateOf(this.target.cluster.endpoint, this.login(PROD_OBSERVER), this.target.prod);
   }
 
   /** The names of a provisioned instance, e.g. "erp-sandbox". */

@@ -1,0 +1,80 @@
+Feature: Prod-undroppable proof: the sandbox credential can neither drop nor write prod
+  ADR-0003: attempting DROP DATABASE erp, or any object write on prod, with the sandbox runtime
+  credential must be rejected by PostgreSQL on ownership grounds. A refusal proves something only if it
+  came from the sandbox login's own session with the exact SQLSTATE and reason, and if the same attempt
+  succeeds for a credential entitled to it (the positive control). Each row also runs the form that is
+  safe against a live prod (rolled back, or a catalogue check) and expects the same refusal.
+
+  Background:
+    Given a login role "sandbox" is minted for instance "erp-sandbox"
+
+  Scenario: the credential under test is who the Vault role says it is
+    Then login "sandbox" has a Vault-style username
+    And login "sandbox" can connect to database "erp-sandbox"
+    And login "sandbox" is a member of exactly "erp_sandbox_role"
+
+  Scenario Outline: the sandbox credential cannot <attempt>
+    When login "sandbox" tries to <attempt>
+    Then it is refused with SQLSTATE 42501 because <refused because>, which proves <fence>
+    And the same attempt succeeds for a credential entitled to it
+    And the form safe for a live prod is refused too
+
+    Examples: prod's database, guarded by its ownership
+      | attempt                               | refused because               | fence                     |
+      | drop database erp                     | not the owner of database erp | ownership of database erp |
+      | give database erp to erp_sandbox_role | not the owner of database erp | ownership of database erp |
+      | rename database erp                   | not the owner of database erp | ownership of database erp |
+      | comment on database erp               | not the owner of database erp | ownership of database erp |
+
+    Examples: prod's door: CONNECT and TEMP
+      | attempt                                  | refused because            | fence                                            |
+      | connect to database erp                  | no CONNECT on database erp | CONNECT on database erp, kept for its owner role |
+      | create a temporary table in database erp | no TEMP on database erp    | TEMP on database erp, kept for its owner role    |
+
+    Examples: prod's tables, sequences and schema, guarded by erp_role's privileges
+      | attempt                                     | refused because                                            | fence                                                                             |
+      | read prod table llx_societe                 | no privilege on prod table llx_societe                     | privileges on prod tables, held by erp_role only                                  |
+      | insert into prod table llx_societe          | no privilege on prod table llx_societe                     | privileges on prod tables, held by erp_role only                                  |
+      | update prod table llx_societe               | no privilege on prod table llx_societe                     | privileges on prod tables, held by erp_role only                                  |
+      | delete from prod table llx_societe          | no privilege on prod table llx_societe                     | privileges on prod tables, held by erp_role only                                  |
+      | truncate prod table llx_societe             | no privilege on prod table llx_societe                     | privileges on prod tables, held by erp_role only                                  |
+      | alter prod table llx_societe                | not the owner of prod table llx_societe                    | ownership of prod tables by erp_role                                              |
+      | drop prod table llx_societe                 | not the owner of prod table llx_societe                    | ownership of prod tables by erp_role (and of schema public, through the database) |
+      | advance prod sequence llx_societe_rowid_seq | no USAGE or UPDATE on prod sequence llx_societe_rowid_seq  | privileges on prod sequences, held by erp_role only                               |
+      | set prod sequence llx_societe_rowid_seq     | no SELECT or UPDATE on prod sequence llx_societe_rowid_seq | privileges on prod sequences, held by erp_role only                               |
+      | create a table in schema public of erp      | no CREATE on schema public of erp                          | CREATE on schema public of erp, owned by the database's owner                     |
+      | create a function in schema public of erp   | no CREATE on schema public of erp                          | CREATE on schema public of erp, owned by the database's owner                     |
+      | create a trigger on prod table llx_societe  | no privilege on prod table llx_societe                     | TRIGGER on prod tables, held by erp_role only                                     |
+
+    Examples: the prod owner role itself
+      | attempt                                         | refused because             | fence                                                      |
+      | set role erp_role                               | not a member of erp_role    | membership of erp_role, never granted to the sandbox login |
+      | grant erp_role to itself                        | no ADMIN OPTION on erp_role | ADMIN OPTION on erp_role, held by credentials_editor only  |
+      | drop everything erp_role owns                   | no privileges of erp_role   | membership of erp_role, never granted to the sandbox login |
+      | reassign what erp_role owns to erp_sandbox_role | no privileges of erp_role   | membership of erp_role, never granted to the sandbox login |
+
+    Examples: the sandbox login's own powers
+      | attempt               | refused because                         | fence                              |
+      | create a database     | no CREATEDB                             | no CREATEDB on the sandbox login   |
+      | create a role         | no CREATEROLE                           | no CREATEROLE on the sandbox login |
+      | make itself superuser | only a superuser makes superusers       | no superuser on the sandbox login  |
+      | give itself CREATEDB  | no CREATEROLE to change role attributes | no CREATEROLE on the sandbox login |
+      | give itself BYPASSRLS | only a superuser grants BYPASSRLS       | no superuser on the sandbox login  |
+
+    Examples: the provisioner's user_lookup in the sandbox database
+      | attempt                                                    | refused because                                          | fence                                                         |
+      | read password hashes through the provisioner's user_lookup | EXECUTE on user_lookup is granted to pgbouncer_auth only | EXECUTE on the provisioner's user_lookup, revoked from PUBLIC |
+      | drop the provisioner's user_lookup                         | neither the owner of user_lookup nor of its schema       | ownership of user_lookup and of its schema by the provisioner |
+      | replace the provisioner's user_lookup                      | not the owner of user_lookup                             | ownership of user_lookup by the provisioner                   |
+
+    Examples: the server itself
+      | attempt                                | refused because                                         | fence                                                         |
+      | terminate a prod session               | neither the session's role nor pg_signal_backend        | pg_signal_backend, never granted to the sandbox login         |
+      | run a program on the server            | not pg_execute_server_program                           | pg_execute_server_program, never granted to the sandbox login |
+      | read a file of the server              | EXECUTE on pg_read_file is revoked from PUBLIC          | EXECUTE on the server-file functions, revoked from PUBLIC     |
+      | import a server file as a large object | EXECUTE on server-side lo_import is revoked from PUBLIC | EXECUTE on the server-file functions, revoked from PUBLIC     |
+
+  Scenario: the sandbox credential's attempts leave prod exactly as it was
+    Given prod's state is recorded
+    When login "sandbox" makes every attempt of the matrix
+    Then prod's content hash is unchanged

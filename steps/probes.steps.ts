@@ -1,0 +1,75 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { describeOutcome, probeCatalogue, runControl, runProbe, type Probe } from '../support/postgres/probes';
+import { probeContext, probeCredentials, probeForm } from '../support/targets/probes';
+import type { RehearsalWorld } from '../support/world';
+
+/** The login the positive controls run as when they need a prod owner member. */
+const PROD_OWNER = 'prod owner';
+
+async function credentials(world: RehearsalWorld, label: string) {
+  if (!world.logins.has(PROD_OWNER)) world.logins.set(PROD_OWNER, await world.target.minter.mint(world.target.prod));
+  return probeCredentials(world.target, world.login(label), world.login(PROD_OWNER));
+}
+
+function probeFor(world: RehearsalWorld, attempt: string): Probe {
+  const catalogue = probeCatalogue(probeContext(world.target));
+  const probe = catalogue.find((candidate) => candidate.attempt === attempt);
+  if (!probe) throw new Error(`no probe "${attempt}" in the catalogue; it has: ${catalogue.map((known) => known.attempt).join('; ')}`);
+  return probe;
+}
+
+When(/^login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
+  const probe = probeFor(this, attempt);
+  this.probing = { label, probe, outcome: await runProbe(this.target.cluster.endpoint, probe, probeForm(this.target), await credentials(this, label), probeContext(this.target)) };
+});
+
+Then(/^it is refused with SQLSTATE (\w+) because (.+), which proves (.+)$/, function (this: RehearsalWorld, sqlstate: string, reason: string, fence: string) {
+  const { label, probe, outcome } = this.probing!;
+  // The auditor's table and the catalogue say the same thing, or the table is not the matrix that ran.
+  expect({ sqlstate: probe.refusal.sqlstate, reason: probe.refusal.reason, fence: probe.fence }).to.deep.equal({ sqlstate, reason, fence });
+  if (outcome.ranAs) expect(outcome.ranAs.user, 'the session the attempt ran in').to.equal(this.login(label).user);
+  expect(outcome.verdict, describeOutcome(outcome)).to.equal('refused');
+  expect(outcome.sqlstate, describeOutcome(outcome)).to.equal(sqlstate);
+  this.attach(`${outcome.form} form, refused at the ${outcome.refusedAt}: ${outcome.sql ?? '(connect)'} → ${outcome.sqlstate} ${outcome.message}`, 'text/plain');
+});
+
+Then('the attempt ran as login {string} in database {string}', function (this: RehearsalWorld, label: string, database: string) {
+  const { outcome } = this.probing!;
+  expect(outcome.ranAs, `the session the attempt ran in (${describeOutcome(outcome)})`).to.deep.equal({ user: this.login(label).user, database });
+});
+
+Then('the attempt was refused with SQLSTATE {word}', function (this: RehearsalWorld, sqlstate: string) {
+  const { outcome } = this.probing!;
+  expect(outcome.verdict, describeOutcome(outcome)).to.equal('refused');
+  expect(outcome.sqlstate, describeOutcome(outcome)).to.equal(sqlstate);
+});
+
+Then('the same attempt succeeds for a credential entitled to it', async function (this: RehearsalWorld) {
+  const { label, probe } = this.probing!;
+  const control = await runControl(this.target.cluster.endpoint, probe, await credentials(this, label), probeContext(this.target));
+  expect(control.succeeded, `positive control as the ${control.credential}: ${control.sqlstate ?? ''} ${control.message ?? ''}`).to.equal(true);
+  this.attach(`positive control as the ${control.credential}: succeeded`, 'text/plain');
+});
+
+Then('the form safe for a live prod is refused too', async function (this: RehearsalWorld) {
+  const { label, probe } = this.probing!;
+  const live = await runProbe(this.target.cluster.endpoint, probe, 'live', await credentials(this, label), probeContext(this.target));
+  expect(live.verdict, describeOutcome(live)).to.equal('refused');
+  this.attach(`live form (${probe.live.kind}): ${live.sql ?? '(connect)'} → refused at the ${live.refusedAt}`, 'text/plain');
+});
+
+Given("prod's state is recorded", async function (this: RehearsalWorld) {
+  this.states.set('prod', await this.prodState());
+});
+
+When('login {string} makes every attempt of the matrix', async function (this: RehearsalWorld, label: string) {
+  const context = probeContext(this.target);
+  for (const probe of probeCatalogue(context)) {
+    await runProbe(this.target.cluster.endpoint, probe, probeForm(this.target), await credentials(this, label), context);
+  }
+});
+
+Then("prod's content hash is unchanged", async function (this: RehearsalWorld) {
+  expect((await this.prodState()).root, "prod's content hash").to.equal(this.states.get('prod')!.root);
+});
