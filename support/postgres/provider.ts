@@ -1,4 +1,4 @@
-import { NoPostgresAvailableError, type PostgresCluster } from './cluster';
+import { ClusterStartError, NoPostgresAvailableError, type PostgresCluster } from './cluster';
 import { dockerAvailable, startContainerCluster } from './container';
 import { findLocalBinaries } from './local-binaries';
 import { startLocalCluster } from './local';
@@ -27,7 +27,8 @@ const HOW_TO_FIX = [
 
 /**
  * Starts a fresh cluster with the chosen provider. `auto` takes testcontainers when a Docker engine
- * answers, otherwise the machine's binaries; when neither is there, one error says how to get one.
+ * answers (and the machine's binaries when its container cannot start, e.g. an image that cannot be
+ * pulled), otherwise the machine's binaries; when neither is there, one error says how to get one.
  */
 export async function startCluster(options: ProviderOptions): Promise<PostgresCluster> {
   const cluster = await startChosen(options);
@@ -40,9 +41,17 @@ async function startChosen(options: ProviderOptions): Promise<PostgresCluster> {
   if (options.choice !== 'local') {
     if (await dockerAvailable()) {
       options.progress?.(`starting PostgreSQL in a container from ${options.image}`);
-      return startContainerCluster({ image: options.image, settings: options.settings });
+      try {
+        return await startContainerCluster({ image: options.image, settings: options.settings });
+      } catch (error) {
+        // Chosen by the operator: their container or nothing. Chosen by `auto`: say why, try the binaries.
+        if (options.choice === 'container' || !(error instanceof ClusterStartError)) throw error;
+        options.progress?.(`the container provider could not start (${error.message.split('\n')[0]}); trying local binaries`);
+        reasons.push(`the container provider failed: ${error.message.split('\n')[0]}`);
+      }
+    } else {
+      reasons.push('no Docker engine answers');
     }
-    reasons.push('no Docker engine answers');
   }
   if (options.choice !== 'container') {
     const lookup = findLocalBinaries(options.bindir);
