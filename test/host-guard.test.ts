@@ -1,0 +1,628 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
+import { createServer as createNetServer, AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Dispatcher, request } from 'undici';
+import { guardedDispatcher, hostGuardInterceptor } from '../support/dolibarr/guarded-dispatcher';
+import {
+  HostGuardRefusal,
+  RefusalReason,
+  checkDispatchTarget,
+  checkTarget,
+  sandboxPolicy,
+} from '../support/dolibarr/host-guard';
+import { instanceNames } from '../support/naming';
+
+const SANDBOX = instanceNames('erp', 'sandbox', 'arcodange.lab').host;
+const PROD = instanceNames('erp', 'prod', 'arcodange.lab').host;
+const S = `https://${SANDBOX}`;
+const policy = sandboxPolicy(SANDBOX);
+
+type Verdict = 'allowed' | RefusalReason;
+/** [input, expected verdict, the hostname WHATWG parses it to (when it is worth asserting)] */
+type Case = readonly [input: string, verdict: Verdict, parsedHost?: string];
+
+const TABLE: Record<string, readonly Case[]> = {
+  'allowed spellings': [
+    [S, 'allowed'],
+    [`${S}/`, 'allowed'],
+    [`${S}/api/index.php/supplierinvoices?limit=1`, 'allowed'],
+    [`${S}:443/api/index.php`, 'allowed'],
+    [`${S}:0443/`, 'allowed', SANDBOX], // WHATWG reads the port as 443
+    [`${S}:/`, 'allowed', SANDBOX], // empty port = default port
+    [`${S}/@${PROD}`, 'allowed', SANDBOX], // "@" in the path is just a path
+    [`${S}?@${PROD}`, 'allowed', SANDBOX],
+    [`${S}#@${PROD}`, 'allowed', SANDBOX],
+    [`${S}//${PROD}/x`, 'allowed', SANDBOX],
+    [`${S}/%2e%2e/%2e%2e/etc`, 'allowed'],
+    [`${S}/a:b@c`, 'allowed', SANDBOX],
+    [`${S}/${PROD}`, 'allowed'],
+  ],
+  'the prod host': [
+    [`https://${PROD}`, 'host'],
+    [`https://${PROD}/`, 'host'],
+    [`https://${PROD}/api/index.php/invoices`, 'host'],
+    [`https://${PROD}:443/`, 'host'],
+    [`https://${PROD}./`, 'host'],
+    [`https://ERP.ARCODANGE.LAB/`, 'host'],
+    [`https://${PROD}:444/`, 'host'],
+    [`http://${PROD}/`, 'scheme'],
+    [`https://erp-prod.arcodange.lab/`, 'host'],
+  ],
+  'suffix and prefix look-alikes': [
+    [`https://${SANDBOX}.evil.com/`, 'host'],
+    [`https://${SANDBOX}.evil.com./`, 'host'],
+    [`https://x${SANDBOX}/`, 'host'],
+    [`https://${SANDBOX}s/`, 'host'],
+    ['https://erp-sandbox-arcodange.lab/', 'host'],
+    ['https://sandbox.arcodange.lab/', 'host'],
+    ['https://erp-sandbox.arcodange/', 'host'],
+    ['https://erp-sandbox.arcodange.la/', 'host'],
+    ['https://erp-sandboxarcodange.lab/', 'host'],
+    ['https://erp-sandbox.evil.lab/', 'host'],
+    [`https://evil.${SANDBOX}/`, 'host'],
+    [`https://www.${SANDBOX}/`, 'host'],
+    ['https://erp-sandbox/', 'host'],
+    [`https://${SANDBOX}-evil.com/`, 'host'],
+    [`https://${SANDBOX}.${SANDBOX}/`, 'host'],
+    ['https://erp--sandbox.arcodange.lab/', 'host'],
+    ['https://erp_sandbox.arcodange.lab/', 'host'],
+    ['https://erp-sandbox..arcodange.lab/', 'host'],
+    [`https://.${SANDBOX}/`, 'host'],
+    ['https://erp-sandbox.arcodange.lab-/', 'host'],
+    ['https://erp-sandbox1.arcodange.lab/', 'host'],
+    ['https://erp-sandbox.arcodange.lab0/', 'host'],
+  ],
+  'userinfo tricks': [
+    [`${S}@${PROD}/`, 'userinfo'],
+    [`https://user:pw@${SANDBOX}/`, 'userinfo'],
+    [`https://user@${SANDBOX}/`, 'userinfo'],
+    [`https://:pw@${SANDBOX}/`, 'userinfo'],
+    [`https://@${SANDBOX}/`, 'userinfo', SANDBOX], // WHATWG drops the empty userinfo; we refuse the "@"
+    [`https://:@${SANDBOX}/`, 'userinfo', SANDBOX],
+    [`https://${SANDBOX}%40${PROD}/`, 'malformed'], // decoded "@" is a forbidden host code point: WHATWG throws
+    [`https://${SANDBOX}%2F@${PROD}/`, 'userinfo', PROD],
+    [`https://${SANDBOX}:443@${PROD}/`, 'userinfo', PROD],
+    [`https://${PROD}@${SANDBOX}/`, 'userinfo', SANDBOX],
+    [`https://a@b@${SANDBOX}/`, 'userinfo'],
+    [`https://${SANDBOX}@${SANDBOX}/`, 'userinfo'],
+    [`https://user%40x@${SANDBOX}/`, 'userinfo'],
+    [`https://${SANDBOX}%2540${PROD}/`, 'malformed'],
+  ],
+  backslashes: [
+    [`https:\\\\${PROD}`, 'malformed', PROD],
+    [`https:\\\\${SANDBOX}`, 'malformed', SANDBOX],
+    [`https://${SANDBOX}\\@${PROD}`, 'malformed', SANDBOX], // WHATWG: sandbox, path "/@prod"; legacy parsers: prod
+    [`https://${SANDBOX}\\.evil.com/`, 'malformed'],
+    [`https:/\\${PROD}/`, 'malformed', PROD],
+    [`https:\\/${SANDBOX}/`, 'malformed'],
+    [`${S}/a\\b`, 'malformed'],
+    [`https://${PROD}\\@${SANDBOX}/`, 'malformed', PROD],
+  ],
+  'percent-encoding (WHATWG decodes hosts; only the literal spelling is accepted)': [
+    ['https://erp%2Dsandbox.arcodange.lab/', 'host', SANDBOX],
+    ['https://%65rp-sandbox.arcodange.lab/', 'host', SANDBOX],
+    ['https://erp-sandbox%2earcodange%2elab/', 'host', SANDBOX],
+    ['https://erp-sandbox%2Earcodange.lab/', 'host', SANDBOX],
+    ['https://%45RP-SANDBOX.arcodange.lab/', 'host', SANDBOX],
+    [`https://${SANDBOX}%2E/`, 'host', `${SANDBOX}.`],
+    [`https://${SANDBOX}%2Eevil.com/`, 'host', `${SANDBOX}.evil.com`],
+    ['https://erp%2Earcodange.lab/', 'host', PROD],
+    [`https://${SANDBOX}%00/`, 'malformed'],
+    [`https://${SANDBOX}%0d%0a/`, 'malformed'],
+    [`https://${SANDBOX}%20/`, 'malformed'],
+    [`https://${SANDBOX}%2F${PROD}/`, 'malformed'],
+    [`https://${SANDBOX}%3A444/`, 'malformed'],
+    ['https://%31%32%37.0.0.1/', 'ip literal', '127.0.0.1'],
+  ],
+  'Unicode look-alikes': [
+    ['https://\u0435rp-sandbox.arcodange.lab/', 'host', 'xn--rp-sandbox-jsi.arcodange.lab'], // Cyrillic е
+    ['https://erp-s\u0430ndbox.arcodange.lab/', 'host'], // Cyrillic а
+    ['https://erp-sandbox\uff0earcodange\uff0elab/', 'host', SANDBOX], // full-width dots, IDNA-mapped to "."
+    ['https://erp-sandbox\u3002arcodange\u3002lab/', 'host', SANDBOX], // ideographic full stop
+    ['https://erp-sandbox\uff61arcodange.lab/', 'host', SANDBOX], // half-width ideographic full stop
+    ['https://\uff45\uff52\uff50-sandbox.arcodange.lab/', 'host', SANDBOX], // full-width "erp"
+    ['https://\uff25\uff32\uff30-sandbox.arcodange.lab/', 'host', SANDBOX], // full-width "ERP"
+    ['https://erp\u200d-sandbox.arcodange.lab/', 'malformed'], // zero-width joiner: WHATWG throws
+    ['https://erp\u200c-sandbox.arcodange.lab/', 'malformed'], // zero-width non-joiner
+    ['https://erp\u200b-sandbox.arcodange.lab/', 'host', SANDBOX], // zero-width space: mapped away
+    ['https://erp\u00ad-sandbox.arcodange.lab/', 'host', SANDBOX], // soft hyphen: mapped away
+    ['https://erp\u2010sandbox.arcodange.lab/', 'host'], // Unicode hyphen
+    ['https://erp-sandbox.arcodange.lab\u212a/', 'host'], // KELVIN SIGN lowercases to "k"
+    ['https://xn--rp-sandbox-jsi.arcodange.lab/', 'host'], // punycode of the Cyrillic spelling
+    ['https://xn--erp-sandbox-.arcodange.lab/', 'host'],
+    ['https://erp-sandbox.xn--arcodange-.lab/', 'host'],
+    ['https://\u0435rp.arcodange.lab/', 'host'],
+    ['https://erp-sandbox.arcodange.lab\u3002/', 'host', `${SANDBOX}.`], // trailing ideographic dot
+  ],
+  'IP literals': [
+    ['https://127.0.0.1/', 'ip literal'],
+    ['https://127.0.0.1:443/', 'ip literal'],
+    ['https://127.0.0.1./', 'ip literal', '127.0.0.1'],
+    ['https://2130706433/', 'ip literal', '127.0.0.1'],
+    ['https://0x7f.1/', 'ip literal', '127.0.0.1'],
+    ['https://0177.0.0.1/', 'ip literal', '127.0.0.1'],
+    ['https://127.1/', 'ip literal', '127.0.0.1'],
+    ['https://0x7f000001/', 'ip literal', '127.0.0.1'],
+    ['https://0X7F.0.0.1/', 'ip literal', '127.0.0.1'],
+    ['https://017700000001/', 'ip literal', '127.0.0.1'],
+    ['https://10.0.0.1/', 'ip literal'],
+    ['https://0/', 'ip literal', '0.0.0.0'],
+    ['https://[::1]/', 'ip literal'],
+    ['https://[::ffff:127.0.0.1]/', 'ip literal'],
+    ['https://[0:0:0:0:0:0:0:1]:443/', 'ip literal'],
+    ['https://[fe80::1%25eth0]/', 'ip literal'],
+    ['https://[::1]@erp-sandbox.arcodange.lab/', 'userinfo'],
+    ['https://0x7f.0x0.0x0.0x1/', 'ip literal', '127.0.0.1'],
+    ['https://256.256.256.256/', 'malformed'],
+    ['https://1.2.3.4.5/', 'malformed'],
+  ],
+  ports: [
+    [`${S}:443/`, 'allowed'],
+    [`${S}:444/`, 'port'],
+    [`${S}:80/`, 'port'],
+    [`${S}:0/`, 'port'],
+    [`${S}:8443/`, 'port'],
+    [`${S}:65535/`, 'port'],
+    [`${S}:65536/`, 'port'],
+    [`${S}:99999999999/`, 'port'],
+    [`${S}:-1/`, 'malformed'],
+    [`${S}:443:444/`, 'malformed'],
+    [`${S}:0x1bb/`, 'malformed'],
+    [`${S}.:444/`, 'port'],
+  ],
+  schemes: [
+    [`http://${SANDBOX}/`, 'scheme'],
+    [`ws://${SANDBOX}/`, 'scheme'],
+    [`wss://${SANDBOX}/`, 'scheme'],
+    [`ftp://${SANDBOX}/`, 'scheme'],
+    [`file://${SANDBOX}/etc/passwd`, 'scheme'],
+    ['file:///etc/passwd', 'scheme'],
+    ['javascript:alert(1)', 'scheme'],
+    [`data:text/html,${S}`, 'scheme'],
+    [SANDBOX, 'scheme'],
+    [`${SANDBOX}/api`, 'scheme'],
+    [`${SANDBOX}:443`, 'scheme'], // parses as scheme "erp-sandbox.arcodange.lab:"
+    [`//${SANDBOX}/`, 'scheme'],
+    [`httpss://${SANDBOX}/`, 'scheme'],
+    [`https+unix://${SANDBOX}/`, 'scheme'],
+    [`blob:${S}/x`, 'scheme'],
+    [`https:${SANDBOX}/`, 'malformed', SANDBOX], // WHATWG tolerates missing slashes for special schemes
+    [`https:/${SANDBOX}/`, 'malformed', SANDBOX],
+    [`https:///${SANDBOX}/`, 'malformed', SANDBOX],
+  ],
+  'control characters and whitespace': [
+    [`https://erp-sand\nbox.arcodange.lab/`, 'malformed', SANDBOX], // WHATWG strips tab/LF/CR anywhere
+    [`https://erp-sand\rbox.arcodange.lab/`, 'malformed', SANDBOX],
+    [`https://erp-sand\tbox.arcodange.lab/`, 'malformed', SANDBOX],
+    [`https://erp-sand\0box.arcodange.lab/`, 'malformed'],
+    [`https://erp-sand box.arcodange.lab/`, 'malformed'],
+    [` ${S}/`, 'malformed', SANDBOX], // leading/trailing C0 and space are stripped by WHATWG
+    [`${S}/ `, 'malformed'],
+    [`\t${S}/`, 'malformed'],
+    [`${S}\n`, 'malformed'],
+    [`${S}\r\nHost: ${PROD}`, 'malformed'],
+    [`${S}/x\r\nHost: ${PROD}`, 'malformed'],
+    [`${S}\0.evil.com/`, 'malformed'],
+    [`${S}\0@${PROD}/`, 'malformed'],
+    [`h\nttps://${SANDBOX}/`, 'malformed'],
+    [`https:\n//${SANDBOX}/`, 'malformed'],
+    [`https://${SANDBOX}:4\n43/`, 'malformed'],
+    [`https://${SANDBOX}\u000b/`, 'malformed'],
+    [`https://${SANDBOX}\u000c/`, 'malformed'],
+    [`https://${SANDBOX}\u001f/`, 'malformed'],
+    [`https://${SANDBOX}\u007f/`, 'malformed'],
+    [`\0${S}`, 'malformed'],
+    [`https://${SANDBOX}\u00a0/`, 'malformed'], // no-break space: WHATWG throws
+  ],
+  'trailing dots': [
+    [`https://${SANDBOX}./`, 'allowed'],
+    [`https://${SANDBOX}.`, 'allowed'],
+    [`https://${SANDBOX}.:443/x`, 'allowed'],
+    [`https://${SANDBOX.toUpperCase()}./`, 'allowed'],
+    [`https://${SANDBOX}../`, 'host', `${SANDBOX}..`],
+    [`https://${SANDBOX}.../`, 'host'],
+    [`https://${SANDBOX}..:443/`, 'host'],
+  ],
+  uppercase: [
+    [`https://${SANDBOX.toUpperCase()}/`, 'allowed'],
+    ['https://Erp-Sandbox.Arcodange.Lab/x', 'allowed'],
+    [`HTTPS://${SANDBOX}/`, 'allowed'],
+    [`HtTpS://eRp-SaNdBoX.aRcOdAnGe.LaB:443/`, 'allowed'],
+    [`HTTP://${SANDBOX.toUpperCase()}/`, 'scheme'],
+  ],
+  'empty and relative': [
+    ['', 'malformed'],
+    ['/', 'scheme'],
+    ['/api/index.php/invoices', 'scheme'],
+    ['api/index.php', 'scheme'],
+    ['./x', 'scheme'],
+    ['?x=1', 'scheme'],
+    ['#frag', 'scheme'],
+    ['https://', 'malformed'],
+    ['https:', 'malformed'],
+    ['https:///', 'malformed'],
+  ],
+};
+
+function verdictOf(input: string | URL, p = policy): Verdict {
+  try {
+    checkTarget(p, input);
+    return 'allowed';
+  } catch (error) {
+    assert.ok(error instanceof HostGuardRefusal, `not a HostGuardRefusal: ${String(error)}`);
+    return error.reason;
+  }
+}
+
+describe('checkTarget: adversarial table', () => {
+  const total = Object.values(TABLE).reduce((n, cases) => n + cases.length, 0);
+  it(`has at least 150 cases (has ${total})`, () => {
+    assert.ok(total >= 150);
+  });
+
+  for (const [cls, cases] of Object.entries(TABLE)) {
+    describe(`${cls} (${cases.length})`, () => {
+      for (const [input, expected, parsedHost] of cases) {
+        it(`${JSON.stringify(input)} → ${expected}`, () => {
+          assert.equal(verdictOf(input), expected);
+          if (parsedHost !== undefined) {
+            assert.equal(new URL(input).hostname, parsedHost, 'what WHATWG parses the host to');
+          }
+          if (expected === 'allowed') {
+            const url = checkTarget(policy, input);
+            assert.equal(url.hostname.replace(/\.$/, ''), SANDBOX);
+            assert.equal(url.protocol, 'https:');
+            assert.equal(url.username + url.password, '');
+            assert.equal(verdictOf(url), 'allowed', 'the returned URL passes again');
+          }
+        });
+      }
+    });
+  }
+});
+
+describe('HostGuardRefusal', () => {
+  it('names the refused host, the reason, and what is allowed', () => {
+    assert.throws(() => checkTarget(policy, `https://${PROD}/api`), HostGuardRefusal);
+    try {
+      checkTarget(policy, `https://${PROD}/api`);
+    } catch (e) {
+      assert.ok(e instanceof HostGuardRefusal);
+      assert.equal(e.reason, 'host');
+      assert.equal(e.refusedHost, PROD);
+      assert.equal(e.name, 'HostGuardRefusal');
+      assert.match(e.message, new RegExp(`"${PROD.replace(/\./g, '\\.')}"`));
+      assert.match(e.message, /erp-sandbox\.arcodange\.lab/);
+    }
+  });
+
+  it('names the host behind a userinfo trick', () => {
+    try {
+      checkTarget(policy, `${S}@${PROD}/`);
+      assert.fail('allowed');
+    } catch (e) {
+      assert.ok(e instanceof HostGuardRefusal);
+      assert.equal(e.refusedHost, PROD);
+    }
+  });
+
+  it('renders control characters harmlessly in the message', () => {
+    try {
+      checkTarget(policy, `${S}\r\nX: y`);
+      assert.fail('allowed');
+    } catch (e) {
+      assert.ok(e instanceof HostGuardRefusal);
+      assert.ok(!/[\r\n]/.test(e.message));
+    }
+  });
+});
+
+describe('sandboxPolicy', () => {
+  it('takes the host of the naming rule and defaults to port 443', () => {
+    assert.deepEqual({ ...sandboxPolicy(SANDBOX) }, { host: 'erp-sandbox.arcodange.lab', port: 443 });
+  });
+  for (const bad of ['', 'ERP-SANDBOX.arcodange.lab', '*.arcodange.lab', 'erp-sandbox.*', 'erp-sandbox', 'erp-sandbox.arcodange.lab.',
+    'https://erp-sandbox.arcodange.lab', 'erp-sandbox.arcodange.lab:443', '127.0.0.1', 'a.0x7f', 'еrp-sandbox.arcodange.lab', 'erp sandbox.lab', '-erp.lab']) {
+    it(`refuses host ${JSON.stringify(bad)}`, () => assert.throws(() => sandboxPolicy(bad), TypeError));
+  }
+  for (const bad of [0, -1, 65536, 1.5, Number.NaN]) {
+    it(`refuses port ${bad}`, () => assert.throws(() => sandboxPolicy(SANDBOX, bad), TypeError));
+  }
+  it('allows 443 and the configured port, nothing else', () => {
+    const p = sandboxPolicy(SANDBOX, 8443);
+    assert.equal(verdictOf(`${S}:8443/`, p), 'allowed');
+    assert.equal(verdictOf(`${S}/`, p), 'allowed');
+    assert.equal(verdictOf(`${S}:443/`, p), 'allowed');
+    assert.equal(verdictOf(`${S}:8444/`, p), 'port');
+    assert.equal(verdictOf(`https://${PROD}:8443/`, p), 'host');
+  });
+});
+
+describe('checkDispatchTarget: the origin undici connects to decides, not the path', () => {
+  it('a path cannot change the host', () => {
+    assert.equal(checkDispatchTarget(policy, S, `//${PROD}/x`).hostname, SANDBOX);
+    assert.equal(checkDispatchTarget(policy, S, `/@${PROD}`).hostname, SANDBOX);
+    assert.equal(checkDispatchTarget(policy, new URL(S), '/api').href, `${S}/api`);
+  });
+  for (const path of [`@${PROD}`, `${PROD}/x`, `https://${PROD}/x`, `http://${PROD}/`, '', '/x\r\nHost: a', undefined]) {
+    it(`refuses the non-origin-form path ${JSON.stringify(path)}`, () => {
+      assert.throws(() => checkDispatchTarget(policy, S, path), (e: unknown) => e instanceof HostGuardRefusal && e.reason === 'malformed');
+    });
+  }
+  it('refuses an origin carrying a path', () => {
+    assert.throws(() => checkDispatchTarget(policy, `${S}/api`, '/x'), (e: unknown) => e instanceof HostGuardRefusal && e.reason === 'malformed');
+  });
+  it('refuses a prod origin whatever the path', () => {
+    assert.throws(() => checkDispatchTarget(policy, `https://${PROD}`, `//${SANDBOX}/`), (e: unknown) => e instanceof HostGuardRefusal && e.reason === 'host');
+  });
+
+  it("undici's request(url) splits the URL into origin + path, and the guard sees exactly that", async () => {
+    const seen: Dispatcher.DispatchOptions[] = [];
+    class Recorder extends Dispatcher {
+      override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        seen.push(opts);
+        handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, new Error('recorded'));
+        return true;
+      }
+    }
+    const dispatcher = new Recorder().compose(hostGuardInterceptor(policy, true));
+    await assert.rejects(request(`${S}//${PROD}/x`, { dispatcher }), /recorded/);
+    await assert.rejects(request(`${S}/@${PROD}`, { dispatcher }), /recorded/);
+    await assert.rejects(request({ origin: S, path: `@${PROD}` } as never, { dispatcher }), /recorded/); // undici prefixes "/"
+    assert.deepEqual(
+      seen.map((o) => [String(o.origin), o.path]),
+      [[S, `//${PROD}/x`], [S, `/@${PROD}`], [S, `/@${PROD}`]],
+    );
+    // a prod URL never reaches the inner dispatch
+    await assert.rejects(request(`https://${PROD}/x`, { dispatcher }), HostGuardRefusal);
+    await assert.rejects(request(`${S}@${PROD}/x`, { dispatcher }), HostGuardRefusal);
+    // a raw dispatch with a non-origin-form path is refused before the inner dispatch
+    const refused = await new Promise<Error>((resolve) => {
+      dispatcher.dispatch({ origin: S, path: `@${PROD}`, method: 'GET' }, {
+        onRequestStart: () => undefined,
+        onResponseError: (_c, e) => resolve(e),
+      });
+    });
+    assert.ok(refused instanceof HostGuardRefusal && refused.reason === 'malformed');
+    assert.equal(seen.length, 3);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The dispatcher against loopback servers: the sandbox name resolves to 127.0.0.1, prod to 127.0.0.2, both
+// through the Agent's connect.lookup hook, so the guard sees exactly the names it sees in live.
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void;
+
+function lookupHook(resolved: string[]) {
+  const table: Record<string, string> = { [SANDBOX]: '127.0.0.1', [`${SANDBOX}.`]: '127.0.0.1', [PROD]: '127.0.0.2', [`${PROD}.`]: '127.0.0.2' };
+  return (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
+    resolved.push(hostname);
+    const address = table[hostname.toLowerCase()];
+    if (!address) {
+      callback(Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '');
+      return;
+    }
+    if (options.all) callback(null, [{ address, family: 4 }]);
+    else callback(null, address, 4);
+  };
+}
+
+function listen(server: NetServer | HttpsServer, host: string, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function close(server: NetServer | HttpsServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+describe('guardedDispatcher: refusals happen before any socket', () => {
+  let sandboxServer: NetServer;
+  let prodServer: NetServer;
+  const connections = { sandbox: 0, prod: 0 };
+  let port = 0;
+  const sockets: Socket[] = [];
+
+  before(async () => {
+    sandboxServer = createNetServer((s) => { connections.sandbox++; sockets.push(s); s.destroy(); });
+    prodServer = createNetServer((s) => { connections.prod++; sockets.push(s); s.destroy(); });
+    port = await listen(sandboxServer, '127.0.0.1');
+    await listen(prodServer, '127.0.0.2', port);
+  });
+  after(async () => {
+    await close(sandboxServer);
+    await close(prodServer);
+  });
+
+  it('refuses prod with no lookup and no connection', async () => {
+    const resolved: string[] = [];
+    const dispatcher = guardedDispatcher(sandboxPolicy(SANDBOX, port), { connect: { lookup: lookupHook(resolved) as never } });
+    try {
+      for (const url of [
+        `https://${PROD}:${port}/api/index.php/supplierinvoices`,
+        `https://${PROD.toUpperCase()}.:${port}/`,
+        `${S}:${port}@${PROD}:${port}/`,
+        `http://${SANDBOX}:${port}/`,
+        `https://127.0.0.1:${port}/`,
+        `https://2130706433:${port}/`,
+        `https://[::1]:${port}/`,
+        `https://${SANDBOX}.evil.com:${port}/`,
+        `https://${SANDBOX}:${port + 1}/`,
+      ]) {
+        await assert.rejects(
+          request(url, { dispatcher, method: 'POST', body: '{"amount":1}' }),
+          (e: unknown) => e instanceof HostGuardRefusal,
+          url,
+        );
+      }
+      assert.deepEqual(resolved, []);
+      assert.deepEqual(connections, { sandbox: 0, prod: 0 });
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('lets the sandbox host through to the connect stage (the TLS handshake then fails, that is fine)', async () => {
+    const resolved: string[] = [];
+    const dispatcher = guardedDispatcher(sandboxPolicy(SANDBOX, port), { connect: { lookup: lookupHook(resolved) as never } });
+    try {
+      const error = await request(`${S}:${port}//${PROD}/x`, { dispatcher, method: 'POST', body: '{}' }).then(
+        () => assert.fail('no HTTP answer expected'),
+        (e: unknown) => e,
+      );
+      assert.ok(!(error instanceof HostGuardRefusal), `refused: ${String(error)}`);
+      assert.deepEqual(resolved, [SANDBOX]);
+      assert.deepEqual(connections, { sandbox: 1, prod: 0 });
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('userinfo on a sandbox URL: undici.request drops it before dispatch, so the connection is the sandbox', async () => {
+    const before = connections.sandbox;
+    const resolved: string[] = [];
+    const dispatcher = guardedDispatcher(sandboxPolicy(SANDBOX, port), { connect: { lookup: lookupHook(resolved) as never } });
+    try {
+      await assert.rejects(request(`https://user:pw@${SANDBOX}:${port}/`, { dispatcher }), (e: unknown) => !(e instanceof HostGuardRefusal));
+      assert.deepEqual(resolved, [SANDBOX]);
+      assert.equal(connections.sandbox, before + 1);
+      assert.equal(connections.prod, 0);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('refuses a request asking undici to follow redirects', async () => {
+    const dispatcher = guardedDispatcher(sandboxPolicy(SANDBOX, port), { connect: { lookup: lookupHook([]) as never } });
+    try {
+      await assert.rejects(
+        request(`${S}:${port}/`, { dispatcher, maxRedirections: 3 } as never),
+        (e: unknown) => e instanceof HostGuardRefusal && e.reason === 'redirect',
+      );
+    } finally {
+      await dispatcher.close();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Redirects need real HTTPS: a self-signed certificate for both names, made with openssl at test time
+// (.ci/run installs openssl where it is missing; without it these tests fail rather than skip).
+
+describe('guardedDispatcher: redirects', () => {
+  let dir = '';
+  let ca: Buffer;
+  let sandboxServer: HttpsServer;
+  let prodServer: HttpsServer;
+  let port = 0;
+  const hits = { sandbox: [] as string[], prod: [] as string[], prodConnections: 0 };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'host-guard-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${SANDBOX}`,
+      '-addext', `subjectAltName=DNS:${SANDBOX},DNS:${PROD}`,
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    ca = readFileSync(join(dir, 'cert.pem'));
+    const key = readFileSync(join(dir, 'key.pem'));
+    sandboxServer = createHttpsServer({ key, cert: ca }, (req, res) => {
+      hits.sandbox.push(`${req.method} ${req.url}`);
+      if (req.url === '/to-prod') {
+        res.writeHead(302, { location: `https://${PROD}:${port}/stolen` }).end();
+      } else if (req.url === '/to-prod-303') {
+        res.writeHead(303, { location: `https://${PROD}:${port}/stolen` }).end();
+      } else if (req.url === '/to-ip') {
+        res.writeHead(307, { location: `https://127.0.0.2:${port}/stolen` }).end();
+      } else if (req.url === '/local') {
+        res.writeHead(302, { location: '/ok' }).end();
+      } else {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('sandbox ok');
+      }
+    });
+    prodServer = createHttpsServer({ key, cert: ca }, (req, res) => {
+      hits.prod.push(`${req.method} ${req.url}`);
+      res.writeHead(200).end('PROD WAS REACHED');
+    });
+    prodServer.on('connection', () => { hits.prodConnections++; });
+    port = await listen(sandboxServer, '127.0.0.1');
+    await listen(prodServer, '127.0.0.2', port);
+  });
+  after(async () => {
+    sandboxServer.closeAllConnections();
+    prodServer.closeAllConnections();
+    await close(sandboxServer);
+    await close(prodServer);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const make = (followRedirects: boolean) =>
+    guardedDispatcher(sandboxPolicy(SANDBOX, port), { followRedirects, connect: { ca, lookup: lookupHook([]) as never } });
+
+  it('the sandbox answers through the guard', async () => {
+    const dispatcher = make(false);
+    try {
+      const res = await request(`${S}:${port}/api`, { dispatcher, method: 'POST', body: '{}' });
+      assert.equal(res.statusCode, 200);
+      assert.equal(await res.body.text(), 'sandbox ok');
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('default: a 302 to prod is surfaced as a redirect refusal naming prod, never followed', async () => {
+    const dispatcher = make(false);
+    try {
+      for (const method of ['POST', 'PUT', 'DELETE', 'GET'] as const) {
+        await assert.rejects(
+          request(`${S}:${port}/to-prod`, { dispatcher, method, body: method === 'GET' ? null : '{}' }),
+          (e: unknown) => e instanceof HostGuardRefusal && e.reason === 'redirect' && e.refusedHost === PROD && e.message.includes(PROD),
+          method,
+        );
+      }
+      // even a same-host redirect is not followed for the write tooling
+      await assert.rejects(request(`${S}:${port}/local`, { dispatcher, method: 'POST', body: '{}' }),
+        (e: unknown) => e instanceof HostGuardRefusal && e.reason === 'redirect' && e.refusedHost === SANDBOX);
+      assert.deepEqual(hits.prod, []);
+      assert.equal(hits.prodConnections, 0);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('followRedirects: every hop is re-checked, a hop to prod is refused naming prod', async () => {
+    const dispatcher = make(true);
+    try {
+      for (const path of ['/to-prod', '/to-prod-303']) {
+        const sandboxBefore = hits.sandbox.length;
+        await assert.rejects(
+          request(`${S}:${port}${path}`, { dispatcher, method: 'POST', body: '{"amount":1}' }),
+          (e: unknown) =>
+            e instanceof HostGuardRefusal && e.reason === 'host' && e.refusedHost === PROD && /redirect hop/.test(e.message),
+          path,
+        );
+        assert.equal(hits.sandbox.length, sandboxBefore + 1, 'the first hop did reach the sandbox');
+      }
+      await assert.rejects(
+        request(`${S}:${port}/to-ip`, { dispatcher, method: 'PUT', body: '{}' }),
+        (e: unknown) => e instanceof HostGuardRefusal && e.reason === 'ip literal' && e.refusedHost === '127.0.0.2',
+      );
+      assert.deepEqual(hits.prod, []);
+      assert.equal(hits.prodConnections, 0);
+      // a redirect inside the sandbox is followed
+      const res = await request(`${S}:${port}/local`, { dispatcher });
+      assert.equal(res.statusCode, 200);
+      assert.equal(await res.body.text(), 'sandbox ok');
+    } finally {
+      await dispatcher.close();
+    }
+  });
+});
