@@ -1,4 +1,4 @@
-import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { setWorldConstructor, World } from '@cucumber/cucumber';
 import type { Client } from 'pg';
 import { allInstances } from './config';
 import type { InstanceNames } from './naming';
@@ -32,7 +32,7 @@ export class RehearsalWorld extends World<WorldParameters> {
   readonly logins = new Map<string, MintedLogin>();
   /** The table of contents of the last archive a step made. */
   archive?: string[];
-  /** Sandbox states recorded by label, for diffs and comparisons. */
+  /** States (of the sandbox, or of prod) recorded by label, for diffs and comparisons. */
   readonly states = new Map<string, Snapshot>();
   /** What the last rehearsal write created. */
   written?: WrittenSupplierInvoice;
@@ -42,10 +42,6 @@ export class RehearsalWorld extends World<WorldParameters> {
   probing?: { readonly label: string; readonly probe: Probe; readonly outcome: ProbeOutcome };
   /** The provisioner's user_lookup as noted before a reset. */
   userLookup?: FunctionIdentity;
-
-  constructor(options: IWorldOptions<WorldParameters>) {
-    super(options);
-  }
 
   get target(): Target {
     if (!this.shared) throw new Error('no target: the BeforeAll hook did not build one');
