@@ -1,0 +1,342 @@
+/**
+ * The Dolibarr REST client of the write tooling (ADR-0003: it refuses any operation whose target host is not
+ * erp-sandbox.*).
+ *
+ * - It is built from the sandbox's `InstanceNames` (support/naming), never from a bare host: the constructor
+ *   refuses names whose env is `prod`, and names whose `host` is not what the naming rule derives from their
+ *   (app, env) — or is prod's host. The host-guard policy is then `sandboxPolicy(sandbox.host, port)`.
+ *   (InstanceNames carries no domain: the domain is whatever the caller's config gave `instanceNames`.)
+ * - Its only network path is a private `guardedDispatcher` (host-guard.ts / guarded-dispatcher.ts): redirects are
+ *   never followed, every request is checked before any DNS lookup or socket. The dispatcher lives in an ECMAScript
+ *   private field: no property, accessor, option or export hands it out, and the module exports nothing but the
+ *   class (no raw request helper).
+ * - The API key lives in a private field too; it travels only in the `DOLAPIKEY` header, is redacted from any
+ *   error text, and `util.inspect`/`JSON.stringify` show only the host and port.
+ * - Idempotent GETs are retried (`readRetries`, default 2) on network errors and 502/503/504; writes never are.
+ *   A timeout (`timeoutMs`, default 15 s, per attempt, covering headers and body) is not retried either.
+ * - Lists answer `[]` where Dolibarr answers 404 "… not found" (it never returns an empty array).
+ */
+import type { LookupFunction } from 'node:net';
+import { inspect } from 'node:util';
+import { Dispatcher, request } from 'undici';
+import { guardedDispatcher } from './guarded-dispatcher';
+import { HostGuardRefusal, sandboxPolicy } from './host-guard';
+import { InstanceNames, PROD_ENV, instanceNames } from '../naming';
+import {
+  DolibarrAuthenticationError,
+  DolibarrError,
+  DolibarrNetworkError,
+  DolibarrNotFoundError,
+  DolibarrPermissionError,
+  DolibarrTimeoutError,
+  DolibarrUnexpectedResponse,
+} from './errors';
+
+export interface DolibarrClientOptions {
+  /** The sandbox's names (`instanceNames('erp', 'sandbox', domain)`); its `host` builds the guard's policy. */
+  readonly sandbox: InstanceNames;
+  /** Default 443. */
+  readonly port?: number;
+  /** Secret: never in messages, errors, inspect or JSON output. */
+  readonly apiKey: string;
+  /** Trusted CA (homelab CA live, per-run CA hermetic). */
+  readonly ca?: string | Buffer;
+  /** Per attempt, default 15 000 ms. */
+  readonly timeoutMs?: number;
+  /** Retries of idempotent GETs on network errors and 502/503/504, default 2. */
+  readonly readRetries?: number;
+  /** DNS hook (hermetic: real names → loopback stand-ins). */
+  readonly lookup?: LookupFunction;
+}
+
+export type Thirdparty = Record<string, unknown> & { id?: string | number };
+export type SupplierInvoice = Record<string, unknown> & { id?: string | number };
+
+export interface ListQuery {
+  readonly limit?: number;
+  readonly page?: number;
+  readonly sortfield?: string;
+  readonly sortorder?: 'ASC' | 'DESC';
+  readonly sqlfilters?: string;
+}
+
+export interface SupplierInvoiceQuery extends ListQuery {
+  /** Comma-separated thirdparty ids, e.g. "1,2". */
+  readonly thirdparty_ids?: string;
+  readonly status?: 'draft' | 'unpaid' | 'paid' | 'cancelled';
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+const API = '/api/index.php';
+const RETRY_STATUSES = new Set([502, 503, 504]);
+const RETRY_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
+]);
+const RETRY_DELAY_MS = 100;
+
+/** Checks that `sandbox` are the naming rule's names of a non-prod instance; returns its host. */
+function sandboxHost(sandbox: InstanceNames): string {
+  if (sandbox === null || typeof sandbox !== 'object' || typeof sandbox.host !== 'string' || typeof sandbox.env !== 'string') {
+    throw new TypeError('DolibarrClient: `sandbox` must be the InstanceNames of the sandbox (instanceNames(app, env, domain))');
+  }
+  if (sandbox.env === PROD_ENV) {
+    throw new TypeError(
+      `DolibarrClient: refusing the prod instance ${JSON.stringify(sandbox.host)}: the write tooling only talks to a sandbox ` +
+        '(give instanceNames(app, "sandbox", domain))',
+    );
+  }
+  const prefix = `${sandbox.instance}.`;
+  const domain = sandbox.host.startsWith(prefix) ? sandbox.host.slice(prefix.length) : '';
+  let expected: string;
+  let prod: string;
+  try {
+    expected = instanceNames(sandbox.app, sandbox.env, domain).host;
+    prod = instanceNames(sandbox.app, PROD_ENV, domain).host;
+  } catch (error) {
+    throw new TypeError(`DolibarrClient: ${JSON.stringify(sandbox.host)} is not a host of the naming rule: ${(error as Error).message}`);
+  }
+  if (expected !== sandbox.host || prod === sandbox.host) {
+    throw new TypeError(
+      `DolibarrClient: host ${JSON.stringify(sandbox.host)} is not the naming rule's host for ` +
+        `(${JSON.stringify(sandbox.app)}, ${JSON.stringify(sandbox.env)})`,
+    );
+  }
+  return sandbox.host;
+}
+
+function checkId(id: number): number {
+  if (!Number.isSafeInteger(id) || id <= 0) throw new TypeError(`Dolibarr id ${JSON.stringify(id)} is not a positive integer`);
+  return id;
+}
+
+function queryString(query: object | undefined): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class DolibarrClient {
+  readonly #dispatcher: Dispatcher;
+  readonly #apiKey: string;
+  readonly #origin: string;
+  readonly #host: string;
+  readonly #port: number;
+  readonly #timeoutMs: number;
+  readonly #readRetries: number;
+
+  constructor(options: DolibarrClientOptions) {
+    const host = sandboxHost(options?.sandbox);
+    const port = options.port ?? 443;
+    if (typeof options.apiKey !== 'string' || options.apiKey.length === 0 || /[\u0000-\u0020\u007f]/.test(options.apiKey)) {
+      // The key itself is never quoted.
+      throw new TypeError('DolibarrClient: apiKey must be a non-empty string without whitespace or control characters');
+    }
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`DolibarrClient: timeoutMs ${timeoutMs} is not a positive number`);
+    const readRetries = options.readRetries ?? 2;
+    if (!Number.isInteger(readRetries) || readRetries < 0) throw new TypeError(`DolibarrClient: readRetries ${readRetries} is not an integer ≥ 0`);
+
+    const connect: Record<string, unknown> = {};
+    if (options.ca !== undefined) connect['ca'] = options.ca;
+    if (options.lookup !== undefined) connect['lookup'] = options.lookup;
+    this.#dispatcher = guardedDispatcher(sandboxPolicy(host, port), { connect });
+    this.#apiKey = options.apiKey;
+    this.#host = host;
+    this.#port = port;
+    this.#origin = `https://${host}${port === 443 ? '' : `:${port}`}`;
+    this.#timeoutMs = timeoutMs;
+    this.#readRetries = readRetries;
+  }
+
+  /** GET /status */
+  async status(): Promise<{ dolibarrVersion: string; environment?: string }> {
+    const path = `${API}/status`;
+    const body = await this.#call('GET', path);
+    const success = (body as { success?: Record<string, unknown> } | null)?.success;
+    if (!success || typeof success['dolibarr_version'] !== 'string') {
+      throw new DolibarrUnexpectedResponse(200, 'status answer without success.dolibarr_version', 'GET', path);
+    }
+    const environment = success['environment'];
+    return typeof environment === 'string'
+      ? { dolibarrVersion: success['dolibarr_version'], environment }
+      : { dolibarrVersion: success['dolibarr_version'] };
+  }
+
+  listThirdparties(query?: ListQuery): Promise<Thirdparty[]> {
+    return this.#list('thirdparties', query);
+  }
+
+  async getThirdparty(id: number): Promise<Thirdparty> {
+    return this.#object('GET', `${API}/thirdparties/${checkId(id)}`);
+  }
+
+  createThirdparty(fields: Record<string, unknown>): Promise<number> {
+    return this.#create('thirdparties', fields);
+  }
+
+  updateThirdparty(id: number, fields: Record<string, unknown>): Promise<Thirdparty> {
+    return this.#object('PUT', `${API}/thirdparties/${checkId(id)}`, fields);
+  }
+
+  async deleteThirdparty(id: number): Promise<void> {
+    await this.#call('DELETE', `${API}/thirdparties/${checkId(id)}`);
+  }
+
+  listSupplierInvoices(query?: SupplierInvoiceQuery): Promise<SupplierInvoice[]> {
+    return this.#list('supplierinvoices', query);
+  }
+
+  getSupplierInvoice(id: number): Promise<SupplierInvoice> {
+    return this.#object('GET', `${API}/supplierinvoices/${checkId(id)}`);
+  }
+
+  createSupplierInvoice(fields: Record<string, unknown> & { lines?: readonly Record<string, unknown>[] }): Promise<number> {
+    return this.#create('supplierinvoices', fields);
+  }
+
+  /** GET /users/info: the user behind the key (403 "Forbidden: Not allowed" for a plain user on some setups). */
+  userInfo(): Promise<Record<string, unknown>> {
+    return this.#object('GET', `${API}/users/info`);
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+
+  toJSON(): { host: string; port: number } {
+    return { host: this.#host, port: this.#port };
+  }
+
+  toString(): string {
+    return `DolibarrClient(${this.#origin})`;
+  }
+
+  [inspect.custom](): string {
+    return `DolibarrClient { host: ${JSON.stringify(this.#host)}, port: ${this.#port} }`;
+  }
+
+  async #list<T extends Record<string, unknown>>(resource: string, query: object | undefined): Promise<T[]> {
+    const path = `${API}/${resource}${queryString(query)}`;
+    let body: unknown;
+    try {
+      body = await this.#call('GET', path);
+    } catch (error) {
+      if (error instanceof DolibarrNotFoundError) return []; // "Thirdparties not found": Dolibarr never answers []
+      throw error;
+    }
+    if (!Array.isArray(body) || !body.every((item) => item !== null && typeof item === 'object' && !Array.isArray(item))) {
+      throw new DolibarrUnexpectedResponse(200, 'list answer is not an array of objects', 'GET', path);
+    }
+    return body as T[];
+  }
+
+  async #object<T extends Record<string, unknown>>(method: Method, path: string, fields?: Record<string, unknown>): Promise<T> {
+    const body = await this.#call(method, path, fields);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new DolibarrUnexpectedResponse(200, 'answer is not a JSON object', method, path);
+    }
+    return body as T;
+  }
+
+  async #create(resource: string, fields: Record<string, unknown>): Promise<number> {
+    const path = `${API}/${resource}`;
+    const body = await this.#call('POST', path, fields);
+    const id = typeof body === 'string' && /^\d+$/.test(body) ? Number(body) : body;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
+      throw new DolibarrUnexpectedResponse(200, 'create answer is not a bare positive id', 'POST', path);
+    }
+    return id;
+  }
+
+  /** One logical call: attempts (GET only: retried), status mapping, JSON parsing. */
+  async #call(method: Method, path: string, fields?: Record<string, unknown>): Promise<unknown> {
+    if (fields !== undefined && (fields === null || typeof fields !== 'object' || Array.isArray(fields))) {
+      throw new TypeError(`Dolibarr ${method} ${path}: fields must be a plain object`);
+    }
+    const retries = method === 'GET' ? this.#readRetries : 0;
+    for (let attempt = 0; ; attempt++) {
+      let status: number;
+      let text: string;
+      try {
+        ({ status, text } = await this.#attempt(method, path, fields));
+      } catch (error) {
+        // Only transient network errors are retried (not a TLS verification failure, a refusal, a timeout).
+        const code = error instanceof DolibarrNetworkError ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
+        if (attempt < retries && typeof code === 'string' && RETRY_CODES.has(code)) {
+          await sleep(RETRY_DELAY_MS * 2 ** attempt);
+          continue;
+        }
+        throw error;
+      }
+      if (attempt < retries && RETRY_STATUSES.has(status)) {
+        await sleep(RETRY_DELAY_MS * 2 ** attempt);
+        continue;
+      }
+      return this.#interpret(method, path, status, text);
+    }
+  }
+
+  async #attempt(method: Method, path: string, fields?: Record<string, unknown>): Promise<{ status: number; text: string }> {
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    try {
+      const res = await request(`${this.#origin}${path}`, {
+        dispatcher: this.#dispatcher,
+        method,
+        headers: {
+          DOLAPIKEY: this.#apiKey,
+          accept: 'application/json',
+          ...(fields === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: fields === undefined ? null : JSON.stringify(fields),
+        signal,
+      });
+      return { status: res.statusCode, text: await res.body.text() };
+    } catch (error) {
+      if (error instanceof HostGuardRefusal || error instanceof DolibarrError) throw error;
+      if (signal.aborted) {
+        throw new DolibarrTimeoutError(0, `no answer within ${this.#timeoutMs} ms`, method, path);
+      }
+      const code = (error as { code?: unknown })?.code;
+      const message = this.#redact(error instanceof Error ? error.message : String(error));
+      throw new DolibarrNetworkError(0, `${typeof code === 'string' ? `${code}: ` : ''}${message}`, method, path, { cause: error });
+    }
+  }
+
+  #interpret(method: Method, path: string, status: number, text: string): unknown {
+    let body: unknown;
+    let json = true;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      json = false;
+    }
+    if (status >= 200 && status < 300) {
+      if (!json) {
+        throw new DolibarrUnexpectedResponse(status, `answer is not JSON: ${this.#redact(text.slice(0, 200))}`, method, path);
+      }
+      return body;
+    }
+    const errorPart = json ? (body as { error?: { message?: unknown } } | null)?.error : undefined;
+    const message = this.#redact(
+      typeof errorPart?.message === 'string' ? errorPart.message : text.slice(0, 200),
+    );
+    const Kind =
+      status === 401 ? DolibarrAuthenticationError
+      : status === 403 ? DolibarrPermissionError
+      : status === 404 ? DolibarrNotFoundError
+      : json ? DolibarrError
+      : DolibarrUnexpectedResponse;
+    throw new Kind(status, message, method, path);
+  }
+
+  #redact(text: string): string {
+    return text.split(this.#apiKey).join('[redacted]');
+  }
+}
