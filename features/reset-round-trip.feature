@@ -39,6 +39,12 @@ Feature: Reset round-trip: the sandbox always comes back to the golden
     Then the sandbox holds no ownership drift
     And the sandbox's content hash equals the golden manifest's
 
+  Scenario: a reset refuses while another session uses the sandbox, and names it
+    Given a login role "dolibarr" is minted for instance "erp-sandbox"
+    And login "dolibarr" holds a session open on the sandbox
+    Then a reset of the sandbox by login "sandbox" is refused because login "dolibarr" is connected
+    And the sandbox's content hash equals the golden manifest's
+
   Scenario Outline: a reset that fails midway leaves the sandbox as it was (<defect>)
     Given login "sandbox" writes a supplier invoice with 2 lines for a new thirdparty
     And the sandbox's state is recorded as "written"

@@ -8,7 +8,7 @@ import type { Golden } from '../support/lifecycle/golden';
 import { ResetFailedError, ResetRefusedError, type ResetResult } from '../support/lifecycle/reset';
 import { resetTargetSandbox } from '../support/targets/reset';
 import { functionIdentity } from '../support/postgres/catalog';
-import { ident } from '../support/postgres/connect';
+import { connect, ident } from '../support/postgres/connect';
 import { userLookupSignature } from '../support/postgres/provision';
 import type { RehearsalWorld } from '../support/world';
 
@@ -143,6 +143,23 @@ Then(
   },
 );
 
+Given('login {string} holds a session open on the sandbox', async function (this: RehearsalWorld, label: string) {
+  this.sessions.push(await connect(this.target.cluster.endpoint, this.login(label), this.target.sandbox.database));
+});
+
+Then(
+  'a reset of the sandbox by login {string} is refused because login {string} is connected',
+  async function (this: RehearsalWorld, label: string, connected: string) {
+    await settle(this, [reset(this, label)]);
+    const outcome = lastReset(this);
+    expect(outcome).to.be.instanceOf(ResetRefusedError);
+    expect((outcome as ResetRefusedError).reason).to.equal('sessions');
+    const named = (outcome as ResetRefusedError).details;
+    expect(named, 'the sessions the refusal names').to.have.length(1);
+    expect(named[0]).to.contain(` ${this.login(connected).user} `);
+  },
+);
+
 const DEFECTS: Record<string, (golden: Golden, dir: string) => Promise<Golden>> = {
   'its scope by table name': nameScopedGolden,
   'a corrupted archive entry': corruptedGolden,
@@ -166,7 +183,7 @@ When('logins {string} and {string} reset the sandbox at the same time', async fu
 });
 
 Then('both resets succeeded, one after the other', function (this: RehearsalWorld) {
-  for (const outcome of this.resets) expect(outcome, 'a reset outcome').to.not.be.instanceOf(Error);
+  for (const outcome of this.resets) expect(outcome instanceof Error ? outcome.message : 'succeeded', 'a reset outcome').to.equal('succeeded');
   const waits = (this.resets as ResetResult[]).map((result) => result.lockWaitMs);
   expect(waits.filter((wait) => wait > 0), 'resets that waited for the lock').to.have.length(1);
 });

@@ -18,6 +18,7 @@ Before(function (this: RehearsalWorld) {
 });
 
 After(async function (this: RehearsalWorld) {
+  for (const session of this.sessions) await session.end();
   // Every login a scenario minted is revoked, as Vault revokes a lease; a failure here is a finding.
   for (const login of this.logins.values()) await this.target.minter.revoke(login);
 });

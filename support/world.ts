@@ -40,6 +40,8 @@ export class RehearsalWorld extends World<WorldParameters> {
   resets: (ResetResult | Error)[] = [];
   /** The probe the scenario is running and its outcome. */
   probing?: { readonly label: string; readonly probe: Probe; readonly outcome: ProbeOutcome };
+  /** Sessions a step holds open (e.g. standing for Dolibarr's); closed after the scenario. */
+  readonly sessions: Client[] = [];
   /** The provisioner's user_lookup as noted before a reset. */
   userLookup?: FunctionIdentity;
 

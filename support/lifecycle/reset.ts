@@ -21,6 +21,7 @@ import { findDrift, type DriftObject } from './snapshot';
 export const RESET_APPLICATION = 'erp-rehearsal reset';
 // pg_advisory_lock(int, int) key: "ERPR" and the reset lock's number. Advisory locks are per database.
 const LOCK_CLASS = 0x45525052;
+const SESSION_POLL_MS = 100;
 const LOCK_RESET = 1;
 
 export interface ResetOptions {
@@ -32,6 +33,8 @@ export interface ResetOptions {
   readonly golden: Golden;
   /** How long to wait for another reset before giving up. */
   readonly lockTimeoutMs?: number;
+  /** How long other sessions get to go away before the reset refuses; default 2 s. */
+  readonly sessionGraceMs?: number;
   /** Shell command run before the reset, e.g. scaling Dolibarr to 0 so its sessions go away. */
   readonly preResetCommand?: string;
   /** Shell command run after the reset, whatever its outcome, e.g. scaling Dolibarr back up. */
@@ -101,8 +104,11 @@ async function acquireLock(client: Client, timeoutMs: number, progress: (line: s
   return Date.now() - started;
 }
 
-/** Sessions on the sandbox database other than this one and other resets (which wait for the lock). */
-async function otherSessions(client: Client): Promise<Session[]> {
+/**
+ * Sessions on the sandbox database other than this one and other resets' (those wait for the lock, or are
+ * the backend of a reset that has just finished and is still exiting).
+ */
+async function sessionsNow(client: Client): Promise<Session[]> {
   const { rows } = await client.query<Session>(
     `SELECT pid, coalesce(usename, '?') AS user, application_name AS application,
             coalesce(host(client_addr), 'local socket') AS client, to_char(backend_start, 'YYYY-MM-DD HH24:MI:SS') AS since
@@ -112,6 +118,20 @@ async function otherSessions(client: Client): Promise<Session[]> {
     [RESET_APPLICATION],
   );
   return rows;
+}
+
+/**
+ * The other sessions, after a grace period: a client that has just disconnected (the step before the
+ * reset, or Dolibarr scaled to 0 by the pre-reset command) leaves pg_stat_activity only once its backend
+ * has exited, a moment later. Sessions still there when the grace period ends are real.
+ */
+async function otherSessions(client: Client, graceMs: number): Promise<Session[]> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const sessions = await sessionsNow(client);
+    if (sessions.length === 0 || Date.now() >= deadline) return sessions;
+    await new Promise((resolve) => setTimeout(resolve, SESSION_POLL_MS));
+  }
 }
 
 function runCommand(what: string, command: string, progress: (line: string) => void): Promise<void> {
@@ -217,7 +237,7 @@ async function resetWithCommands(options: ResetOptions, progress: (line: string)
   try {
     const lockWaitMs = await acquireLock(client, options.lockTimeoutMs ?? 60_000, progress);
 
-    const sessions = await otherSessions(client);
+    const sessions = await otherSessions(client, options.sessionGraceMs ?? 2_000);
     if (sessions.length > 0) {
       throw new ResetRefusedError(
         'sessions',
@@ -245,7 +265,8 @@ async function resetWithCommands(options: ResetOptions, progress: (line: string)
     const result = await options.tools.run(
       'psql',
       resetTransaction(options.sandbox.ownerRole, options.dropOwnDrift === true && own.length > 0, script),
-      { login: options.login, database: options.sandbox.database },
+      // Named like the lock session: a reset that takes the lock next may still see this backend exiting.
+      { login: options.login, database: options.sandbox.database, applicationName: RESET_APPLICATION },
     );
     if (result.exitCode !== 0) {
       const first = result.stderr.split('\n').find((line) => line.includes('ERROR')) ?? result.stderr.trim();

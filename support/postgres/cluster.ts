@@ -30,6 +30,8 @@ export interface ToolRun {
   readonly stdin?: Buffer | string;
   /** Server settings for the tool's session (PGOPTIONS), e.g. `-c default_transaction_read_only=on`. */
   readonly options?: string;
+  /** Shown in pg_stat_activity (PGAPPNAME); default `erp-rehearsal`. */
+  readonly applicationName?: string;
 }
 
 export interface ToolResult {

@@ -152,6 +152,7 @@ function containerTools(container: StartedPostgreSqlContainer): ClientTools {
           PGUSER: run.login.user,
           PGPASSWORD: run.login.password,
           PGDATABASE: run.database,
+          PGAPPNAME: run.applicationName ?? 'erp-rehearsal',
           ...(run.options ? { PGOPTIONS: run.options } : {}),
         },
       });

@@ -194,7 +194,7 @@ class LocalTools implements ClientTools {
           PGUSER: run.login.user,
           PGPASSWORD: run.login.password,
           PGDATABASE: run.database,
-          PGAPPNAME: 'erp-rehearsal',
+          PGAPPNAME: run.applicationName ?? 'erp-rehearsal',
           PGCONNECT_TIMEOUT: '15',
           ...(run.options ? { PGOPTIONS: run.options } : {}),
         },
