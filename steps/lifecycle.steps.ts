@@ -3,12 +3,12 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { writeSupplierInvoice } from '../support/erp/supplier-invoice';
 import { diffSnapshots } from '../support/lifecycle/diff';
-import { corruptedGolden, nameScopedGolden } from '../support/lifecycle/faults';
+import { corruptedGolden, createDriftTable, nameScopedGolden } from '../support/lifecycle/faults';
 import type { Golden } from '../support/lifecycle/golden';
-import { ResetFailedError, ResetRefusedError, type ResetResult } from '../support/lifecycle/reset';
+import { describeDrift, ResetFailedError, ResetRefusedError, type RefusalReason, type ResetResult } from '../support/lifecycle/reset';
 import { resetTargetSandbox } from '../support/targets/reset';
 import { functionIdentity } from '../support/postgres/catalog';
-import { connect, ident } from '../support/postgres/connect';
+import { connect } from '../support/postgres/connect';
 import { userLookupSignature } from '../support/postgres/provision';
 import type { RehearsalWorld } from '../support/world';
 
@@ -117,7 +117,7 @@ Then("the provisioner's user_lookup in the sandbox is untouched", async function
 });
 
 When('login {string} creates table {string} without SET ROLE', async function (this: RehearsalWorld, label: string, table: string) {
-  await this.as(label, this.target.sandbox.database, (client) => client.query(`CREATE TABLE public.${ident(table)} (note text)`));
+  await this.as(label, this.target.sandbox.database, (client) => createDriftTable(client, table));
 });
 
 Then('the sandbox holds no ownership drift', async function (this: RehearsalWorld) {
@@ -127,21 +127,26 @@ Then('the sandbox holds no ownership drift', async function (this: RehearsalWorl
 Then(
   'the sandbox holds ownership drift {string} owned by login {string}',
   async function (this: RehearsalWorld, object: string, label: string) {
-    const drift = (await this.sandboxState()).drift.map((found) => `${found.kind} ${found.name} owned by ${found.owner}`);
-    expect(drift).to.deep.equal([`${object} owned by ${this.login(label).user}`]);
+    expect(describeDrift((await this.sandboxState()).drift)).to.deep.equal([`${object} owned by ${this.login(label).user}`]);
   },
 );
 
 Then(
   'a reset of the sandbox by login {string} is refused for ownership drift naming {string}',
   async function (this: RehearsalWorld, label: string, object: string) {
-    await settle(this, [reset(this, label)]);
-    const outcome = lastReset(this);
-    expect(outcome).to.be.instanceOf(ResetRefusedError);
-    expect((outcome as ResetRefusedError).reason).to.equal('drift');
-    expect((outcome as ResetRefusedError).details).to.deep.equal([`${object} owned by ${this.login(label).user}`]);
+    const refusal = await refusedReset(this, label, 'drift');
+    expect(refusal.details).to.deep.equal([`${object} owned by ${this.login(label).user}`]);
   },
 );
+
+/** Attempts a reset by `label` and returns its refusal, which must be for `reason`. */
+async function refusedReset(world: RehearsalWorld, label: string, reason: RefusalReason): Promise<ResetRefusedError> {
+  await settle(world, [reset(world, label)]);
+  const outcome = lastReset(world);
+  expect(outcome, 'the reset outcome').to.be.instanceOf(ResetRefusedError);
+  expect((outcome as ResetRefusedError).reason).to.equal(reason);
+  return outcome as ResetRefusedError;
+}
 
 Given('login {string} holds a session open on the sandbox', async function (this: RehearsalWorld, label: string) {
   this.sessions.push(await connect(this.target.cluster.endpoint, this.login(label), this.target.sandbox.database));
@@ -150,11 +155,7 @@ Given('login {string} holds a session open on the sandbox', async function (this
 Then(
   'a reset of the sandbox by login {string} is refused because login {string} is connected',
   async function (this: RehearsalWorld, label: string, connected: string) {
-    await settle(this, [reset(this, label)]);
-    const outcome = lastReset(this);
-    expect(outcome).to.be.instanceOf(ResetRefusedError);
-    expect((outcome as ResetRefusedError).reason).to.equal('sessions');
-    const named = (outcome as ResetRefusedError).details;
+    const named = (await refusedReset(this, label, 'sessions')).details;
     expect(named, 'the sessions the refusal names').to.have.length(1);
     expect(named[0]).to.contain(` ${this.login(connected).user} `);
   },

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import { AddressInfo, LookupFunction, createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, afterEach, before, describe, it } from 'node:test';
 import * as client from '../support/dolibarr/client';
+import { selfSignedCertificate } from './helpers/certificate';
 import { DolibarrClient, DolibarrClientOptions } from '../support/dolibarr/client';
 import {
   DolibarrAuthenticationError,
@@ -42,7 +39,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
-  let dir = '';
+  let certificate: { key: Buffer; cert: Buffer };
   let ca: Buffer;
   let server: HttpsServer;
   let port = 0;
@@ -86,14 +83,9 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'dolibarr-client-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${SANDBOX}`,
-      '-addext', `subjectAltName=DNS:${SANDBOX},DNS:${PROD}`,
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    ca = readFileSync(join(dir, 'cert.pem'));
-    server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: ca }, (req, res) => {
+    certificate = selfSignedCertificate([SANDBOX, PROD]);
+    ca = certificate.cert;
+    server = createHttpsServer({ key: certificate.key, cert: ca }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => answer(req, res, Buffer.concat(chunks).toString('utf8')));
@@ -112,7 +104,6 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
     for (const c of clients) await c.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   describe('calls: method, path, DOLAPIKEY, body, parsing', () => {
@@ -356,7 +347,7 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
     });
 
     it('a 3xx from the sandbox is a host-guard refusal, never followed', async () => {
-      const redirecting = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: ca }, (_req, res) => {
+      const redirecting = createHttpsServer({ key: certificate.key, cert: ca }, (_req, res) => {
         res.writeHead(302, { location: `https://${PROD}:${port}/api/index.php/thirdparties` }).end();
       });
       await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));

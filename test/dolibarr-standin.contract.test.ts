@@ -4,16 +4,13 @@
  * its real host name (a DNS lookup hook maps it to 127.0.0.1) over TLS with a per-run self-signed certificate.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from 'pg';
 import { Agent, request } from 'undici';
 import { DEFAULT_SEED } from '../fixtures/dolibarr';
 import { grantApiAccess, startDolibarrStandin, storedApiKey, type DolibarrStandin } from '../support/hermetic/dolibarr-standin/server';
+import { selfSignedCertificate } from './helpers/certificate';
 import { instanceNames } from '../support/naming';
 import type { PostgresCluster } from '../support/postgres/cluster';
 import { connect } from '../support/postgres/connect';
@@ -38,10 +35,10 @@ let cluster: PostgresCluster;
 let stopCluster: (() => Promise<void>) | undefined;
 let minter: PostgresMinter | undefined;
 let db: Client | undefined;
+let certificate: { key: Buffer; cert: Buffer };
 let standin: DolibarrStandin | undefined;
 let dispatcher: Agent | undefined;
 let standinUser = '';
-let dir = '';
 let resolved: string[] = [];
 
 interface Answer {
@@ -110,16 +107,11 @@ before(async () => {
   );
   await grantApiAccess(db, { login: 'admin', apiKey: ADMIN_KEY, rights: adminRights.map((r) => r.fk_id) });
 
-  dir = mkdtempSync(join(tmpdir(), 'dolibarr-standin-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${HOST}`,
-    '-addext', `subjectAltName=DNS:${HOST}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
-  const cert = readFileSync(join(dir, 'cert.pem'));
+  certificate = selfSignedCertificate([HOST]);
   standin = await startDolibarrStandin({
     host: HOST,
-    key: readFileSync(join(dir, 'key.pem')),
-    cert,
+    key: certificate.key,
+    cert: certificate.cert,
     database: { endpoint: cluster.endpoint, login: standinLogin, name: prod.database },
     unknownKeyDelayMs: DELAY_MS,
   });
@@ -129,7 +121,7 @@ before(async () => {
     if (options.all) return callback(null, [{ address: '127.0.0.1', family: 4 }]);
     return callback(null, '127.0.0.1', 4);
   }) as unknown as LookupFunction;
-  dispatcher = new Agent({ connect: { ca: cert, lookup } });
+  dispatcher = new Agent({ connect: { ca: certificate.cert, lookup } });
 });
 
 after(async () => {
@@ -138,7 +130,6 @@ after(async () => {
   await db?.end();
   await minter?.revokeAll();
   await stopCluster?.();
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the Dolibarr stand-in answers like Dolibarr 20.0.2 (facts table)', () => {
@@ -302,7 +293,7 @@ describe('the Dolibarr stand-in answers like Dolibarr 20.0.2 (facts table)', () 
     const connections = standin!.connections();
     const requests = standin!.requests();
     assert.ok(connections >= 1 && requests >= connections, `${connections} connections, ${requests} requests`);
-    const fresh = new Agent({ connect: { ca: readFileSync(join(dir, 'cert.pem')), lookup: (_h, _o, cb) => cb(null, [{ address: '127.0.0.1', family: 4 }]) } });
+    const fresh = new Agent({ connect: { ca: certificate.cert, lookup: (_h, _o, cb) => cb(null, [{ address: '127.0.0.1', family: 4 }]) } });
     try {
       await request(`https://${HOST}:${standin!.port}/api/index.php/status`, { dispatcher: fresh }).then((r) => r.body.text());
     } finally {
@@ -318,8 +309,8 @@ describe('a production-mode stand-in', () => {
     const login = await minter!.mint(prod);
     const other = await startDolibarrStandin({
       host: HOST,
-      key: readFileSync(join(dir, 'key.pem')),
-      cert: readFileSync(join(dir, 'cert.pem')),
+      key: certificate.key,
+      cert: certificate.cert,
       database: { endpoint: cluster.endpoint, login, name: prod.database },
       production: true,
     });

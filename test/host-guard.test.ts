@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, AddressInfo, Server as NetServer, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Dispatcher, request } from 'undici';
 import { guardedDispatcher, hostGuardInterceptor } from '../support/dolibarr/guarded-dispatcher';
+import { selfSignedCertificate } from './helpers/certificate';
 import {
   HostGuardRefusal,
   RefusalReason,
@@ -518,7 +515,6 @@ describe('guardedDispatcher: refusals happen before any socket', () => {
 // (.ci/run installs openssl where it is missing; without it these tests fail rather than skip).
 
 describe('guardedDispatcher: redirects', () => {
-  let dir = '';
   let ca: Buffer;
   let sandboxServer: HttpsServer;
   let prodServer: HttpsServer;
@@ -526,14 +522,9 @@ describe('guardedDispatcher: redirects', () => {
   const hits = { sandbox: [] as string[], prod: [] as string[], prodConnections: 0 };
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'host-guard-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${SANDBOX}`,
-      '-addext', `subjectAltName=DNS:${SANDBOX},DNS:${PROD}`,
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    ca = readFileSync(join(dir, 'cert.pem'));
-    const key = readFileSync(join(dir, 'key.pem'));
+    const certificate = selfSignedCertificate([SANDBOX, PROD]);
+    ca = certificate.cert;
+    const { key } = certificate;
     sandboxServer = createHttpsServer({ key, cert: ca }, (req, res) => {
       hits.sandbox.push(`${req.method} ${req.url}`);
       if (req.url === '/to-prod') {
@@ -561,7 +552,6 @@ describe('guardedDispatcher: redirects', () => {
     prodServer.closeAllConnections();
     await close(sandboxServer);
     await close(prodServer);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const make = (followRedirects: boolean) =>

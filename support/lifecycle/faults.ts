@@ -1,10 +1,13 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Client } from 'pg';
+import { ident } from '../postgres/connect';
 import { join } from 'node:path';
 import { ARCHIVE_FILE, LIST_FILE, type Golden } from './golden';
 
 /**
- * Broken goldens, to prove that a reset which fails midway changes nothing. Each is a copy of a good
- * golden with one known defect, written to its own directory.
+ * Faults the reset must survive or refuse: broken goldens, to prove that a reset which fails midway
+ * changes nothing (each a copy of a good golden with one known defect, in its own directory), and
+ * ownership drift, to prove the reset names what it cannot see.
  */
 
 async function variant(golden: Golden, dir: string, archive: Buffer | undefined, list: string | undefined): Promise<Golden> {
@@ -32,4 +35,12 @@ export async function corruptedGolden(golden: Golden, dir: string): Promise<Gold
   const middle = Math.floor(archive.length / 2);
   archive.fill(0xff, middle, Math.min(archive.length, middle + 256));
   return variant(golden, dir, archive, undefined);
+}
+
+/**
+ * The verified trap of ownership drift: a table made by a login role without `SET ROLE` belongs to the
+ * login, not to the owner role, so `DROP OWNED BY <owner role>` leaves it behind.
+ */
+export async function createDriftTable(client: Client, table: string): Promise<void> {
+  await client.query(`CREATE TABLE public.${ident(table)} (note text)`);
 }

@@ -209,7 +209,8 @@ function resetTransaction(ownerRole: string, dropOwnDrift: boolean, script: stri
   ];
 }
 
-function describeDrift(drift: readonly DriftObject[]): string[] {
+/** One line per drift object, as refusals and reports name them. */
+export function describeDrift(drift: readonly DriftObject[]): string[] {
   return drift.map((object) => `${object.kind} ${object.name} owned by ${object.owner}`);
 }
 
