@@ -298,13 +298,15 @@ describe('HostGuardRefusal', () => {
     }
   });
 
-  it('names the host behind a userinfo trick', () => {
-    try {
-      checkTarget(policy, `${S}@${PROD}/`);
-      assert.fail('allowed');
-    } catch (e) {
-      assert.ok(e instanceof HostGuardRefusal);
-      assert.equal(e.refusedHost, PROD);
+  it('names the host behind a userinfo trick, without its port', () => {
+    for (const target of [`${S}@${PROD}/`, `${S}@${PROD}:8443/`, `//${PROD}:8443/`, `https://${S.slice(8)}@[::1]:8443/`]) {
+      try {
+        checkTarget(policy, target);
+        assert.fail('allowed');
+      } catch (e) {
+        assert.ok(e instanceof HostGuardRefusal);
+        assert.equal(e.refusedHost, target.includes('[::1]') ? '[::1]' : PROD, target);
+      }
     }
   });
 

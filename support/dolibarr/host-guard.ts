@@ -114,7 +114,7 @@ export function checkTarget(policy: HostPolicy, target: string | URL): URL {
   }
   const authority = /^[^/?#]*/.exec(rest.slice(2))![0];
   if (authority.includes('@')) {
-    return refuse('userinfo', authority.slice(authority.lastIndexOf('@') + 1), 'userinfo ("user:password@") is not allowed');
+    return refuse('userinfo', withoutPort(authority.slice(authority.lastIndexOf('@') + 1)), 'userinfo ("user:password@") is not allowed');
   }
   if (authority.startsWith('[')) {
     return refuse('ip literal', authority.replace(/\](?::\d*)?$/, ']'), 'IPv6 literals are not allowed');
@@ -196,6 +196,11 @@ function guessHost(raw: string): string {
   } catch {
     const m = /^(?:[A-Za-z][A-Za-z0-9+.-]*:)?[\\/]*([^/\\?#]*)/.exec(raw);
     const authority = m?.[1] ?? '';
-    return authority.slice(authority.lastIndexOf('@') + 1);
+    return withoutPort(authority.slice(authority.lastIndexOf('@') + 1));
   }
+}
+
+/** `host:port` → `host` (an IPv6 literal keeps its brackets). */
+function withoutPort(authority: string): string {
+  return authority.replace(/^(\[[^\]]*\]|[^:]*):\d*$/, '$1');
 }
