@@ -1,11 +1,14 @@
 /**
  * Contract of the hermetic Dolibarr stand-in: every row of shared/facts/vault-and-dolibarr.md's Dolibarr table,
  * answered by a stand-in for prod `erp.arcodange.lab` backed by a real cluster with the fixture, reached through
- * its real host name (a DNS lookup hook maps it to 127.0.0.1) over TLS with a per-run self-signed certificate.
+ * its real host name (a DNS lookup hook maps it to the stand-in's loopback address) over TLS with a per-run
+ * self-signed certificate. Also: one database session per request and none in between, API keys bound to the
+ * instance id, the listen address and port, and the redirect fault of the host-guard gate.
  */
 import assert from 'node:assert/strict';
 import type { LookupFunction } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from 'pg';
 import { Agent, request } from 'undici';
 import { DEFAULT_SEED } from '../fixtures/dolibarr';
@@ -14,7 +17,7 @@ import { selfSignedCertificate } from './helpers/certificate';
 import { instanceNames } from '../support/naming';
 import type { PostgresCluster } from '../support/postgres/cluster';
 import { connect } from '../support/postgres/connect';
-import { PostgresMinter } from '../support/postgres/minting';
+import { PostgresMinter, type MintedLogin } from '../support/postgres/minting';
 import { provisionFactoryLayout } from '../support/postgres/provision';
 import { loadFixtureAsOwner } from '../support/targets/seed-prod';
 import { testCluster } from './helpers/cluster';
@@ -22,6 +25,10 @@ import { testCluster } from './helpers/cluster';
 const prod = instanceNames('erp');
 const sandbox = instanceNames('erp', 'sandbox');
 const HOST = prod.host; // erp.arcodange.lab
+const SANDBOX_HOST = sandbox.host; // erp-sandbox.arcodange.lab
+/** Instance unique ids (conf.php) of prod and of a sandbox that has its own. */
+const PROD_INSTANCE = 'a3f1c9e07b2d4e6f8a1b3c5d7e9f0a2b';
+const SANDBOX_INSTANCE = '5e8d2c4b6a0f1e3d5c7b9a8f6e4d2c0b';
 const DELAY_MS = 50;
 const AGENT_KEY = 'agent-key-0123456789abcdef';
 const ADMIN_KEY = 'admin-key-0123456789abcdef';
@@ -35,6 +42,8 @@ let cluster: PostgresCluster;
 let stopCluster: (() => Promise<void>) | undefined;
 let minter: PostgresMinter | undefined;
 let db: Client | undefined;
+let testLogin: MintedLogin;
+let standinLogin: MintedLogin;
 let certificate: { key: Buffer; cert: Buffer };
 let standin: DolibarrStandin | undefined;
 let dispatcher: Agent | undefined;
@@ -43,21 +52,40 @@ let resolved: string[] = [];
 
 interface Answer {
   status: number;
+  headers: Record<string, string | string[] | undefined>;
   text: string;
   json: unknown;
   ms: number;
 }
 
-async function call(method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+/** A stand-in and the client that reaches it by its host name. */
+interface Target {
+  readonly standin: DolibarrStandin;
+  readonly dispatcher: Agent;
+  readonly host: string;
+}
+
+interface CallOptions {
+  key?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Default: the prod stand-in of the suite. */
+  target?: Target;
+  signal?: AbortSignal;
+}
+
+async function call(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+  const target = options.target ?? { standin: standin!, dispatcher: dispatcher!, host: HOST };
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.key !== undefined) headers['DOLAPIKEY'] = options.key;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const started = performance.now();
-  const res = await request(`https://${HOST}:${standin!.port}/api/index.php/${path}`, {
+  const res = await request(`https://${target.host}:${target.standin.port}/api/index.php/${path}`, {
     method: method as 'GET',
     headers,
     body: options.body === undefined ? null : JSON.stringify(options.body),
-    dispatcher,
+    dispatcher: target.dispatcher,
+    signal: options.signal,
   });
   const text = await res.body.text();
   const ms = performance.now() - started;
@@ -67,7 +95,99 @@ async function call(method: string, path: string, options: { key?: string; body?
   } catch {
     json = undefined;
   }
-  return { status: res.statusCode, text, json, ms };
+  return { status: res.statusCode, headers: res.headers, text, json, ms };
+}
+
+/** A DNS lookup hook: the stand-ins' host names resolve to `address`, anything else is ENOTFOUND. */
+function lookupTo(address: string, record?: string[]): LookupFunction {
+  return ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    record?.push(hostname);
+    if (hostname !== HOST && hostname !== SANDBOX_HOST) {
+      return callback(Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+    }
+    if (options.all) return callback(null, [{ address, family: 4 }]);
+    return callback(null, address, 4);
+  }) as unknown as LookupFunction;
+}
+
+/** A client of its own (its own connection pool) for the stand-in listening on `address`. */
+function agentTo(address: string): Agent {
+  return new Agent({ connect: { ca: certificate.cert, lookup: lookupTo(address) } });
+}
+
+/** Polls `probe` until it returns something other than undefined; fails after `timeoutMs`. No fixed sleep. */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) assert.fail(`still not the case after ${timeoutMs} ms: ${what}`);
+    await delay(10);
+  }
+}
+
+/** The backends of any Dolibarr stand-in connected to `database`, as pg_stat_activity shows them. */
+async function standinSessions(database: string): Promise<{ pid: number; application_name: string }[]> {
+  const { rows } = await db!.query<{ pid: number; application_name: string }>(
+    "SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'dolibarr-standin %'",
+    [database],
+  );
+  return rows;
+}
+
+/** Waits until no stand-in session is connected to `database` any more (a closed backend takes a moment to go). */
+async function noStandinSession(database: string): Promise<void> {
+  await eventually(`no dolibarr-standin session on ${database}`, async () =>
+    ((await standinSessions(database)).length === 0 ? true : undefined));
+}
+
+/** Starts a stand-in of prod's database with the suite's certificate; `overrides` win. */
+function startOther(overrides: Partial<Parameters<typeof startDolibarrStandin>[0]>): Promise<DolibarrStandin> {
+  return startDolibarrStandin({
+    host: HOST,
+    instanceId: PROD_INSTANCE,
+    key: certificate.key,
+    cert: certificate.cert,
+    database: { endpoint: cluster.endpoint, login: standinLogin, name: prod.database },
+    unknownKeyDelayMs: DELAY_MS,
+    ...overrides,
+  });
+}
+
+/** A second session of the test that holds `llx_societe` row 1 FOR UPDATE until `release()`. */
+async function lockThirdparty1(): Promise<{ pid: number; release(): Promise<void> }> {
+  const locker = await connect(cluster.endpoint, testLogin, prod.database);
+  try {
+    await locker.query('BEGIN');
+    await locker.query('SELECT 1 FROM llx_societe WHERE rowid = 1 FOR UPDATE');
+    const { rows } = await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    return {
+      pid: rows[0]!.pid,
+      async release() {
+        try {
+          await locker.query('ROLLBACK');
+        } finally {
+          await locker.end();
+        }
+      },
+    };
+  } catch (error) {
+    await locker.end();
+    throw error;
+  }
+}
+
+/** The stand-in backend waiting for the lock of session `lockerPid`, with its role. */
+async function blockedStandinSession(lockerPid: number): Promise<{ pid: number; usename: string; super: boolean }> {
+  return eventually('a dolibarr-standin session waits for the test\'s lock', async () => {
+    const { rows } = await db!.query<{ pid: number; usename: string; super: boolean }>(
+      `SELECT a.pid, a.usename::text AS usename, r.rolsuper AS super
+         FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename
+        WHERE a.datname = $1 AND a.application_name = $2 AND $3 = ANY(pg_blocking_pids(a.pid))`,
+      [prod.database, `dolibarr-standin ${HOST}`, lockerPid],
+    );
+    return rows[0];
+  });
 }
 
 /** Asserts a Dolibarr error body: `{"error":{"code","message"},"debug":{…}}` (non-production). */
@@ -97,31 +217,19 @@ before(async () => {
   const layout = await provisionFactoryLayout(cluster, [prod, sandbox]);
   minter = new PostgresMinter({ endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor });
   await loadFixtureAsOwner(cluster.endpoint, minter, prod, { seed: DEFAULT_SEED, scale: 0.2 });
-  const standinLogin = await minter.mint(prod);
+  standinLogin = await minter.mint(prod);
   standinUser = standinLogin.user;
-  const testLogin = await minter.mint(prod);
+  testLogin = await minter.mint(prod);
   db = await connect(cluster.endpoint, testLogin, prod.database);
-  await grantApiAccess(db, { login: 'ai_agent', apiKey: AGENT_KEY, rights: PROD_AGENT_RIGHTS });
+  await grantApiAccess(db, { instanceId: PROD_INSTANCE, login: 'ai_agent', apiKey: AGENT_KEY, rights: PROD_AGENT_RIGHTS });
   const { rows: adminRights } = await db.query<{ fk_id: number }>(
     "SELECT fk_id FROM llx_user_rights WHERE fk_user = (SELECT rowid FROM llx_user WHERE login = 'admin') ORDER BY fk_id",
   );
-  await grantApiAccess(db, { login: 'admin', apiKey: ADMIN_KEY, rights: adminRights.map((r) => r.fk_id) });
+  await grantApiAccess(db, { instanceId: PROD_INSTANCE, login: 'admin', apiKey: ADMIN_KEY, rights: adminRights.map((r) => r.fk_id) });
 
-  certificate = selfSignedCertificate([HOST]);
-  standin = await startDolibarrStandin({
-    host: HOST,
-    key: certificate.key,
-    cert: certificate.cert,
-    database: { endpoint: cluster.endpoint, login: standinLogin, name: prod.database },
-    unknownKeyDelayMs: DELAY_MS,
-  });
-  const lookup = ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-    resolved.push(hostname);
-    if (hostname !== HOST) return callback(Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
-    if (options.all) return callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    return callback(null, '127.0.0.1', 4);
-  }) as unknown as LookupFunction;
-  dispatcher = new Agent({ connect: { ca: certificate.cert, lookup } });
+  certificate = selfSignedCertificate([HOST, SANDBOX_HOST]);
+  standin = await startOther({});
+  dispatcher = new Agent({ connect: { ca: certificate.cert, lookup: lookupTo(standin.address, resolved) } });
 });
 
 after(async () => {
@@ -133,10 +241,17 @@ after(async () => {
 });
 
 describe('the Dolibarr stand-in answers like Dolibarr 20.0.2 (facts table)', () => {
-  it('stores the keys hashed, never in clear', async () => {
+  it('listens on 127.0.0.1 by default, on a random port', () => {
+    assert.equal(standin!.address, '127.0.0.1');
+    assert.ok(Number.isInteger(standin!.port) && standin!.port > 0);
+  });
+
+  it('stores the keys as an HMAC keyed by the instance id, never in clear', async () => {
     const { rows } = await db!.query<{ api_key: string }>("SELECT api_key FROM llx_user WHERE login IN ('ai_agent', 'admin') ORDER BY login");
-    assert.deepEqual(rows.map((r) => r.api_key), [storedApiKey(ADMIN_KEY), storedApiKey(AGENT_KEY)]);
-    assert.ok(rows.every((r) => /^[0-9a-f]{64}$/.test(r.api_key)));
+    assert.deepEqual(rows.map((r) => r.api_key), [storedApiKey(PROD_INSTANCE, ADMIN_KEY), storedApiKey(PROD_INSTANCE, AGENT_KEY)]);
+    assert.ok(rows.every((r) => /^standin-hmac-sha256:[0-9a-f]{64}$/.test(r.api_key)));
+    assert.ok(rows.every((r) => !r.api_key.includes(ADMIN_KEY) && !r.api_key.includes(AGENT_KEY)));
+    assert.notEqual(storedApiKey(PROD_INSTANCE, AGENT_KEY), storedApiKey(SANDBOX_INSTANCE, AGENT_KEY), 'the same key differs per instance');
   });
 
   it('GET /status without a key → 401 "No parameter HTTP_DOLAPIKEY"', async () => {
@@ -165,7 +280,7 @@ describe('the Dolibarr stand-in answers like Dolibarr 20.0.2 (facts table)', () 
 
   it('a disabled user (statut 0) is refused like an unknown key', async () => {
     const login = await staffLogin(0);
-    await grantApiAccess(db!, { login, apiKey: 'disabled-key-0123456789', rights: [121] });
+    await grantApiAccess(db!, { instanceId: PROD_INSTANCE, login, apiKey: 'disabled-key-0123456789', rights: [121] });
     assert.equal((await call('GET', 'status', { key: 'disabled-key-0123456789' })).status, 200);
     await db!.query('UPDATE llx_user SET statut = 0 WHERE login = $1', [login]);
     try {
@@ -200,7 +315,7 @@ describe('the Dolibarr stand-in answers like Dolibarr 20.0.2 (facts table)', () 
     const answer = await call('GET', 'users/info', { key: ADMIN_KEY });
     assert.equal(answer.status, 200, answer.text);
     assert.equal((answer.json as { login: string }).login, 'admin');
-    assert.ok(!answer.text.includes(storedApiKey(ADMIN_KEY)) && !answer.text.includes(ADMIN_KEY));
+    assert.ok(!answer.text.includes(storedApiKey(PROD_INSTANCE, ADMIN_KEY)) && !answer.text.includes(ADMIN_KEY));
   });
 
   it('GET /thirdparties: a list with 121, one by id, 404 "Thirdparties not found" when nothing matches', async () => {
@@ -218,9 +333,9 @@ describe('the Dolibarr stand-in answers like Dolibarr 20.0.2 (facts table)', () 
   it('GET /thirdparties: without 121 → 403; with 121 but without 262 a non-admin sees nothing → 404', async () => {
     const key = 'plain-key-0123456789abcdef';
     const login = await staffLogin(0);
-    await grantApiAccess(db!, { login, apiKey: key, rights: [1181] });
+    await grantApiAccess(db!, { instanceId: PROD_INSTANCE, login, apiKey: key, rights: [1181] });
     assertError(await call('GET', 'thirdparties', { key }), 403, 'Forbidden');
-    await grantApiAccess(db!, { login, apiKey: key, rights: [121] });
+    await grantApiAccess(db!, { instanceId: PROD_INSTANCE, login, apiKey: key, rights: [121] });
     assert.deepEqual(
       (await db!.query('SELECT fk_id FROM llx_user_rights r JOIN llx_user u ON u.rowid = r.fk_user WHERE u.login = $1', [login])).rows,
       [{ fk_id: 121 }], 'grantApiAccess sets exactly the rights given');
@@ -228,7 +343,7 @@ describe('the Dolibarr stand-in answers like Dolibarr 20.0.2 (facts table)', () 
   });
 
   it('POST /thirdparties with 122 → 200 and the bare new id; the row is in the database', async () => {
-    await grantApiAccess(db!, { login: 'ai_agent', apiKey: AGENT_KEY, rights: [...PROD_AGENT_RIGHTS, 122, 1232] });
+    await grantApiAccess(db!, { instanceId: PROD_INSTANCE, login: 'ai_agent', apiKey: AGENT_KEY, rights: [...PROD_AGENT_RIGHTS, 122, 1232] });
     const answer = await call('POST', 'thirdparties', { key: AGENT_KEY, body: { name: 'Rehearsal SARL', fournisseur: 1, town: 'Lyon' } });
     assert.equal(answer.status, 200, answer.text);
     assert.match(answer.text, /^\d+$/, 'a bare JSON number');
@@ -282,18 +397,11 @@ describe('the Dolibarr stand-in answers like Dolibarr 20.0.2 (facts table)', () 
     assert.deepEqual((await db!.query('SELECT 1 FROM llx_societe WHERE rowid = $1', [id])).rows, []);
   });
 
-  it('reaches its database only through its own minted login role (not a superuser, not the owner role)', async () => {
-    const { rows } = await db!.query<{ usename: string; super: boolean }>(
-      `SELECT DISTINCT a.usename::text AS usename, r.rolsuper AS super FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename
-        WHERE a.application_name = $1`, [`dolibarr-standin ${HOST}`]);
-    assert.deepEqual(rows, [{ usename: standinUser, super: false }]);
-  });
-
   it('counts TCP connections and requests: a fresh client adds exactly one of each', async () => {
     const connections = standin!.connections();
     const requests = standin!.requests();
     assert.ok(connections >= 1 && requests >= connections, `${connections} connections, ${requests} requests`);
-    const fresh = new Agent({ connect: { ca: certificate.cert, lookup: (_h, _o, cb) => cb(null, [{ address: '127.0.0.1', family: 4 }]) } });
+    const fresh = agentTo(standin!.address);
     try {
       await request(`https://${HOST}:${standin!.port}/api/index.php/status`, { dispatcher: fresh }).then((r) => r.body.text());
     } finally {
@@ -304,16 +412,213 @@ describe('the Dolibarr stand-in answers like Dolibarr 20.0.2 (facts table)', () 
   });
 });
 
+describe('one database connection per HTTP request, none in between', () => {
+  it('while a request runs: exactly one session, through its own minted login role (not a superuser, not the owner role)', async () => {
+    await noStandinSession(prod.database);
+    const lock = await lockThirdparty1();
+    let pending: Promise<Answer> | undefined;
+    try {
+      pending = call('PUT', 'thirdparties/1', { key: ADMIN_KEY, body: { note_private: 'waited for a lock' } });
+      const session = await blockedStandinSession(lock.pid);
+      assert.deepEqual({ usename: session.usename, super: session.super }, { usename: standinUser, super: false });
+      assert.deepEqual((await standinSessions(prod.database)).map((s) => s.pid), [session.pid], 'one session, no pool');
+    } finally {
+      await lock.release();
+    }
+    const answer = await pending;
+    assert.equal(answer.status, 200, answer.text);
+  });
+
+  it('after a request completes, pg_stat_activity shows no dolibarr-standin session for its database', async () => {
+    const lock = await lockThirdparty1();
+    let pending: Promise<Answer> | undefined;
+    let pid: number;
+    try {
+      pending = call('PUT', 'thirdparties/1', { key: ADMIN_KEY, body: { note_private: 'waited again' } });
+      pid = (await blockedStandinSession(lock.pid)).pid;
+    } finally {
+      await lock.release();
+    }
+    assert.equal((await pending).status, 200);
+    await eventually(`backend ${pid} of the finished request is gone`, async () => {
+      const { rows } = await db!.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+      return rows.length === 0 ? true : undefined;
+    });
+    await noStandinSession(prod.database);
+    // The same for plain reads and refusals, while the HTTP connection itself stays open (keep-alive).
+    assert.equal((await call('GET', 'thirdparties?limit=2', { key: AGENT_KEY })).status, 200);
+    assertError(await call('GET', 'status', { key: UNKNOWN_KEY }), 401, BAD_KEY);
+    await noStandinSession(prod.database);
+  });
+
+  it('a client that disconnects mid-request leaves no session behind, and the stand-in goes on', async () => {
+    const lock = await lockThirdparty1();
+    const abort = new AbortController();
+    let pending: Promise<Answer> | undefined;
+    try {
+      pending = call('PUT', 'thirdparties/1', { key: ADMIN_KEY, body: { note_private: 'abandoned' }, signal: abort.signal });
+      await blockedStandinSession(lock.pid);
+      abort.abort();
+      await assert.rejects(pending, { name: 'AbortError' });
+    } finally {
+      await lock.release();
+    }
+    await noStandinSession(prod.database);
+    assert.equal((await call('GET', 'status', { key: AGENT_KEY })).status, 200);
+    await noStandinSession(prod.database);
+  });
+
+  it('a failing query answers a Dolibarr-style 503 body; the session is closed all the same', async () => {
+    const answer = await call('GET', `thirdparties?sqlfilters=${encodeURIComponent('(t.no_such_column:=:1)')}`, { key: AGENT_KEY });
+    assertError(answer, 503, 'Service Unavailable: Error when retrieve thirdparties : column t.no_such_column does not exist');
+    await noStandinSession(prod.database);
+  });
+
+  it('a database it cannot reach any more answers 503 to every authenticated request, without stopping', async () => {
+    const login = await minter!.mint(prod);
+    const other = await startOther({ database: { endpoint: cluster.endpoint, login, name: prod.database } });
+    try {
+      // No idle session: the login can be revoked (DROP ROLE) right after a request, as Vault does.
+      assert.equal((await call('GET', 'status', { key: AGENT_KEY, target: { standin: other, dispatcher: dispatcher!, host: HOST } })).status, 200);
+      await noStandinSession(prod.database);
+      await minter!.revoke(login);
+      for (let i = 0; i < 2; i += 1) {
+        const answer = await call('GET', 'status', { key: AGENT_KEY, target: { standin: other, dispatcher: dispatcher!, host: HOST } });
+        assert.equal(answer.status, 503, answer.text);
+        const body = answer.json as { error: { code: number; message: string }; debug: unknown };
+        assert.equal(body.error.code, 503);
+        assert.match(body.error.message, /^Service Unavailable: Failed to connect to database: ./);
+        assert.equal(typeof body.debug, 'object');
+      }
+      assertError(await call('GET', 'status', { target: { standin: other, dispatcher: dispatcher!, host: HOST } }), 401, NO_KEY);
+    } finally {
+      await other.close();
+    }
+    assert.equal((await call('GET', 'status', { key: AGENT_KEY })).status, 200, 'the process is still up');
+  });
+});
+
+describe('API keys are bound to the instance id', () => {
+  it('a key granted with instance id A is refused (401) by a stand-in with instance id B on the same database', async () => {
+    const other = await startOther({ instanceId: SANDBOX_INSTANCE });
+    const target: Target = { standin: other, dispatcher: dispatcher!, host: HOST };
+    try {
+      assertError(await call('GET', 'status', { key: AGENT_KEY, target }), 401, BAD_KEY);
+      assertError(await call('GET', 'thirdparties', { key: ADMIN_KEY, target }), 401, BAD_KEY);
+      assert.equal((await call('GET', 'status', { key: AGENT_KEY })).status, 200, 'still valid on instance A');
+      // Re-issued for B, a key works on B only.
+      const login = await staffLogin(0);
+      const key = 'sandbox-only-key-0123456789';
+      await grantApiAccess(db!, { instanceId: SANDBOX_INSTANCE, login, apiKey: key, rights: [121] });
+      assert.equal((await call('GET', 'status', { key, target })).status, 200);
+      assertError(await call('GET', 'status', { key }), 401, BAD_KEY);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('no stored value contains a key', async () => {
+    const keys = [AGENT_KEY, ADMIN_KEY, 'disabled-key-0123456789', 'plain-key-0123456789abcdef', 'sandbox-only-key-0123456789'];
+    const { rows } = await db!.query<{ api_key: string }>('SELECT api_key FROM llx_user WHERE api_key IS NOT NULL');
+    assert.ok(rows.length >= 3, `${rows.length} keys stored`);
+    for (const { api_key } of rows) {
+      assert.match(api_key, /^standin-hmac-sha256:[0-9a-f]{64}$/);
+      for (const key of keys) assert.ok(!api_key.includes(key), 'a stored value contains a key');
+    }
+  });
+});
+
+describe('listen address and port', () => {
+  it('refuses anything but a loopback IPv4 address, before opening anything', async () => {
+    for (const address of ['0.0.0.0', '10.1.2.3', '::1', '::', 'localhost', '127.0.0.256', '127.1', '']) {
+      await assert.rejects(startOther({ address }), TypeError, address);
+    }
+    await assert.rejects(startOther({ port: 70000 }), TypeError);
+    await assert.rejects(startOther({ instanceId: '' }), TypeError);
+  });
+
+  it('two stand-ins share one port on different loopback addresses (prod 127.0.0.2, sandbox 127.0.0.3)', async () => {
+    const prodStandin = await startOther({ address: '127.0.0.2' });
+    const toProd = agentTo('127.0.0.2');
+    let sandboxStandin: DolibarrStandin | undefined;
+    const toSandbox = agentTo('127.0.0.3');
+    try {
+      sandboxStandin = await startOther({ address: '127.0.0.3', port: prodStandin.port, host: SANDBOX_HOST, instanceId: SANDBOX_INSTANCE });
+      assert.deepEqual([prodStandin.address, sandboxStandin.address], ['127.0.0.2', '127.0.0.3']);
+      assert.equal(sandboxStandin.port, prodStandin.port);
+      const onProd = await call('GET', 'status', { key: AGENT_KEY, target: { standin: prodStandin, dispatcher: toProd, host: HOST } });
+      assert.equal(onProd.status, 200, onProd.text);
+      // Same database, but the sandbox has its own instance id: prod's key is unknown there.
+      const onSandbox = await call('GET', 'status', { key: AGENT_KEY, target: { standin: sandboxStandin, dispatcher: toSandbox, host: SANDBOX_HOST } });
+      assertError(onSandbox, 401, BAD_KEY);
+      assert.deepEqual([prodStandin.requests(), sandboxStandin.requests()], [1, 1], 'each answered its own request');
+    } finally {
+      await Promise.all([toProd.close(), toSandbox.close()]);
+      await sandboxStandin?.close();
+      await prodStandin.close();
+    }
+  });
+
+  it('a busy address and port rejects the start cleanly, leaving nothing open', async () => {
+    const first = await startOther({ address: '127.0.0.2' });
+    try {
+      await noStandinSession(prod.database);
+      const servers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+      const before = servers();
+      await assert.rejects(startOther({ address: '127.0.0.2', port: first.port }), { code: 'EADDRINUSE' });
+      await eventually('the refused listener is released', async () => (servers() === before ? true : undefined));
+      await noStandinSession(prod.database);
+      assert.equal(first.requests(), 0);
+    } finally {
+      await first.close();
+    }
+  });
+});
+
+describe('the redirect fault (host-guard gate)', () => {
+  it('redirects every request before auth with the status and Location given, counted; undefined stops it', async () => {
+    const location = 'https://attacker.invalid/api/index.php/status';
+    const before = await db!.query('SELECT count(*)::int AS n FROM llx_societe');
+    standin!.redirectEverythingTo(location);
+    const fresh = agentTo(standin!.address);
+    try {
+      // Counted: a fresh client's request adds one TCP connection and one request.
+      const connections = standin!.connections();
+      const requests = standin!.requests();
+      const answers = [await call('GET', 'status', { key: AGENT_KEY, target: { standin: standin!, dispatcher: fresh, host: HOST } })];
+      assert.deepEqual([standin!.connections(), standin!.requests()], [connections + 1, requests + 1]);
+      // A missing or unknown key and an unknown route would be 401/404: redirected before routing and auth.
+      answers.push(
+        await call('GET', 'status'),
+        await call('POST', 'thirdparties', { key: ADMIN_KEY, body: { name: 'Redirected SARL' } }),
+        await call('GET', 'no/such/route', { key: UNKNOWN_KEY }),
+      );
+      for (const answer of answers) {
+        assert.equal(answer.status, 307);
+        assert.equal(answer.headers['location'], location);
+        assert.equal(answer.text, '');
+      }
+      assert.equal(standin!.requests(), requests + answers.length);
+      assert.deepEqual((await db!.query('SELECT count(*)::int AS n FROM llx_societe')).rows, before.rows, 'nothing written');
+
+      standin!.redirectEverythingTo('https://other.invalid/', 302);
+      const moved = await call('GET', 'status', { key: AGENT_KEY });
+      assert.equal(moved.status, 302);
+      assert.equal(moved.headers['location'], 'https://other.invalid/');
+      assert.throws(() => standin!.redirectEverythingTo(location, 200), TypeError);
+      assert.throws(() => standin!.redirectEverythingTo('https://x.invalid/\r\nSet-Cookie: a=b'), TypeError);
+    } finally {
+      standin!.redirectEverythingTo(undefined);
+      await fresh.close();
+    }
+    assert.equal((await call('GET', 'status', { key: AGENT_KEY })).status, 200);
+  });
+});
+
 describe('a production-mode stand-in', () => {
   it('omits debug and says production', async () => {
     const login = await minter!.mint(prod);
-    const other = await startDolibarrStandin({
-      host: HOST,
-      key: certificate.key,
-      cert: certificate.cert,
-      database: { endpoint: cluster.endpoint, login, name: prod.database },
-      production: true,
-    });
+    const other = await startOther({ database: { endpoint: cluster.endpoint, login, name: prod.database }, production: true });
     try {
       const previous = standin!;
       standin = other;
@@ -329,5 +634,34 @@ describe('a production-mode stand-in', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('close()', () => {
+  it('is idempotent and leaves no session', async () => {
+    const other = await startOther({});
+    const closing = other.close();
+    assert.equal(other.close(), closing);
+    await closing;
+    await other.close();
+    await noStandinSession(prod.database);
+  });
+
+  it('does not wait for a request stuck in the database: it closes that request\'s connection', async () => {
+    const other = await startOther({});
+    const lock = await lockThirdparty1();
+    try {
+      const pending = call('PUT', 'thirdparties/1', {
+        key: ADMIN_KEY, body: { note_private: 'cut off' }, target: { standin: other, dispatcher: dispatcher!, host: HOST },
+      });
+      await blockedStandinSession(lock.pid);
+      await other.close(); // resolves while the lock is still held
+      await assert.rejects(pending);
+    } finally {
+      await lock.release();
+    }
+    // A backend waiting for a lock notices its closed socket only once it runs again (PostgreSQL finishes that
+    // one statement first), then goes.
+    await noStandinSession(prod.database);
   });
 });

@@ -2,16 +2,20 @@
  * HERMETIC STAND-IN — Dolibarr's API authentication and rights model, read from the instance's own database.
  *
  * Keys: the real Dolibarr 20 stores `llx_user.api_key` encrypted (`dolcrypt:AES-256-CTR:<fixed iv>:<base64>`, keyed
- * by the instance unique id of conf.php) and re-encrypts the presented key to look it up. The stand-in stores the
- * SHA-256 hex of the key instead (`grantApiAccess`), and looks a presented key up the same way: by an equality on
- * `llx_user.api_key`, restricted to `entity IN (0, 1)` (conf->entity = 1). Same consequence as the real one: a key
- * granted on one instance's database is unknown to every other instance.
+ * by the instance unique id of conf.php) and re-encrypts the presented key to look it up. The stand-in models the
+ * same dependency on the instance id without the encryption: it stores
+ * `standin-hmac-sha256:<hex HMAC-SHA256 of the key, keyed by the instance id>` (`storedApiKey`, `grantApiAccess`)
+ * and looks a presented key up by recomputing that value with its own instance id: an equality on
+ * `llx_user.api_key`, restricted to `entity IN (0, 1)` (conf->entity = 1). Same consequences as the real one
+ * (facts): a prod database restored into a sandbox that keeps prod's instance id accepts every prod key; a sandbox
+ * with its own instance id accepts none of them (401) until keys are re-issued there with its id. The stored value
+ * never contains the key.
  *
  * Rights: `llx_user_rights (fk_user, fk_id, entity = 1)` joined to `llx_rights_def`. Group rights
  * (`llx_usergroup_rights`) are not modelled (the fixture has no groups). `llx_user.admin = 1` bypasses rights.
  */
-import { createHash } from 'node:crypto';
-import type { Client, Pool } from 'pg';
+import { createHmac } from 'node:crypto';
+import type { Queryable } from './database';
 
 /** Rights ids of `llx_rights_def` that gate the API endpoints the stand-in serves. */
 export const RIGHT = {
@@ -39,9 +43,16 @@ export interface ApiUser {
   readonly rights: ReadonlySet<number>;
 }
 
-/** What the stand-in stores in `llx_user.api_key` for a key (the real one stores `dolcrypt:…`). */
-export function storedApiKey(apiKey: string): string {
-  return createHash('sha256').update(apiKey, 'utf8').digest('hex');
+/** Prefix of what the stand-in stores in `llx_user.api_key` (the real one stores `dolcrypt:…`). */
+export const STORED_KEY_PREFIX = 'standin-hmac-sha256:';
+
+/**
+ * What the stand-in of instance `instanceId` stores in `llx_user.api_key` for `apiKey`: the HMAC-SHA256 of the key
+ * keyed by the instance id, so that the same key has a different stored value on every instance.
+ */
+export function storedApiKey(instanceId: string, apiKey: string): string {
+  if (typeof instanceId !== 'string' || instanceId === '') throw new TypeError('storedApiKey: instanceId must be a non-empty string');
+  return STORED_KEY_PREFIX + createHmac('sha256', instanceId).update(apiKey, 'utf8').digest('hex');
 }
 
 /** True when the user may do what right `id` allows (admins may do everything). */
@@ -49,19 +60,19 @@ export function hasRight(user: ApiUser, id: number): boolean {
   return user.admin || user.rights.has(id);
 }
 
-/** The enabled user behind `apiKey`, or undefined (unknown key, disabled user). */
-export async function authenticate(pool: Pool, apiKey: string): Promise<ApiUser | undefined> {
-  const { rows } = await pool.query<{
+/** The enabled user behind `apiKey` on instance `instanceId`, or undefined (unknown key, disabled user). */
+export async function authenticate(db: Queryable, instanceId: string, apiKey: string): Promise<ApiUser | undefined> {
+  const { rows } = await db.query<{
     rowid: number; login: string; admin: number | null; entity: number; statut: number | null;
     lastname: string | null; firstname: string | null; email: string | null;
   }>(
     `SELECT rowid, login, admin, entity, statut, lastname, firstname, email
        FROM llx_user WHERE api_key = $1 AND entity IN (0, 1)`,
-    [storedApiKey(apiKey)],
+    [storedApiKey(instanceId, apiKey)],
   );
   const row = rows[0];
   if (row === undefined || rows.length !== 1 || row.statut !== 1) return undefined;
-  const rights = await pool.query<{ fk_id: number }>(
+  const rights = await db.query<{ fk_id: number }>(
     `SELECT r.fk_id FROM llx_user_rights r
        JOIN llx_rights_def d ON d.id = r.fk_id AND d.entity = r.entity
       WHERE r.fk_user = $1 AND r.entity = 1`,
@@ -80,18 +91,22 @@ export async function authenticate(pool: Pool, apiKey: string): Promise<ApiUser 
 }
 
 /**
- * The post-restore overlay: gives the existing llx_user `login` the API key `apiKey` (stored as its SHA-256, see
- * above) and exactly the rights `rights` (entity 1), in one transaction. Rows only. The caller's client must not be
- * inside a transaction. Throws if no such user exists.
+ * The post-restore overlay: gives the existing llx_user `login` the API key `apiKey` for the instance `instanceId`
+ * (stored as `storedApiKey(instanceId, apiKey)`, see above) and exactly the rights `rights` (entity 1), in one
+ * transaction. Rows only. The caller's client must not be inside a transaction. Throws if no such user exists.
  */
-export async function grantApiAccess(client: Client, user: { login: string; apiKey: string; rights: number[] }): Promise<void> {
+export async function grantApiAccess(
+  client: Queryable,
+  user: { instanceId: string; login: string; apiKey: string; rights: readonly number[] },
+): Promise<void> {
+  if (typeof user.instanceId !== 'string' || user.instanceId === '') throw new TypeError('grantApiAccess: instanceId must be a non-empty string');
   if (typeof user.apiKey !== 'string' || user.apiKey.length < 8) throw new TypeError('grantApiAccess: apiKey must have at least 8 characters');
   if (!user.rights.every((r) => Number.isSafeInteger(r) && r > 0)) throw new TypeError('grantApiAccess: rights must be positive integers');
   await client.query('BEGIN');
   try {
     const { rows } = await client.query<{ rowid: number }>(
       'UPDATE llx_user SET api_key = $2 WHERE login = $1 AND entity IN (0, 1) RETURNING rowid',
-      [user.login, storedApiKey(user.apiKey)],
+      [user.login, storedApiKey(user.instanceId, user.apiKey)],
     );
     if (rows.length !== 1) throw new Error(`grantApiAccess: no single llx_user with login ${JSON.stringify(user.login)}`);
     const id = rows[0]!.rowid;
