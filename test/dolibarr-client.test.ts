@@ -51,7 +51,8 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
 
   const lookup = ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     resolved.push(hostname);
-    const address = hostname === SANDBOX || hostname === PROD ? '127.0.0.1' : undefined;
+    const name = hostname.replace(/\.$/, ''); // as DNS does: "host." is the fully qualified "host"
+    const address = name === SANDBOX || name === PROD ? '127.0.0.1' : undefined;
     if (!address) return callback(Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
     if (options.all) return callback(null, [{ address, family: 4 }]);
     return callback(null, address, 4);
@@ -344,6 +345,26 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
         assert.throws(() => new DolibarrClient({ sandbox: sandbox as never, apiKey: API_KEY }), TypeError, JSON.stringify(sandbox));
       }
       assert.throws(() => new DolibarrClient({ apiKey: API_KEY } as never), TypeError);
+    });
+
+    it('a configured URL must spell the sandbox host: refused at construction otherwise, before any lookup', () => {
+      for (const url of [
+        `https://${PROD}:${port}`, `https://${SANDBOX}@${PROD}:${port}`, `http://${SANDBOX}:${port}`, `https://127.0.0.1:${port}`,
+        `https://${SANDBOX}:1`, `https://evil-${SANDBOX}:${port}`, `https://${SANDBOX}.evil.test:${port}`,
+      ]) {
+        assert.throws(() => make({ url }), HostGuardRefusal, url);
+      }
+      assert.throws(() => make({ url: `https://${SANDBOX}:${port}/?x=1` }), /must not carry a query or fragment/);
+      assert.deepEqual(resolved, []);
+    });
+
+    it('a configured URL with a path prefix, capitals or a trailing dot reaches the sandbox', async () => {
+      for (const url of [`https://${SANDBOX}:${port}/erp/`, `https://ERP-SANDBOX.arcodange.lab:${port}`, `https://${SANDBOX}.:${port}`]) {
+        script['GET /erp/api/index.php/status'] = { status: 200, body: { success: { code: 200, dolibarr_version: '20.0.2' } } };
+        script['GET /api/index.php/status'] = { status: 200, body: { success: { code: 200, dolibarr_version: '20.0.2' } } };
+        assert.deepEqual(await make({ url }).status(), { dolibarrVersion: '20.0.2' }, url);
+      }
+      assert.deepEqual(seen.map((s) => s.url), ['/erp/api/index.php/status', '/api/index.php/status', '/api/index.php/status']);
     });
 
     it('a 3xx from the sandbox is a host-guard refusal, never followed', async () => {

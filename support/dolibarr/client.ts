@@ -6,6 +6,7 @@
  *   refuses names whose env is `prod`, and names whose `host` is not what the naming rule derives from their
  *   (app, env) — or is prod's host. The host-guard policy is then `sandboxPolicy(sandbox.host, port)`.
  *   (InstanceNames carries no domain: the domain is whatever the caller's config gave `instanceNames`.)
+ *   A configured Dolibarr URL (`url`) may only spell that host; it is refused at construction otherwise.
  * - Its only network path is a private `guardedDispatcher` (host-guard.ts / guarded-dispatcher.ts): redirects are
  *   never followed, every request is checked before any DNS lookup or socket. The dispatcher lives in an ECMAScript
  *   private field: no property, accessor, option or export hands it out, and the module exports nothing but the
@@ -20,7 +21,7 @@ import type { LookupFunction } from 'node:net';
 import { inspect } from 'node:util';
 import { Dispatcher, request } from 'undici';
 import { guardedDispatcher } from './guarded-dispatcher';
-import { HostGuardRefusal, sandboxPolicy } from './host-guard';
+import { HostGuardRefusal, checkTarget, sandboxPolicy } from './host-guard';
 import { InstanceNames, PROD_ENV, instanceNames } from '../naming';
 import {
   DolibarrAuthenticationError,
@@ -35,8 +36,14 @@ import {
 export interface DolibarrClientOptions {
   /** The sandbox's names (`instanceNames('erp', 'sandbox', domain)`); its `host` builds the guard's policy. */
   readonly sandbox: InstanceNames;
-  /** Default 443. */
+  /** The port allowed besides 443 (the configured one); default 443. */
   readonly port?: number;
+  /**
+   * The Dolibarr URL the tooling is configured with (e.g. read from its Vault config), possibly with a path
+   * prefix; default `https://<sandbox host>[:port]`. Checked against the host-guard policy at construction (a
+   * misconfigured URL fails at once) and again, like every request, by the dispatcher.
+   */
+  readonly url?: string;
   /** Secret: never in messages, errors, inspect or JSON output. */
   readonly apiKey: string;
   /** Trusted CA (homelab CA live, per-run CA hermetic). */
@@ -126,6 +133,8 @@ export class DolibarrClient {
   readonly #dispatcher: Dispatcher;
   readonly #apiKey: string;
   readonly #origin: string;
+  /** `#origin` plus the configured path prefix, without a trailing slash. */
+  readonly #base: string;
   readonly #host: string;
   readonly #port: number;
   readonly #timeoutMs: number;
@@ -146,11 +155,17 @@ export class DolibarrClient {
     const connect: Record<string, unknown> = {};
     if (options.ca !== undefined) connect['ca'] = options.ca;
     if (options.lookup !== undefined) connect['lookup'] = options.lookup;
-    this.#dispatcher = guardedDispatcher(sandboxPolicy(host, port), { connect });
+    const policy = sandboxPolicy(host, port);
+    const url = checkTarget(policy, options.url ?? `https://${host}${port === 443 ? '' : `:${port}`}`);
+    if (url.search !== '' || url.hash !== '') {
+      throw new TypeError(`DolibarrClient: the Dolibarr URL ${JSON.stringify(url.origin + url.pathname)} must not carry a query or fragment`);
+    }
+    this.#dispatcher = guardedDispatcher(policy, { connect });
     this.#apiKey = options.apiKey;
     this.#host = host;
     this.#port = port;
-    this.#origin = `https://${host}${port === 443 ? '' : `:${port}`}`;
+    this.#origin = url.origin;
+    this.#base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
     this.#timeoutMs = timeoutMs;
     this.#readRetries = readRetries;
   }
@@ -286,7 +301,7 @@ export class DolibarrClient {
   async #attempt(method: Method, path: string, fields?: Record<string, unknown>): Promise<{ status: number; text: string }> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     try {
-      const res = await request(`${this.#origin}${path}`, {
+      const res = await request(`${this.#base}${path}`, {
         dispatcher: this.#dispatcher,
         method,
         headers: {
