@@ -1,9 +1,16 @@
-Feature: Prod-undroppable proof: the sandbox credential can neither drop nor write prod
+Feature: Prod-undroppable proof: the sandbox credentials can neither drop nor write prod
   ADR-0003: attempting DROP DATABASE erp, or any object write on prod, with the sandbox runtime
   credential must be rejected by PostgreSQL on ownership grounds. A refusal proves something only if it
   came from the sandbox login's own session with the exact SQLSTATE and reason, and if the same attempt
   succeeds for a credential entitled to it (the positive control). Each row also runs the form that is
   safe against a live prod (rolled back, or a catalogue check) and expects the same refusal.
+
+  The Dolibarr layer: a write sent to prod's host with a key that must not write there is refused by
+  Dolibarr itself. The request deliberately skips the host-guard (a test-only sender, not the write
+  tooling, which cannot reach prod at all). A key prod has never seen is refused by authentication (401);
+  prod's own read-only agent key is refused by Dolibarr's permission model (403). The form safe for a
+  live prod is invalid in a way Dolibarr checks only after the rights, so a broken fence would show as
+  400 or 404 and still write nothing.
 
   Background:
     Given a login role "sandbox" is minted for instance "erp-sandbox"
@@ -78,3 +85,33 @@ Feature: Prod-undroppable proof: the sandbox credential can neither drop nor wri
     Given prod's state is recorded
     When login "sandbox" makes every attempt of the matrix
     Then prod's content hash is unchanged
+
+  Scenario Outline: a key prod has never seen cannot <write> through prod's Dolibarr
+    Given the sandbox is reset to the golden by login "sandbox"
+    And the sandbox overlay gives the agent its sandbox key and write rights
+    And prod's state is recorded
+    When the sandbox agent's key is sent to prod's Dolibarr to <write>, bypassing the host-guard
+    Then prod's Dolibarr refuses it with HTTP 401 "Unauthorized: Error user not valid (not found with api key or bad status or bad validity dates) (conf->entity=1)"
+    And the form safe for a live prod is refused the same way
+    And the same request with the same key succeeds on the sandbox's Dolibarr
+    And prod's content hash is unchanged
+
+    Examples:
+      | write                     |
+      | create a thirdparty       |
+      | create a supplier invoice |
+
+  Scenario Outline: prod's own read-only agent key cannot <write> through prod's Dolibarr
+    Given prod's state is recorded
+    When prod's agent key is sent to prod's Dolibarr to <write>, bypassing the host-guard
+    Then prod's Dolibarr refuses it with HTTP 403 "<message>"
+    And the form safe for a live prod is refused the same way
+    And the same key reads prod's thirdparties
+    And prod's content hash is unchanged
+
+    Examples:
+      | write                     | message                       |
+      | create a thirdparty       | Forbidden                     |
+      | create a supplier invoice | Forbidden: Insuffisant rights |
+      | update a thirdparty       | Forbidden                     |
+      | delete a thirdparty       | Forbidden                     |

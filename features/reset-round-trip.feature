@@ -2,7 +2,9 @@ Feature: Reset round-trip: the sandbox always comes back to the golden
   ADR-0003 §2 resets the sandbox with DROP OWNED BY erp_sandbox_role CASCADE and a restore of the
   golden — prod dumped read-only and scoped by ownership — in one transaction, run with the sandbox's
   own login role. Whatever a rehearsal wrote, the sandbox's content hash is the golden's again after
-  a reset; objects the reset cannot see are named before they can break that promise.
+  a reset; objects the reset cannot see are named before they can break that promise. The writes are
+  the agent's: through the write tooling, to the sandbox's Dolibarr, after the overlay that gives the
+  agent its sandbox key and write rights (a reset brings the golden back without it).
 
   Background:
     Given a login role "sandbox" is minted for instance "erp-sandbox"
@@ -13,9 +15,10 @@ Feature: Reset round-trip: the sandbox always comes back to the golden
     And the sandbox holds no ownership drift
 
   Scenario: a write moves the hash, the diff names exactly what was written, a reset brings the golden back
-    Given the sandbox's state is recorded as "seeded"
+    Given the sandbox overlay gives the agent its sandbox key and write rights
+    And the sandbox's state is recorded as "seeded"
     And the provisioner's user_lookup in the sandbox is noted
-    When login "sandbox" writes a supplier invoice with 2 lines for a new thirdparty
+    When the agent writes a supplier invoice with 2 lines for a new thirdparty through the sandbox's Dolibarr
     Then the sandbox's content hash differs from the golden manifest's
     And the diff from "seeded" names exactly the written rows:
       | relation                     | added rows |
@@ -46,7 +49,8 @@ Feature: Reset round-trip: the sandbox always comes back to the golden
     And the sandbox's content hash equals the golden manifest's
 
   Scenario Outline: a reset that fails midway leaves the sandbox as it was (<defect>)
-    Given login "sandbox" writes a supplier invoice with 2 lines for a new thirdparty
+    Given the sandbox overlay gives the agent its sandbox key and write rights
+    And the agent writes a supplier invoice with 2 lines for a new thirdparty through the sandbox's Dolibarr
     And the sandbox's state is recorded as "written"
     When a reset from the golden with <defect> is attempted by login "sandbox"
     Then the reset failed and reported "<error>"
@@ -59,7 +63,8 @@ Feature: Reset round-trip: the sandbox always comes back to the golden
 
   Scenario: two resets at once serialize and both end at the golden
     Given a login role "second" is minted for instance "erp-sandbox"
-    And login "sandbox" writes a supplier invoice with 2 lines for a new thirdparty
+    And the sandbox overlay gives the agent its sandbox key and write rights
+    And the agent writes a supplier invoice with 2 lines for a new thirdparty through the sandbox's Dolibarr
     When logins "sandbox" and "second" reset the sandbox at the same time
     Then both resets succeeded, one after the other
     And the sandbox's content hash equals the golden manifest's

@@ -1,7 +1,6 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { writeSupplierInvoice } from '../support/erp/supplier-invoice';
 import { diffSnapshots } from '../support/lifecycle/diff';
 import { corruptedGolden, createDriftTable, nameScopedGolden } from '../support/lifecycle/faults';
 import type { Golden } from '../support/lifecycle/golden';
@@ -54,16 +53,6 @@ Then("the sandbox's state is still {string}", async function (this: RehearsalWor
   expect(recorded, `state "${label}" was recorded`).to.not.equal(undefined);
   expect((await this.sandboxState()).root, "the sandbox's content hash").to.equal(recorded!.root);
 });
-
-When(
-  'login {string} writes a supplier invoice with {int} lines for a new thirdparty',
-  async function (this: RehearsalWorld, label: string, count: number) {
-    const lines = Array.from({ length: count }, (_, n) => ({ description: `Rehearsed line ${n + 1}`, quantity: n + 1, unitPrice: 12.5, vatRate: 20 }));
-    this.written = await this.as(label, this.target.sandbox.database, (client) =>
-      writeSupplierInvoice(client, { supplier: 'Rehearsal Supplies SARL', supplierReference: 'RH-0001', lines }),
-    );
-  },
-);
 
 /** The keys the last write created, by relation, as the diff reports them. */
 function writtenKeys(world: RehearsalWorld): Record<string, number[]> {

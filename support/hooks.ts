@@ -15,9 +15,12 @@ BeforeAll(async function (this: IContext) {
 
 Before(function (this: RehearsalWorld) {
   this.useTarget(target!);
+  this.dolibarrBaseline = target!.dolibarr.standins?.counts();
 });
 
 After(async function (this: RehearsalWorld) {
+  this.target.dolibarr.standins?.redirectSandboxTo(undefined);
+  for (const tooling of this.toolings) await tooling.close();
   for (const session of this.sessions) await session.end();
   // Every login a scenario minted is revoked, as Vault revokes a lease; a failure here is a finding.
   for (const login of this.logins.values()) await this.target.minter.revoke(login);

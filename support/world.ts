@@ -10,6 +10,10 @@ import type { ResetResult } from './lifecycle/reset';
 import type { Snapshot } from './lifecycle/snapshot';
 import { stateOf } from './lifecycle/state';
 import type { WrittenSupplierInvoice } from './erp/supplier-invoice';
+import { DolibarrClient } from './dolibarr/client';
+import type { WriteAttempt } from './dolibarr-fence/attempts';
+import type { DolibarrAnswer } from './dolibarr-fence/unguarded';
+import type { StandinCounts } from './targets/dolibarr-sites';
 import type { Target } from './targets/target';
 import type { TargetKind } from './targets/session';
 
@@ -44,6 +48,14 @@ export class RehearsalWorld extends World<WorldParameters> {
   readonly sessions: Client[] = [];
   /** The provisioner's user_lookup as noted before a reset. */
   userLookup?: FunctionIdentity;
+  /** The Dolibarr URL the write tooling is configured with in this scenario (default: the sandbox's). */
+  toolingUrl?: string;
+  /** Write-tooling clients this scenario made; closed after it. */
+  readonly toolings: DolibarrClient[] = [];
+  /** What the Dolibarr stand-ins had counted when the scenario started (hermetic only). */
+  dolibarrBaseline?: { readonly prod: StandinCounts; readonly sandbox: StandinCounts };
+  /** The last write sent to prod's Dolibarr without the host-guard, with the key it carried, and the answer. */
+  prodWrite?: { readonly attempt: WriteAttempt; readonly key: 'sandboxAgent' | 'prodAgent'; readonly answer: DolibarrAnswer };
 
   get target(): Target {
     if (!this.shared) throw new Error('no target: the BeforeAll hook did not build one');
@@ -66,15 +78,40 @@ export class RehearsalWorld extends World<WorldParameters> {
 
   /** The sandbox's current state, read through a sandbox login of its own (minted on first use). */
   async sandboxState(keepRows = false): Promise<Snapshot> {
-    if (!this.logins.has(OBSERVER)) this.logins.set(OBSERVER, await this.target.minter.mint(this.target.sandbox));
     const { cluster, sandbox, workDir } = this.target;
-    return stateOf(cluster.endpoint, this.login(OBSERVER), sandbox, keepRows ? workDir : undefined);
+    return stateOf(cluster.endpoint, await this.observer(), sandbox, keepRows ? workDir : undefined);
+  }
+
+  /** Runs `work` in the sandbox database as the scenario's observer. */
+  async inSandbox<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    return withClient(this.target.cluster.endpoint, await this.observer(), this.target.sandbox.database, work);
+  }
+
+  /** The sandbox login the scenario reads the sandbox with (minted on first use). */
+  private async observer(): Promise<MintedLogin> {
+    if (!this.logins.has(OBSERVER)) this.logins.set(OBSERVER, await this.target.minter.mint(this.target.sandbox));
+    return this.login(OBSERVER);
   }
 
   /** Prod's current state, read through a prod owner member of its own (minted on first use). */
   async prodState(): Promise<Snapshot> {
     if (!this.logins.has(PROD_OBSERVER)) this.logins.set(PROD_OBSERVER, await this.target.minter.mint(this.target.prod));
     return stateOf(this.target.cluster.endpoint, this.login(PROD_OBSERVER), this.target.prod);
+  }
+
+  /** The agent's write tooling: the guarded Dolibarr client, with the sandbox agent's key. */
+  writeTooling(): DolibarrClient {
+    const { sandbox, dolibarr } = this.target;
+    const tooling = new DolibarrClient({
+      sandbox,
+      url: this.toolingUrl ?? dolibarr.sandbox.url,
+      port: dolibarr.port,
+      apiKey: dolibarr.keys.sandboxAgent.reveal(),
+      ca: dolibarr.ca,
+      lookup: dolibarr.lookup,
+    });
+    this.toolings.push(tooling);
+    return tooling;
   }
 
   /** The names of a provisioned instance, e.g. "erp-sandbox". */

@@ -8,6 +8,7 @@ import type { PostgresCluster } from '../postgres/cluster';
 import { PostgresMinter } from '../postgres/minting';
 import { startCluster } from '../postgres/provider';
 import { provisionFactoryLayout } from '../postgres/provision';
+import { installProdAgentKey, startHermeticDolibarr } from './hermetic-dolibarr';
 import { loadFixtureAsOwner } from './seed-prod';
 import type { Target } from './target';
 
@@ -23,7 +24,8 @@ function timed<T>(progress: Progress, what: string, work: () => Promise<T>): Pro
 
 /**
  * The hermetic target: a fresh cluster laid out like the factory's postgres/iac, with the
- * Dolibarr-shaped fixture loaded into prod through a prod login role, as the real install was.
+ * Dolibarr-shaped fixture loaded into prod through a prod login role, as the real install was, prod's agent
+ * given its read-only API key, and a Dolibarr stand-in serving each instance's database.
  */
 export async function buildHermeticTarget(config: HarnessConfig, progress: Progress): Promise<Target> {
   const cluster: PostgresCluster = await timed(progress, 'cluster started', () =>
@@ -38,6 +40,7 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
       loadFixtureAsOwner(cluster.endpoint, minter, config.prod, config.fixture),
     );
     progress(`fixture seed ${config.fixture.seed}, scale ${config.fixture.scale}: ${(load.bytes / 1e6).toFixed(1)} MB of SQL in ${load.chunks} batches`);
+    const identity = await installProdAgentKey(cluster.endpoint, minter, config.prod);
 
     const workDir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-run-'));
     const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
@@ -47,6 +50,8 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
       makeGolden({ endpoint: cluster.endpoint, tools: cluster.tools, login: reader, prod: config.prod, dir: join(workDir, 'golden') }),
     ).finally(() => minter.revoke(reader));
     progress(`golden ${golden.manifest.root.slice(0, 12)}: ${golden.manifest.restoredEntries} entries owned by ${config.prod.ownerRole}`);
+    const dolibarr = await timed(progress, 'Dolibarr stand-ins started', () => startHermeticDolibarr(config, cluster.endpoint, minter, identity));
+    progress(`Dolibarr: ${dolibarr.sites.prod.url} and ${dolibarr.sites.sandbox.url} (stand-ins, per-run CA)`);
 
     let closed = false;
     return {
@@ -59,12 +64,13 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
       credentialsEditor: layout.credentialsEditor,
       minter,
       golden,
+      dolibarr: dolibarr.sites,
       workDir,
       async close() {
         if (closed) return;
         closed = true;
         try {
-          await minter.revokeAll();
+          await dolibarr.close().finally(() => minter.revokeAll());
         } finally {
           removeWorkDir();
           unregister();

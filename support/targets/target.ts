@@ -3,6 +3,7 @@ import type { InstanceNames } from '../naming';
 import type { Login, PostgresCluster } from '../postgres/cluster';
 import type { CredentialMinter } from '../postgres/minting';
 import type { Golden } from '../lifecycle/golden';
+import type { DolibarrSites } from './dolibarr-sites';
 
 /**
  * What the gates run against. Features and steps see only this; the builders in this folder are the
@@ -24,6 +25,8 @@ export interface Target {
   readonly minter: CredentialMinter;
   /** The golden checkpoint the sandbox resets to. */
   readonly golden: Golden;
+  /** The two Dolibarr instances: the sandbox the write tooling talks to, prod that must refuse. */
+  readonly dolibarr: DolibarrSites;
   /** A directory of this run for files such as snapshot row images; removed at close. */
   readonly workDir: string;
   /** Revokes every credential and stops what the builder started. Safe to call twice. */

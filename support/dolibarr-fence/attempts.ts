@@ -1,0 +1,71 @@
+/**
+ * The writes the Dolibarr half of the prod-undroppable proof sends to prod with a key that must not write there.
+ *
+ * Each attempt has two forms, like the PostgreSQL probes:
+ * - `write`: the write itself. On the hermetic target, prod's content hash is checked after it.
+ * - `liveSafe`: the same endpoint, made invalid in a way Dolibarr checks only *after* authentication and the
+ *   rights check (a missing required field, an id that does not exist). A holding fence answers it exactly as it
+ *   answers the write (401 or 403); a broken fence answers `pastRights` (400 or 404) — and still writes nothing,
+ *   which is what makes it safe to send to a live prod.
+ * Dolibarr 20's order of checks (api_thirdparties / api_supplier_invoices): authenticate, then
+ * `hasRight(…)` (403), then `_validate` (400 "<field> field missing") or `fetch($id)` (404).
+ */
+
+export interface ApiRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Under /api/index.php, e.g. `/thirdparties`. */
+  readonly path: string;
+  readonly body?: Readonly<Record<string, unknown>>;
+}
+
+export interface WriteAttempt {
+  readonly name: string;
+  readonly write: ApiRequest;
+  readonly liveSafe: ApiRequest;
+  /** What `liveSafe` answers once the key passed authentication and the rights check. */
+  readonly pastRights: { readonly status: number; readonly message: string };
+}
+
+/** No such row: ids are positive 32-bit integers and no fixture or ERP gets near this one. */
+const MISSING_ID = 2147483647;
+
+const ATTEMPTS: readonly WriteAttempt[] = [
+  {
+    name: 'create a thirdparty',
+    write: { method: 'POST', path: '/thirdparties', body: { name: 'Rehearsal intrusion SARL', fournisseur: 1 } },
+    liveSafe: { method: 'POST', path: '/thirdparties', body: {} },
+    pastRights: { status: 400, message: 'Bad Request: name field missing' },
+  },
+  {
+    name: 'create a supplier invoice',
+    write: {
+      method: 'POST',
+      path: '/supplierinvoices',
+      body: { socid: 1, ref_supplier: 'RH-INTRUSION', lines: [{ description: 'Intrusion', qty: 1, subprice: 100, tva_tx: 20 }] },
+    },
+    liveSafe: { method: 'POST', path: '/supplierinvoices', body: {} },
+    pastRights: { status: 400, message: 'Bad Request: socid field missing' },
+  },
+  {
+    name: 'update a thirdparty',
+    write: { method: 'PUT', path: '/thirdparties/1', body: { name_alias: 'written with a key that must not write' } },
+    liveSafe: { method: 'PUT', path: `/thirdparties/${MISSING_ID}`, body: {} },
+    pastRights: { status: 404, message: 'Thirdparty not found' },
+  },
+  {
+    name: 'delete a thirdparty',
+    write: { method: 'DELETE', path: '/thirdparties/1' },
+    liveSafe: { method: 'DELETE', path: `/thirdparties/${MISSING_ID}` },
+    pastRights: { status: 404, message: 'Thirdparty not found' },
+  },
+];
+
+export function writeAttempt(name: string): WriteAttempt {
+  const attempt = ATTEMPTS.find((candidate) => candidate.name === name);
+  if (!attempt) {
+    throw new Error(`no Dolibarr write attempt "${name}"; known: ${ATTEMPTS.map((a) => `"${a.name}"`).join(', ')}`);
+  }
+  return attempt;
+}
+
+export const writeAttempts = (): readonly WriteAttempt[] => ATTEMPTS;
