@@ -1,0 +1,23 @@
+/**
+ * The harness's only way to Vault (a wrapper over node-vault): see session.ts.
+ */
+export {
+  DEFAULT_KUBERNETES_TOKEN_PATH,
+  VaultConfigError,
+  vaultConfig,
+  type VaultAuth,
+  type VaultAuthInput,
+  type VaultConfig,
+  type VaultConfigInput,
+} from './config';
+export {
+  VaultAuthenticationError,
+  VaultError,
+  VaultLeaseRevocationError,
+  VaultPermissionDenied,
+  VaultUnexpectedResponse,
+  VaultUnreachable,
+  type LeaseRevocationFailure,
+} from './errors';
+export { DatabaseLease } from './lease';
+export { VaultSession, type KvSecret, type VaultEvent, type VaultIdentity, type VaultSessionOptions } from './session';
