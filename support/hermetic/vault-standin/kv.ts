@@ -1,0 +1,45 @@
+/**
+ * A read-only KV version 2 mount: `GET <mount>/data/<path>` answers `{data: {data, metadata}}` with version 1 of each
+ * secret given in the options; an unknown path answers 404 `{"errors":[]}` as Vault does. Writes, versions and the
+ * metadata endpoints are not served (the harness only reads its instance configuration).
+ */
+import { VaultApiError } from './errors';
+
+export interface KvOptions {
+  /** The mount; default `kvv2`. */
+  readonly mount?: string;
+  /** `<path>` → the secret's keys, e.g. `{ 'erp-sandbox/config': { … } }` served at `kvv2/data/erp-sandbox/config`. */
+  readonly secrets: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+export interface KvSecretVersion {
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly metadata: {
+    readonly created_time: string;
+    readonly custom_metadata: null;
+    readonly deletion_time: string;
+    readonly destroyed: boolean;
+    readonly version: number;
+  };
+}
+
+export class KvMount {
+  private readonly secrets = new Map<string, KvSecretVersion>();
+
+  constructor(options: KvOptions, createdAt = new Date()) {
+    for (const [path, data] of Object.entries(options.secrets)) {
+      if (path === '' || path.startsWith('/') || path.endsWith('/')) throw new TypeError(`kv: secret path ${JSON.stringify(path)} must not be empty or start/end with "/"`);
+      if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new TypeError(`kv: secret ${path} must be an object of keys`);
+      this.secrets.set(path, {
+        data: structuredClone(data),
+        metadata: { created_time: createdAt.toISOString(), custom_metadata: null, deletion_time: '', destroyed: false, version: 1 },
+      });
+    }
+  }
+
+  read(path: string): KvSecretVersion {
+    const secret = this.secrets.get(path);
+    if (secret === undefined) throw new VaultApiError(404, []);
+    return structuredClone(secret);
+  }
+}
