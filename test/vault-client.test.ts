@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { selfSignedCertificate } from './helpers/certificate';
-import { perRunCertificate } from '../support/hermetic/certificates';
+import { createCertificateAuthority } from '../support/hermetic/certificates';
 import { runTeardowns } from '../support/process/teardown';
 import { Secret } from '../support/secret';
 import {
@@ -722,7 +722,8 @@ describe('VaultSession against a scripted loopback Vault', () => {
     });
 
     it('TLS: the configured CA is honoured (a per-run CA signing the server certificate)', async () => {
-      const chain = await perRunCertificate([VAULT]);
+      const authority = await createCertificateAuthority();
+      const chain = { ...(await authority.issue([VAULT])), ca: authority.ca };
       let reached = 0;
       const signed = serve(chain.key, chain.cert, (_req, res) => {
         reached++;

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import vault = require('node-vault');
 import type { Client } from 'pg';
-import { perRunCertificate, type ServerCertificate } from '../support/hermetic/certificates';
+import { createCertificateAuthority, type ServerCertificate } from '../support/hermetic/certificates';
 import { loopbackLookup } from '../support/hermetic/dns';
 import {
   generateSigningKey,
@@ -49,7 +49,7 @@ let cluster: PostgresCluster;
 let stopCluster: (() => Promise<void>) | undefined;
 let db: Client | undefined;
 let credentialsEditor: Login;
-let certificate: ServerCertificate;
+let certificate: ServerCertificate & { readonly ca: string };
 let saIssuer: SigningKey;
 let ciIssuer: SigningKey;
 let rogue: SigningKey;
@@ -256,7 +256,8 @@ before(async () => {
   plant(ROOT_TOKEN);
   plant(SHORT_TOKEN);
   db = await connect(cluster.endpoint, cluster.superuser, 'postgres');
-  certificate = await perRunCertificate([HOST]);
+  const authority = await createCertificateAuthority();
+  certificate = { ...(await authority.issue([HOST])), ca: authority.ca };
   saIssuer = generateSigningKey();
   ciIssuer = generateSigningKey();
   rogue = generateSigningKey();

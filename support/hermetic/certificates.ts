@@ -1,8 +1,8 @@
 /**
  * HERMETIC: the per-run certificate authority. The live stack's hosts carry certificates of the homelab CA; the
  * hermetic stand-ins carry certificates of a CA made for this run only, so the clients verify TLS exactly as they
- * do live (no `rejectUnauthorized: false` anywhere). Made with openssl; nothing stays on disk, and the CA's own key
- * is discarded once the server certificate is signed.
+ * do live (no `rejectUnauthorized: false` anywhere). Made with openssl; nothing stays on disk: the CA's key lives in
+ * this process only, and every server certificate gets its own key.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,11 +13,16 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export interface ServerCertificate {
-  /** PEM of the per-run CA: what clients trust. */
-  readonly ca: string;
-  /** PEM key and certificate of the server, valid for every host name given. */
+  /** PEM key and certificate of one server, valid for the host names it was issued for. */
   readonly key: string;
   readonly cert: string;
+}
+
+export interface CertificateAuthority {
+  /** PEM of the CA's certificate: what clients trust. */
+  readonly ca: string;
+  /** A server certificate for `hosts` (DNS subjectAltNames), signed by this CA, valid for two days. */
+  issue(hosts: readonly string[]): Promise<ServerCertificate>;
 }
 
 async function openssl(dir: string, args: string[]): Promise<void> {
@@ -30,29 +35,45 @@ async function openssl(dir: string, args: string[]): Promise<void> {
   }
 }
 
-/** A fresh CA, and a server certificate it signed for `hosts` (DNS subjectAltNames), valid for two days. */
-export async function perRunCertificate(hosts: readonly string[]): Promise<ServerCertificate> {
-  if (hosts.length === 0 || hosts.some((host) => !/^[a-z0-9.-]+$/i.test(host))) {
-    throw new TypeError(`perRunCertificate: host names must be plain DNS names, got ${JSON.stringify(hosts)}`);
-  }
+/** Runs `work` in a private temporary directory, removed afterwards whatever happens. */
+async function inTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'erp-rehearsal-ca-'));
   try {
-    await openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=erp-rehearsal per-run CA', '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', 'ca.key', '-out', 'ca.pem']);
-    await openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-subj', `/CN=${hosts[0]}`, '-keyout', 'server.key', '-out', 'server.csr']);
-    await writeFile(join(dir, 'server.ext'), [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=serverAuth',
-      `subjectAltName=${hosts.map((host) => `DNS:${host}`).join(',')}`,
-    ].join('\n'));
-    await openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-days', '2', '-extfile', 'server.ext', '-out', 'server.pem']);
-    const [ca, key, cert] = await Promise.all(['ca.pem', 'server.key', 'server.pem'].map((file) => readFile(join(dir, file), 'utf8')));
-    return { ca: ca!, key: key!, cert: cert! };
+    return await work(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+export async function createCertificateAuthority(): Promise<CertificateAuthority> {
+  const { caKey, ca } = await inTempDir(async (dir) => {
+    await openssl(dir, ['req', '-x509', ...EC, '-days', '2', '-subj', '/CN=erp-rehearsal per-run CA',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      '-keyout', 'ca.key', '-out', 'ca.pem']);
+    return { caKey: await readFile(join(dir, 'ca.key'), 'utf8'), ca: await readFile(join(dir, 'ca.pem'), 'utf8') };
+  });
+  return {
+    ca,
+    issue: (hosts) => {
+      if (hosts.length === 0 || hosts.some((host) => !/^[a-z0-9.-]+$/i.test(host))) {
+        return Promise.reject(new TypeError(`issue: host names must be plain DNS names, got ${JSON.stringify(hosts)}`));
+      }
+      return inTempDir(async (dir) => {
+        await writeFile(join(dir, 'ca.key'), caKey, { mode: 0o600 });
+        await writeFile(join(dir, 'ca.pem'), ca);
+        await openssl(dir, ['req', ...EC, '-subj', `/CN=${hosts[0]}`, '-keyout', 'server.key', '-out', 'server.csr']);
+        await writeFile(join(dir, 'server.ext'), [
+          'basicConstraints=critical,CA:FALSE',
+          'keyUsage=critical,digitalSignature',
+          'extendedKeyUsage=serverAuth',
+          `subjectAltName=${hosts.map((host) => `DNS:${host}`).join(',')}`,
+        ].join('\n'));
+        await openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+          '-days', '2', '-extfile', 'server.ext', '-out', 'server.pem']);
+        return { key: await readFile(join(dir, 'server.key'), 'utf8'), cert: await readFile(join(dir, 'server.pem'), 'utf8') };
+      });
+    },
+  };
 }

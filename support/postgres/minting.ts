@@ -15,6 +15,8 @@ export interface MintedLogin extends Login {
   readonly ownerRole: string;
   readonly leaseId: string;
   readonly expiresAt: Date;
+  /** Where Vault minted it: the creds path, the auth method and role of the identity, the instance's database. */
+  readonly vault?: { readonly path: string; readonly auth: string; readonly role: string; readonly database: string };
 }
 
 export interface CredentialMinter {

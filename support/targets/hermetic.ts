@@ -4,11 +4,16 @@ import { join } from 'node:path';
 import { allInstances, type HarnessConfig } from '../config';
 import { makeGolden } from '../lifecycle/golden';
 import { registerTeardown } from '../process/teardown';
-import type { PostgresCluster } from '../postgres/cluster';
-import { PostgresMinter } from '../postgres/minting';
+import type { Login, PostgresCluster } from '../postgres/cluster';
+import { withClient } from '../postgres/connect';
 import { startCluster } from '../postgres/provider';
 import { provisionFactoryLayout } from '../postgres/provision';
+import { VaultMinter } from '../vault';
+import { dolibarrConfigOf } from './dolibarr-config';
+import type { DolibarrSites } from './dolibarr-sites';
 import { installProdAgentKey, startHermeticDolibarr } from './hermetic-dolibarr';
+import { hermeticNetwork } from './hermetic-network';
+import { startHermeticVault } from './hermetic-vault';
 import { loadFixtureAsOwner } from './seed-prod';
 import type { Target } from './target';
 
@@ -22,36 +27,89 @@ function timed<T>(progress: Progress, what: string, work: () => Promise<T>): Pro
   });
 }
 
+/** Login roles named by Vault's username template that are still in the cluster. */
+async function mintedRolesLeft(cluster: PostgresCluster, login: Login): Promise<string[]> {
+  return withClient(cluster.endpoint, login, 'postgres', async (client) =>
+    (await client.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-%' ORDER BY rolname")).rows.map((row) => row.rolname));
+}
+
 /**
- * The hermetic target: a fresh cluster laid out like the factory's postgres/iac, with the
- * Dolibarr-shaped fixture loaded into prod through a prod login role, as the real install was, prod's agent
- * given its read-only API key, and a Dolibarr stand-in serving each instance's database.
+ * The hermetic target: a fresh cluster laid out like the factory's postgres/iac; Vault (a stand-in) set up like the
+ * factory's app_roles, through which every login role of the run is obtained; the Dolibarr-shaped fixture loaded
+ * into prod through a prod login, as the real install was; prod's agent given its read-only API key; the golden
+ * dumped read-only; a Dolibarr stand-in serving each instance's database; and each instance's Dolibarr
+ * configuration in Vault's KV, where the harness reads it.
  */
 export async function buildHermeticTarget(config: HarnessConfig, progress: Progress): Promise<Target> {
   const cluster: PostgresCluster = await timed(progress, 'cluster started', () =>
     startCluster({ ...config.postgres, choice: config.postgres.provider, progress }),
   );
+  /** What was started after the cluster, stopped in reverse order if the build fails. */
+  const started: (() => Promise<void>)[] = [];
   try {
     const layout = await timed(progress, `factory layout provisioned (${config.layout})`, () =>
       provisionFactoryLayout(cluster, allInstances(config), config.layout),
     );
-    const minter = new PostgresMinter({ endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor });
+    // Runs after the Vault sessions' own teardowns (registered later) and before the cluster's: a finding if
+    // a login role minted by the run is still there, on a signal as at a normal end.
+    const audit = async (): Promise<void> => {
+      const left = await mintedRolesLeft(cluster, layout.provisioner);
+      progress(`login roles minted by the run left in the cluster: ${left.length === 0 ? 'none' : left.join(', ')}`);
+      if (left.length > 0) throw new Error(`login roles minted by the run are still in the cluster: ${left.join(', ')}`);
+    };
+    const unregisterAudit = registerTeardown({ name: 'the audit of minted login roles', stop: audit });
+    started.push(async () => unregisterAudit());
+
+    const workDir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-run-'));
+    const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+    const unregisterWorkDir = registerTeardown({ name: `work directory ${workDir}`, stop: async () => removeWorkDir(), lastResort: removeWorkDir });
+    started.push(async () => {
+      removeWorkDir();
+      unregisterWorkDir();
+    });
+
+    const network = await hermeticNetwork(config);
+    const vault = await timed(progress, 'Vault stand-in started', () =>
+      startHermeticVault(config, network, { endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor }, workDir),
+    );
+    started.push(() => vault.close());
+    progress(`Vault: ${vault.access.address} (stand-in, per-run CA); workloads log in with Kubernetes auth as their own role`);
+    const minter = new VaultMinter({
+      identity: (names) => vault.access.identity(names),
+      endpoint: cluster.endpoint,
+      session: { lookup: network.lookup, onEvent: (event) => { if (event.kind.endsWith('failed') || event.kind.endsWith('expiring')) progress(`Vault: ${event.kind}`); } },
+    });
+    started.push(() => minter.revokeAll().finally(() => minter.close()));
+
     const load = await timed(progress, `fixture loaded into ${config.prod.database} as ${config.prod.ownerRole}`, () =>
       loadFixtureAsOwner(cluster.endpoint, minter, config.prod, config.fixture),
     );
     progress(`fixture seed ${config.fixture.seed}, scale ${config.fixture.scale}: ${(load.bytes / 1e6).toFixed(1)} MB of SQL in ${load.chunks} batches`);
     const identity = await installProdAgentKey(cluster.endpoint, minter, config.prod);
 
-    const workDir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-run-'));
-    const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
-    const unregister = registerTeardown({ name: `work directory ${workDir}`, stop: async () => removeWorkDir(), lastResort: removeWorkDir });
     const reader = await minter.mint(config.prod);
     const golden = await timed(progress, `golden dumped read-only from ${config.prod.database}`, () =>
       makeGolden({ endpoint: cluster.endpoint, tools: cluster.tools, login: reader, prod: config.prod, dir: join(workDir, 'golden') }),
     ).finally(() => minter.revoke(reader));
     progress(`golden ${golden.manifest.root.slice(0, 12)}: ${golden.manifest.restoredEntries} entries owned by ${config.prod.ownerRole}`);
-    const dolibarr = await timed(progress, 'Dolibarr stand-ins started', () => startHermeticDolibarr(config, cluster.endpoint, minter, identity));
-    progress(`Dolibarr: ${dolibarr.sites.prod.url} and ${dolibarr.sites.sandbox.url} (stand-ins, per-run CA)`);
+
+    const dolibarr = await timed(progress, 'Dolibarr stand-ins started', () => startHermeticDolibarr(config, network, cluster.endpoint, minter, identity));
+    started.push(() => dolibarr.close());
+    // The operator's side: each instance's Dolibarr configuration, written to Vault's KV.
+    vault.standin.putKv(`${config.prod.instance}/config`, { DOLIBARR_URL: dolibarr.urls.prod, DOLIBARR_API_KEY: identity.prodAgentKey.reveal() });
+    vault.standin.putKv(`${config.sandbox.instance}/config`, { DOLIBARR_URL: dolibarr.urls.sandbox, DOLIBARR_API_KEY: identity.sandboxAgentKey.reveal() });
+    const [sandboxSite, prodSite] = await Promise.all([dolibarrConfigOf(minter, config.sandbox), dolibarrConfigOf(minter, config.prod)]);
+    progress(`Dolibarr: ${prodSite.site.url} and ${sandboxSite.site.url} (stand-ins, per-run CA), configured from Vault KV`);
+    const sites: DolibarrSites = {
+      prod: prodSite.site,
+      sandbox: sandboxSite.site,
+      port: sandboxSite.port,
+      ca: network.authority.ca,
+      lookup: network.lookup,
+      keys: { sandboxAgent: sandboxSite.apiKey, prodAgent: prodSite.apiKey },
+      applySandboxOverlay: () => dolibarr.applySandboxOverlay(sandboxSite.apiKey),
+      standins: dolibarr.standins,
+    };
 
     let closed = false;
     return {
@@ -63,22 +121,28 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
       provisioner: layout.provisioner,
       credentialsEditor: layout.credentialsEditor,
       minter,
+      vault: { ...vault.access, hermetic: { issuers: vault.issuers, leases: () => vault.standin.leases() } },
       golden,
-      dolibarr: dolibarr.sites,
+      dolibarr: sites,
       workDir,
       async close() {
         if (closed) return;
         closed = true;
         try {
-          await dolibarr.close().finally(() => minter.revokeAll());
+          await dolibarr.close();
+          await minter.revokeAll().finally(() => minter.close());
+          await audit();
         } finally {
+          unregisterAudit();
+          await vault.close();
           removeWorkDir();
-          unregister();
+          unregisterWorkDir();
           await cluster.stop();
         }
       },
     };
   } catch (error) {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
     await cluster.stop();
     throw error;
   }

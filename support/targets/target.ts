@@ -1,9 +1,10 @@
 import type { HarnessConfig } from '../config';
 import type { InstanceNames } from '../naming';
 import type { Login, PostgresCluster } from '../postgres/cluster';
-import type { CredentialMinter } from '../postgres/minting';
+import type { VaultMinter } from '../vault';
 import type { Golden } from '../lifecycle/golden';
 import type { DolibarrSites } from './dolibarr-sites';
+import type { VaultAccess } from './vault-access';
 
 /**
  * What the gates run against. Features and steps see only this; the builders in this folder are the
@@ -21,8 +22,10 @@ export interface Target {
   readonly provisioner: Login;
   /** Vault's database-engine login; positive controls of role grants run as it (hermetic only). */
   readonly credentialsEditor: Login;
-  /** Hands out short-lived login roles for an instance, like Vault's database engine. */
-  readonly minter: CredentialMinter;
+  /** Hands out short-lived login roles for an instance: Vault's database engine, through the instance's identity. */
+  readonly minter: VaultMinter;
+  /** How workloads reach Vault, and (hermetic) the issuers of their identities and the leases Vault holds. */
+  readonly vault: VaultAccess;
   /** The golden checkpoint the sandbox resets to. */
   readonly golden: Golden;
   /** The two Dolibarr instances: the sandbox the write tooling talks to, prod that must refuse. */

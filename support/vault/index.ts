@@ -21,3 +21,4 @@ export {
 } from './errors';
 export { DatabaseLease } from './lease';
 export { VaultSession, type KvSecret, type VaultEvent, type VaultIdentity, type VaultSessionOptions } from './session';
+export { VaultMinter, type VaultMinterOptions } from './minter';

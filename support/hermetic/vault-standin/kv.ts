@@ -1,7 +1,8 @@
 /**
- * A read-only KV version 2 mount: `GET <mount>/data/<path>` answers `{data: {data, metadata}}` with version 1 of each
- * secret given in the options; an unknown path answers 404 `{"errors":[]}` as Vault does. Writes, versions and the
- * metadata endpoints are not served (the harness only reads its instance configuration).
+ * A KV version 2 mount, read-only over the API: `GET <mount>/data/<path>` answers `{data: {data, metadata}}` with the
+ * latest version of each secret; an unknown path answers 404 `{"errors":[]}` as Vault does. Secrets are given in the
+ * options or written out of band with `put` (the operator's side); API writes, older versions and the metadata
+ * endpoints are not served (the harness only reads its instance configuration).
  */
 import { VaultApiError } from './errors';
 
@@ -27,14 +28,18 @@ export class KvMount {
   private readonly secrets = new Map<string, KvSecretVersion>();
 
   constructor(options: KvOptions, createdAt = new Date()) {
-    for (const [path, data] of Object.entries(options.secrets)) {
-      if (path === '' || path.startsWith('/') || path.endsWith('/')) throw new TypeError(`kv: secret path ${JSON.stringify(path)} must not be empty or start/end with "/"`);
-      if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new TypeError(`kv: secret ${path} must be an object of keys`);
-      this.secrets.set(path, {
-        data: structuredClone(data),
-        metadata: { created_time: createdAt.toISOString(), custom_metadata: null, deletion_time: '', destroyed: false, version: 1 },
-      });
-    }
+    for (const [path, data] of Object.entries(options.secrets)) this.put(path, data, createdAt);
+  }
+
+  /** Writes a new version of `path`, as an operator's `vault kv put` would (out of band, not over the API). */
+  put(path: string, data: Readonly<Record<string, unknown>>, createdAt = new Date()): void {
+    if (path === '' || path.startsWith('/') || path.endsWith('/')) throw new TypeError(`kv: secret path ${JSON.stringify(path)} must not be empty or start/end with "/"`);
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new TypeError(`kv: secret ${path} must be an object of keys`);
+    const version = (this.secrets.get(path)?.metadata.version ?? 0) + 1;
+    this.secrets.set(path, {
+      data: structuredClone(data),
+      metadata: { created_time: createdAt.toISOString(), custom_metadata: null, deletion_time: '', destroyed: false, version },
+    });
   }
 
   read(path: string): KvSecretVersion {

@@ -139,6 +139,8 @@ export interface VaultStandin {
   requests(): number;
   /** Outstanding leases, irrevocable ones included (never a password). */
   leases(): readonly LeaseInfo[];
+  /** Writes a new version of a KV v2 secret out of band, as an operator would (`vault kv put`). */
+  putKv(path: string, data: Readonly<Record<string, unknown>>): void;
   /** Stops listening and every timer; waits for requests and revocation jobs in progress. Revokes nothing. Idempotent. */
   close(): Promise<void>;
 }
@@ -378,6 +380,10 @@ export async function startVaultStandin(options: VaultStandinOptions): Promise<V
     url: `https://${options.host ?? listen.address}:${port}`,
     requests: () => requests,
     leases: () => leases.list(),
+    putKv(path, data) {
+      if (state.kv === undefined) throw new Error('putKv: the stand-in was started without a KV mount');
+      state.kv.put(path, data);
+    },
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,106 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { allInstances, type HarnessConfig } from '../config';
+import { identityIssuers, type IdentityIssuers } from '../hermetic/identities';
+import { startVaultStandin, type PolicyRules, type VaultStandin } from '../hermetic/vault-standin/server';
+import { PROD_ENV, type InstanceNames } from '../naming';
+import type { Endpoint, Login } from '../postgres/cluster';
+import { creationStatements } from '../postgres/minting';
+import type { VaultConfigInput } from '../vault';
+import type { HermeticNetwork } from './hermetic-network';
+import type { VaultAccess } from './vault-access';
+
+/**
+ * HERMETIC: Vault as the factory's app_roles module sets it up, played by the Vault stand-in. For every instance of
+ * the config, from its names alone (ADR-0002):
+ * - a database role `<instance>` at `postgres/creds/<instance>` whose creation statement only grants membership of
+ *   the instance's owner role, run as `credentials_editor`;
+ * - a policy `<instance>` reading exactly its own creds and its own `kvv2/<instance>/config`, and revoking leases;
+ * - a Kubernetes auth role `<instance>` bound to the service account `<instance>` of namespace `<instance>`;
+ * - per application, the CI JWT role `gitea_cicd_<app>` bound to the repository `arcodange-org/<app>`, with the
+ *   policies of the app's non-prod instances (the scheduled rehearsal job runs against the sandbox).
+ * Each workload's service-account token is written under the run's directory, where its Vault session reads it.
+ */
+
+const LEASE_TTL_SECONDS = 3600;
+const LEASE_MAX_TTL_SECONDS = 4 * 3600;
+
+function policyOf(names: InstanceNames): PolicyRules {
+  return {
+    [names.credsPath]: ['read'],
+    [names.kvPath.replace(/^kvv2\//, 'kvv2/data/')]: ['read'],
+    'sys/leases/revoke': ['update'],
+  };
+}
+
+export interface HermeticVault {
+  readonly access: VaultAccess;
+  readonly standin: VaultStandin;
+  readonly issuers: IdentityIssuers;
+  close(): Promise<void>;
+}
+
+export async function startHermeticVault(
+  config: HarnessConfig,
+  network: HermeticNetwork,
+  database: { readonly endpoint: Endpoint; readonly credentialsEditor: Login },
+  workDir: string,
+): Promise<HermeticVault> {
+  const instances = allInstances(config);
+  const issuers = identityIssuers(config.domain);
+  const certificate = await network.authority.issue([network.vaultHost]);
+  const apps = [...new Set(instances.map((names) => names.app))];
+  const standin = await startVaultStandin({
+    host: network.vaultHost,
+    address: network.addresses.vault,
+    key: certificate.key,
+    cert: certificate.cert,
+    database: {
+      ...database,
+      roles: instances.map((names) => ({
+        name: names.vaultRole, creationStatements: creationStatements(names.ownerRole),
+        defaultTtlSeconds: LEASE_TTL_SECONDS, maxTtlSeconds: LEASE_MAX_TTL_SECONDS,
+      })),
+    },
+    kv: { secrets: {} },
+    policies: Object.fromEntries(instances.map((names) => [names.instance, policyOf(names)])),
+    kubernetes: {
+      issuer: issuers.serviceAccounts.issuer,
+      issuerPublicKeys: [issuers.serviceAccounts.publicKeyPem],
+      roles: instances.map((names) => ({
+        name: names.vaultRole, boundServiceAccountNames: [names.namespace], boundServiceAccountNamespaces: [names.namespace],
+        audience: issuers.serviceAccounts.audience, policies: [names.instance], ttlSeconds: LEASE_MAX_TTL_SECONDS,
+      })),
+    },
+    jwt: {
+      boundIssuer: issuers.ci.issuer,
+      publicKeys: [issuers.ci.publicKeyPem],
+      roles: apps.map((app) => {
+        const envs = instances.filter((names) => names.app === app && names.env !== PROD_ENV);
+        return {
+          name: envs[0]?.ciJwtRole ?? `gitea_cicd_${app}`, boundAudiences: [issuers.ci.audience],
+          boundClaims: { repository: `arcodange-org/${app}` }, userClaim: 'repository',
+          policies: envs.map((names) => names.instance), ttlSeconds: 3600,
+        };
+      }),
+    },
+  });
+  const tokens = join(workDir, 'serviceaccount');
+  await mkdir(tokens, { recursive: true, mode: 0o700 });
+  const tokenPaths = new Map<string, string>();
+  for (const names of instances) {
+    tokenPaths.set(names.instance, await issuers.writeServiceAccountToken(tokens, names.namespace, names.namespace));
+  }
+  const address = `https://${network.vaultHost}:${standin.port}`;
+  const access: VaultAccess = {
+    address,
+    ca: network.authority.ca,
+    lookup: network.lookup,
+    identity(names): VaultConfigInput {
+      const tokenPath = tokenPaths.get(names.instance);
+      if (tokenPath === undefined) throw new Error(`no workload identity for instance "${names.instance}" on the hermetic target`);
+      return { address, ca: network.authority.ca, auth: { method: 'kubernetes', role: names.vaultRole, tokenPath } };
+    },
+  };
+  return { access, standin, issuers, close: () => standin.close() };
+}

@@ -1,0 +1,118 @@
+/**
+ * Login roles for the gates, obtained the only way the harness obtains them: from Vault's database secrets engine,
+ * through the Vault identity of the instance's own workload (Kubernetes auth as role `<instance>`). One session per
+ * instance, opened on first use; every lease is revoked at the end (or by the session's teardown on a signal).
+ *
+ * A revocation Vault cannot complete because the login role owns objects (someone made them without
+ * `SET ROLE <owner role>`: SQLSTATE 2BP01 in Vault's answer) is reported as the ownership drift it is: the minter
+ * asks the failing role itself which objects it owns, and names them.
+ */
+import type { InstanceNames } from '../naming';
+import type { Endpoint } from '../postgres/cluster';
+import { withClient } from '../postgres/connect';
+import { RevocationError, type CredentialMinter, type MintedLogin } from '../postgres/minting';
+import { findDrift } from '../lifecycle/snapshot';
+import { describeDrift } from '../lifecycle/reset';
+import type { VaultConfigInput } from './config';
+import { VaultError, VaultLeaseRevocationError } from './errors';
+import type { DatabaseLease } from './lease';
+import { VaultSession, type VaultSessionOptions } from './session';
+
+export interface VaultMinterOptions {
+  /** How the workload of an instance logs in to Vault. */
+  readonly identity: (names: InstanceNames) => VaultConfigInput;
+  readonly session?: VaultSessionOptions;
+  /** The cluster, to ask a login role Vault could not revoke what it owns. */
+  readonly endpoint: Endpoint;
+}
+
+interface Held {
+  readonly lease: DatabaseLease;
+  readonly session: VaultSession;
+  readonly login: MintedLogin;
+}
+
+export class VaultMinter implements CredentialMinter {
+  readonly #sessions = new Map<string, Promise<VaultSession>>();
+  readonly #held = new Map<string, Held>();
+  readonly #revoked = new Set<string>();
+
+  constructor(private readonly options: VaultMinterOptions) {}
+
+  /** The logged-in session of the instance's workload (opened on first use). */
+  session(names: InstanceNames): Promise<VaultSession> {
+    let session = this.#sessions.get(names.instance);
+    if (session === undefined) {
+      session = VaultSession.open(this.options.identity(names), this.options.session);
+      session.catch(() => this.#sessions.delete(names.instance));
+      this.#sessions.set(names.instance, session);
+    }
+    return session;
+  }
+
+  async mint(names: InstanceNames): Promise<MintedLogin> {
+    const session = await this.session(names);
+    const lease = await session.databaseCredentials(names.credsPath);
+    const login: MintedLogin = {
+      user: lease.username,
+      password: lease.password.reveal(),
+      instance: names.instance,
+      ownerRole: names.ownerRole,
+      leaseId: lease.leaseId,
+      expiresAt: lease.expiresAt,
+      vault: { path: names.credsPath, auth: session.identity?.method ?? 'token', role: names.vaultRole, database: names.database },
+    };
+    this.#held.set(lease.leaseId, { lease, session, login });
+    return login;
+  }
+
+  /** Revokes the login's lease; revoking it again is a no-op, as in Vault. */
+  async revoke(login: MintedLogin): Promise<void> {
+    if (this.#revoked.has(login.leaseId)) return;
+    const held = this.#held.get(login.leaseId);
+    if (held === undefined) throw new RevocationError(login.user, undefined, `lease ${login.leaseId} was not obtained by this run`);
+    try {
+      await held.session.revoke(held.lease);
+    } catch (error) {
+      throw await this.#explained(held, error);
+    }
+    this.#held.delete(login.leaseId);
+    this.#revoked.add(login.leaseId);
+  }
+
+  /** Revokes every lease still held; one error names each failure (and its drift). */
+  async revokeAll(): Promise<void> {
+    const failures: string[] = [];
+    for (const held of [...this.#held.values()]) {
+      await this.revoke(held.login).catch((error: Error) => failures.push(error.message));
+    }
+    if (failures.length > 0) throw new RevocationError('', undefined, failures.join('\n'));
+  }
+
+  /** Leases obtained and not revoked yet. */
+  outstanding(): readonly MintedLogin[] {
+    return [...this.#held.values()].map((held) => held.login);
+  }
+
+  async close(): Promise<void> {
+    for (const session of this.#sessions.values()) await (await session.catch(() => undefined))?.close();
+  }
+
+  async #explained(held: Held, error: unknown): Promise<Error> {
+    if (!(error instanceof VaultError)) return error as Error;
+    const text = error instanceof VaultLeaseRevocationError ? error.failures.map((failure) => failure.error.message).join('; ') : error.message;
+    const code = /\(SQLSTATE ([0-9A-Z]{5})\)/.exec(text)?.[1];
+    const { login } = held;
+    if (code !== '2BP01') return new RevocationError(login.user, code, `cannot revoke lease ${login.leaseId} (${login.user}): ${text}`);
+    const owned = await withClient(this.options.endpoint, login, login.vault?.database ?? login.instance, (client) =>
+      findDrift(client, { ownerRole: login.ownerRole }),
+    ).then((drift) => describeDrift(drift.filter((object) => object.owner === login.user)), () => []);
+    const what = owned.length > 0 ? `ownership drift: ${owned.join(', ')}` : 'it owns objects';
+    return new RevocationError(
+      login.user,
+      code,
+      `cannot revoke lease ${login.leaseId} (${login.user}): Vault could not drop the role, ${what} — ` +
+        `whatever made them must SET ROLE ${login.ownerRole} first; drop them (or reset the sandbox dropping the login's own drift) and revoke again`,
+    );
+  }
+}
