@@ -1,7 +1,8 @@
 Feature: No-superuser proof: the reset needs nothing but the sandbox's own login role
   ADR-0003: the reset path runs end to end with postgres/creds/erp-sandbox only — a short-lived login
-  that is a member of erp_sandbox_role — and must succeed with no CREATEDB and no superuser. If it
-  needed either, the object-level mechanism would not be confined as claimed.
+  that is a member of erp_sandbox_role, obtained from Vault by the sandbox's own workload identity —
+  and must succeed with no CREATEDB and no superuser. If it needed either, the object-level mechanism
+  would not be confined as claimed.
 
   Background:
     Given a login role "reset" is minted for instance "erp-sandbox"
@@ -23,3 +24,10 @@ Feature: No-superuser proof: the reset needs nothing but the sandbox's own login
       | action            |
       | create a database |
       | create a role     |
+
+  Scenario: the reset's credential is the sandbox's own Vault lease, and it is gone once revoked
+    Then login "reset" was issued by Vault at "postgres/creds/erp-sandbox" to Kubernetes auth role "erp-sandbox"
+    When the sandbox is reset to the golden by login "reset"
+    And login "reset" is revoked
+    Then Vault no longer holds the lease of login "reset"
+    And login "reset" no longer exists

@@ -21,6 +21,7 @@ Before(function (this: RehearsalWorld) {
 After(async function (this: RehearsalWorld) {
   this.target.dolibarr.standins?.redirectSandboxTo(undefined);
   for (const tooling of this.toolings) await tooling.close();
+  for (const session of this.vaultSessions) await session.close({ revokeOutstanding: true });
   for (const session of this.sessions) await session.end();
   // Every login a scenario minted is revoked, as Vault revokes a lease; a failure here is a finding.
   for (const login of this.logins.values()) await this.target.minter.revoke(login);

@@ -11,6 +11,7 @@ import type { Snapshot } from './lifecycle/snapshot';
 import { stateOf } from './lifecycle/state';
 import type { WrittenSupplierInvoice } from './erp/supplier-invoice';
 import { DolibarrClient } from './dolibarr/client';
+import type { VaultSession } from './vault';
 import type { WriteAttempt } from './dolibarr-fence/attempts';
 import type { DolibarrAnswer } from './dolibarr-fence/unguarded';
 import type { StandinCounts } from './targets/dolibarr-sites';
@@ -52,6 +53,9 @@ export class RehearsalWorld extends World<WorldParameters> {
   toolingUrl?: string;
   /** Write-tooling clients this scenario made; closed after it. */
   readonly toolings: DolibarrClient[] = [];
+  /** Vault sessions this scenario opened (their leases are revoked after it); the one its steps act as. */
+  readonly vaultSessions: VaultSession[] = [];
+  vaultSession?: VaultSession;
   /** What the Dolibarr stand-ins had counted when the scenario started (hermetic only). */
   dolibarrBaseline?: { readonly prod: StandinCounts; readonly sandbox: StandinCounts };
   /** The last write sent to prod's Dolibarr without the host-guard, with the key it carried, and the answer. */

@@ -17,7 +17,8 @@ import { selfSignedCertificate } from './helpers/certificate';
 import { instanceNames } from '../support/naming';
 import type { PostgresCluster } from '../support/postgres/cluster';
 import { connect } from '../support/postgres/connect';
-import { PostgresMinter, type MintedLogin } from '../support/postgres/minting';
+import { type MintedLogin } from '../support/postgres/minting';
+import { DirectMinter } from './helpers/direct-minter';
 import { provisionFactoryLayout } from '../support/postgres/provision';
 import { loadFixtureAsOwner } from '../support/targets/seed-prod';
 import { testCluster } from './helpers/cluster';
@@ -40,7 +41,7 @@ const BAD_KEY = 'Unauthorized: Error user not valid (not found with api key or b
 
 let cluster: PostgresCluster;
 let stopCluster: (() => Promise<void>) | undefined;
-let minter: PostgresMinter | undefined;
+let minter: DirectMinter | undefined;
 let db: Client | undefined;
 let testLogin: MintedLogin;
 let standinLogin: MintedLogin;
@@ -215,7 +216,7 @@ async function userId(login: string): Promise<number> {
 before(async () => {
   ({ cluster, stop: stopCluster } = await testCluster());
   const layout = await provisionFactoryLayout(cluster, [prod, sandbox]);
-  minter = new PostgresMinter({ endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor });
+  minter = new DirectMinter({ endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor });
   await loadFixtureAsOwner(cluster.endpoint, minter, prod, { seed: DEFAULT_SEED, scale: 0.2 });
   standinLogin = await minter.mint(prod);
   standinUser = standinLogin.user;

@@ -10,7 +10,7 @@ import { takeSnapshot } from '../support/lifecycle/snapshot';
 import { instanceNames } from '../support/naming';
 import type { PostgresCluster } from '../support/postgres/cluster';
 import { ident, withClient } from '../support/postgres/connect';
-import { PostgresMinter } from '../support/postgres/minting';
+import { DirectMinter } from './helpers/direct-minter';
 import {
   defineProbe,
   describeOutcome,
@@ -48,7 +48,7 @@ async function startRig(layout: Layout): Promise<Rig> {
   const { cluster, stop } = await testCluster();
   stops.push(stop);
   const provisioned = await provisionFactoryLayout(cluster, [prod, sandbox], layout);
-  const minter = new PostgresMinter({ endpoint: cluster.endpoint, credentialsEditor: provisioned.credentialsEditor });
+  const minter = new DirectMinter({ endpoint: cluster.endpoint, credentialsEditor: provisioned.credentialsEditor });
   await loadFixtureAsOwner(cluster.endpoint, minter, prod, { seed: DEFAULT_SEED, scale: 0.2 });
   const credentials: ProbeCredentials = {
     sandbox: await minter.mint(sandbox),

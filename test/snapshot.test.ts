@@ -16,7 +16,8 @@ import { dumpArchive } from '../support/postgres/archive';
 import type { PostgresCluster } from '../support/postgres/cluster';
 import { connect, withClient } from '../support/postgres/connect';
 import { roleFlags } from '../support/postgres/catalog';
-import { PostgresMinter, type MintedLogin } from '../support/postgres/minting';
+import { type MintedLogin } from '../support/postgres/minting';
+import { DirectMinter } from './helpers/direct-minter';
 import { provisionFactoryLayout, USER_LOOKUP } from '../support/postgres/provision';
 import { loadFixtureAsOwner } from '../support/targets/seed-prod';
 import { testCluster } from './helpers/cluster';
@@ -29,7 +30,7 @@ const FACTUREDET_SEQUENCE = 'public.llx_facturedet_rowid_seq';
 
 let cluster: PostgresCluster;
 let stopCluster: (() => Promise<void>) | undefined;
-let minter: PostgresMinter | undefined;
+let minter: DirectMinter | undefined;
 let login: MintedLogin;
 let client: Client | undefined;
 let baseline: Snapshot;
@@ -80,7 +81,7 @@ async function restoreSequence(sequence: string, state: { lastValue: string; isC
 before(async () => {
   ({ cluster, stop: stopCluster } = await testCluster());
   const layout = await provisionFactoryLayout(cluster, [prod, sandbox]);
-  minter = new PostgresMinter({ endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor });
+  minter = new DirectMinter({ endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor });
   await loadFixtureAsOwner(cluster.endpoint, minter, prod, { seed: DEFAULT_SEED, scale: 0.2 });
   login = await minter.mint(prod);
   client = await connect(cluster.endpoint, login, prod.database);

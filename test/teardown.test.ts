@@ -23,9 +23,9 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-function interrupt(signal: NodeJS.Signals, trigger: RegExp): Promise<{ code: number | null; dataDir: string; stderr: string }> {
+function interrupt(signal: NodeJS.Signals, trigger: RegExp, feature = 'features/naming.feature'): Promise<{ code: number | null; dataDir: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [REHEARSE, 'features/naming.feature'], {
+    const child = spawn(process.execPath, [REHEARSE, feature], {
       env: { ...process.env, ERP_REHEARSAL_PG_PROVIDER: 'local' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -62,4 +62,16 @@ describe('teardown of the local cluster', { timeout: 120_000 }, () => {
       assert.equal(await listening(port), false, `the server still listens on ${port}`);
     });
   }
+});
+
+describe('Vault leases of an interrupted run', { timeout: 120_000 }, () => {
+  it('are revoked on SIGINT before the cluster stops: no login role minted by the run is left', async () => {
+    // Interrupted while the scenarios run, when the Dolibarr stand-ins' logins and the scenarios' own are held.
+    const run = await interrupt('SIGINT', /configured from Vault KV/, 'features/reset-round-trip.feature');
+    assert.equal(run.code, 130, run.stderr);
+    assert.match(run.stderr, /SIGINT: stopping what the harness started/);
+    assert.match(run.stderr, /login roles minted by the run left in the cluster: none/, run.stderr);
+    assert.doesNotMatch(run.stderr, /teardown of .* failed/, run.stderr);
+    assert.equal(existsSync(run.dataDir), false, `${run.dataDir} is left behind`);
+  });
 });

@@ -1,12 +1,13 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { InstanceNames } from '../naming';
-import type { Endpoint, Login } from './cluster';
-import { ident, withClient } from './connect';
+import type { Login } from './cluster';
+import { ident } from './connect';
 
 /**
- * Dynamic login roles, minted the way Vault's database secrets engine mints them: as
- * `credentials_editor`, by the instance's creation statement, with a Vault-style username, and dropped
- * again at revocation. A later layer puts Vault's HTTP API in front of this; the interface stays.
+ * Dynamic login roles as Vault's database secrets engine mints them: by the instance's creation statement, run as
+ * `credentials_editor`, with Vault's username template, dropped again at revocation. The harness obtains them from
+ * Vault only (support/vault, VaultMinter); this module holds the shapes they share and the statements the Vault
+ * stand-in runs.
  */
 
 /** A short-lived login role and the lease it belongs to. `password` is a secret. */
@@ -67,75 +68,5 @@ export class RevocationError extends Error {
     message: string,
   ) {
     super(message);
-  }
-}
-
-export interface PostgresMinterOptions {
-  readonly endpoint: Endpoint;
-  readonly credentialsEditor: Login;
-  /** Vault prefixes the token's display name with the auth mount: `token`, `kubernet`… */
-  readonly displayName?: string;
-  readonly ttlSeconds?: number;
-}
-
-export class PostgresMinter implements CredentialMinter {
-  private readonly outstanding = new Map<string, MintedLogin>();
-  private serial = 0;
-
-  constructor(private readonly options: PostgresMinterOptions) {}
-
-  async mint(names: InstanceNames): Promise<MintedLogin> {
-    const now = new Date();
-    const expiresAt = new Date(now.getTime() + (this.options.ttlSeconds ?? 3600) * 1000);
-    const user = vaultUsername(this.options.displayName ?? 'token', names.vaultRole, now);
-    const password = randomBytes(15).toString('base64url');
-    const sql = renderStatements(creationStatements(names.ownerRole), {
-      name: user,
-      password,
-      expiration: vaultExpiration(expiresAt),
-    });
-    await withClient(this.options.endpoint, this.options.credentialsEditor, 'postgres', async (client) => {
-      // Vault runs the creation statements in one transaction: a role without its grant never exists.
-      await client.query('BEGIN');
-      try {
-        await client.query(sql);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      }
-    });
-    const login: MintedLogin = {
-      user,
-      password,
-      instance: names.instance,
-      ownerRole: names.ownerRole,
-      leaseId: `${names.credsPath}/${(++this.serial).toString().padStart(6, '0')}`,
-      expiresAt,
-    };
-    this.outstanding.set(login.leaseId, login);
-    return login;
-  }
-
-  async revoke(login: MintedLogin): Promise<void> {
-    await withClient(this.options.endpoint, this.options.credentialsEditor, 'postgres', async (client) => {
-      try {
-        await client.query(renderStatements(REVOCATION_STATEMENTS, { name: login.user }));
-      } catch (error) {
-        const { code, message } = error as { code?: string; message: string };
-        // 2BP01: the login role owns objects (made without SET ROLE); Vault would leave it irrevocable.
-        const hint = code === '2BP01' ? ` — it owns objects: whatever made them must SET ROLE ${login.ownerRole} first` : '';
-        throw new RevocationError(login.user, code, `cannot revoke lease ${login.leaseId} (${login.user}): ${message}${hint}`);
-      }
-    });
-    this.outstanding.delete(login.leaseId);
-  }
-
-  async revokeAll(): Promise<void> {
-    const failures: string[] = [];
-    for (const login of [...this.outstanding.values()]) {
-      await this.revoke(login).catch((error: Error) => failures.push(error.message));
-    }
-    if (failures.length > 0) throw new RevocationError('', undefined, failures.join('\n'));
   }
 }

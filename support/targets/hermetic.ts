@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allInstances, type HarnessConfig } from '../config';
 import { makeGolden } from '../lifecycle/golden';
-import { registerTeardown } from '../process/teardown';
+import { interruptedBy, registerTeardown, runTeardowns } from '../process/teardown';
 import type { Login, PostgresCluster } from '../postgres/cluster';
 import { withClient } from '../postgres/connect';
 import { startCluster } from '../postgres/provider';
 import { provisionFactoryLayout } from '../postgres/provision';
-import { VaultMinter } from '../vault';
+import { VaultMinter, type VaultEvent } from '../vault';
 import { dolibarrConfigOf } from './dolibarr-config';
 import type { DolibarrSites } from './dolibarr-sites';
 import { installProdAgentKey, startHermeticDolibarr } from './hermetic-dolibarr';
@@ -25,6 +25,12 @@ function timed<T>(progress: Progress, what: string, work: () => Promise<T>): Pro
     progress(`${what} in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2)} s`);
     return result;
   });
+}
+
+/** Renewal and revocation problems of the run's Vault sessions (messages carry no secret). */
+function reportVaultEvent(progress: Progress, event: VaultEvent): void {
+  if ('error' in event) progress(`Vault: ${event.kind}${'leaseId' in event ? ` ${event.leaseId}` : ''}: ${event.error.message}`);
+  else if ('reason' in event) progress(`Vault: ${event.kind}: ${event.reason}`);
 }
 
 /** Login roles named by Vault's username template that are still in the cluster. */
@@ -77,7 +83,7 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
     const minter = new VaultMinter({
       identity: (names) => vault.access.identity(names),
       endpoint: cluster.endpoint,
-      session: { lookup: network.lookup, onEvent: (event) => { if (event.kind.endsWith('failed') || event.kind.endsWith('expiring')) progress(`Vault: ${event.kind}`); } },
+      session: { lookup: network.lookup, onEvent: (event) => reportVaultEvent(progress, event) },
     });
     started.push(() => minter.revokeAll().finally(() => minter.close()));
 
@@ -128,6 +134,13 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
       async close() {
         if (closed) return;
         closed = true;
+        if (interruptedBy()) {
+          // The signal's teardown revokes the leases, audits pg_roles and stops the cluster, in that order:
+          // wait for it rather than race it, then stop the in-process servers.
+          await runTeardowns();
+          await Promise.allSettled([dolibarr.close(), vault.close()]);
+          return;
+        }
         try {
           await dolibarr.close();
           await minter.revokeAll().finally(() => minter.close());

@@ -3,6 +3,10 @@
  * through the Vault identity of the instance's own workload (Kubernetes auth as role `<instance>`). One session per
  * instance, opened on first use; every lease is revoked at the end (or by the session's teardown on a signal).
  *
+ * The minter is itself a teardown (registered when it is made, so it stops after the sessions' own and before
+ * anything registered earlier, such as the cluster): on a signal it stops issuing, waits for credentials being
+ * issued, and revokes every lease it holds — scenarios still running cannot slip a new login role past the end.
+ *
  * A revocation Vault cannot complete because the login role owns objects (someone made them without
  * `SET ROLE <owner role>`: SQLSTATE 2BP01 in Vault's answer) is reported as the ownership drift it is: the minter
  * asks the failing role itself which objects it owns, and names them.
@@ -11,6 +15,7 @@ import type { InstanceNames } from '../naming';
 import type { Endpoint } from '../postgres/cluster';
 import { withClient } from '../postgres/connect';
 import { RevocationError, type CredentialMinter, type MintedLogin } from '../postgres/minting';
+import { interruptedBy, registerTeardown } from '../process/teardown';
 import { findDrift } from '../lifecycle/snapshot';
 import { describeDrift } from '../lifecycle/reset';
 import type { VaultConfigInput } from './config';
@@ -36,8 +41,13 @@ export class VaultMinter implements CredentialMinter {
   readonly #sessions = new Map<string, Promise<VaultSession>>();
   readonly #held = new Map<string, Held>();
   readonly #revoked = new Set<string>();
+  readonly #issuing = new Set<Promise<unknown>>();
+  #stopping = false;
+  readonly #unregister: () => void;
 
-  constructor(private readonly options: VaultMinterOptions) {}
+  constructor(private readonly options: VaultMinterOptions) {
+    this.#unregister = registerTeardown({ name: 'the Vault leases of the run', stop: () => this.#stop() });
+  }
 
   /** The logged-in session of the instance's workload (opened on first use). */
   session(names: InstanceNames): Promise<VaultSession> {
@@ -50,7 +60,17 @@ export class VaultMinter implements CredentialMinter {
     return session;
   }
 
-  async mint(names: InstanceNames): Promise<MintedLogin> {
+  mint(names: InstanceNames): Promise<MintedLogin> {
+    if (this.#stopping || interruptedBy()) {
+      return Promise.reject(new Error(`the run is stopping (${interruptedBy() ?? 'closed'}): no new credential for ${names.instance}`));
+    }
+    const issuing = this.#mint(names);
+    this.#issuing.add(issuing);
+    void issuing.catch(() => undefined).finally(() => this.#issuing.delete(issuing));
+    return issuing;
+  }
+
+  async #mint(names: InstanceNames): Promise<MintedLogin> {
     const session = await this.session(names);
     const lease = await session.databaseCredentials(names.credsPath);
     const login: MintedLogin = {
@@ -94,7 +114,17 @@ export class VaultMinter implements CredentialMinter {
     return [...this.#held.values()].map((held) => held.login);
   }
 
+  /** Stops issuing, waits for what is being issued, revokes everything held. */
+  async #stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.allSettled([...this.#issuing]);
+    await this.revokeAll();
+  }
+
+  /** Closes the sessions (revoking nothing: call revokeAll first). */
   async close(): Promise<void> {
+    this.#stopping = true;
+    this.#unregister();
     for (const session of this.#sessions.values()) await (await session.catch(() => undefined))?.close();
   }
 
