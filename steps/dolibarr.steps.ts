@@ -1,6 +1,7 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { HostGuardRefusal } from '../support/dolibarr/host-guard';
+import { NotApplicable } from '../support/not-applicable';
 import { writeAttempt } from '../support/dolibarr-fence/attempts';
 import { sendWithoutGuard, type DolibarrAnswer } from '../support/dolibarr-fence/unguarded';
 import { writeSupplierInvoice } from '../support/erp/supplier-invoice';
@@ -12,7 +13,7 @@ const KEYS = { "the sandbox agent's key": 'sandboxAgent', "prod's agent key": 'p
 
 function standins(world: RehearsalWorld): DolibarrStandins {
   const { standins } = world.target.dolibarr;
-  if (!standins || !world.dolibarrBaseline) throw new Error(`what a Dolibarr instance saw can only be observed on the stand-ins, not on the ${world.target.kind} target`);
+  if (!standins || !world.dolibarrBaseline) throw new NotApplicable(`what a Dolibarr instance saw can only be observed on the stand-ins, not on the ${world.target.kind} target`);
   return standins;
 }
 

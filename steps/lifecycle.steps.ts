@@ -138,7 +138,7 @@ async function refusedReset(world: RehearsalWorld, label: string, reason: Refusa
 }
 
 Given('login {string} holds a session open on the sandbox', async function (this: RehearsalWorld, label: string) {
-  this.sessions.push(await connect(this.target.cluster.endpoint, this.login(label), this.target.sandbox.database));
+  this.sessions.push(await connect(this.target.endpointFor(this.target.sandbox.database), this.login(label), this.target.sandbox.database));
 });
 
 Then(

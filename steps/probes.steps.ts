@@ -8,9 +8,12 @@ import type { RehearsalWorld } from '../support/world';
 const PROD_OWNER = 'prod owner';
 
 async function credentials(world: RehearsalWorld, label: string) {
-  if (!world.logins.has(PROD_OWNER)) world.logins.set(PROD_OWNER, await world.target.minter.mint(world.target.prod));
-  return probeCredentials(world.target, world.login(label), world.login(PROD_OWNER));
+  if (!world.logins.has(PROD_OWNER) && world.target.kind === 'hermetic') world.logins.set(PROD_OWNER, await world.target.minter.mint(world.target.prod));
+  return probeCredentials(world.target, world.login(label), world.logins.get(PROD_OWNER));
 }
+
+/** Probes run where the sandbox login reaches the cluster (prod and the sandbox share it, as in the factory). */
+const endpoint = (world: RehearsalWorld) => world.target.endpointFor(world.target.sandbox.database);
 
 function probeFor(world: RehearsalWorld, attempt: string): Probe {
   const catalogue = probeCatalogue(probeContext(world.target));
@@ -21,7 +24,7 @@ function probeFor(world: RehearsalWorld, attempt: string): Probe {
 
 When(/^login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
   const probe = probeFor(this, attempt);
-  this.probing = { label, probe, outcome: await runProbe(this.target.cluster.endpoint, probe, probeForm(this.target), await credentials(this, label), probeContext(this.target)) };
+  this.probing = { label, probe, outcome: await runProbe(endpoint(this), probe, probeForm(this.target), await credentials(this, label), probeContext(this.target)) };
 });
 
 Then(/^it is refused with SQLSTATE (\w+) because (.+), which proves (.+)$/, function (this: RehearsalWorld, sqlstate: string, reason: string, fence: string) {
@@ -47,14 +50,14 @@ Then('the attempt was refused with SQLSTATE {word}', function (this: RehearsalWo
 
 Then('the same attempt succeeds for a credential entitled to it', async function (this: RehearsalWorld) {
   const { label, probe } = this.probing!;
-  const control = await runControl(this.target.cluster.endpoint, probe, await credentials(this, label), probeContext(this.target));
+  const control = await runControl(endpoint(this), probe, await credentials(this, label), probeContext(this.target));
   expect(control.succeeded, `positive control as the ${control.credential}: ${control.sqlstate ?? ''} ${control.message ?? ''}`).to.equal(true);
   this.attach(`positive control as the ${control.credential}: succeeded`, 'text/plain');
 });
 
 Then('the form safe for a live prod is refused too', async function (this: RehearsalWorld) {
   const { label, probe } = this.probing!;
-  const live = await runProbe(this.target.cluster.endpoint, probe, 'live', await credentials(this, label), probeContext(this.target));
+  const live = await runProbe(endpoint(this), probe, 'live', await credentials(this, label), probeContext(this.target));
   expect(live.verdict, describeOutcome(live)).to.equal('refused');
   this.attach(`live form (${probe.live.kind}): ${live.sql ?? '(connect)'} → refused at the ${live.refusedAt}`, 'text/plain');
 });
@@ -66,7 +69,7 @@ Given("prod's state is recorded", async function (this: RehearsalWorld) {
 When('login {string} makes every attempt of the matrix', async function (this: RehearsalWorld, label: string) {
   const context = probeContext(this.target);
   for (const probe of probeCatalogue(context)) {
-    await runProbe(this.target.cluster.endpoint, probe, probeForm(this.target), await credentials(this, label), context);
+    await runProbe(endpoint(this), probe, probeForm(this.target), await credentials(this, label), context);
   }
 });
 

@@ -57,7 +57,7 @@ Then(
   "in database {string} the provisioner's user_lookup is owned by the provisioner",
   async function (this: RehearsalWorld, database: string) {
     const owner = await this.inspect(database, (client) => functionOwner(client, userLookup(this)));
-    expect(owner, `owner of ${userLookup(this)}`).to.equal(this.target.provisioner.user);
+    expect(owner, `owner of ${userLookup(this)}`).to.equal(this.provisionerName());
   },
 );
 
@@ -110,9 +110,9 @@ Then(
   "every object in database {string} is owned by {string}, except the provisioner's",
   async function (this: RehearsalWorld, database: string, owner: string) {
     const objects = await this.inspect(database, objectsInPublic);
-    const strays = objects.filter((object) => object.owner !== owner && object.owner !== this.target.provisioner.user);
+    const strays = objects.filter((object) => object.owner !== owner && object.owner !== this.provisionerName());
     expect(strays, `objects owned by neither ${owner} nor the provisioner`).to.deep.equal([]);
-    const provisioners = objects.filter((object) => object.owner === this.target.provisioner.user).map((object) => `${object.kind} public.${object.name}`);
+    const provisioners = objects.filter((object) => object.owner === this.provisionerName()).map((object) => `${object.kind} public.${object.name}`);
     expect(provisioners.filter((key) => !PROVISIONER_OBJECTS.includes(key)), "the provisioner's objects other than user_lookup").to.deep.equal([]);
   },
 );
@@ -135,14 +135,14 @@ When(
   "login {string} dumps the schema of database {string} with the cluster's pg_dump",
   async function (this: RehearsalWorld, label: string, database: string) {
     const login = this.login(label);
-    const archive = await dumpArchive(this.target.cluster.tools, login, database, ['--schema-only']);
-    this.archive = await listArchive(this.target.cluster.tools, login, archive);
+    const archive = await dumpArchive(this.target.tools, login, database, ['--schema-only']);
+    this.archive = await listArchive(this.target.tools, login, archive);
   },
 );
 
 Then("the archive lists the provisioner's user_lookup, owned by the provisioner", function (this: RehearsalWorld) {
   const [schema, signature] = userLookup(this).split('.') as [string, string];
-  const entry = `FUNCTION ${schema} ${signature} ${this.target.provisioner.user}`;
+  const entry = `FUNCTION ${schema} ${signature} ${this.provisionerName()}`;
   expect(this.archive!.some((line) => line.endsWith(` ${entry}`)), `an archive entry ending in "${entry}"`).to.equal(true);
 });
 

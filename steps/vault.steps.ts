@@ -2,6 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { RevocationError } from '../support/postgres/minting';
 import { VaultError, VaultSession } from '../support/vault';
+import { NotApplicable } from '../support/not-applicable';
 import { loginAttempt } from '../support/vault-fence/credentials';
 import type { RehearsalWorld } from '../support/world';
 
@@ -16,7 +17,7 @@ async function workload(world: RehearsalWorld, instance: string): Promise<VaultS
 
 function hermeticIssuers(world: RehearsalWorld) {
   const hermetic = world.target.vault.hermetic;
-  if (!hermetic) throw new Error(`the ${world.target.kind} target holds no issuer Vault trusts: it cannot forge logins`);
+  if (!hermetic) throw new NotApplicable(`the ${world.target.kind} target holds no issuer Vault trusts: it cannot forge logins`);
   return hermetic;
 }
 
@@ -104,7 +105,7 @@ Then(
 
 Then('Vault no longer holds the lease of login {string}', function (this: RehearsalWorld, label: string) {
   const held = this.target.vault.hermetic?.leases();
-  if (!held) throw new Error(`the ${this.target.kind} target cannot list Vault's leases`);
+  if (!held) throw new NotApplicable(`the ${this.target.kind} target cannot list Vault's leases`);
   expect(held.map((lease) => lease.leaseId)).to.not.include(this.login(label).leaseId);
 });
 

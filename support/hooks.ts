@@ -1,4 +1,5 @@
-import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, type IContext } from '@cucumber/cucumber';
+import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, setDefinitionFunctionWrapper, type IContext } from '@cucumber/cucumber';
+import { NOT_APPLICABLE_MEDIA_TYPE, NotApplicable } from './not-applicable';
 import { closeTarget, openTarget } from './targets/session';
 import type { Target } from './targets/target';
 import type { RehearsalWorld, WorldParameters } from './world';
@@ -7,6 +8,20 @@ import type { RehearsalWorld, WorldParameters } from './world';
 setDefaultTimeout(120_000);
 
 let target: Target | undefined;
+
+// Every step and hook: a NotApplicable thrown anywhere below becomes Cucumber's `skipped`, with the reason attached
+// for the gate report (which lists the scenario as not applicable, never as passed).
+setDefinitionFunctionWrapper((code: (...args: unknown[]) => unknown) =>
+  async function notApplicableAware(this: { attach?: (data: string, mediaType: string) => unknown }, ...args: unknown[]) {
+    try {
+      return await code.apply(this, args);
+    } catch (error) {
+      if (!(error instanceof NotApplicable) || typeof this?.attach !== 'function') throw error;
+      await this.attach(error.reason, NOT_APPLICABLE_MEDIA_TYPE);
+      return 'skipped';
+    }
+  },
+);
 
 BeforeAll(async function (this: IContext) {
   const { target: kind } = this.parameters as unknown as WorldParameters;

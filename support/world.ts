@@ -9,6 +9,7 @@ import type { FunctionIdentity } from './postgres/catalog';
 import type { ResetResult } from './lifecycle/reset';
 import type { Snapshot } from './lifecycle/snapshot';
 import { stateOf } from './lifecycle/state';
+import { EVIDENCE_MEDIA_TYPE, requireOnTarget } from './not-applicable';
 import type { WrittenSupplierInvoice } from './erp/supplier-invoice';
 import { DolibarrClient } from './dolibarr/client';
 import type { VaultSession } from './vault';
@@ -72,23 +73,29 @@ export class RehearsalWorld extends World<WorldParameters> {
 
   /** Runs catalog questions in `database` as the provisioner (hermetic targets only). */
   inspect<T>(database: string, question: (client: Client) => Promise<T>): Promise<T> {
-    return withClient(this.target.cluster.endpoint, this.target.provisioner, database, question);
+    const provisioner = requireOnTarget(this.target.provisioner, `the ${this.target.kind} target reads no catalog as the provisioner`);
+    return withClient(this.target.endpointFor(database), provisioner, database, question);
+  }
+
+  /** The provisioner's role name (hermetic targets only: the live target does not know who provisioned it). */
+  provisionerName(): string {
+    return requireOnTarget(this.target.provisioner, `the ${this.target.kind} target does not know the provisioner's role`).user;
   }
 
   /** Runs `work` connected to `database` as a login role this scenario minted. */
   as<T>(label: string, database: string, work: (client: Client) => Promise<T>): Promise<T> {
-    return withClient(this.target.cluster.endpoint, this.login(label), database, work);
+    return withClient(this.target.endpointFor(database), this.login(label), database, work);
   }
 
   /** The sandbox's current state, read through a sandbox login of its own (minted on first use). */
   async sandboxState(keepRows = false): Promise<Snapshot> {
-    const { cluster, sandbox, workDir } = this.target;
-    return stateOf(cluster.endpoint, await this.observer(), sandbox, keepRows ? workDir : undefined);
+    const { sandbox, workDir } = this.target;
+    return stateOf(this.target.endpointFor(sandbox.database), await this.observer(), sandbox, keepRows ? workDir : undefined);
   }
 
   /** Runs `work` in the sandbox database as the scenario's observer. */
   async inSandbox<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    return withClient(this.target.cluster.endpoint, await this.observer(), this.target.sandbox.database, work);
+    return withClient(this.target.endpointFor(this.target.sandbox.database), await this.observer(), this.target.sandbox.database, work);
   }
 
   /** The sandbox login the scenario reads the sandbox with (minted on first use). */
@@ -100,7 +107,7 @@ export class RehearsalWorld extends World<WorldParameters> {
   /** Prod's current state, read through a prod owner member of its own (minted on first use). */
   async prodState(): Promise<Snapshot> {
     if (!this.logins.has(PROD_OBSERVER)) this.logins.set(PROD_OBSERVER, await this.target.minter.mint(this.target.prod));
-    return stateOf(this.target.cluster.endpoint, this.login(PROD_OBSERVER), this.target.prod);
+    return stateOf(this.target.endpointFor(this.target.prod.database), this.login(PROD_OBSERVER), this.target.prod);
   }
 
   /** The agent's write tooling: the guarded Dolibarr client, with the sandbox agent's key. */
@@ -116,6 +123,11 @@ export class RehearsalWorld extends World<WorldParameters> {
     });
     this.toolings.push(tooling);
     return tooling;
+  }
+
+  /** A line of evidence for the gate summary (a hash, a refusal with its SQLSTATE or HTTP status). */
+  evidence(text: string): void {
+    this.attach(text, EVIDENCE_MEDIA_TYPE);
   }
 
   /** The names of a provisioned instance, e.g. "erp-sandbox". */

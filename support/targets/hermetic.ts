@@ -123,6 +123,8 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
       config,
       prod: config.prod,
       sandbox: config.sandbox,
+      endpointFor: () => cluster.endpoint,
+      tools: cluster.tools,
       cluster,
       provisioner: layout.provisioner,
       credentialsEditor: layout.credentialsEditor,

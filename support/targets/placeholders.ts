@@ -1,3 +1,4 @@
+import { NotApplicable } from '../not-applicable';
 import type { Target } from './target';
 
 /**
@@ -26,6 +27,6 @@ export function expandPlaceholders(target: Target, text: string): string {
 
 function standins(target: Target) {
   const { standins } = target.dolibarr;
-  if (!standins) throw new Error(`the ${target.kind} target does not say which addresses its Dolibarr hosts resolve to`);
+  if (!standins) throw new NotApplicable(`the ${target.kind} target does not say which addresses its Dolibarr hosts resolve to`);
   return standins;
 }

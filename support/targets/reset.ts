@@ -12,10 +12,10 @@ export interface TargetResetOptions {
 
 /** Resets the target's sandbox with `login`, using the target's golden and configured reset commands. */
 export function resetTargetSandbox(target: Target, login: Login, options: TargetResetOptions = {}): Promise<ResetResult> {
-  const { cluster, sandbox, config } = target;
+  const { sandbox, config } = target;
   return resetSandbox({
-    endpoint: cluster.endpoint,
-    tools: cluster.tools,
+    endpoint: target.endpointFor(sandbox.database),
+    tools: target.tools,
     login,
     sandbox,
     golden: options.golden ?? target.golden,

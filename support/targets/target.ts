@@ -1,6 +1,6 @@
 import type { HarnessConfig } from '../config';
 import type { InstanceNames } from '../naming';
-import type { Login, PostgresCluster } from '../postgres/cluster';
+import type { ClientTools, Endpoint, Login, PostgresCluster } from '../postgres/cluster';
 import type { VaultMinter } from '../vault';
 import type { Golden } from '../lifecycle/golden';
 import type { DolibarrSites } from './dolibarr-sites';
@@ -11,17 +11,22 @@ import type { VaultAccess } from './vault-access';
  * only code that knows which kind of target is in use.
  */
 export interface Target {
-  readonly kind: 'hermetic';
+  readonly kind: 'hermetic' | 'live';
   readonly config: HarnessConfig;
   /** The instance that must refuse. */
   readonly prod: InstanceNames;
   /** The instance rehearsals write to. */
   readonly sandbox: InstanceNames;
-  readonly cluster: PostgresCluster;
-  /** The provisioner's login: on a hermetic target the harness may read the catalogs as it. */
-  readonly provisioner: Login;
-  /** Vault's database-engine login; positive controls of role grants run as it (hermetic only). */
-  readonly credentialsEditor: Login;
+  /** Where the harness reaches a database of the target. */
+  endpointFor(database: string): Endpoint;
+  /** The PostgreSQL client tools (pg_dump, pg_restore, psql), run where they reach the databases. */
+  readonly tools: ClientTools;
+  /** Hermetic only: the cluster the harness started. */
+  readonly cluster?: PostgresCluster;
+  /** Hermetic only: the provisioner's login, to read the catalogs as it. */
+  readonly provisioner?: Login;
+  /** Hermetic only: Vault's database-engine login; positive controls of role grants run as it. */
+  readonly credentialsEditor?: Login;
   /** Hands out short-lived login roles for an instance: Vault's database engine, through the instance's identity. */
   readonly minter: VaultMinter;
   /** How workloads reach Vault, and (hermetic) the issuers of their identities and the leases Vault holds. */
