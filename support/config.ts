@@ -1,11 +1,35 @@
+import { resolve } from 'node:path';
 import { DEFAULT_SEED } from '../fixtures/dolibarr';
+import { redactSecrets, setting, type EnvRecord } from './config/env';
+import { withEnvFile } from './config/env-file';
+import { fileProblem, nodeFiles, type ConfigFiles } from './config/files';
+import { parseLiveConfig, type LiveConfig } from './config/live';
 import { instanceNames, NamingError, PROD_ENV, type InstanceNames } from './naming';
 import type { ProviderChoice } from './postgres/provider';
 import { LAYOUTS, type Layout } from './postgres/provision';
 
+export { parseEnvFile, withEnvFile, ENV_FILE_VARIABLE, type EnvFileContent, type EnvWithFile } from './config/env-file';
+export { nodeFiles, type ConfigFiles } from './config/files';
+export { redactSecrets, type EnvRecord } from './config/env';
+export {
+  DEFAULT_DB_PORT,
+  DEFAULT_SSLMODE,
+  parseLiveConfig,
+  parseResolve,
+  SSL_MODES,
+  VAULT_AUTH_METHODS,
+  type DatabaseAddress,
+  type LiveConfig,
+  type LiveResult,
+  type LiveSources,
+  type SslMode,
+  type VaultAuthMethod,
+} from './config/live';
+
 /**
- * The harness's configuration, read from the environment once at start-up. Every bad or missing
- * value is reported at once, one line each, before anything is started.
+ * The harness's configuration, read from the environment (completed by an optional `.env` file) once at
+ * start-up. Every bad or missing value is reported at once, one line each, before anything is started.
+ * `.env.example` documents every variable.
  */
 
 export interface Application {
@@ -13,8 +37,12 @@ export interface Application {
   readonly envs: readonly string[];
 }
 
+export const TARGETS = ['hermetic', 'live'] as const;
+export type TargetName = (typeof TARGETS)[number];
+
 export interface HarnessConfig {
-  readonly target: 'hermetic';
+  /** hermetic: a throwaway stack the harness starts; live: the real Vault, databases and Dolibarr (see `live`). */
+  readonly target: TargetName;
   readonly domain: string;
   /** Applications × envs the hermetic cluster is provisioned with, like postgres/iac's tfvars. */
   readonly applications: readonly Application[];
@@ -38,6 +66,26 @@ export interface HarnessConfig {
     /** How long a reset waits for another one before giving up. */
     readonly lockTimeoutMs: number;
   };
+  /** Where the run's reports go (relative to the working directory unless absolute). */
+  readonly reports: { readonly dir: string };
+  /** The waiver file (absolute path, checked readable; its content is validated by the waivers module). */
+  readonly waivers?: string;
+  /** Present exactly when target is live. */
+  readonly live?: LiveConfig;
+}
+
+/** A configuration of the live target: `live` is there. */
+export type LiveHarnessConfig = HarnessConfig & { readonly target: 'live'; readonly live: LiveConfig };
+
+export function isLive(config: HarnessConfig): config is LiveHarnessConfig {
+  return config.target === 'live' && config.live !== undefined;
+}
+
+export interface ConfigSources {
+  /** The file reads the configuration makes (.env, CA files, golden manifest, readability checks); the real file system by default. */
+  readonly files?: ConfigFiles;
+  /** Where `./.env` is looked for and relative paths start from; process.cwd() by default. */
+  readonly cwd?: string;
 }
 
 export class ConfigError extends Error {
@@ -58,16 +106,29 @@ export function parseApplications(spec: string): Application[] {
     });
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
-  const problems: string[] = [];
-  const value = (name: string, fallback: string) => {
-    const raw = env[name];
-    return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
-  };
+/**
+ * Reads and validates the configuration: `env` (process.env by default) over the optional `.env` file. Throws
+ * ConfigError listing every problem. Given `sources.files`, it touches neither the file system nor process.env.
+ */
+export function loadConfig(env: EnvRecord = process.env, sources: ConfigSources = {}): HarnessConfig {
+  const files = sources.files ?? nodeFiles;
+  const cwd = sources.cwd ?? process.cwd();
+  const withFile = withEnvFile(env, files, cwd);
+  const problems: string[] = [...withFile.problems];
+  try {
+    return readConfig(withFile.env, files, cwd, problems);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(redactSecrets(error.problems, withFile.env));
+    throw error;
+  }
+}
+
+function readConfig(env: EnvRecord, files: ConfigFiles, cwd: string, problems: string[]): HarnessConfig {
+  const value = (name: string, fallback: string) => setting(env, name) ?? fallback;
 
   const target = value('ERP_REHEARSAL_TARGET', 'hermetic');
-  if (target !== 'hermetic') {
-    problems.push(`ERP_REHEARSAL_TARGET="${target}": only "hermetic" is available in this version`);
+  if (!(TARGETS as readonly string[]).includes(target)) {
+    problems.push(`ERP_REHEARSAL_TARGET="${target}": use ${TARGETS.join(' or ')}`);
   }
 
   const provider = value('ERP_REHEARSAL_PG_PROVIDER', 'auto');
@@ -90,36 +151,72 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
   if (!LAYOUTS.includes(layout as Layout)) problems.push(`ERP_REHEARSAL_LAYOUT="${layout}": use ${LAYOUTS.join(' or ')}`);
   const lockTimeout = number('ERP_REHEARSAL_RESET_LOCK_TIMEOUT_S', 60, (n) => n > 0, 'a number of seconds greater than 0');
 
+  // Naming: the domain, the app and the sandbox env each said once, under their own variable.
   const domain = value('ERP_REHEARSAL_DOMAIN', 'arcodange.lab');
   const app = value('ERP_REHEARSAL_APP', 'erp');
   const sandboxEnv = value('ERP_REHEARSAL_SANDBOX_ENV', 'sandbox');
-  const applications = parseApplications(value('ERP_REHEARSAL_APPLICATIONS', `${app}:${PROD_ENV},${sandboxEnv}`));
+  const namingBefore = problems.length;
+  const naming = (name: string, check: () => unknown) => {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof NamingError)) throw error;
+      problems.push(`${name}: ${error.message}`);
+    }
+  };
+  naming('ERP_REHEARSAL_DOMAIN', () => instanceNames('erp', PROD_ENV, domain));
+  naming('ERP_REHEARSAL_APP', () => instanceNames(app));
+  naming('ERP_REHEARSAL_SANDBOX_ENV', () => instanceNames('erp', sandboxEnv));
+  if (sandboxEnv === PROD_ENV) {
+    problems.push(`ERP_REHEARSAL_SANDBOX_ENV="${sandboxEnv}": the sandbox must not be prod; name the rehearsal env, e.g. "sandbox"`);
+  }
+  const namingOk = problems.length === namingBefore;
 
+  const applications = parseApplications(value('ERP_REHEARSAL_APPLICATIONS', `${app}:${PROD_ENV},${sandboxEnv}`));
   let prod: InstanceNames | undefined;
   let sandbox: InstanceNames | undefined;
-  for (const application of applications) {
-    for (const envName of application.envs) {
-      try {
-        const names = instanceNames(application.name, envName, domain);
-        if (application.name === app && envName === PROD_ENV) prod = names;
-        if (application.name === app && envName === sandboxEnv) sandbox = names;
-      } catch (error) {
-        if (!(error instanceof NamingError)) throw error;
-        problems.push(`ERP_REHEARSAL_APPLICATIONS: ${error.message}`);
+  if (namingOk) {
+    for (const application of applications) {
+      for (const envName of application.envs) {
+        naming('ERP_REHEARSAL_APPLICATIONS', () => {
+          const names = instanceNames(application.name, envName, domain);
+          if (application.name === app && envName === PROD_ENV) prod = names;
+          if (application.name === app && envName === sandboxEnv) sandbox = names;
+        });
       }
     }
-  }
-  if (!prod || !sandbox) {
-    problems.push(
-      `ERP_REHEARSAL_APPLICATIONS must provision app "${app}" with envs "${PROD_ENV}" and "${sandboxEnv}" ` +
-        `(ERP_REHEARSAL_APP / ERP_REHEARSAL_SANDBOX_ENV name the pair the gates use)`,
-    );
+    if (!prod || !sandbox) {
+      problems.push(
+        `ERP_REHEARSAL_APPLICATIONS must provision app "${app}" with envs "${PROD_ENV}" and "${sandboxEnv}" ` +
+          `(ERP_REHEARSAL_APP / ERP_REHEARSAL_SANDBOX_ENV name the pair the gates use)`,
+      );
+    }
   }
 
-  // A bad domain fails every instance the same way: say it once.
+  // Both targets: reports and waivers.
+  const reportDir = value('ERP_REHEARSAL_REPORT_DIR', 'reports');
+  const waiversGiven = setting(env, 'ERP_REHEARSAL_WAIVERS');
+  let waivers: string | undefined;
+  if (waiversGiven !== undefined) {
+    waivers = resolve(cwd, waiversGiven);
+    try {
+      files.checkReadable(waivers);
+    } catch (error) {
+      problems.push(`ERP_REHEARSAL_WAIVERS="${waiversGiven}": the waiver file ${fileProblem(error)}; point it at the waiver file, or unset it`);
+    }
+  }
+
+  // Live only: hermetic runs ignore every live setting.
+  let live: LiveConfig | undefined;
+  if (target === 'live') {
+    const result = parseLiveConfig({ env, files, cwd, ...(namingOk && sandbox ? { sandbox } : {}) });
+    problems.push(...result.problems);
+    live = result.live;
+  }
+
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return {
-    target: 'hermetic',
+    target: target as TargetName,
     domain,
     applications,
     prod: prod!,
@@ -127,16 +224,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     postgres: {
       provider: provider as ProviderChoice,
       image: value('ERP_REHEARSAL_PG_IMAGE', 'postgres:15'),
-      bindir: env.ERP_REHEARSAL_PG_BINDIR?.trim() || undefined,
+      bindir: setting(env, 'ERP_REHEARSAL_PG_BINDIR'),
       osUser: value('ERP_REHEARSAL_PG_OS_USER', 'postgres'),
     },
     fixture: { seed, scale },
     layout: layout as Layout,
     reset: {
-      preCommand: env.ERP_REHEARSAL_PRE_RESET_COMMAND?.trim() || undefined,
-      postCommand: env.ERP_REHEARSAL_POST_RESET_COMMAND?.trim() || undefined,
+      preCommand: setting(env, 'ERP_REHEARSAL_PRE_RESET_COMMAND'),
+      postCommand: setting(env, 'ERP_REHEARSAL_POST_RESET_COMMAND'),
       lockTimeoutMs: lockTimeout * 1000,
     },
+    reports: { dir: reportDir },
+    ...(waivers === undefined ? {} : { waivers }),
+    ...(live === undefined ? {} : { live }),
   };
 }
 
