@@ -1,7 +1,7 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { HostGuardRefusal } from '../support/dolibarr/host-guard';
-import { NotApplicable } from '../support/not-applicable';
+import { NotApplicable, requireOnTarget } from '../support/not-applicable';
 import { writeAttempt } from '../support/dolibarr-fence/attempts';
 import { sendWithoutGuard, type DolibarrAnswer } from '../support/dolibarr-fence/unguarded';
 import { writeSupplierInvoice } from '../support/erp/supplier-invoice';
@@ -10,6 +10,11 @@ import { expandPlaceholders } from '../support/targets/placeholders';
 import type { RehearsalWorld } from '../support/world';
 
 const KEYS = { "the sandbox agent's key": 'sandboxAgent', "prod's agent key": 'prodAgent' } as const;
+
+/** The key a step sends; prod's is held by the hermetic target only. */
+function keyOf(world: RehearsalWorld, key: 'sandboxAgent' | 'prodAgent') {
+  return requireOnTarget(world.target.dolibarr.keys[key], `the ${world.target.kind} target holds no ${key === 'prodAgent' ? "prod agent's" : "sandbox agent's"} key`);
+}
 
 function standins(world: RehearsalWorld): DolibarrStandins {
   const { standins } = world.target.dolibarr;
@@ -115,8 +120,8 @@ When(
   async function (this: RehearsalWorld, keyName: keyof typeof KEYS, write: string) {
     const attempt = writeAttempt(write);
     const key = KEYS[keyName];
-    const { prod, ca, lookup, keys } = this.target.dolibarr;
-    const answer = await sendWithoutGuard({ url: prod.url, ca, lookup }, keys[key], attempt.write);
+    const { prod, ca, lookup } = this.target.dolibarr;
+    const answer = await sendWithoutGuard({ url: prod.url, ca, lookup }, keyOf(this, key), attempt.write);
     this.prodWrite = { attempt, key, answer };
     this.attach(`${attempt.write.method} ${attempt.write.path} → ${describeAnswer(answer)}`, 'text/plain');
   },
@@ -129,8 +134,8 @@ Then("prod's Dolibarr refuses it with HTTP {int} {string}", function (this: Rehe
 
 Then('the form safe for a live prod is refused the same way', async function (this: RehearsalWorld) {
   const { attempt, key, answer } = this.prodWrite!;
-  const { prod, ca, lookup, keys } = this.target.dolibarr;
-  const safe = await sendWithoutGuard({ url: prod.url, ca, lookup }, keys[key], attempt.liveSafe);
+  const { prod, ca, lookup } = this.target.dolibarr;
+  const safe = await sendWithoutGuard({ url: prod.url, ca, lookup }, keyOf(this, key), attempt.liveSafe);
   this.attach(`live-safe ${attempt.liveSafe.method} ${attempt.liveSafe.path} → ${describeAnswer(safe)}`, 'text/plain');
   const pastRights = safe.status === attempt.pastRights.status ? ' (it got past the rights check: the fence is broken)' : '';
   expect({ status: safe.status, message: safe.message }, `the live-safe form${pastRights}`).to.deep.equal({ status: answer.status, message: answer.message });
@@ -138,15 +143,15 @@ Then('the form safe for a live prod is refused the same way', async function (th
 
 Then("the same request with the same key succeeds on the sandbox's Dolibarr", async function (this: RehearsalWorld) {
   const { attempt, key } = this.prodWrite!;
-  const { sandbox, ca, lookup, keys } = this.target.dolibarr;
-  const answer = await sendWithoutGuard({ url: sandbox.url, ca, lookup }, keys[key], attempt.write);
+  const { sandbox, ca, lookup } = this.target.dolibarr;
+  const answer = await sendWithoutGuard({ url: sandbox.url, ca, lookup }, keyOf(this, key), attempt.write);
   expect(answer.status, describeAnswer(answer)).to.equal(200);
 });
 
 Then('the same key reads prod\'s thirdparties', async function (this: RehearsalWorld) {
   const { key } = this.prodWrite!;
-  const { prod, ca, lookup, keys } = this.target.dolibarr;
-  const answer = await sendWithoutGuard({ url: prod.url, ca, lookup }, keys[key], { method: 'GET', path: '/thirdparties?limit=1' });
+  const { prod, ca, lookup } = this.target.dolibarr;
+  const answer = await sendWithoutGuard({ url: prod.url, ca, lookup }, keyOf(this, key), { method: 'GET', path: '/thirdparties?limit=1' });
   expect(answer.status, describeAnswer(answer)).to.equal(200);
   expect(answer.body, 'a list of one thirdparty').to.be.an('array').with.length(1);
 });

@@ -17,6 +17,15 @@ export interface Login {
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
+  /** TLS, as libpq's sslmode says it; absent: none (the hermetic cluster on loopback). */
+  readonly tls?: EndpointTls;
+}
+
+export interface EndpointTls {
+  readonly mode: 'require' | 'verify-ca' | 'verify-full';
+  /** PEM of the CA the server's certificate chains to (verify-ca, verify-full), and the same as a file for libpq. */
+  readonly ca?: string;
+  readonly caFile?: string;
 }
 
 export type ClientTool = 'pg_dump' | 'pg_restore' | 'psql';

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { Endpoint, Login } from './cluster';
+import type { Endpoint, EndpointTls, Login } from './cluster';
 
 export interface SessionOptions {
   /** Shown in pg_stat_activity; resets use their own so they recognise each other. */
@@ -19,6 +19,7 @@ export async function connect(endpoint: Endpoint, login: Login, database: string
     application_name: session.applicationName ?? 'erp-rehearsal',
     options: session.options,
     connectionTimeoutMillis: 15_000,
+    ...(endpoint.tls ? { ssl: sslOptions(endpoint.tls) } : {}),
   });
   // A connection that dies while idle (the server stopping under it) emits 'error'; without a listener
   // that would crash the process before teardown. The next query on it rejects with the cause instead.
@@ -31,6 +32,13 @@ export async function connect(endpoint: Endpoint, login: Login, database: string
     throw error;
   }
   return client;
+}
+
+/** libpq's sslmode in node-postgres' terms: require encrypts only; verify-ca checks the chain; verify-full the host too. */
+function sslOptions(tls: EndpointTls): Record<string, unknown> {
+  if (tls.mode === 'require') return { rejectUnauthorized: false };
+  const ca = tls.ca === undefined ? {} : { ca: tls.ca };
+  return tls.mode === 'verify-ca' ? { ...ca, checkServerIdentity: () => undefined } : ca;
 }
 
 /** Runs `work` on a fresh connection and always closes it. */

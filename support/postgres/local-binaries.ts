@@ -4,6 +4,8 @@ import { join } from 'node:path';
 
 /** Programs a local cluster needs: the server itself and the client tools the lifecycle runs. */
 export const REQUIRED_PROGRAMS = ['initdb', 'postgres', 'pg_dump', 'pg_restore', 'psql'] as const;
+/** What a target that starts no server needs (the live target). */
+export const CLIENT_PROGRAMS = ['pg_dump', 'pg_restore', 'psql'] as const;
 
 export interface BinariesLookup {
   /** The directory holding every required program, when one was found. */
@@ -12,8 +14,8 @@ export interface BinariesLookup {
   readonly tried: readonly string[];
 }
 
-function missingPrograms(dir: string): string[] {
-  return REQUIRED_PROGRAMS.filter((program) => {
+function missingPrograms(dir: string, programs: readonly string[]): string[] {
+  return programs.filter((program) => {
     try {
       accessSync(join(dir, program), constants.X_OK);
       return false;
@@ -47,7 +49,7 @@ function debianBindirs(root = '/usr/lib/postgresql'): string[] {
  * Finds PostgreSQL's binaries. An explicit directory is final: when the operator names one, the harness
  * uses it or says why not, and never falls back to something else behind their back.
  */
-export function findLocalBinaries(explicitBindir?: string): BinariesLookup {
+export function findLocalBinaries(explicitBindir?: string, programs: readonly string[] = REQUIRED_PROGRAMS): BinariesLookup {
   const candidates = explicitBindir
     ? [{ dir: explicitBindir, source: 'ERP_REHEARSAL_PG_BINDIR' }]
     : [
@@ -56,7 +58,7 @@ export function findLocalBinaries(explicitBindir?: string): BinariesLookup {
       ];
   const tried: string[] = [];
   for (const { dir, source } of candidates) {
-    const missing = missingPrograms(dir);
+    const missing = missingPrograms(dir, programs);
     if (missing.length === 0) return { bindir: dir, tried };
     tried.push(`${dir} (from ${source}) lacks ${missing.join(', ')}`);
   }

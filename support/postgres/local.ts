@@ -160,7 +160,8 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   });
 }
 
-class LocalTools implements ClientTools {
+/** The machine's client tools, reaching the server at `endpoint` (with its TLS settings, if any). */
+export class LocalTools implements ClientTools {
   private staged = 0;
 
   constructor(
@@ -196,6 +197,7 @@ class LocalTools implements ClientTools {
           PGDATABASE: run.database,
           PGAPPNAME: run.applicationName ?? 'erp-rehearsal',
           PGCONNECT_TIMEOUT: '15',
+          ...(this.endpoint.tls ? { PGSSLMODE: this.endpoint.tls.mode, ...(this.endpoint.tls.caFile ? { PGSSLROOTCERT: this.endpoint.tls.caFile } : {}) } : {}),
           ...(run.options ? { PGOPTIONS: run.options } : {}),
         },
       });

@@ -37,8 +37,8 @@ export interface DolibarrSites {
   readonly keys: {
     /** The agent's key on the sandbox, valid there only after the overlay. */
     readonly sandboxAgent: Secret;
-    /** The agent's read-only key on prod: a real prod key without write rights. */
-    readonly prodAgent: Secret;
+    /** The agent's read-only key on prod: a real prod key without write rights (hermetic only: the live target holds no prod key). */
+    readonly prodAgent?: Secret;
   };
   /**
    * The post-restore overlay (ADR-0003, facts on Dolibarr keys): the agent's own sandbox key and its sandbox

@@ -27,6 +27,11 @@ function timed<T>(progress: Progress, what: string, work: () => Promise<T>): Pro
   });
 }
 
+export interface HermeticOptions {
+  /** Server settings of the cluster, e.g. statement logging for the live-emulation test. */
+  readonly serverSettings?: Readonly<Record<string, string>>;
+}
+
 /** Renewal and revocation problems of the run's Vault sessions (messages carry no secret). */
 function reportVaultEvent(progress: Progress, event: VaultEvent): void {
   if ('error' in event) progress(`Vault: ${event.kind}${'leaseId' in event ? ` ${event.leaseId}` : ''}: ${event.error.message}`);
@@ -46,9 +51,9 @@ async function mintedRolesLeft(cluster: PostgresCluster, login: Login): Promise<
  * dumped read-only; a Dolibarr stand-in serving each instance's database; and each instance's Dolibarr
  * configuration in Vault's KV, where the harness reads it.
  */
-export async function buildHermeticTarget(config: HarnessConfig, progress: Progress): Promise<Target> {
+export async function buildHermeticTarget(config: HarnessConfig, progress: Progress, options: HermeticOptions = {}): Promise<Target> {
   const cluster: PostgresCluster = await timed(progress, 'cluster started', () =>
-    startCluster({ ...config.postgres, choice: config.postgres.provider, progress }),
+    startCluster({ ...config.postgres, choice: config.postgres.provider, progress, ...(options.serverSettings ? { settings: options.serverSettings } : {}) }),
   );
   /** What was started after the cluster, stopped in reverse order if the build fails. */
   const started: (() => Promise<void>)[] = [];

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config';
 import { buildHermeticTarget, type Progress } from './hermetic';
+import { buildLiveTarget } from './live';
 import type { Target } from './target';
 
 /**
@@ -19,7 +20,7 @@ export function openTarget(owner: Owner, kind: TargetKind, progress: Progress): 
     if (config.target !== kind) {
       throw new Error(`the Cucumber profile asks for a ${kind} target but ERP_REHEARSAL_TARGET is ${config.target}`);
     }
-    current = { owner, target: buildHermeticTarget(config, progress) };
+    current = { owner, target: config.target === 'live' ? buildLiveTarget(config, progress) : buildHermeticTarget(config, progress) };
   }
   return current.target;
 }

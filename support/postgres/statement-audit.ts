@@ -1,0 +1,86 @@
+/**
+ * Reads a PostgreSQL server log written with `log_line_prefix = '%m [%p] db=%d user=%u session=%c '` and statement
+ * logging on, and finds every statement that reached a database and could have changed it without being undone:
+ * anything but a read (SELECT, SHOW, SET, transaction control…) that ran outside a transaction, or inside one that
+ * was not rolled back. And every DROP DATABASE, in any database. Used by the live-emulation test to show that a
+ * live run never sends prod anything that would change it if a fence were broken.
+ */
+
+export const AUDIT_LOG_LINE_PREFIX = '%m [%p] db=%d user=%u session=%c ';
+
+export interface LoggedStatement {
+  readonly session: string;
+  readonly database: string;
+  readonly user: string;
+  readonly text: string;
+}
+
+export interface AuditViolation {
+  readonly statement: LoggedStatement;
+  readonly why: string;
+}
+
+const ENTRY = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[\d+\] db=(\S*) user=(\S*) session=(\S+) (\w+):\s+(.*)$/;
+
+/** The `statement:` entries of the log, multi-line statements joined. */
+export function loggedStatements(log: string): LoggedStatement[] {
+  type Entry = { session: string; database: string; user: string; lines: string[] };
+  const statements: Entry[] = [];
+  let current: Entry | undefined;
+  for (const line of log.split('\n')) {
+    const entry = ENTRY.exec(line);
+    if (entry) {
+      const [, database, user, session, level, message] = entry;
+      const statement = level === 'LOG' ? /^statement: (.*)$/.exec(message!) : null;
+      current = statement ? { session: session!, database: database!, user: user!, lines: [statement[1]!] } : undefined;
+      if (current) statements.push(current);
+    } else if (current && line !== '') {
+      current.lines.push(line.replace(/^\t/, ''));
+    }
+  }
+  return statements.map(({ session, database, user, lines }) => ({ session, database, user, text: lines.join('\n').trim() }));
+}
+
+/** Statements that only read, or only steer the session or its transaction. */
+const HARMLESS = /^(SELECT|SHOW|SET|RESET|EXPLAIN(?!\s+\(?\s*ANALY[SZ]E)|VALUES|FETCH|CLOSE|DECLARE|DISCARD|DEALLOCATE|PREPARE|SAVEPOINT|RELEASE|ROLLBACK TO|LISTEN|UNLISTEN)\b/i;
+const BEGIN = /^(BEGIN|START\s+TRANSACTION)\b/i;
+const ROLLBACK = /^(ROLLBACK|ABORT)\b(?!\s+TO\b)/i;
+const COMMIT = /^(COMMIT|END)\b/i;
+/** `SELECT` calls that change state all the same. */
+const CHANGING_CALL = /\b(pg_terminate_backend|pg_cancel_backend|lo_import|lo_unlink|lo_create|setval|nextval|pg_advisory_lock|set_config|pg_reload_conf|pg_rotate_logfile)\s*\(/i;
+
+function statementsOf(text: string): string[] {
+  // psql -c "BEGIN; …; ROLLBACK" arrives as one logged statement: judge each part.
+  return text.split(/;\s*(?=(?:[^']*'[^']*')*[^']*$)/).map((part) => part.trim()).filter(Boolean);
+}
+
+/** What could have changed `database` and was not rolled back; and every DROP DATABASE anywhere. */
+export function auditStatements(log: string, database: string): AuditViolation[] {
+  const violations: AuditViolation[] = [];
+  const open = new Map<string, LoggedStatement[]>();
+  for (const statement of loggedStatements(log)) {
+    for (const text of statementsOf(statement.text)) {
+      const part = { ...statement, text };
+      if (/\bDROP\s+DATABASE\b/i.test(text)) violations.push({ statement: part, why: 'DROP DATABASE' });
+      if (statement.database !== database) continue;
+      const pending = open.get(statement.session);
+      if (BEGIN.test(text)) open.set(statement.session, []);
+      else if (ROLLBACK.test(text)) open.delete(statement.session);
+      else if (COMMIT.test(text)) {
+        for (const change of pending ?? []) violations.push({ statement: change, why: 'committed' });
+        open.delete(statement.session);
+      } else if (!HARMLESS.test(text) || CHANGING_CALL.test(text)) {
+        if (pending) pending.push(part);
+        else violations.push({ statement: part, why: 'outside a transaction' });
+      }
+    }
+  }
+  // A transaction the log never saw end was not rolled back as far as anyone can tell.
+  for (const pending of open.values()) for (const change of pending) violations.push({ statement: change, why: 'in a transaction that never ended' });
+  return violations;
+}
+
+export function describeViolation(violation: AuditViolation): string {
+  const { statement, why } = violation;
+  return `${why}: [${statement.database} as ${statement.user}, session ${statement.session}] ${statement.text.replace(/\s+/g, ' ').slice(0, 200)}`;
+}

@@ -1,0 +1,132 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { HarnessConfig } from '../config';
+import type { DatabaseAddress, LiveConfig } from '../config/live';
+import type { Golden, GoldenManifest } from '../lifecycle/golden';
+import { NotApplicable } from '../not-applicable';
+import type { Endpoint } from '../postgres/cluster';
+import { LocalTools } from '../postgres/local';
+import { CLIENT_PROGRAMS, findLocalBinaries } from '../postgres/local-binaries';
+import { registerTeardown } from '../process/teardown';
+import { VaultMinter, type VaultEvent } from '../vault';
+import { dolibarrConfigOf } from './dolibarr-config';
+import type { DolibarrSites } from './dolibarr-sites';
+import { overridingLookup } from './live-network';
+import type { Target } from './target';
+import type { VaultAccess } from './vault-access';
+
+export type Progress = (line: string) => void;
+
+/**
+ * The live target: the operator's real stack, reached only through the sandbox's own identity. The harness logs in
+ * to Vault as the configured identity (Kubernetes auth in-cluster, or the CI's JWT), obtains the sandbox's database
+ * credentials from postgres/creds/<sandbox> and its Dolibarr configuration from kvv2/<sandbox>/config, and resets
+ * the sandbox to the golden archive the operator's golden job produced. It holds nothing of prod: no Vault identity,
+ * no database credential, no API key; prod is only the thing that must refuse. What would need more is not
+ * applicable here, and says so. This builder is the only code that knows the target is live.
+ */
+
+function endpointOf(address: DatabaseAddress, workDir: string, name: string): Endpoint {
+  if (address.sslmode === 'disable') return { host: address.host, port: address.port };
+  let caFile: string | undefined;
+  if (address.ca !== undefined) {
+    caFile = join(workDir, `${name}-ca.pem`);
+    writeFileSync(caFile, address.ca, { mode: 0o600 });
+  }
+  return { host: address.host, port: address.port, tls: { mode: address.sslmode, ...(address.ca === undefined ? {} : { ca: address.ca }), ...(caFile ? { caFile } : {}) } };
+}
+
+function loadGolden(paths: LiveConfig['golden']): Golden {
+  const manifest = JSON.parse(readFileSync(paths.manifest, 'utf8')) as GoldenManifest;
+  if (manifest.format !== 1 || typeof manifest.root !== 'string' || !Array.isArray(manifest.entries)) {
+    throw new Error(`${paths.manifest} is not a golden manifest of format 1 (with root and entries): make it with the harness's golden job`);
+  }
+  return { dir: dirname(paths.archive), archivePath: paths.archive, listPath: paths.list, manifest };
+}
+
+export async function buildLiveTarget(config: HarnessConfig, progress: Progress): Promise<Target> {
+  const live = config.live;
+  if (!live) throw new Error('the live target needs its configuration (ERP_REHEARSAL_TARGET=live with VAULT_ADDR…)');
+  const { sandbox, prod } = config;
+  const workDir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-live-'));
+  const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+  const unregisterWorkDir = registerTeardown({ name: `work directory ${workDir}`, stop: async () => removeWorkDir(), lastResort: removeWorkDir });
+  const endpoints = new Map([
+    [sandbox.database, endpointOf(live.databases.sandbox, workDir, 'sandbox')],
+    [prod.database, endpointOf(live.databases.prod, workDir, 'prod')],
+  ]);
+  const lookup = overridingLookup(live.resolve);
+  const vaultAccess: VaultAccess = {
+    address: live.vault.address,
+    ca: live.vault.ca ?? '',
+    lookup,
+    identity(names) {
+      if (names.instance !== sandbox.instance) {
+        throw new NotApplicable(`the live target holds only the sandbox's Vault identity, never ${names.instance}'s`);
+      }
+      return { address: live.vault.address, ...(live.vault.ca === undefined ? {} : { ca: live.vault.ca }), auth: live.vault.auth };
+    },
+  };
+  const minter = new VaultMinter({
+    identity: (names) => vaultAccess.identity(names),
+    endpoint: endpoints.get(sandbox.database)!,
+    session: { ...(lookup ? { lookup } : {}), onEvent: (event: VaultEvent) => { if ('error' in event) progress(`Vault: ${event.kind}: ${event.error.message}`); } },
+  });
+  try {
+    const session = await minter.session(sandbox);
+    progress(`Vault: ${live.vault.address} as ${session.identity?.method ?? 'token'} role ${'role' in live.vault.auth ? live.vault.auth.role : '(token)'} (policies ${session.identity?.policies.join(', ') ?? '?'})`);
+    const golden = loadGolden(live.golden);
+    progress(`golden ${golden.manifest.root.slice(0, 12)} from ${live.golden.archive} (${golden.manifest.restoredEntries} entries)`);
+    const binaries = findLocalBinaries(live.clientTools.bindir, CLIENT_PROGRAMS);
+    if (!binaries.bindir) throw new Error(`no PostgreSQL client tools (${binaries.tried.join('; ')}): install postgresql-client or set ERP_REHEARSAL_PG_BINDIR`);
+    const tools = new LocalTools(binaries.bindir, endpoints.get(sandbox.database)!, mkdtempSync(join(workDir, 'staged-')));
+    const sandboxDolibarr = await dolibarrConfigOf(minter, sandbox);
+    progress(`Dolibarr: ${sandboxDolibarr.site.url}, configured from Vault ${sandbox.kvPath}`);
+    const dolibarr: DolibarrSites = {
+      sandbox: sandboxDolibarr.site,
+      prod: { host: prod.host, url: `https://${prod.host}${sandboxDolibarr.port === 443 ? '' : `:${sandboxDolibarr.port}`}` },
+      port: sandboxDolibarr.port,
+      ca: live.dolibarr.ca ?? live.vault.ca ?? '',
+      ...(lookup ? { lookup } : {}),
+      keys: { sandboxAgent: sandboxDolibarr.apiKey },
+      applySandboxOverlay: async () => {
+        throw new NotApplicable('on the live target the overlay (the agent\'s sandbox key and rights) is applied by the post-reset command');
+      },
+    };
+    let closed = false;
+    return {
+      kind: 'live',
+      config,
+      prod,
+      sandbox,
+      endpointFor(database) {
+        const endpoint = endpoints.get(database);
+        if (!endpoint) throw new NotApplicable(`the live target reaches only ${sandbox.database} and ${prod.database}, not ${database}`);
+        return endpoint;
+      },
+      tools,
+      minter,
+      vault: vaultAccess,
+      golden,
+      dolibarr,
+      workDir,
+      async close() {
+        if (closed) return;
+        closed = true;
+        try {
+          await minter.revokeAll().finally(() => minter.close());
+        } finally {
+          removeWorkDir();
+          unregisterWorkDir();
+        }
+      },
+    };
+  } catch (error) {
+    await minter.revokeAll().catch(() => undefined);
+    await minter.close();
+    removeWorkDir();
+    unregisterWorkDir();
+    throw error;
+  }
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { auditStatements, describeViolation, loggedStatements } from '../support/postgres/statement-audit';
+
+const line = (session: string, db: string, text: string, user = 'v-kubernet-erp-sand-x') =>
+  `2026-11-26 03:00:00.123 UTC [4242] db=${db} user=${user} session=${session} LOG:  statement: ${text}`;
+
+describe('auditStatements', () => {
+  it('accepts reads, and changes rolled back', () => {
+    const log = [
+      line('a', 'erp', 'SELECT count(*) FROM llx_societe'),
+      line('a', 'erp', 'BEGIN'),
+      line('a', 'erp', 'INSERT INTO llx_societe (nom) VALUES (1)'),
+      line('a', 'erp', 'ROLLBACK'),
+      line('b', 'erp', 'BEGIN; DROP TABLE llx_societe; ROLLBACK'),
+      line('c', 'erp', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
+      line('c', 'erp', 'SELECT 1'),
+      line('c', 'erp', 'COMMIT'),
+      line('d', 'erp-sandbox', 'DELETE FROM llx_societe'),
+    ].join('\n');
+    assert.deepEqual(auditStatements(log, 'erp'), []);
+  });
+
+  it('flags changes outside a transaction, committed, or never ended; and DROP DATABASE anywhere', () => {
+    const log = [
+      line('a', 'erp', 'UPDATE llx_societe SET nom = 1'),
+      line('b', 'erp', 'BEGIN'),
+      line('b', 'erp', 'ALTER TABLE llx_societe\n\tADD COLUMN x int'),
+      line('b', 'erp', 'COMMIT'),
+      line('c', 'erp', 'SELECT pg_terminate_backend(42)'),
+      line('d', 'postgres', 'DROP DATABASE erp'),
+      line('e', 'erp', 'BEGIN'),
+      line('e', 'erp', 'TRUNCATE llx_societe'),
+    ].join('\n');
+    const found = auditStatements(log, 'erp').map(describeViolation);
+    assert.deepEqual(found.map((text) => text.split(':')[0]), ['outside a transaction', 'committed', 'outside a transaction', 'DROP DATABASE', 'in a transaction that never ended']);
+    assert.match(found[1]!, /ALTER TABLE llx_societe ADD COLUMN x int/);
+  });
+
+  it('joins multi-line statements and ignores other log entries', () => {
+    const log = [line('a', 'erp', 'SELECT 1,'), '\t2', '2026-11-26 03:00:00.123 UTC [4242] db=erp user=u session=a ERROR:  boom'].join('\n');
+    assert.deepEqual(loggedStatements(log).map((s) => s.text), ['SELECT 1,\n2']);
+  });
+});
