@@ -4,10 +4,7 @@
  * attachment of this media type, and the gate report lists the scenario as not applicable, with the reason —
  * never as passed, never silently.
  */
-export const NOT_APPLICABLE_MEDIA_TYPE = 'text/x.erp-rehearsal.not-applicable';
-
-/** Lines of evidence a step wants in the terminal summary (hashes, refusals with SQLSTATE or HTTP status). */
-export const EVIDENCE_MEDIA_TYPE = 'text/x.erp-rehearsal.evidence';
+export { EVIDENCE_MEDIA_TYPE, NOT_APPLICABLE_MEDIA_TYPE } from './gates/outcomes';
 
 export class NotApplicable extends Error {
   override readonly name = 'NotApplicable';

@@ -1,27 +1,45 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyKnownGaps } from '../support/gates/expectations';
-import { isGreen, renderReport, ReportBuilder, type Envelope, type Status } from '../support/gates/report';
+import { EVIDENCE_MEDIA_TYPE, EXIT, NOT_APPLICABLE_MEDIA_TYPE } from '../support/gates/outcomes';
+import { exitCodeOf, isGreen, renderReport, ReportBuilder, scenariosWith, type Envelope, type Status } from '../support/gates/report';
+import { registerSecret } from '../support/redaction';
 
-/** A minimal message stream: one feature, one scenario per entry, each step finishing with a status. */
-function stream(scenarios: Status[][]): Envelope[] {
+interface Attached {
+  readonly step: number;
+  readonly mediaType: string;
+  readonly body: string;
+  readonly base64?: boolean;
+}
+
+/**
+ * A minimal message stream: one feature, one scenario per entry, each step finishing with a status; `attached`
+ * gives, per scenario, what its steps attached.
+ */
+function stream(scenarios: Status[][], attached: Attached[][] = []): Envelope[] {
   const envelopes: unknown[] = [{ gherkinDocument: { uri: 'features/x.feature', feature: { name: 'X' } } }];
   scenarios.forEach((statuses, n) => {
     const steps = statuses.map((_, s) => ({ id: `p${n}s${s}`, text: `step ${s}` }));
     envelopes.push({ pickle: { id: `p${n}`, name: `scenario ${n}`, uri: 'features/x.feature', steps } });
     envelopes.push({ testCase: { id: `t${n}`, pickleId: `p${n}`, testSteps: steps.map((step, s) => ({ id: `t${n}s${s}`, pickleStepId: step.id })) } });
     envelopes.push({ testCaseStarted: { id: `a${n}`, testCaseId: `t${n}` } });
-    statuses.forEach((status, s) =>
-      envelopes.push({ testStepFinished: { testCaseStartedId: `a${n}`, testStepId: `t${n}s${s}`, testStepResult: { status, message: status === 'FAILED' ? 'boom\nstack' : undefined } } }),
-    );
+    statuses.forEach((status, s) => {
+      for (const attachment of (attached[n] ?? []).filter((candidate) => candidate.step === s)) {
+        const body = attachment.base64 ? Buffer.from(attachment.body).toString('base64') : attachment.body;
+        envelopes.push({
+          attachment: { testCaseStartedId: `a${n}`, testStepId: `t${n}s${s}`, mediaType: attachment.mediaType, body, contentEncoding: attachment.base64 ? 'BASE64' : 'IDENTITY' },
+        });
+      }
+      envelopes.push({ testStepFinished: { testCaseStartedId: `a${n}`, testStepId: `t${n}s${s}`, testStepResult: { status, message: status === 'FAILED' ? 'boom\nstack' : undefined } } });
+    });
     envelopes.push({ testCaseFinished: { testCaseStartedId: `a${n}`, willBeRetried: false } });
   });
   return envelopes as Envelope[];
 }
 
-function report(scenarios: Status[][]) {
+function report(scenarios: Status[][], attached: Attached[][] = []) {
   const builder = new ReportBuilder();
-  for (const envelope of stream(scenarios)) builder.accept(envelope);
+  for (const envelope of stream(scenarios, attached)) builder.accept(envelope);
   return builder.build();
 }
 
@@ -31,7 +49,9 @@ describe('gate report', () => {
     assert.equal(result.passed, 2);
     assert.equal(result.failed, 0);
     assert.ok(isGreen(result));
-    assert.match(renderReport(result), /^gates: 2 passed, 0 failed$/m);
+    assert.equal(exitCodeOf(result), EXIT.green);
+    assert.match(renderReport(result), /^gates: 2 passed, 0 failed, 0 not applicable, 0 waived, 0 known gaps$/m);
+    assert.match(renderReport(result), /^x\s+2\s+0\s+0\s+0\s+0\s+green$/m);
   });
 
   for (const status of ['UNDEFINED', 'PENDING', 'AMBIGUOUS', 'SKIPPED', 'FAILED', 'UNKNOWN'] as Status[]) {
@@ -41,6 +61,7 @@ describe('gate report', () => {
       assert.equal(result.scenarios[1]!.status, status);
       assert.match(result.scenarios[1]!.problem!, new RegExp(`^${status.toLowerCase()} at "step 1"`));
       assert.ok(!isGreen(result));
+      assert.equal(exitCodeOf(result), EXIT.failed);
     });
   }
 
@@ -51,6 +72,7 @@ describe('gate report', () => {
   it('is red when no scenario ran at all', () => {
     const result = report([]);
     assert.ok(!isGreen(result));
+    assert.equal(exitCodeOf(result), EXIT.failed);
     assert.match(renderReport(result), /No scenario ran/);
   });
 
@@ -92,9 +114,13 @@ describe('known gaps of a layout', () => {
   it('sets apart a listed scenario that fails for its weakness, and stays green', () => {
     const result = applyKnownGaps(build(failing('allowed: PUBLIC keeps CONNECT; fix: REVOKE')), [gap], 'x.json');
     assert.equal(result.failed, 0);
-    assert.deepEqual(result.knownGaps.map((scenario) => scenario.scenario), ['scenario 1']);
+    assert.equal(result.knownGaps, 1);
+    assert.deepEqual(scenariosWith(result, 'known gap').map((scenario) => scenario.scenario), ['scenario 1']);
     assert.ok(isGreen(result));
-    assert.match(renderReport(result), /Known gaps of the layout/);
+    const rendered = renderReport(result);
+    assert.match(rendered, /^x\s+1\s+0\s+0\s+0\s+1\s+green, with known gaps$/m);
+    assert.match(rendered, /^ {4}known gap {2}scenario 1: PUBLIC keeps CONNECT; fix: REVOKE$/m);
+    assert.match(rendered, /1 known gaps$/m);
   });
 
   it('is red when a listed scenario fails for another reason', () => {
@@ -113,5 +139,85 @@ describe('known gaps of a layout', () => {
     const result = applyKnownGaps(build(failing('boom')), [], 'x.json');
     assert.equal(result.failed, 1);
     assert.ok(!isGreen(result));
+  });
+});
+
+const NA = (reason: string, step = 0): Attached => ({ step, mediaType: NOT_APPLICABLE_MEDIA_TYPE, body: reason });
+
+describe('not applicable', () => {
+  it('uses the same media types as the World that attaches them (support/not-applicable.ts)', () => {
+    const world = require('../support/not-applicable') as { NOT_APPLICABLE_MEDIA_TYPE: string; EVIDENCE_MEDIA_TYPE: string };
+    assert.equal(world.NOT_APPLICABLE_MEDIA_TYPE, NOT_APPLICABLE_MEDIA_TYPE);
+    assert.equal(world.EVIDENCE_MEDIA_TYPE, EVIDENCE_MEDIA_TYPE);
+  });
+
+  it('is a scenario whose non-passed steps are all skipped and which says why: neither passed nor failed, exit 3', () => {
+    const result = report([['PASSED'], ['PASSED', 'SKIPPED', 'SKIPPED']], [[], [NA('the live target holds no credential of prod\'s owner', 1)]]);
+    assert.equal(result.passed, 1);
+    assert.equal(result.failed, 0);
+    assert.equal(result.notApplicable, 1);
+    assert.equal(result.scenarios[1]!.outcome, 'not applicable');
+    assert.equal(result.scenarios[1]!.reason, "the live target holds no credential of prod's owner");
+    assert.equal(result.scenarios[1]!.problem, undefined);
+    assert.ok(!isGreen(result), 'a not applicable scenario never counts as passed');
+    assert.equal(exitCodeOf(result), EXIT.notApplicable);
+    const rendered = renderReport(result);
+    assert.match(rendered, /^x\s+1\s+0\s+1\s+0\s+0\s+not applicable in part$/m);
+    assert.match(rendered, /^ {4}n\/a {8}scenario 1: the live target holds no credential of prod's owner$/m);
+    assert.match(rendered, /^gates: 1 passed, 0 failed, 1 not applicable, 0 waived, 0 known gaps$/m);
+  });
+
+  it('reads a reason attached in base64 too', () => {
+    const result = report([['SKIPPED']], [[{ ...NA('no prod host on this target'), base64: true }]]);
+    assert.equal(result.scenarios[0]!.reason, 'no prod host on this target');
+  });
+
+  it('stays a failure when a skipped step attached no reason', () => {
+    const result = report([['PASSED', 'SKIPPED']], [[{ step: 1, mediaType: 'text/plain', body: 'just skipped' }]]);
+    assert.equal(result.scenarios[0]!.outcome, 'failed');
+    assert.equal(exitCodeOf(result), EXIT.failed);
+  });
+
+  it('stays a failure when a step failed, reason or not', () => {
+    for (const status of ['FAILED', 'UNDEFINED', 'PENDING', 'AMBIGUOUS', 'UNKNOWN'] as Status[]) {
+      const result = report([['SKIPPED', status]], [[NA('not here')]]);
+      assert.equal(result.scenarios[0]!.outcome, 'failed', status);
+    }
+  });
+
+  it('is never passed, even when the step that said so did not skip', () => {
+    const result = report([['PASSED', 'PASSED']], [[NA('not here')]]);
+    assert.equal(result.scenarios[0]!.outcome, 'not applicable');
+    assert.equal(result.passed, 0);
+  });
+
+  it('does not hide a failure elsewhere: exit 1 wins over 3', () => {
+    const result = report([['SKIPPED'], ['FAILED']], [[NA('not here')]]);
+    assert.equal(exitCodeOf(result), EXIT.failed);
+  });
+});
+
+describe('evidence in the terminal summary', () => {
+  it('lists the evidence lines under their gate, and the first problem of a failed scenario', () => {
+    const evidence: Attached = { step: 0, mediaType: EVIDENCE_MEDIA_TYPE, body: 'refused: SQLSTATE 42501 must be owner of database erp' };
+    const rendered = renderReport(report([['PASSED'], ['FAILED']], [[evidence]]));
+    assert.match(rendered, /^x\s+1\s+1\s+0\s+0\s+0\s+RED$/m);
+    assert.match(rendered, /^ {4}evidence {3}scenario 0: refused: SQLSTATE 42501 must be owner of database erp$/m);
+    assert.match(rendered, /^ {4}FAILED {5}scenario 1: boom$/m);
+    const lines = rendered.split('\n');
+    assert.ok(lines.indexOf(lines.find((line) => line.startsWith('x '))!) < lines.findIndex((line) => line.includes('evidence')));
+  });
+
+  it('keeps every line short', () => {
+    const evidence: Attached = { step: 0, mediaType: EVIDENCE_MEDIA_TYPE, body: `hash ${'f'.repeat(400)}` };
+    for (const line of renderReport(report([['PASSED']], [[evidence]])).split('\n')) assert.ok(line.length <= 180, line);
+  });
+
+  it('redacts before it cuts, so no first characters of a secret are left', () => {
+    const secret = 'planted-secret-value-0123456789abcdef';
+    registerSecret(secret);
+    const evidence: Attached = { step: 0, mediaType: EVIDENCE_MEDIA_TYPE, body: `${'x'.repeat(130)} token ${secret}` };
+    const rendered = renderReport(report([['PASSED']], [[evidence]]));
+    assert.doesNotMatch(rendered, /planted-/);
   });
 });

@@ -1,48 +1,109 @@
-import { ConfigError } from '../config';
-import { isGreen, renderReport } from '../gates/report';
+import { ConfigError, loadConfig, TARGETS, type TargetName } from '../config';
+import { EXIT, TargetUnreachableError } from '../gates/outcomes';
+import { loadWaivers, WaiverFileError } from '../gates/waivers';
 import { instanceNames, NamingError } from '../naming';
 import { ClusterStartError, NoPostgresAvailableError } from '../postgres/cluster';
 import { RevocationError } from '../postgres/minting';
 import { interruptedBy, runTeardowns } from '../process/teardown';
+import { redactWrites } from '../redaction';
+import { VaultConfigError } from '../vault/config';
+import { VaultError } from '../vault/errors';
 
 const USAGE = `rehearse — prove that the ERP sandbox can never hurt production (ADR-0003)
 
 Usage:
-  rehearse [gates] [--profile NAME] [FEATURE_PATH...]
-      Run the gates (every feature, or the given ones) against the target of the Cucumber profile
-      (default: the hermetic target, a throwaway cluster the harness starts) and print the verdict.
+  rehearse run [--target hermetic|live] [--tags EXPR] [--waivers FILE] [FEATURE_PATH...]
+      Run the gates (every feature, or the given ones) against the target and print one line per gate.
+      --target   hermetic (default; a throwaway cluster the harness starts) or live (the real erp-sandbox,
+                 prod only as the thing that must refuse); default: ERP_REHEARSAL_TARGET, else hermetic
+      --tags     a Cucumber tag expression selecting scenarios, e.g. '@fence and not @slow'
+      --waivers  a waiver file (default: ERP_REHEARSAL_WAIVERS); see waivers.example.json
+      --profile  a Cucumber profile of cucumber.js other than the target's own (default, live)
+      Reports (html, junit, message) go to ERP_REHEARSAL_REPORT_DIR (default: reports/).
+  rehearse gates [...]
+      The same as "rehearse run --target hermetic".
   rehearse names APP [ENV] [--domain DOMAIN]
       Print every name ADR-0002's elision rule gives the instance (ENV defaults to prod).
   rehearse help
 
-Exit status: 0 green, 1 a gate is red, 2 the run could not start (the message says what to do).
+Exit status of run:
+  0  every gate passed (waived failures and known gaps of the layout allowed)
+  1  a gate failed (a failed scenario, an expired waiver, a run-level error, or no scenario ran)
+  2  the run could not start: usage, configuration or waiver file (the message says what to do)
+  3  nothing failed, but a scenario was not applicable on this target
+  4  the target could not be reached (network, TLS or authentication)
 Configuration comes from ERP_REHEARSAL_* environment variables; see README.md.`;
 
-/** Errors whose message is the whole story for the operator: no stack trace. */
-const EXPECTED = [ConfigError, NoPostgresAvailableError, ClusterStartError, NamingError, RevocationError];
+class UsageError extends Error {}
+
+/** Errors whose message is the whole story for the operator: one line each, no stack trace, exit 2. */
+const CANNOT_START = [ConfigError, NoPostgresAvailableError, ClusterStartError, NamingError, RevocationError, WaiverFileError, VaultConfigError, VaultError];
+
+/**
+ * How an error ends the process: its exit code and the lines to print, or undefined for an error nobody
+ * expected (the caller shows its stack). The run's own GateRunError is matched by name, so this module need
+ * not load Cucumber to know it.
+ */
+export function classify(error: unknown): { readonly code: number; readonly message: string } | undefined {
+  if (error instanceof UsageError) return { code: EXIT.cannotStart, message: `${error.message}\n\n${USAGE}` };
+  if (error instanceof TargetUnreachableError) {
+    return {
+      code: EXIT.unreachable,
+      message: `${(error as Error).message} — check the address, the network, the CA and the credentials the configuration names, then rerun`,
+    };
+  }
+  if (CANNOT_START.some((kind) => error instanceof kind) || (error as Error | undefined)?.name === 'GateRunError') {
+    return { code: EXIT.cannotStart, message: (error as Error).message };
+  }
+  return undefined;
+}
 
 function option(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
   if (at < 0) return undefined;
   const [, value] = args.splice(at, 2);
   if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
+  if (args.includes(name)) throw new UsageError(`${name} is given twice`);
   return value;
 }
 
-class UsageError extends Error {}
+function targetChoice(value: string, from: string): TargetName {
+  if (!(TARGETS as readonly string[]).includes(value)) throw new UsageError(`${from} "${value}": use ${TARGETS.join(' or ')}`);
+  return value as TargetName;
+}
 
-async function gates(args: string[]): Promise<number> {
-  const profile = option(args, '--profile') ?? 'default';
+async function run(args: string[], fixedTarget?: TargetName): Promise<number> {
+  const targetFlag = option(args, '--target');
+  const profileFlag = option(args, '--profile');
+  const tags = option(args, '--tags');
+  const waiversFlag = option(args, '--waivers');
   const unknown = args.find((arg) => arg.startsWith('--'));
   if (unknown) throw new UsageError(`unknown option ${unknown}`);
+  if (fixedTarget && targetFlag && targetFlag !== fixedTarget) throw new UsageError(`"gates" runs the ${fixedTarget} target; use "run --target ${targetFlag}"`);
+  const envTarget = process.env.ERP_REHEARSAL_TARGET?.trim();
+  const target = targetFlag
+    ? targetChoice(targetFlag, '--target')
+    : fixedTarget ?? (envTarget ? targetChoice(envTarget, 'ERP_REHEARSAL_TARGET') : 'hermetic');
+  const profile = profileFlag ?? (target === 'live' ? 'live' : 'default');
+
+  // The configuration reads the target kind from the environment: the command line decides it.
+  process.env.ERP_REHEARSAL_TARGET = target;
+  // Validated before anything starts: a bad configuration or a malformed waiver stops the run at once. The report
+  // directory (ERP_REHEARSAL_REPORT_DIR) and the waiver file (ERP_REHEARSAL_WAIVERS) come from the configuration,
+  // so a `.env` file sets them too; --waivers wins.
+  const config = loadConfig();
+  const waiversFile = waiversFlag ?? config.waivers;
+  const waivers = waiversFile === undefined ? undefined : loadWaivers(waiversFile);
+
   const started = Date.now();
   const progress = (line: string) =>
     process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
   // Loaded on demand: Cucumber's API is most of the CLI's start-up time, and only this command needs it.
   const { runGates } = await import('../gates/run');
-  const report = await runGates({ profile, paths: args, progress });
+  const { exitCodeOf, renderReport } = await import('../gates/report');
+  const report = await runGates({ profile, target, paths: args, tags, reportDir: config.reports.dir, waivers, progress });
   process.stdout.write(`${renderReport(report)}\n`);
-  return isGreen(report) ? 0 : 1;
+  return exitCodeOf(report);
 }
 
 function names(args: string[]): number {
@@ -55,12 +116,17 @@ function names(args: string[]): number {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // Everything the process prints goes through the redaction point (support/redaction.ts).
+  redactWrites(process.stdout);
+  redactWrites(process.stderr);
   const args = [...argv];
   const command = args[0] && !args[0].startsWith('--') && !args[0].includes('/') && !args[0].endsWith('.feature') ? args.shift()! : 'gates';
   try {
     switch (command) {
+      case 'run':
+        return await run(args);
       case 'gates':
-        return await gates(args);
+        return await run(args, 'hermetic');
       case 'names':
         return names(args);
       case 'help':
@@ -75,15 +141,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`rehearse: interrupted by ${signal}\n`);
       return signal === 'SIGINT' ? 130 : 143;
     }
-    if (error instanceof UsageError) {
-      process.stderr.write(`rehearse: ${error.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    if (EXPECTED.some((kind) => error instanceof kind)) {
-      process.stderr.write(`rehearse: ${(error as Error).message}\n`);
-      return 2;
-    }
-    throw error;
+    const known = classify(error);
+    if (!known) throw error;
+    process.stderr.write(`rehearse: ${known.message}\n`);
+    return known.code;
   } finally {
     await runTeardowns();
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GateReport } from './report';
+import { tally, type GateReport, type ScenarioVerdict } from './report';
 
 /**
  * Known gaps: scenarios that must fail on a given layout because the layout really has the weakness
@@ -30,18 +30,25 @@ export function loadKnownGaps(layout: string, featuresDir?: string): KnownGap[] 
 
 /** The report with the known gaps set apart; listed gaps that did not show as expected become run errors. */
 export function applyKnownGaps(report: GateReport, gaps: readonly KnownGap[], file: string): GateReport {
-  const knownGaps = [];
+  const known = new Map<ScenarioVerdict, string>();
   const runErrors = [...report.runErrors];
   for (const gap of gaps) {
     const scenario = report.scenarios.find((candidate) => candidate.scenario === gap.scenario);
     if (!scenario) continue; // not part of this run (e.g. a single feature was run)
-    if (scenario.status === 'PASSED') {
+    if (scenario.outcome === 'passed') {
       runErrors.push(`"${gap.scenario}" passed although ${file} lists it as a known gap: if the layout was fixed, remove it from the file`);
+    } else if (scenario.outcome !== 'failed') {
+      continue; // not applicable here: reported as such
     } else if (!(scenario.problem ?? '').includes(gap.weakness)) {
       runErrors.push(`"${gap.scenario}" failed, but not for the known gap "${gap.weakness}": ${scenario.problem ?? scenario.status}`);
     } else {
-      knownGaps.push(scenario);
+      // The summary shows the weakness and its fix, from where the message names it.
+      const problem = scenario.problem ?? '';
+      known.set(scenario, problem.slice(problem.indexOf(gap.weakness)));
     }
   }
-  return { ...report, runErrors, failed: report.failed - knownGaps.length, knownGaps };
+  const scenarios = report.scenarios.map((scenario): ScenarioVerdict =>
+    known.has(scenario) ? { ...scenario, outcome: 'known gap', detail: known.get(scenario)! } : scenario,
+  );
+  return tally(scenarios, runErrors, report.unusedWaivers);
 }

@@ -1,4 +1,7 @@
 import type { runCucumber } from '@cucumber/cucumber/api';
+import { redact } from '../redaction';
+import { EVIDENCE_MEDIA_TYPE, EXIT, NOT_APPLICABLE_MEDIA_TYPE, type ExitCode, type Outcome } from './outcomes';
+import type { Waiver } from './waivers';
 
 /** One Cucumber message, typed from the API itself rather than from Cucumber's internal packages. */
 export type Envelope = Parameters<NonNullable<Parameters<typeof runCucumber>[2]>>[0];
@@ -7,6 +10,9 @@ export type Envelope = Parameters<NonNullable<Parameters<typeof runCucumber>[2]>
  * The verdict of a gate run, built from Cucumber's message stream. A scenario passes only when every
  * one of its steps and hooks passed: undefined, pending, ambiguous and skipped steps are failures
  * here, whatever Cucumber's own strictness says, so a gate that did not run can never look green.
+ * The one exception to "skipped is a failure": a scenario whose non-passed steps are all skipped and which
+ * carries a not-applicable attachment (a step said why it cannot run on this target) is not applicable —
+ * neither passed nor failed.
  */
 
 export type Status = 'FAILED' | 'AMBIGUOUS' | 'UNDEFINED' | 'PENDING' | 'SKIPPED' | 'UNKNOWN' | 'PASSED';
@@ -15,20 +21,53 @@ export interface ScenarioVerdict {
   readonly feature: string;
   readonly scenario: string;
   readonly uri: string;
+  /** The worst status of its steps and hooks, as Cucumber reported them. */
   readonly status: Status;
+  readonly outcome: Outcome;
   /** First problem met, for the operator: the failing step's text and message. */
   readonly problem?: string;
+  /** The problem's message alone, without the step (what the terminal summary shows when there is one). */
+  readonly detail?: string;
+  /** Why the scenario cannot run on this target (outcome `not applicable`). */
+  readonly reason?: string;
+  /** Evidence lines its steps attached (EVIDENCE_MEDIA_TYPE). */
+  readonly evidence: readonly string[];
+  /** The waiver that covers its failure (outcome `waived`). */
+  readonly waiver?: Waiver;
 }
 
 export interface GateReport {
   readonly scenarios: readonly ScenarioVerdict[];
-  /** Failures outside any scenario (a BeforeAll hook, a bad feature file). */
+  /** Failures outside any scenario (a BeforeAll hook, a bad feature file, an expired waiver, a stale known gap). */
   readonly runErrors: readonly string[];
+  /** Waivers that matched no failing scenario of this run: reported, not a failure. */
+  readonly unusedWaivers: readonly Waiver[];
   readonly passed: number;
-  /** Scenarios that did not pass, other than known gaps. */
+  /** Scenarios that did not pass and nobody answered for (neither a known gap nor waived, nor not applicable). */
   readonly failed: number;
+  readonly notApplicable: number;
+  readonly waived: number;
   /** Scenarios that failed exactly as a known gap of the target's layout says they must (see expectations.ts). */
-  readonly knownGaps: readonly ScenarioVerdict[];
+  readonly knownGaps: number;
+}
+
+/** A report with its counts taken from its scenarios' outcomes. */
+export function tally(scenarios: readonly ScenarioVerdict[], runErrors: readonly string[], unusedWaivers: readonly Waiver[] = []): GateReport {
+  const count = (outcome: Outcome) => scenarios.filter((scenario) => scenario.outcome === outcome).length;
+  return {
+    scenarios,
+    runErrors: [...new Set(runErrors)],
+    unusedWaivers,
+    passed: count('passed'),
+    failed: count('failed'),
+    notApplicable: count('not applicable'),
+    waived: count('waived'),
+    knownGaps: count('known gap'),
+  };
+}
+
+export function scenariosWith(report: GateReport, outcome: Outcome): ScenarioVerdict[] {
+  return report.scenarios.filter((scenario) => scenario.outcome === outcome);
 }
 
 // Worst first: the status a scenario takes is the worst of its steps'.
@@ -44,11 +83,24 @@ function firstLine(message: string | undefined): string | undefined {
   return /^\w*Error$/.test(lines[0] ?? '') && lines[1] ? `${lines[0]}: ${lines[1]}` : lines[0];
 }
 
+function attachmentText(attachment: { body: string; contentEncoding: string }): string {
+  return attachment.contentEncoding === 'BASE64' ? Buffer.from(attachment.body, 'base64').toString('utf8') : attachment.body;
+}
+
+interface Attempt {
+  readonly testCaseId: string;
+  status: Status;
+  problem?: string;
+  detail?: string;
+  notApplicable?: string;
+  readonly evidence: string[];
+}
+
 export class ReportBuilder {
   private readonly features = new Map<string, string>();
   private readonly pickles = new Map<string, { name: string; uri: string; steps: Map<string, string> }>();
   private readonly testCases = new Map<string, { pickleId: string; stepText: Map<string, string> }>();
-  private readonly attempts = new Map<string, { testCaseId: string; status: Status; problem?: string }>();
+  private readonly attempts = new Map<string, Attempt>();
   private readonly finished: string[] = [];
   private readonly runErrors: string[] = [];
 
@@ -65,7 +117,15 @@ export class ReportBuilder {
       );
       this.testCases.set(envelope.testCase.id, { pickleId: envelope.testCase.pickleId, stepText });
     } else if (envelope.testCaseStarted) {
-      this.attempts.set(envelope.testCaseStarted.id, { testCaseId: envelope.testCaseStarted.testCaseId, status: 'PASSED' });
+      this.attempts.set(envelope.testCaseStarted.id, { testCaseId: envelope.testCaseStarted.testCaseId, status: 'PASSED', evidence: [] });
+    } else if (envelope.attachment) {
+      const attempt = envelope.attachment.testCaseStartedId ? this.attempts.get(envelope.attachment.testCaseStartedId) : undefined;
+      if (!attempt) return;
+      if (envelope.attachment.mediaType === NOT_APPLICABLE_MEDIA_TYPE) {
+        attempt.notApplicable ??= attachmentText(envelope.attachment).trim() || 'not applicable on this target (no reason given)';
+      } else if (envelope.attachment.mediaType === EVIDENCE_MEDIA_TYPE) {
+        attempt.evidence.push(...attachmentText(envelope.attachment).split('\n').map((line) => line.trim()).filter(Boolean));
+      }
     } else if (envelope.testStepFinished) {
       const { testCaseStartedId, testStepId, testStepResult } = envelope.testStepFinished;
       const attempt = this.attempts.get(testCaseStartedId);
@@ -76,6 +136,7 @@ export class ReportBuilder {
         const text = this.testCases.get(attempt.testCaseId)?.stepText.get(testStepId) ?? 'a step';
         const detail = firstLine(testStepResult.message);
         attempt.problem = `${testStepResult.status.toLowerCase()} at "${text}"${detail ? `: ${detail}` : ''}`;
+        attempt.detail = detail;
       }
       attempt.status = status;
     } else if (envelope.testCaseFinished) {
@@ -93,55 +154,144 @@ export class ReportBuilder {
     const scenarios = this.finished.map((attemptId): ScenarioVerdict => {
       const attempt = this.attempts.get(attemptId)!;
       const pickle = this.pickles.get(this.testCases.get(attempt.testCaseId)!.pickleId)!;
+      // Not applicable only when nothing worse than a skip happened: a failure after the reason stays a failure.
+      const notApplicable = attempt.notApplicable !== undefined && (attempt.status === 'SKIPPED' || attempt.status === 'PASSED');
       return {
         feature: this.features.get(pickle.uri) ?? pickle.uri,
         scenario: pickle.name,
         uri: pickle.uri,
         status: attempt.status,
-        problem: attempt.problem,
+        outcome: notApplicable ? 'not applicable' : attempt.status === 'PASSED' ? 'passed' : 'failed',
+        ...(attempt.problem === undefined || notApplicable ? {} : { problem: attempt.problem }),
+        ...(attempt.detail === undefined || notApplicable ? {} : { detail: attempt.detail }),
+        ...(notApplicable ? { reason: attempt.notApplicable } : {}),
+        evidence: attempt.evidence,
       };
     });
-    const passed = scenarios.filter((scenario) => scenario.status === 'PASSED').length;
-    return { scenarios, runErrors: [...new Set(this.runErrors)], passed, failed: scenarios.length - passed, knownGaps: [] };
+    return tally(scenarios, this.runErrors);
   }
 }
 
-/** A run is green only when it ran at least one scenario, every scenario passed and nothing else failed. */
+/**
+ * The exit code a report stands for: 1 when anything failed (a scenario, a run-level error, an expired waiver)
+ * or no scenario ran; 3 when nothing failed but a scenario was not applicable; 0 otherwise.
+ */
+export function exitCodeOf(report: GateReport): ExitCode {
+  if (report.scenarios.length === 0 || report.failed > 0 || report.runErrors.length > 0) return EXIT.failed;
+  if (report.notApplicable > 0) return EXIT.notApplicable;
+  return EXIT.green;
+}
+
+/** A run is green only when it ran at least one scenario, every scenario passed (or was answered for) and nothing else failed. */
 export function isGreen(report: GateReport): boolean {
-  return report.scenarios.length > 0 && report.failed === 0 && report.runErrors.length === 0;
+  return exitCodeOf(report) === EXIT.green;
 }
 
-/** The report for a terminal: one line per feature, the problems, and the closing count line. */
+const LINE = 160;
+
+/**
+ * One line, at most LINE characters: the summary stays short, the reports hold the rest. Redacted before it is
+ * cut, so a cut can never leave the first characters of a secret behind where `redact` no longer sees them.
+ */
+function short(text: string, width = LINE): string {
+  const line = redact(text).replace(/\s*\n\s*/g, ' ').trim();
+  return line.length <= width ? line : `${line.slice(0, width - 1)}…`;
+}
+
+interface GateCounts {
+  passed: number;
+  failed: number;
+  notApplicable: number;
+  waived: number;
+  knownGaps: number;
+  readonly scenarios: ScenarioVerdict[];
+}
+
+function verdictOf(counts: GateCounts): string {
+  if (counts.failed > 0) return 'RED';
+  if (counts.notApplicable > 0) return 'not applicable in part';
+  const answered = [counts.waived > 0 ? 'waivers' : '', counts.knownGaps > 0 ? 'known gaps' : ''].filter(Boolean);
+  return answered.length > 0 ? `green, with ${answered.join(' and ')}` : 'green';
+}
+
+/** What went wrong, shortest first: the message alone when there is one, else the step and its status. */
+function whatWentWrong(scenario: ScenarioVerdict): string {
+  return scenario.detail ?? scenario.problem ?? scenario.status.toLowerCase();
+}
+
+/** The lines under a gate: its evidence, and for each scenario that did not simply pass, why. */
+function detailLines(scenario: ScenarioVerdict): string[] {
+  const lines = scenario.evidence.map((line) => `    evidence   ${short(`${scenario.scenario}: ${line}`)}`);
+  switch (scenario.outcome) {
+    case 'failed':
+      lines.push(`    FAILED     ${short(`${scenario.scenario}: ${whatWentWrong(scenario)}`)}`);
+      break;
+    case 'not applicable':
+      lines.push(`    n/a        ${short(`${scenario.scenario}: ${scenario.reason ?? ''}`)}`);
+      break;
+    case 'waived': {
+      const waiver = scenario.waiver!;
+      lines.push(
+        `    waived     ${short(`${scenario.scenario}: until ${waiver.expires}${waiver.owner ? ` (owner ${waiver.owner})` : ''}: ${waiver.justification}`)}`,
+        `               ${short(`still failing: ${whatWentWrong(scenario)}`)}`,
+      );
+      break;
+    }
+    case 'known gap':
+      lines.push(`    known gap  ${short(`${scenario.scenario}: ${whatWentWrong(scenario)}`)}`);
+      break;
+    case 'passed':
+      break;
+  }
+  return lines;
+}
+
+/** A gate's name in the summary: its feature file's name (one file per gate), e.g. `prod-undroppable`. */
+export function gateName(scenario: Pick<ScenarioVerdict, 'uri'>): string {
+  return scenario.uri.replace(/^.*[\\/]/, '').replace(/\.feature$/, '');
+}
+
+/**
+ * The report for a terminal: one line per gate (feature file) with its counts and verdict, its evidence and
+ * problems under it, the run-level problems and unused waivers, and the closing count line.
+ */
 export function renderReport(report: GateReport): string {
-  const byFeature = new Map<string, { passed: number; failed: number; known: number }>();
+  const byFeature = new Map<string, GateCounts>();
   for (const scenario of report.scenarios) {
-    const counts = byFeature.get(scenario.feature) ?? { passed: 0, failed: 0, known: 0 };
-    if (scenario.status === 'PASSED') counts.passed += 1;
-    else if (report.knownGaps.includes(scenario)) counts.known += 1;
-    else counts.failed += 1;
-    byFeature.set(scenario.feature, counts);
+    const gate = gateName(scenario);
+    const counts = byFeature.get(gate) ?? { passed: 0, failed: 0, notApplicable: 0, waived: 0, knownGaps: 0, scenarios: [] };
+    if (scenario.outcome === 'passed') counts.passed += 1;
+    else if (scenario.outcome === 'failed') counts.failed += 1;
+    else if (scenario.outcome === 'not applicable') counts.notApplicable += 1;
+    else if (scenario.outcome === 'waived') counts.waived += 1;
+    else counts.knownGaps += 1;
+    counts.scenarios.push(scenario);
+    byFeature.set(gate, counts);
   }
-  const width = Math.max(7, ...[...byFeature.keys()].map((name) => name.length));
-  const lines = ['', `${'Feature'.padEnd(width)}  passed  failed  known gaps  verdict`];
+  const width = Math.min(40, Math.max(4, ...[...byFeature.keys()].map((name) => name.length)));
+  const column = (value: number, header: string) => String(value).padStart(header.length);
+  const lines = ['', `${'Gate'.padEnd(width)}  passed  failed  n/a  waived  known gaps  verdict`];
   for (const [feature, counts] of byFeature) {
-    const verdict = counts.failed > 0 ? 'RED' : counts.known > 0 ? 'green, with known gaps' : 'green';
+    const name = feature.length > width ? `${feature.slice(0, width - 1)}…` : feature.padEnd(width);
     lines.push(
-      `${feature.padEnd(width)}  ${String(counts.passed).padStart(6)}  ${String(counts.failed).padStart(6)}  ${String(counts.known).padStart(10)}  ${verdict}`,
+      `${name}  ${column(counts.passed, 'passed')}  ${column(counts.failed, 'failed')}  ${column(counts.notApplicable, 'n/a')}  ` +
+        `${column(counts.waived, 'waived')}  ${column(counts.knownGaps, 'known gaps')}  ${verdictOf(counts)}`,
     );
+    for (const scenario of counts.scenarios) lines.push(...detailLines(scenario));
   }
-  if (report.knownGaps.length > 0) {
-    lines.push('', 'Known gaps of the layout (failing as expected; each names its fix):');
-    for (const scenario of report.knownGaps) lines.push(`  - ${scenario.scenario}: ${scenario.problem ?? scenario.status}`);
+  if (report.runErrors.length > 0) {
+    lines.push('', 'Failures outside the scenarios:');
+    for (const error of report.runErrors) lines.push(`  - ${short(error, 300)}`);
   }
-  const known = new Set(report.knownGaps);
-  const problems = report.scenarios.filter((scenario) => scenario.status !== 'PASSED' && !known.has(scenario));
-  if (problems.length > 0 || report.runErrors.length > 0) {
-    lines.push('', 'Not passed:');
-    for (const error of report.runErrors) lines.push(`  - ${error}`);
-    for (const scenario of problems) lines.push(`  - ${scenario.uri}: ${scenario.scenario}: ${scenario.problem ?? scenario.status}`);
+  if (report.unusedWaivers.length > 0) {
+    lines.push('', 'Unused waivers (no failing scenario of this run matched them; not a failure):');
+    for (const waiver of report.unusedWaivers) lines.push(`  - ${short(`"${waiver.scenario}" (expires ${waiver.expires})`)}`);
   }
   if (report.scenarios.length === 0) lines.push('', 'No scenario ran: that is not a green run.');
-  if (report.knownGaps.length > 0) lines.push('', `known gaps: ${report.knownGaps.length} (expected, not counted as failed)`);
-  lines.push('', `gates: ${report.passed} passed, ${report.failed} failed`);
+  if (report.knownGaps > 0) lines.push('', 'Known gaps are the layout\'s weaknesses, failing as expected (features/expectations/); each names its fix.');
+  lines.push(
+    '',
+    `gates: ${report.passed} passed, ${report.failed} failed, ${report.notApplicable} not applicable, ${report.waived} waived, ${report.knownGaps} known gaps`,
+  );
   return lines.join('\n');
 }

@@ -1,33 +1,108 @@
-import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
+import { loadConfiguration, loadSources, runCucumber } from '@cucumber/cucumber/api';
+import { registerTeardown } from '../process/teardown';
 import { closeTarget, openTarget, type TargetKind } from '../targets/session';
 import { applyKnownGaps, expectationsFile, loadKnownGaps } from './expectations';
+import { isUnreachable, TargetUnreachableError } from './outcomes';
+import { discardReportFiles, redactReportFiles, reportFormats } from './report-files';
 import { ReportBuilder, type GateReport } from './report';
+import { applyWaivers, type WaiverSet } from './waivers';
+
+/**
+ * The profile's target kind for a test-only profile whose features need no target at all (its steps are
+ * self-contained, e.g. the redaction test's): no target is built and no layout expectations apply.
+ */
+export const NO_TARGET = 'none';
 
 export interface GateRunOptions {
-  /** Cucumber profile from cucumber.js; `default` is the hermetic target. */
+  /** Cucumber profile from cucumber.js; `default` is the hermetic target, `live` the live one. */
   readonly profile: string;
-  /** Feature files or directories; all of features/ when empty. */
+  /** The target kind the operator asked for; the profile must be for it (or for no target). */
+  readonly target: TargetKind;
+  /** Feature files or directories; the profile's paths when empty. */
   readonly paths: readonly string[];
+  /** A Cucumber tag expression that selects scenarios, on top of the profile's. */
+  readonly tags?: string;
+  /** Where Cucumber writes the html, junit and message reports. */
+  readonly reportDir: string;
+  /** Waivers validated before the run (see waivers.ts). */
+  readonly waivers?: WaiverSet;
   /** Progress lines (target build) go here. */
   readonly progress: (line: string) => void;
 }
 
+/** The run cannot start as asked (a profile that does not exist or is for another target). */
+export class GateRunError extends Error {
+  override readonly name = 'GateRunError';
+}
+
 /**
  * Runs the gates: builds the target first (so a machine without PostgreSQL gets one clear error, not
- * a failed hook), runs the features against it in this process, and always tears it down.
+ * a failed hook, and an unreachable live target is told apart from a failed gate), runs the features against
+ * it in this process, always tears it down, and rewrites the report files through the redaction point.
  */
 export async function runGates(options: GateRunOptions): Promise<GateReport> {
-  const { runConfiguration } = await loadConfiguration({ profiles: [options.profile] });
+  let runConfiguration;
+  try {
+    ({ runConfiguration } = await loadConfiguration({ profiles: [options.profile] }));
+  } catch (error) {
+    throw new GateRunError(`cannot load the Cucumber profile "${options.profile}" from cucumber.js: ${(error as Error).message}`);
+  }
   if (options.paths.length > 0) runConfiguration.sources.paths = [...options.paths];
-  const kind = (runConfiguration.runtime.worldParameters?.target ?? 'hermetic') as TargetKind;
+  if (options.tags) {
+    const own = runConfiguration.sources.tagExpression;
+    runConfiguration.sources.tagExpression = own ? `(${own}) and (${options.tags})` : options.tags;
+  }
+  runConfiguration.formats.files = { ...runConfiguration.formats.files, ...reportFormats(options.reportDir) };
+  // Reports leave the machine only as the files the redaction point rewrote: never published by Cucumber
+  // itself (CUCUMBER_PUBLISH_TOKEN in an operator's environment would), and never from worker processes whose
+  // secrets this process's registry does not know (the target is per process anyway).
+  runConfiguration.formats.publish = false;
+  runConfiguration.runtime.parallel = 0;
 
-  const target = await openTarget('runner', kind, options.progress);
+  const kind = String(runConfiguration.runtime.worldParameters?.['target'] ?? 'hermetic');
+  if (kind !== NO_TARGET && kind !== options.target) {
+    throw new GateRunError(`the Cucumber profile "${options.profile}" runs against the ${kind} target, not the ${options.target} one`);
+  }
+
+  // A bad tag expression is a usage error: said before a target is built, not as a crash after.
+  try {
+    await loadSources(runConfiguration.sources);
+  } catch (error) {
+    const cause = (error as Error).cause;
+    if (cause instanceof Error && /^Tag expression .* could not be parsed/.test(cause.message)) throw new GateRunError(`--tags: ${cause.message}`);
+    throw error;
+  }
+
+  const target = kind === NO_TARGET ? undefined : await buildTarget(options.target, options.progress);
+  const started = Date.now();
+  // Interrupted (SIGINT/SIGTERM) or crashed mid-run, Cucumber's half-written reports are removed rather than
+  // left unredacted; a run that ends normally has them rewritten through the redaction point.
+  const discard = () => discardReportFiles(options.reportDir);
+  const forget = registerTeardown({ name: "the interrupted run's report files", stop: async () => discard(), lastResort: discard });
   try {
     const report = new ReportBuilder();
-    await runCucumber(runConfiguration, undefined, (envelope) => report.accept(envelope));
-    const { layout } = target.config;
-    return applyKnownGaps(report.build(), loadKnownGaps(layout), expectationsFile(layout));
+    try {
+      await runCucumber(runConfiguration, undefined, (envelope) => report.accept(envelope));
+    } finally {
+      forget();
+      redactReportFiles(options.reportDir, started);
+    }
+    // The known gaps of a layout are the hermetic cluster's; a live target answers for its gaps with waivers.
+    const layout = target && options.target === 'hermetic' ? target.config.layout : undefined;
+    const built = report.build();
+    const withGaps = layout ? applyKnownGaps(built, loadKnownGaps(layout), expectationsFile(layout)) : built;
+    return applyWaivers(withGaps, options.waivers);
   } finally {
+    if (target) await closeTarget('runner');
+  }
+}
+
+async function buildTarget(kind: TargetKind, progress: (line: string) => void) {
+  try {
+    return await openTarget('runner', kind, progress);
+  } catch (error) {
     await closeTarget('runner');
+    if (isUnreachable(error)) throw new TargetUnreachableError(kind, error);
+    throw error;
   }
 }

@@ -137,10 +137,12 @@ async function otherSessions(client: Client, graceMs: number): Promise<Session[]
 function runCommand(what: string, command: string, progress: (line: string) => void): Promise<void> {
   progress(`${what}: ${command}`);
   return new Promise((resolve, reject) => {
-    // Its output goes to stderr with the harness's progress, never into a report on stdout.
-    const child = spawn(command, { shell: true, stdio: ['ignore', 2, 2] });
+    // Its output goes to stderr with the harness's progress (through the redaction point), never into a report.
+    const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     child.once('error', reject);
-    child.once('exit', (code, signal) =>
+    child.once('close', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`${what} command failed (${signal ?? `exit ${code}`}): ${command}`)),
     );
   });

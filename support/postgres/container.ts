@@ -4,6 +4,7 @@
  * The harness reaches the server through the mapped port; the client tools (pg_dump, pg_restore,
  * psql) run inside the container with `docker exec`, so their version always matches the server's.
  */
+import { registerSecret } from '../redaction';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
@@ -57,6 +58,7 @@ export async function startContainerCluster(opts: ContainerClusterOptions): Prom
 
   // Hex: @testcontainers/postgresql interpolates the password into a shell health check.
   const superuser: Login = { user: 'postgres', password: randomBytes(24).toString('hex') };
+  registerSecret(superuser.password);
   // Registered before the container exists: an interrupt during start() still finds it by its label.
   const label = randomBytes(8).toString('hex');
   let container: StartedPostgreSqlContainer | undefined;

@@ -1,3 +1,4 @@
+import { registerSecret } from '../redaction';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -258,6 +259,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<P
 
   try {
     const superuser: Login = { user: 'postgres', password: randomBytes(24).toString('base64url') };
+    registerSecret(superuser.password);
     const pwfile = join(root, 'superuser.pw');
     writeFileSync(pwfile, superuser.password, { mode: 0o600 });
     if (identity) chownSync(pwfile, identity.uid, identity.gid);
@@ -288,6 +290,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<P
       endpoint,
       superuser,
       tools: new LocalTools(options.bindir, endpoint, mkdtempSync(join(root, 'staged-'))),
+      serverLogPath: log.path,
       stop,
     };
   } catch (error) {

@@ -1,3 +1,4 @@
+import { registerSecret } from '../redaction';
 import { randomBytes } from 'node:crypto';
 import type { InstanceNames } from '../naming';
 import type { Login, PostgresCluster } from './cluster';
@@ -77,6 +78,7 @@ export async function provisionFactoryLayout(
   layout: Layout = 'as-provisioned',
 ): Promise<ProvisionedLayout> {
   const credentialsEditor: Login = { user: CREDENTIALS_EDITOR, password: randomBytes(18).toString('base64url') };
+  registerSecret(credentialsEditor.password);
   await withClient(cluster.endpoint, cluster.superuser, 'postgres', async (client) => {
     // pgbouncer authenticates as this role; the harness never logs in as it, so it gets no password.
     await client.query(`CREATE ROLE ${PGBOUNCER_AUTH} NOLOGIN`);

@@ -44,6 +44,9 @@ export type VaultEvent =
   | { readonly kind: 'token-renewal-failed'; readonly error: VaultError; readonly retryAt?: Date }
   | { readonly kind: 'token-expiring'; readonly expiresAt: Date; readonly reason: string };
 
+/** KV keys whose values are secrets: API keys, tokens, passwords, private keys… (DOLIBARR_URL is not). */
+const SECRET_KEY = /KEY|TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|PRIVATE|CERT/i;
+
 export interface VaultSessionOptions {
   /** Progress and renewal problems. Default: renewal failures and expiries are written to stderr (never a secret). */
   readonly onEvent?: (event: VaultEvent) => void;
@@ -291,7 +294,8 @@ export class VaultSession {
     for (const [key, value] of Object.entries(data)) {
       const text = typeof value === 'string' ? value : JSON.stringify(value);
       if (text === '') emptyKeys.push(key);
-      else values[key] = new Secret(`${kvPath}#${key}`, text);
+      // Every value stays behind reveal(); those whose key names a secret are also redacted from all output.
+      else values[key] = new Secret(`${kvPath}#${key}`, text, { redact: SECRET_KEY.test(key) });
     }
     const createdTime = isObject(metadata) && typeof metadata['created_time'] === 'string' ? metadata['created_time'] : undefined;
     return {
