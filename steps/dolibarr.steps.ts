@@ -7,6 +7,7 @@ import { sendWithoutGuard, type DolibarrAnswer } from '../support/dolibarr-fence
 import { writeSupplierInvoice } from '../support/erp/supplier-invoice';
 import type { DolibarrStandins, StandinCounts } from '../support/targets/dolibarr-sites';
 import { expandPlaceholders } from '../support/targets/placeholders';
+import { probeForm } from '../support/targets/probes';
 import type { RehearsalWorld } from '../support/world';
 
 const KEYS = { "the sandbox agent's key": 'sandboxAgent', "prod's agent key": 'prodAgent' } as const;
@@ -121,9 +122,11 @@ When(
     const attempt = writeAttempt(write);
     const key = KEYS[keyName];
     const { prod, ca, lookup } = this.target.dolibarr;
-    const answer = await sendWithoutGuard({ url: prod.url, ca, lookup }, keyOf(this, key), attempt.write);
+    // The target decides the form: a live prod only ever gets the form that writes nothing even past the rights check.
+    const sent = probeForm(this.target) === 'hermetic' ? attempt.write : attempt.liveSafe;
+    const answer = await sendWithoutGuard({ url: prod.url, ca, lookup }, keyOf(this, key), sent);
     this.prodWrite = { attempt, key, answer };
-    this.attach(`${attempt.write.method} ${attempt.write.path} → ${describeAnswer(answer)}`, 'text/plain');
+    this.evidence(`${sent.method} ${sent.path} to ${prod.host} → ${describeAnswer(answer)}`);
   },
 );
 

@@ -19,13 +19,13 @@ import type { RehearsalWorld } from '../support/world';
 const list = (names: string) => names.split(',').map((name) => name.trim()).sort();
 
 async function flags(world: RehearsalWorld, role: string) {
-  const found = await world.inspect('postgres', (client) => roleFlags(client, role));
+  const found = await world.inSharedCatalog((client) => roleFlags(client, role));
   expect(found, `role ${role} exists`).to.not.equal(undefined);
   return found!;
 }
 
 Then('database {string} is owned by {string}', async function (this: RehearsalWorld, database: string, owner: string) {
-  expect(await this.inspect('postgres', (client) => databaseOwner(client, database))).to.equal(owner);
+  expect(await this.inSharedCatalog((client) => databaseOwner(client, database))).to.equal(owner);
 });
 
 Then('role {string} cannot log in', async function (this: RehearsalWorld, role: string) {
@@ -45,7 +45,7 @@ Then('role {string} is not a superuser and cannot create databases', async funct
 });
 
 Then('role {string} holds ADMIN OPTION on exactly {string}', async function (this: RehearsalWorld, role: string, roles: string) {
-  const granted = await this.inspect('postgres', (client) => memberships(client, role));
+  const granted = await this.inSharedCatalog((client) => memberships(client, role));
   expect(granted.filter((grant) => grant.admin).map((grant) => grant.role).sort()).to.deep.equal(list(roles));
   expect(granted.map((grant) => grant.role).sort(), 'every membership').to.deep.equal(list(roles));
 });
@@ -88,7 +88,7 @@ Then('login {string} can connect to database {string}', async function (this: Re
 });
 
 Then('login {string} is a member of exactly {string}', async function (this: RehearsalWorld, label: string, roles: string) {
-  const granted = await this.inspect('postgres', (client) => memberships(client, this.login(label).user));
+  const granted = await this.inSharedCatalog((client) => memberships(client, this.login(label).user));
   expect(granted.map((grant) => grant.role).sort()).to.deep.equal(list(roles));
   expect(granted.some((grant) => grant.admin), 'ADMIN OPTION on any role').to.equal(false);
 });
@@ -103,7 +103,7 @@ When('login {string} is revoked', async function (this: RehearsalWorld, label: s
 });
 
 Then('login {string} no longer exists', async function (this: RehearsalWorld, label: string) {
-  expect(await this.inspect('postgres', (client) => roleFlags(client, this.login(label).user))).to.equal(undefined);
+  expect(await this.inSharedCatalog((client) => roleFlags(client, this.login(label).user))).to.equal(undefined);
 });
 
 Then(

@@ -123,6 +123,6 @@ Then(
 
 Then('login {string} still exists', async function (this: RehearsalWorld, label: string) {
   const user = this.login(label).user;
-  const found = await this.inspect('postgres', async (client) => (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user])).rowCount);
+  const found = await this.inSharedCatalog(async (client) => (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user])).rowCount);
   expect(found, `${user} in pg_roles`).to.equal(1);
 });

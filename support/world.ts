@@ -40,6 +40,8 @@ export class RehearsalWorld extends World<WorldParameters> {
   archive?: string[];
   /** States (of the sandbox, or of prod) recorded by label, for diffs and comparisons. */
   readonly states = new Map<string, Snapshot>();
+  /** Why prod's state could not be recorded on this target, if it could not. */
+  prodStateUnavailable?: string;
   /** What the last rehearsal write created. */
   written?: WrittenSupplierInvoice;
   /** Outcomes of the last reset(s): a result, or the error that stopped it. */
@@ -96,6 +98,14 @@ export class RehearsalWorld extends World<WorldParameters> {
   /** Runs `work` in the sandbox database as the scenario's observer. */
   async inSandbox<T>(work: (client: Client) => Promise<T>): Promise<T> {
     return withClient(this.target.endpointFor(this.target.sandbox.database), await this.observer(), this.target.sandbox.database, work);
+  }
+
+  /**
+   * Questions about the cluster's shared catalogs (roles, memberships, databases), which every login may read: asked
+   * as the scenario's observer, a sandbox login of its own, so they need nothing a live target lacks.
+   */
+  inSharedCatalog<T>(question: (client: Client) => Promise<T>): Promise<T> {
+    return this.inSandbox(question);
   }
 
   /** The sandbox login the scenario reads the sandbox with (minted on first use). */

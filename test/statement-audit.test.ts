@@ -32,6 +32,8 @@ describe('auditStatements', () => {
       line('e', 'erp', 'BEGIN'),
       line('e', 'erp', 'TRUNCATE llx_societe'),
     ].join('\n');
+    const extended = '2026-11-26 03:00:00.123 UTC [4242] db=erp user=u session=f LOG:  execute <unnamed>: DELETE FROM llx_societe WHERE rowid = $1';
+    assert.deepEqual(auditStatements(extended, 'erp').map((v) => v.why), ['outside a transaction']);
     const found = auditStatements(log, 'erp').map(describeViolation);
     assert.deepEqual(found.map((text) => text.split(':')[0]), ['outside a transaction', 'committed', 'outside a transaction', 'DROP DATABASE', 'in a transaction that never ended']);
     assert.match(found[1]!, /ALTER TABLE llx_societe ADD COLUMN x int/);

@@ -44,6 +44,11 @@ export interface LiveConfig {
   readonly golden: { readonly archive: string; readonly list: string; readonly manifest: string };
   readonly clientTools: { readonly bindir?: string };
   readonly dolibarr: { readonly ca?: string /* PEM; default: the Vault CA (the homelab CA) */ };
+  /**
+   * The sandbox overlay, declared as SQL the harness runs as the sandbox's owner role after a reset's round-trip
+   * check: the agent's own sandbox API key (as Dolibarr stores it) and its sandbox rights (122, 1232).
+   */
+  readonly overlaySql?: string;
   /** Name → address overrides (like curl --resolve), for emulation and debugging: host=address,host=address */
   readonly resolve: ReadonlyMap<string, string>;
 }
@@ -259,6 +264,17 @@ export function parseLiveConfig(sources: LiveSources): LiveResult {
   const resolved = parseResolve(get('ERP_REHEARSAL_RESOLVE') ?? '');
   problems.push(...resolved.problems);
 
+  const overlayPath = get('ERP_REHEARSAL_SANDBOX_OVERLAY');
+  let overlaySql: string | undefined;
+  if (overlayPath !== undefined) {
+    try {
+      overlaySql = files.readText(resolve(cwd, overlayPath));
+      if (overlaySql.trim() === '') problems.push(`ERP_REHEARSAL_SANDBOX_OVERLAY="${overlayPath}" is empty; write the overlay's SQL in it, or unset it`);
+    } catch (error) {
+      problems.push(`ERP_REHEARSAL_SANDBOX_OVERLAY="${overlayPath}": the overlay file ${fileProblem(error)}; point it at the overlay's SQL, or unset it`);
+    }
+  }
+
   if (problems.length > 0 || address === undefined || auth === undefined || !sandboxDb || !prodDb || !goldenFiles) {
     return { problems };
   }
@@ -279,6 +295,7 @@ export function parseLiveConfig(sources: LiveSources): LiveResult {
       clientTools: bindir === undefined ? {} : { bindir },
       dolibarr: dolibarrCa === undefined ? {} : { ca: dolibarrCa },
       resolve: resolved.map,
+      ...(overlaySql === undefined ? {} : { overlaySql }),
     },
   };
 }

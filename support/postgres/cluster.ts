@@ -72,6 +72,8 @@ export interface PostgresCluster {
   /** The bootstrap superuser: the provisioner of the factory layout, and nothing else. */
   readonly superuser: Login;
   readonly tools: ClientTools;
+  /** Local provider: the file the server's own log (its stderr) is written to, until the cluster stops. */
+  readonly serverLogPath?: string;
   /** Stops the server and removes everything it wrote. Safe to call twice. */
   stop(): Promise<void>;
 }

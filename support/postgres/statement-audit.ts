@@ -31,7 +31,8 @@ export function loggedStatements(log: string): LoggedStatement[] {
     const entry = ENTRY.exec(line);
     if (entry) {
       const [, database, user, session, level, message] = entry;
-      const statement = level === 'LOG' ? /^statement: (.*)$/.exec(message!) : null;
+      // Simple protocol: "statement: …"; extended protocol (queries with parameters): "execute <name>: …".
+      const statement = level === 'LOG' ? /^(?:statement|execute [^:]*): (.*)$/.exec(message!) : null;
       current = statement ? { session: session!, database: database!, user: user!, lines: [statement[1]!] } : undefined;
       if (current) statements.push(current);
     } else if (current && line !== '') {

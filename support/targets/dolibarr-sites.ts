@@ -17,6 +17,8 @@ export interface DolibarrStandins {
   readonly addresses: { readonly prod: string; readonly sandbox: string };
   /** Fault: the sandbox answers every request with a redirect to `location` (undefined: stop). */
   redirectSandboxTo(location: string | undefined): void;
+  /** The sandbox overlay as SQL, for an operator-style post-reset command (the live emulation uses it). */
+  overlaySql(): string;
 }
 
 export interface StandinCounts {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AI_AGENT_RIGHTS } from '../../fixtures/dolibarr/data/users';
 import type { HarnessConfig } from '../config';
-import { grantApiAccess, RIGHT, startDolibarrStandin, type DolibarrStandin } from '../hermetic/dolibarr-standin/server';
+import { grantApiAccess, RIGHT, startDolibarrStandin, storedApiKey, type DolibarrStandin } from '../hermetic/dolibarr-standin/server';
 import type { Endpoint } from '../postgres/cluster';
 import { withClient } from '../postgres/connect';
 import type { CredentialMinter } from '../postgres/minting';
@@ -65,6 +65,19 @@ export interface HermeticDolibarr {
   close(): Promise<void>;
 }
 
+/** grantApiAccess for the sandbox's agent, as one SQL script (keys stored as the stand-in stores them). */
+function overlaySql(identity: HermeticDolibarrIdentity): string {
+  const stored = storedApiKey(identity.sandboxInstanceId, identity.sandboxAgentKey.reveal());
+  const rights = SANDBOX_AGENT_RIGHTS.join(', ');
+  return [
+    'BEGIN;',
+    `UPDATE llx_user SET api_key = '${stored}' WHERE login = '${AGENT_LOGIN}' AND entity IN (0, 1);`,
+    `DELETE FROM llx_user_rights WHERE fk_user = (SELECT rowid FROM llx_user WHERE login = '${AGENT_LOGIN}') AND entity = 1 AND NOT (fk_id = ANY(ARRAY[${rights}]));`,
+    `INSERT INTO llx_user_rights (entity, fk_user, fk_id) SELECT 1, (SELECT rowid FROM llx_user WHERE login = '${AGENT_LOGIN}'), r FROM unnest(ARRAY[${rights}]) AS r ON CONFLICT (entity, fk_user, fk_id) DO NOTHING;`,
+    'COMMIT;',
+  ].join('\n');
+}
+
 function isAddressInUse(error: unknown): boolean {
   return (error as { code?: unknown })?.code === 'EADDRINUSE';
 }
@@ -112,6 +125,7 @@ export async function startHermeticDolibarr(
       }),
       addresses: { prod: network.addresses.prod, sandbox: network.addresses.sandbox },
       redirectSandboxTo: (location) => started.sandbox.redirectEverythingTo(location),
+      overlaySql: () => overlaySql(identity),
     },
     async applySandboxOverlay(key) {
       const login = await minter.mint(sandbox);

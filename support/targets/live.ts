@@ -4,8 +4,10 @@ import { dirname, join } from 'node:path';
 import type { HarnessConfig } from '../config';
 import type { DatabaseAddress, LiveConfig } from '../config/live';
 import type { Golden, GoldenManifest } from '../lifecycle/golden';
+import { DolibarrClient } from '../dolibarr/client';
 import { NotApplicable } from '../not-applicable';
 import type { Endpoint } from '../postgres/cluster';
+import { ident, withClient } from '../postgres/connect';
 import { LocalTools } from '../postgres/local';
 import { CLIENT_PROGRAMS, findLocalBinaries } from '../postgres/local-binaries';
 import { registerTeardown } from '../process/teardown';
@@ -90,8 +92,26 @@ export async function buildLiveTarget(config: HarnessConfig, progress: Progress)
       ca: live.dolibarr.ca ?? live.vault.ca ?? '',
       ...(lookup ? { lookup } : {}),
       keys: { sandboxAgent: sandboxDolibarr.apiKey },
+      // The overlay the operator declared (SQL in Dolibarr's own key storage), run as the sandbox's owner role; then
+      // checked: the agent's sandbox key must be accepted by the sandbox's Dolibarr.
       applySandboxOverlay: async () => {
-        throw new NotApplicable('on the live target the overlay (the agent\'s sandbox key and rights) is applied by the post-reset command');
+        if (live.overlaySql !== undefined) {
+          const login = await minter.mint(sandbox);
+          try {
+            await withClient(endpoints.get(sandbox.database)!, login, sandbox.database, (client) =>
+              client.query(`SET ROLE ${ident(sandbox.ownerRole)}; ${live.overlaySql}; RESET ROLE`));
+          } finally {
+            await minter.revoke(login);
+          }
+        }
+        const tooling = new DolibarrClient({ sandbox, url: sandboxDolibarr.site.url, port: sandboxDolibarr.port, apiKey: sandboxDolibarr.apiKey.reveal(), ca: live.dolibarr.ca ?? live.vault.ca, ...(lookup ? { lookup } : {}) });
+        try {
+          await tooling.status();
+        } catch (error) {
+          throw new Error(`the sandbox overlay is not in place: the agent's sandbox key is refused (${(error as Error).message}); declare it in ERP_REHEARSAL_SANDBOX_OVERLAY`);
+        } finally {
+          await tooling.close();
+        }
       },
     };
     let closed = false;

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,8 @@ import type { Target } from '../../support/targets/target';
 export interface EmulatedLiveStack {
   readonly target: Target;
   readonly env: Record<string, string>;
-  readonly logFile: string;
+  /** The server log up to now: waits until a marker sent last is in the file, so nothing logged before is missing. */
+  serverLog(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -28,13 +29,10 @@ function resolve(lookup: LookupFunction, host: string): Promise<string> {
 
 export async function emulatedLiveStack(): Promise<EmulatedLiveStack> {
   const dir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-emulation-'));
-  chmodSync(dir, 0o777); // the server writes its log here, as the postgres OS user when the harness is root
-  const config = loadConfig({ ...process.env, ERP_REHEARSAL_PG_PROVIDER: 'local', ERP_REHEARSAL_TARGET: 'hermetic' });
+  // Hardened: the live run meets a factory whose fences all hold (a live stack's known gaps are the waivers' job).
+  const config = loadConfig({ ...process.env, ERP_REHEARSAL_PG_PROVIDER: 'local', ERP_REHEARSAL_TARGET: 'hermetic', ERP_REHEARSAL_LAYOUT: 'hardened' });
   const target = await buildHermeticTarget(config, () => undefined, {
-    serverSettings: {
-      logging_collector: 'on', log_directory: dir, log_filename: 'postgres.log', log_file_mode: '0644',
-      log_line_prefix: AUDIT_LOG_LINE_PREFIX, log_statement: 'ddl',
-    },
+    serverSettings: { log_line_prefix: AUDIT_LOG_LINE_PREFIX, log_statement: 'ddl' },
   });
   try {
     const { cluster, vault, dolibarr, golden, sandbox, prod } = target;
@@ -48,6 +46,8 @@ export async function emulatedLiveStack(): Promise<EmulatedLiveStack> {
     const hosts = [vaultHost, sandbox.host, prod.host];
     const addresses = await Promise.all(hosts.map((host) => resolve(vault.lookup!, host)));
     const { host, port } = cluster!.endpoint;
+    // The operator's declared overlay: the agent's sandbox key as the sandbox's Dolibarr stores it, and its rights.
+    writeFileSync(join(dir, 'overlay.sql'), dolibarr.standins!.overlaySql());
     const env: Record<string, string> = {
       ERP_REHEARSAL_TARGET: 'live',
       ERP_REHEARSAL_DOMAIN: config.domain,
@@ -63,12 +63,26 @@ export async function emulatedLiveStack(): Promise<EmulatedLiveStack> {
       ERP_REHEARSAL_DOLIBARR_CA: caFile,
       ERP_REHEARSAL_RESOLVE: hosts.map((name, at) => `${name}=${addresses[at]}`).join(','),
       ERP_REHEARSAL_REPORT_DIR: join(dir, 'reports'),
+      ERP_REHEARSAL_SANDBOX_OVERLAY: join(dir, 'overlay.sql'),
+      ERP_REHEARSAL_LAYOUT: config.layout,
     };
-    void dolibarr;
+    const logPath = cluster!.serverLogPath;
+    if (!logPath) throw new Error('the live emulation reads the local server log: run it with the local provider');
+    let markers = 0;
     return {
       target,
       env,
-      logFile: join(dir, 'postgres.log'),
+      async serverLog() {
+        const marker = `erp-rehearsal log marker ${++markers}`;
+        await withClient(cluster!.endpoint, cluster!.superuser, prod.database, (client) => client.query('SELECT $1::text', [marker]));
+        // The server's stderr reaches the file through this process's event loop: wait for the marker, bounded.
+        for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+          const log = readFileSync(logPath, 'utf8');
+          if (log.includes(marker)) return log;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`the server log never showed ${marker}`);
+      },
       async close() {
         await target.close();
         rmSync(dir, { recursive: true, force: true });

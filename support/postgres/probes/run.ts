@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import type { Endpoint, Login } from '../cluster';
+import { NotApplicable } from '../../not-applicable';
 import { connect, type SessionOptions } from '../connect';
 import { sessionIdentity } from '../catalog';
 import { liveSql, PROD_SESSION_PID, type Credential, type Place, type Probe, type ProbeContext } from './probe';
@@ -198,6 +199,8 @@ async function asProvisioner(endpoint: Endpoint, credentials: ProbeCredentials, 
 export async function runControl(endpoint: Endpoint, probe: Probe, credentials: ProbeCredentials, context: ProbeContext): Promise<ControlOutcome> {
   const { control } = probe;
   const failed = (error: unknown): ControlOutcome => {
+    // A credential the target does not hold makes the control not applicable, not failed.
+    if (error instanceof NotApplicable) throw error;
     const { code, message } = serverError(error);
     return { probe, succeeded: false, credential: control.credential, sqlstate: code, message };
   };
