@@ -24,9 +24,9 @@ export type Progress = (line: string) => void;
  * The live target: the operator's real stack, reached only through the sandbox's own identity. The harness logs in
  * to Vault as the configured identity (Kubernetes auth in-cluster, or the CI's JWT), obtains the sandbox's database
  * credentials from postgres/creds/<sandbox> and its Dolibarr configuration from kvv2/<sandbox>/config, and resets
- * the sandbox to the golden archive the operator's golden job produced. It holds nothing of prod: no Vault identity,
- * no database credential, no API key; prod is only the thing that must refuse. What would need more is not
- * applicable here, and says so. This builder is the only code that knows the target is live.
+ * the sandbox to the golden the operator provides (made read-only from prod by the harness's makeGolden). It holds
+ * nothing of prod: no Vault identity, no database credential, no API key; prod is only the thing that must refuse.
+ * What would need more is not applicable here, and says so. This builder is the only code that knows the target is live.
  */
 
 function endpointOf(address: DatabaseAddress, workDir: string, name: string): Endpoint {
@@ -42,7 +42,7 @@ function endpointOf(address: DatabaseAddress, workDir: string, name: string): En
 function loadGolden(paths: LiveConfig['golden']): Golden {
   const manifest = JSON.parse(readFileSync(paths.manifest, 'utf8')) as GoldenManifest;
   if (manifest.format !== 1 || typeof manifest.root !== 'string' || !Array.isArray(manifest.entries)) {
-    throw new Error(`${paths.manifest} is not a golden manifest of format 1 (with root and entries): make it with the harness's golden job`);
+    throw new Error(`${paths.manifest} is not a golden manifest of format 1 (with root and entries): the golden's three files (golden.dump, golden.list, manifest.json) come from the harness's makeGolden (support/lifecycle/golden.ts)`);
   }
   return { dir: dirname(paths.archive), archivePath: paths.archive, listPath: paths.list, manifest };
 }

@@ -109,11 +109,6 @@ export class VaultMinter implements CredentialMinter {
     if (failures.length > 0) throw new RevocationError('', undefined, failures.join('\n'));
   }
 
-  /** Leases obtained and not revoked yet. */
-  outstanding(): readonly MintedLogin[] {
-    return [...this.#held.values()].map((held) => held.login);
-  }
-
   /** Stops issuing, waits for what is being issued, revokes everything held. */
   async #stop(): Promise<void> {
     this.#stopping = true;
