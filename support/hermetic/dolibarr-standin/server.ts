@@ -33,6 +33,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIPv4, type AddressInfo } from 'node:net';
+import { readRequestBody } from '../request-body';
 import { authenticate, type ApiUser } from './auth';
 import type { Call } from './call';
 import { openConnection, type Connection, type DatabaseTarget, type Queryable } from './database';
@@ -112,26 +113,6 @@ function checkOptions(options: DolibarrStandinOptions): { address: string; port:
     throw new TypeError(`startDolibarrStandin: port must be an integer from 0 to 65535, not ${String(port)}`);
   }
   return { address, port };
-}
-
-function requestBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(fail(400, 'index.php', 'request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-    // The client went away before the end of its body: nothing more will come (no-op once resolved).
-    req.on('close', () => reject(new Error('the client closed the connection before the end of the request')));
-  });
 }
 
 function presentedKey(req: IncomingMessage, query: URLSearchParams): string | undefined {
@@ -247,7 +228,7 @@ export async function startDolibarrStandin(options: DolibarrStandinOptions): Pro
       : resource === 'users' ? segments.length === 2 && segments[1] === 'info'
       : false;
     if (!known) return errorReply(fail(404, 'index.php'), 'route');
-    const text = await requestBody(req);
+    const text = await readRequestBody(req, MAX_BODY, () => fail(400, 'index.php', 'request body too large'));
     const key = presentedKey(req, url.searchParams);
     if (key === undefined) return errorReply(fail(401, 'api_access.class.php', NO_KEY), 'authenticate');
     const db = await connect();

@@ -64,6 +64,7 @@
  * Success bodies carry only what Vault returns to that caller: a login its token, creds their password, lookup-self
  * the caller's own token id. `close()` stops listening and every timer; it never revokes leases (see `leases()`).
  */
+import { readRequestBody } from '../request-body';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -191,24 +192,6 @@ function operationOf(method: string, query: URLSearchParams): Operation | undefi
 
 const CAPABILITY: Readonly<Record<Operation, Capability>> = { read: 'read', head: 'read', list: 'list', update: 'update', delete: 'delete', patch: 'patch' };
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new VaultApiError(413, ['request body too large']));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function parseBody(text: string): Record<string, unknown> {
   if (text.trim() === '') return {};
   let value: unknown;
@@ -319,7 +302,7 @@ export async function startVaultStandin(options: VaultStandinOptions): Promise<V
     }
     const op = operationOf(req.method ?? 'GET', url.searchParams);
     if (op === undefined) return { status: 405, body: { errors: [] } };
-    const body = op === 'update' || op === 'patch' ? parseBody(await readBody(req)) : {};
+    const body = op === 'update' || op === 'patch' ? parseBody(await readRequestBody(req, MAX_BODY, () => new VaultApiError(413, ['request body too large']))) : {};
     const { route: found, mounted } = route(path);
 
     let token: TokenEntry | undefined;
