@@ -5,6 +5,7 @@ import { NotApplicable, requireOnTarget } from '../support/not-applicable';
 import { writeAttempt } from '../support/dolibarr-fence/attempts';
 import { sendWithoutGuard, type DolibarrAnswer } from '../support/dolibarr-fence/unguarded';
 import { writeSupplierInvoice } from '../support/erp/supplier-invoice';
+import { thirdpartyNames } from '../support/erp/thirdparty';
 import type { DolibarrStandins, StandinCounts } from '../support/targets/dolibarr-sites';
 import { expandPlaceholders } from '../support/targets/placeholders';
 import { probeForm } from '../support/targets/probes';
@@ -110,8 +111,7 @@ When('the write tooling creates a thirdparty named {string}', async function (th
 Then('the sandbox holds that thirdparty, named {string}', async function (this: RehearsalWorld, name: string) {
   const id = this.written?.thirdpartyId;
   expect(id, 'a thirdparty was created').to.be.a('number');
-  const rows = await this.inSandbox(async (client) => (await client.query<{ nom: string }>('SELECT nom FROM llx_societe WHERE rowid = $1', [id])).rows);
-  expect(rows.map((row) => row.nom)).to.deep.equal([name]);
+  expect(await this.inSandbox((client) => thirdpartyNames(client, id!))).to.deep.equal([name]);
 });
 
 // --- prod's Dolibarr refuses writes with keys that must not write -------------------------------------------------

@@ -1,5 +1,6 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
+import { roleFlags } from '../support/postgres/catalog';
 import { RevocationError } from '../support/postgres/minting';
 import { VaultError, VaultSession } from '../support/vault';
 import { NotApplicable } from '../support/not-applicable';
@@ -123,6 +124,5 @@ Then(
 
 Then('login {string} still exists', async function (this: RehearsalWorld, label: string) {
   const user = this.login(label).user;
-  const found = await this.inSharedCatalog(async (client) => (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user])).rowCount);
-  expect(found, `${user} in pg_roles`).to.equal(1);
+  expect(await this.inSharedCatalog((client) => roleFlags(client, user)), `${user} in pg_roles`).to.not.equal(undefined);
 });

@@ -5,21 +5,9 @@
  * Any other name is not found (the hermetic run never asks a real DNS server).
  */
 import type { LookupFunction } from 'node:net';
+import { tableLookup } from '../name-lookup';
 
-/** A `net.lookup`-compatible function resolving exactly the names of `hosts` (case-insensitive, FQDN dot allowed). */
+/** Resolves exactly the names of `hosts` (case-insensitive, FQDN dot allowed); every other name is not found. */
 export function loopbackLookup(hosts: ReadonlyMap<string, string>): LookupFunction {
-  const table = new Map([...hosts].map(([name, address]) => [name.toLowerCase(), address]));
-  const lookup = (hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void): void => {
-    const address = table.get(hostname.toLowerCase().replace(/\.$/, ''));
-    process.nextTick(() => {
-      if (address === undefined) {
-        callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }));
-      } else if (options?.all) {
-        callback(null, [{ address, family: 4 }]);
-      } else {
-        callback(null, address, 4);
-      }
-    });
-  };
-  return lookup as unknown as LookupFunction;
+  return tableLookup(hosts);
 }
