@@ -7,8 +7,8 @@ Feature: No-superuser proof: the reset needs nothing but the sandbox's own login
   Background:
     Given a login role "reset" is minted for instance "erp-sandbox"
 
-  Scenario: the reset credential holds no power of its own
-    Then login "reset" has none of SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS
+  Scenario: the reset credential holds no power, of its own or through the role it can become
+    Then login "reset", and every role it can become, has none of SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS
     And login "reset" is a member of exactly "erp_sandbox_role"
 
   Scenario: the full reset succeeds with that credential alone

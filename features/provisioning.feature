@@ -10,6 +10,18 @@ Feature: The hermetic cluster is laid out like the factory's postgres/iac
     And role "erp_role" cannot log in
     And role "erp_sandbox_role" cannot log in
 
+  Scenario: the owner roles hold no power of their own, which their logins could take by SET ROLE
+    Then role "erp_role" has none of SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS
+    And role "erp_sandbox_role" has none of SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS
+
+  Scenario Outline: only <database>'s owner role may create objects in its schema public
+    Then in database "<database>" PUBLIC cannot create objects in schema public
+
+    Examples:
+      | database    |
+      | erp         |
+      | erp-sandbox |
+
   Scenario: credentials_editor can mint login roles for both instances and holds nothing else
     Then role "credentials_editor" can log in and create roles
     But role "credentials_editor" is not a superuser and cannot create databases

@@ -34,6 +34,26 @@ Feature: Reset round-trip: the sandbox always comes back to the golden
     Then the sandbox's content hash equals the golden manifest's
     And the provisioner's user_lookup in the sandbox is untouched
 
+  Scenario: a sequence a rehearsal advanced, and nothing else, moves the hash; a reset puts it back
+    Given the sandbox's state is recorded as "seeded"
+    When login "sandbox" advances sequence "public.llx_societe_rowid_seq" as the sandbox owner role
+    Then the sandbox's content hash differs from the golden manifest's
+    And the diff from "seeded" shows exactly these sequences moved:
+      | sequence                     |
+      | public.llx_societe_rowid_seq |
+    When the sandbox is reset to the golden by login "sandbox"
+    Then the sandbox's content hash equals the golden manifest's
+
+  Scenario: a column default a rehearsal changed, and nothing else, moves the hash; a reset puts it back
+    Given the sandbox's state is recorded as "seeded"
+    When login "sandbox" sets the default of column "note_public" of table "public.llx_societe" to "rehearsed" as the sandbox owner role
+    Then the sandbox's content hash differs from the golden manifest's
+    And the diff from "seeded" shows exactly these definitions changed:
+      | relation           |
+      | public.llx_societe |
+    When the sandbox is reset to the golden by login "sandbox"
+    Then the sandbox's content hash equals the golden manifest's
+
   Scenario: a table made without SET ROLE is ownership drift: named, and the reset refuses
     When login "sandbox" creates table "rehearsal_scratch" without SET ROLE
     Then the sandbox holds ownership drift "table public.rehearsal_scratch" owned by login "sandbox"

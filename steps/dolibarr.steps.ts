@@ -4,7 +4,7 @@ import { HostGuardRefusal } from '../support/dolibarr/host-guard';
 import { NotApplicable, requireOnTarget } from '../support/not-applicable';
 import { writeAttempt } from '../support/dolibarr-fence/attempts';
 import { sendWithoutGuard, type DolibarrAnswer } from '../support/dolibarr-fence/unguarded';
-import { writeSupplierInvoice } from '../support/erp/supplier-invoice';
+import { knownSupplierInvoice, writeSupplierInvoice } from '../support/erp/supplier-invoice';
 import { thirdpartyNames } from '../support/erp/thirdparty';
 import type { DolibarrStandins, StandinCounts } from '../support/targets/dolibarr-sites';
 import { expandPlaceholders } from '../support/targets/placeholders';
@@ -42,8 +42,7 @@ Given('the sandbox overlay gives the agent its sandbox key and write rights', as
 When(
   /^the agent writes a supplier invoice with (\d+) lines for a new thirdparty through the sandbox's Dolibarr$/,
   async function (this: RehearsalWorld, count: string) {
-    const lines = Array.from({ length: Number(count) }, (_, n) => ({ description: `Rehearsed line ${n + 1}`, quantity: n + 1, unitPrice: 12.5, vatRate: 20 }));
-    this.written = await writeSupplierInvoice(this.writeTooling(), { supplier: 'Rehearsal Supplies SARL', supplierReference: 'RH-0001', lines });
+    this.written = await writeSupplierInvoice(this.writeTooling(), knownSupplierInvoice(Number(count)));
   },
 );
 
@@ -72,7 +71,7 @@ Then('the host-guard refuses it, naming host {string} and reason {string}', func
   expect(refusal, 'the attempt was refused').to.not.equal(undefined);
   expect(refusal, `the refusal (${refusal?.message})`).to.be.instanceOf(HostGuardRefusal);
   const { refusedHost, reason: actual } = refusal as HostGuardRefusal;
-  expect({ host: refusedHost, reason: actual }).to.deep.equal({ host: expandPlaceholders(this.target, host), reason });
+  expect({ host: refusedHost, reason: actual }, `the refused host and reason (${refusal!.message})`).to.deep.equal({ host: expandPlaceholders(this.target, host), reason });
   this.attach(refusal!.message, 'text/plain');
 });
 

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { diffSnapshots } from '../support/lifecycle/diff';
 import { corruptedGolden, createDriftTable, nameScopedGolden } from '../support/lifecycle/faults';
+import { advanceSequence, setColumnDefault } from '../support/lifecycle/owner-writes';
 import type { Golden } from '../support/lifecycle/golden';
 import { describeDrift, ResetFailedError, ResetRefusedError, type RefusalReason, type ResetResult } from '../support/lifecycle/reset';
 import { resetTargetSandbox } from '../support/targets/reset';
@@ -89,10 +90,32 @@ Then('the diff from {string} names exactly the written rows:', async function (t
 Then('the diff from {string} shows exactly these sequences moved:', async function (this: RehearsalWorld, label: string, table: DataTable) {
   const diff = await diffFrom(this, label);
   const sequences = diff.changes.filter((change) => change.kind === 'sequence');
-  expect(sequences.map((change) => change.name).sort()).to.deep.equal(table.hashes().map((row) => row.sequence!).sort());
+  expect(sequences.map((change) => change.name).sort(), 'sequences that moved').to.deep.equal(table.hashes().map((row) => row.sequence!).sort());
   for (const change of sequences) {
     expect(BigInt(change.sequence!.after.lastValue) > BigInt(change.sequence!.before.lastValue) || !change.sequence!.before.isCalled, `${change.name} moved forward`).to.equal(true);
   }
+});
+
+When(
+  'login {string} advances sequence {string} as the sandbox owner role',
+  async function (this: RehearsalWorld, label: string, sequence: string) {
+    await this.as(label, this.target.sandbox.database, (client) => advanceSequence(client, this.target.sandbox.ownerRole, sequence));
+  },
+);
+
+When(
+  'login {string} sets the default of column {string} of table {string} to {string} as the sandbox owner role',
+  async function (this: RehearsalWorld, label: string, column: string, table: string, value: string) {
+    await this.as(label, this.target.sandbox.database, (client) => setColumnDefault(client, this.target.sandbox.ownerRole, table, column, value));
+  },
+);
+
+Then('the diff from {string} shows exactly these definitions changed:', async function (this: RehearsalWorld, label: string, table: DataTable) {
+  const diff = await diffFrom(this, label);
+  expect(
+    diff.changes.map((change) => `${change.name}: ${change.change}`),
+    'relations that changed',
+  ).to.deep.equal(table.hashes().map((row) => `${row.relation}: definition changed`));
 });
 
 Given("the provisioner's user_lookup in the sandbox is noted", async function (this: RehearsalWorld) {

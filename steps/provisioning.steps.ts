@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { fixtureShape } from '../fixtures/dolibarr';
 import { dumpArchive, listArchive } from '../support/postgres/archive';
 import {
+  canCreateIn,
   canExecute,
   databaseOwner,
   functionOwner,
@@ -10,6 +11,7 @@ import {
   objectsInPublic,
   publicShape,
   roleFlags,
+  ROLE_POWERS,
   sessionIdentity,
 } from '../support/postgres/catalog';
 import { VAULT_USERNAME } from '../support/postgres/minting';
@@ -66,6 +68,11 @@ Then("in database {string} PUBLIC cannot execute the provisioner's user_lookup",
   expect(allowed, `PUBLIC may execute ${userLookup(this)}`).to.equal(false);
 });
 
+Then('in database {string} PUBLIC cannot create objects in schema public', async function (this: RehearsalWorld, database: string) {
+  const allowed = await this.inspect(database, (client) => canCreateIn(client, 'public', 'public'));
+  expect(allowed, 'PUBLIC may CREATE in schema public').to.equal(false);
+});
+
 Then(
   /^in database "([^"]*)" role "([^"]*)" (can|cannot) execute the provisioner's user_lookup$/,
   async function (this: RehearsalWorld, database: string, role: string, verdict: string) {
@@ -95,7 +102,9 @@ Then('login {string} is a member of exactly {string}', async function (this: Reh
 
 Then('login {string} is not a superuser and cannot create databases or roles', async function (this: RehearsalWorld, label: string) {
   const found = await flags(this, this.login(label).user);
-  expect(found).to.include({ superuser: false, createDb: false, createRole: false, bypassRls: false });
+  for (const power of ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'BYPASSRLS'] as const) {
+    expect(found[ROLE_POWERS[power]], `${power} of login "${label}"`).to.equal(false);
+  }
 });
 
 When('login {string} is revoked', async function (this: RehearsalWorld, label: string) {

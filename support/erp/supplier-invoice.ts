@@ -26,6 +26,12 @@ export interface WrittenSupplierInvoice {
   readonly lineIds: readonly number[];
 }
 
+/** The known rehearsal write of the gates: a new supplier and an invoice of `count` lines (line n: n × 12.50 € at 20 %). */
+export function knownSupplierInvoice(count: number): SupplierInvoiceWrite {
+  const lines = Array.from({ length: count }, (_, n) => ({ description: `Rehearsed line ${n + 1}`, quantity: n + 1, unitPrice: 12.5, vatRate: 20 }));
+  return { supplier: 'Rehearsal Supplies SARL', supplierReference: 'RH-0001', lines };
+}
+
 export async function writeSupplierInvoice(tooling: DolibarrClient, write: SupplierInvoiceWrite): Promise<WrittenSupplierInvoice> {
   const thirdpartyId = await tooling.createThirdparty({ name: write.supplier, client: 0, fournisseur: 1 });
   const invoiceId = await tooling.createSupplierInvoice({

@@ -12,6 +12,28 @@ export interface RoleFlags {
   readonly replication: boolean;
 }
 
+/** The attributes that give a role power beyond its privileges, as ALTER ROLE spells them. */
+export const ROLE_POWERS = { SUPERUSER: 'superuser', CREATEDB: 'createDb', CREATEROLE: 'createRole', REPLICATION: 'replication', BYPASSRLS: 'bypassRls' } as const;
+export type RolePower = keyof typeof ROLE_POWERS;
+
+/**
+ * The powers `role` holds, and those of every role it is a member of: a member can SET ROLE to any of them (PostgreSQL
+ * 15) and then act with that role's attributes, so a power two roles away is a power all the same. Lines such as
+ * `CREATEDB through erp_sandbox_role`; none when it holds none. Undefined when the role does not exist.
+ */
+export async function powersWithin(client: Client, role: string): Promise<string[] | undefined> {
+  const own = await roleFlags(client, role);
+  if (!own) return undefined;
+  const reachable = [own, ...(await Promise.all((await memberships(client, role)).map((granted) => roleFlags(client, granted.role))))];
+  return reachable.flatMap((flags) =>
+    flags === undefined
+      ? []
+      : Object.entries(ROLE_POWERS)
+          .filter(([, flag]) => flags[flag])
+          .map(([power]) => (flags.name === role ? `${power} of its own` : `${power} through ${flags.name}`)),
+  );
+}
+
 export async function databaseOwner(client: Client, database: string): Promise<string | undefined> {
   const { rows } = await client.query<{ owner: string }>(
     'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1',
@@ -60,6 +82,12 @@ export async function canExecute(client: Client, role: string, signature: string
     'SELECT has_function_privilege($1, to_regprocedure($2), \'EXECUTE\') AS allowed',
     [role, signature],
   );
+  return rows[0]!.allowed;
+}
+
+/** Whether `role` ('public' for PUBLIC) may create objects in `schema` of the connected database. */
+export async function canCreateIn(client: Client, role: string, schema: string): Promise<boolean> {
+  const { rows } = await client.query<{ allowed: boolean }>("SELECT has_schema_privilege($1, $2, 'CREATE') AS allowed", [role, schema]);
   return rows[0]!.allowed;
 }
 

@@ -123,8 +123,26 @@ function verdictOf(probe: Probe, error: ServerError): 'refused' | 'wrong reason'
   return error.code === probe.refusal.sqlstate && probe.refusal.message.test(error.message) ? 'refused' : 'wrong reason';
 }
 
-/** Runs the probe as the sandbox login in `form`. Never throws for what the server answers; throws if the harness cannot run it. */
+/**
+ * Runs the probe as the sandbox login in `form`. Never throws for what the server answers; throws if the harness cannot run it.
+ *
+ * A hermetic statement that cannot be rolled back (DROP DATABASE, a rename, a sequence step, a signal) runs only once its
+ * live form has been refused: when that form is not refused, the fence is already shown broken, and the bare statement
+ * would change the cluster under every scenario that runs after it (prod dropped, renamed or advanced) — one broken
+ * fence must fail its own probe, not the rest of the run.
+ */
 export async function runProbe(endpoint: Endpoint, probe: Probe, form: Form, credentials: ProbeCredentials, context: ProbeContext): Promise<ProbeOutcome> {
+  if (form === 'hermetic' && !probe.transactional && probe.statement !== null) {
+    const safe = await attempt(endpoint, probe, 'live', credentials, context);
+    if (safe.verdict !== 'refused') {
+      const note = 'its form safe for a live prod was not refused, so the statement itself, which cannot be rolled back, was not run';
+      return { ...safe, form, message: safe.message ? `${safe.message}; ${note}` : note };
+    }
+  }
+  return attempt(endpoint, probe, form, credentials, context);
+}
+
+async function attempt(endpoint: Endpoint, probe: Probe, form: Form, credentials: ProbeCredentials, context: ProbeContext): Promise<ProbeOutcome> {
   const database = databaseOf(probe.database, context);
   const aimed = form === 'hermetic' ? probe : { ...probe, needsProdSession: false };
   return withProdSession(endpoint, aimed, credentials, context, async (substitute) => {
@@ -247,7 +265,7 @@ export function describeOutcome(outcome: ProbeOutcome): string {
     case 'allowed': {
       const ran = outcome.sql === null ? 'the connection was accepted' : `it ran: ${outcome.sql}`;
       const gap = probe.weakness ? ` — known weakness: ${probe.weakness.name}; fix: ${probe.weakness.fix}` : ` — the fence "${probe.fence}" did not hold`;
-      return `${head}: ALLOWED${who}, ${ran}${gap}`;
+      return `${head}: ALLOWED${who}, ${ran}${outcome.message ? ` (${outcome.message})` : ''}${gap}`;
     }
     case 'wrong reason':
       return `${head}: refused for the WRONG REASON${who}${outcome.refusedAt ? ` at the ${outcome.refusedAt}` : ''} — expected ${probe.refusal.sqlstate} ${probe.refusal.message}, got ${answer || 'nothing'}`;
