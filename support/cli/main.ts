@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig, TARGETS, type TargetName } from '../config';
 import { EXIT, TargetUnreachableError } from '../gates/outcomes';
 import { loadWaivers, WaiverFileError } from '../gates/waivers';
@@ -22,6 +24,12 @@ Usage:
       Reports (html, junit, message) go to ERP_REHEARSAL_REPORT_DIR (default: reports/).
   rehearse gates [...]
       The same as "rehearse run --target hermetic".
+  rehearse mutations [--jobs N] [NAME...]
+      The fence mutation suite: a control run, then the gates once per mutation (all, or the named ones), each on a
+      fresh hermetic target (hardened layout) with one fence broken; every mutation must turn exactly its expected
+      scenarios red. Writes mutations.md and mutations.json, and each run's reports and log, under
+      ERP_REHEARSAL_REPORT_DIR/mutations/. --jobs: runs at a time (default: the machine's cores).
+      Exit 0 when the control is green and every mutation is detected, 1 otherwise.
   rehearse names APP [ENV] [--domain DOMAIN]
       Print every name ADR-0002's elision rule gives the instance (ENV defaults to prod).
   rehearse help
@@ -106,6 +114,32 @@ async function run(args: string[], fixedTarget?: TargetName): Promise<number> {
   return exitCodeOf(report);
 }
 
+async function mutations(args: string[]): Promise<number> {
+  const jobsFlag = option(args, '--jobs');
+  const unknown = args.find((arg) => arg.startsWith('--'));
+  if (unknown) throw new UsageError(`unknown option ${unknown}`);
+  const jobs = jobsFlag === undefined ? availableParallelism() : Number(jobsFlag);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs "${jobsFlag}": use a whole number of runs, 1 or more`);
+  process.env.ERP_REHEARSAL_TARGET = 'hermetic';
+  const config = loadConfig();
+  const { runMutationSuite, MutationSuiteError, selectMutations } = await import('../mutations/run');
+  const { writeSuiteReport } = await import('../mutations/report-files');
+  try {
+    selectMutations(args);
+  } catch (error) {
+    if (error instanceof MutationSuiteError) throw new UsageError(error.message);
+    throw error;
+  }
+  const reportDir = join(config.reports.dir, 'mutations');
+  const started = Date.now();
+  const progress = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+  progress(`fence mutation suite: ${args.length || 'every'} mutation(s) and the control, ${jobs} at a time, reports in ${reportDir}`);
+  const results = await runMutationSuite({ names: args, jobs, reportDir, progress, context: { prod: config.prod, sandbox: config.sandbox, layout: 'hardened' } });
+  const { summary, holds } = writeSuiteReport(reportDir, results);
+  process.stdout.write(`${summary}\n`);
+  return holds ? EXIT.green : EXIT.failed;
+}
+
 function names(args: string[]): number {
   const domain = option(args, '--domain');
   const [app, env] = args;
@@ -127,6 +161,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await run(args);
       case 'gates':
         return await run(args, 'hermetic');
+      case 'mutations':
+        return await mutations(args);
       case 'names':
         return names(args);
       case 'help':

@@ -1,0 +1,78 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { VAULT_USERNAME } from '../postgres/minting';
+import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
+import type { Golden } from './golden';
+import * as reset from './reset';
+import * as snapshot from './snapshot';
+
+/**
+ * Breaks of the reset (reset.ts): a restore that leaves part of the golden out, and a drift check that no longer sees
+ * what a login role made without SET ROLE.
+ */
+
+/** The golden with its SEQUENCE SET entries left out of the restore list, made once per golden. */
+const withoutSequences = new WeakMap<Golden, Promise<Golden>>();
+
+function sequencesLeftOut(golden: Golden): Promise<Golden> {
+  let variant = withoutSequences.get(golden);
+  if (!variant) {
+    variant = (async () => {
+      const listPath = join(golden.dir, 'golden-without-sequence-set.list');
+      const entries = (await readFile(golden.listPath, 'utf8')).split('\n').filter((line) => line && !/ SEQUENCE SET /.test(line));
+      await writeFile(listPath, `${entries.join('\n')}\n`);
+      return { ...golden, listPath };
+    })();
+    withoutSequences.set(golden, variant);
+  }
+  return variant;
+}
+
+/** Every scenario that resets the sandbox and then checks its hash or writes to it (a reset in its Background included). */
+export const RESET_THEN_HASH = [
+  "seeding the sandbox from the golden reproduces prod's content hash",
+  'a sequence a rehearsal advanced, and nothing else, moves the hash; a reset puts it back',
+  'a column default a rehearsal changed, and nothing else, moves the hash; a reset puts it back',
+  'a table made without SET ROLE is ownership drift: named, and the reset refuses',
+  'a reset refuses while another session uses the sandbox, and names it',
+  'the full reset succeeds with that credential alone',
+];
+export const RESET_THEN_WRITE = [
+  'the write tooling reaches the sandbox host, however the rule allows it to be written',
+  "a key prod has never seen cannot create a thirdparty through prod's Dolibarr",
+  "a key prod has never seen cannot create a supplier invoice through prod's Dolibarr",
+  'a write moves the hash, the diff names exactly what was written, a reset brings the golden back',
+  'a reset that fails midway leaves the sandbox as it was (its scope by table name)',
+  'a reset that fails midway leaves the sandbox as it was (a corrupted archive entry)',
+  'two resets at once serialize and both end at the golden',
+];
+
+export const restoreWithoutSequences: FenceMutation = {
+  name: 'reset-restores-without-sequences',
+  gate: 'reset-round-trip',
+  breaks: "the reset restores the golden's tables and rows but not its sequence positions",
+  apply: () => replaceExport(reset, 'resetSandbox', (resetSandbox) => async (options) => resetSandbox({ ...options, golden: await sequencesLeftOut(options.golden) })),
+  expect: () => [
+    ...failing(/the sandbox's content hash: expected .* to equal/, ...RESET_THEN_HASH),
+    // Restored sequences start again at 1: the next insert collides with a restored row.
+    ...failing(/duplicate key value violates unique constraint/, ...RESET_THEN_WRITE),
+  ],
+};
+
+export const loginDriftUnseen: FenceMutation = {
+  name: 'drift-of-login-roles-unseen',
+  gate: 'reset-round-trip',
+  breaks: 'the drift check before a reset misses a table owned by the login role (made without SET ROLE)',
+  apply: () =>
+    replaceExport(snapshot, 'findDrift', (findDrift) => async (client, options) =>
+      (await findDrift(client, options)).filter((object) => !VAULT_USERNAME.test(object.owner)),
+    ),
+  expect: () => [
+    ...failing(/to be an instance of ResetRefusedError/, 'a table made without SET ROLE is ownership drift: named, and the reset refuses'),
+    // The drift the reset let through is still there when the next scenario makes the same table.
+    ...failing(
+      /relation "rehearsal_scratch" already exists/,
+      'a login role that made an object without SET ROLE cannot be revoked, and the harness names the drift',
+    ),
+  ],
+};

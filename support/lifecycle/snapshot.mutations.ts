@@ -1,0 +1,36 @@
+import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
+import * as sql from './snapshot-sql';
+
+/**
+ * Breaks of the snapshot (snapshot.ts, snapshot-sql.ts): a content hash blind to part of the state. The golden's
+ * manifest is hashed by the same code, so the round-trip itself still matches: the gates must catch the state the
+ * hash no longer sees.
+ */
+
+export const snapshotIgnoresSequences: FenceMutation = {
+  name: 'snapshot-ignores-sequences',
+  gate: 'reset-round-trip',
+  breaks: 'the snapshot reads every sequence as unused (last_value 1, not called)',
+  apply: () =>
+    replaceExport(sql, 'sequenceStates', () => async (_client, sequences) => new Map(sequences.map((name) => [name, { lastValue: '1', isCalled: false }]))),
+  expect: () => [
+    ...failing(/the sandbox's content hash: expected .* to not equal/, 'a sequence a rehearsal advanced, and nothing else, moves the hash; a reset puts it back'),
+    ...failing(/sequences that moved: expected \[\]/, 'a write moves the hash, the diff names exactly what was written, a reset brings the golden back'),
+  ],
+};
+
+export const snapshotIgnoresDefaults: FenceMutation = {
+  name: 'snapshot-ignores-defaults',
+  gate: 'reset-round-trip',
+  breaks: "the snapshot leaves column defaults out of a table's definition",
+  apply: () =>
+    replaceExport(sql, 'ownedRelations', (ownedRelations) => async (client, ownerRole) =>
+      (await ownedRelations(client, ownerRole)).map((relation) => {
+        if (relation.kind === 'sequence') return relation;
+        const definition = JSON.parse(relation.definition) as { columns?: unknown[][] | null };
+        for (const column of definition.columns ?? []) column[3] = null; // [name, type, not null, default, …]
+        return { ...relation, definition: JSON.stringify(definition) };
+      }),
+    ),
+  expect: () => failing(/content hash|definitions/, 'a column default a rehearsal changed, and nothing else, moves the hash; a reset puts it back'),
+};
