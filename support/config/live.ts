@@ -51,6 +51,11 @@ export interface LiveConfig {
   readonly overlaySql?: string;
   /** Name → address overrides (like curl --resolve), for emulation and debugging: host=address,host=address */
   readonly resolve: ReadonlyMap<string, string>;
+  /**
+   * The service-account token file of promote's own identity (support/promote/names.ts: Kubernetes role
+   * `<prod>-promote`), read only by `rehearse promote`. Unset: promote refuses, naming it.
+   */
+  readonly promoteTokenFile?: string;
 }
 
 export interface LiveSources {
@@ -286,6 +291,7 @@ export function parseLiveConfig(sources: LiveSources): LiveResult {
     return { problems: error.problems.map((problem) => `Vault settings: ${problem}`) };
   }
   const bindir = get('ERP_REHEARSAL_PG_BINDIR');
+  const promoteTokenFile = get('ERP_REHEARSAL_PROMOTE_TOKEN_FILE');
   return {
     problems: [],
     live: {
@@ -296,6 +302,7 @@ export function parseLiveConfig(sources: LiveSources): LiveResult {
       dolibarr: dolibarrCa === undefined ? {} : { ca: dolibarrCa },
       resolve: resolved.map,
       ...(overlaySql === undefined ? {} : { overlaySql }),
+      ...(promoteTokenFile === undefined ? {} : { promoteTokenFile: resolve(cwd, promoteTokenFile) }),
     },
   };
 }

@@ -4,7 +4,10 @@
  *
  * - It is built from the sandbox's `InstanceNames` (support/naming), never from a bare host: the constructor
  *   refuses names whose env is `prod`, and names whose `host` is not what the naming rule derives from their
- *   (app, env) — or is prod's host. The host-guard policy is then `sandboxPolicy(sandbox.host, port)`.
+ *   (app, env) — or is prod's host. The host-guard policy is then `sandboxPolicy(sandbox.host, port)`. The one
+ *   exception is promote's replay of an approved changeset: a grant made by `grantProdWrites` (prod-grant.ts, called
+ *   by support/promote only) makes prod's host the policy's host, for that client alone.
+ * - `onWrite` is told of every write and its answer (the rehearsal's changeset records them); never of the key.
  *   (InstanceNames carries no domain: the domain is whatever the caller's config gave `instanceNames`.)
  *   A configured Dolibarr URL (`url`) may only spell that host; it is refused at construction otherwise.
  * - Its only network path is a private `guardedDispatcher` (host-guard.ts / guarded-dispatcher.ts): redirects are
@@ -23,6 +26,7 @@ import { Dispatcher, request } from 'undici';
 import { guardedDispatcher } from './guarded-dispatcher';
 import { HostGuardRefusal, checkTarget, sandboxPolicy } from './host-guard';
 import { InstanceNames, PROD_ENV, instanceNames } from '../naming';
+import { grantedHost, type ProdWriteGrant } from './prod-grant';
 import {
   DolibarrAuthenticationError,
   DolibarrError,
@@ -33,9 +37,27 @@ import {
   DolibarrUnexpectedResponse,
 } from './errors';
 
+/** A write the client sent and what Dolibarr answered, for the rehearsal's changeset (support/promote). */
+export interface WriteExchange {
+  readonly method: 'POST' | 'PUT' | 'DELETE';
+  /** Under the API root, e.g. `/thirdparties/12`. */
+  readonly path: string;
+  readonly body?: Record<string, unknown>;
+  readonly status: number;
+  /** The parsed answer, or the error message Dolibarr gave. */
+  readonly response: unknown;
+}
+
 export interface DolibarrClientOptions {
   /** The sandbox's names (`instanceNames('erp', 'sandbox', domain)`); its `host` builds the guard's policy. */
-  readonly sandbox: InstanceNames;
+  readonly sandbox?: InstanceNames;
+  /**
+   * Instead of `sandbox`, for promote only: a grant from `grantProdWrites` (prod-grant.ts) makes prod's host the guard's
+   * only host, for this client alone.
+   */
+  readonly prodGrant?: ProdWriteGrant;
+  /** Told of every write (not reads) once Dolibarr answered it, success or not; never of the key. */
+  readonly onWrite?: (exchange: WriteExchange) => void;
   /** The port allowed besides 443 (the configured one); default 443. */
   readonly port?: number;
   /**
@@ -139,9 +161,13 @@ export class DolibarrClient {
   readonly #port: number;
   readonly #timeoutMs: number;
   readonly #readRetries: number;
+  readonly #onWrite: ((exchange: WriteExchange) => void) | undefined;
 
   constructor(options: DolibarrClientOptions) {
-    const host = sandboxHost(options?.sandbox);
+    if ((options?.sandbox === undefined) === (options?.prodGrant === undefined)) {
+      throw new TypeError('DolibarrClient: give `sandbox` (the write tooling) or `prodGrant` (promote), not both');
+    }
+    const host = options.prodGrant ? grantedHost(options.prodGrant) : sandboxHost(options.sandbox!);
     const port = options.port ?? 443;
     if (typeof options.apiKey !== 'string' || options.apiKey.length === 0 || /[\u0000-\u0020\u007f]/.test(options.apiKey)) {
       // The key itself is never quoted.
@@ -168,6 +194,7 @@ export class DolibarrClient {
     this.#base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
     this.#timeoutMs = timeoutMs;
     this.#readRetries = readRetries;
+    this.#onWrite = options.onWrite;
   }
 
   /** GET /status */
@@ -294,7 +321,16 @@ export class DolibarrClient {
         await sleep(RETRY_DELAY_MS * 2 ** attempt);
         continue;
       }
-      return this.#interpret(method, path, status, text);
+      if (method === 'GET' || this.#onWrite === undefined) return this.#interpret(method, path, status, text);
+      const exchange = { method, path: path.slice(API.length), ...(fields === undefined ? {} : { body: fields }), status };
+      try {
+        const answer = this.#interpret(method, path, status, text);
+        this.#onWrite({ ...exchange, response: answer });
+        return answer;
+      } catch (error) {
+        this.#onWrite({ ...exchange, response: (error as Error).message });
+        throw error;
+      }
     }
   }
 

@@ -23,18 +23,23 @@ export const SANDBOX_AGENT_RIGHTS: readonly number[] = [...AI_AGENT_RIGHTS, RIGH
 const AGENT_LOGIN = 'ai_agent';
 const PORT_ATTEMPTS = 5;
 
-/** What the operator set up for the two instances: conf.php's unique ids, and the agent's keys. */
+/** What the operator set up for the two instances: conf.php's unique ids, the agent's keys, and promote's prod key. */
 export interface HermeticDolibarrIdentity {
   readonly prodInstanceId: string;
   readonly sandboxInstanceId: string;
   readonly prodAgentKey: Secret;
   readonly sandboxAgentKey: Secret;
+  /** The promote-time prod-write credential (ADR-0003 §4): a prod user with exactly the writes a rehearsal makes. */
+  readonly promoterKey: Secret;
 }
+
+/** The prod user promote replays as. */
+export const PROMOTER_LOGIN = 'user003';
 
 const token = (): string => randomBytes(24).toString('hex');
 
 /**
- * Gives prod's agent its read-only API key, as the real install was given one. Runs before the golden is dumped,
+ * Gives prod's agent its read-only API key, as the real install was given one, and promote's user its prod-write key. Runs before the golden is dumped,
  * so the golden carries prod's users and keys like a real restore does (unusable on the sandbox: its instance
  * id differs).
  */
@@ -44,12 +49,14 @@ export async function installProdAgentKey(endpoint: Endpoint, minter: Credential
     sandboxInstanceId: token(),
     prodAgentKey: new Secret('prod agent API key', token()),
     sandboxAgentKey: new Secret('sandbox agent API key', token()),
+    promoterKey: new Secret('prod-write API key of promote', token()),
   };
   const login = await minter.mint(prod);
   try {
-    await withClient(endpoint, login, prod.database, (client) =>
-      grantApiAccess(client, { instanceId: identity.prodInstanceId, login: AGENT_LOGIN, apiKey: identity.prodAgentKey.reveal(), rights: [...AI_AGENT_RIGHTS] }),
-    );
+    await withClient(endpoint, login, prod.database, async (client) => {
+      await grantApiAccess(client, { instanceId: identity.prodInstanceId, login: AGENT_LOGIN, apiKey: identity.prodAgentKey.reveal(), rights: [...AI_AGENT_RIGHTS] });
+      await grantApiAccess(client, { instanceId: identity.prodInstanceId, login: PROMOTER_LOGIN, apiKey: identity.promoterKey.reveal(), rights: [...SANDBOX_AGENT_RIGHTS] });
+    });
   } finally {
     await minter.revoke(login);
   }

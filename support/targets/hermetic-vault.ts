@@ -8,6 +8,7 @@ import type { Endpoint, Login } from '../postgres/cluster';
 import { creationStatements } from '../postgres/minting';
 import type { VaultConfigInput } from '../vault';
 import type { HermeticNetwork } from './hermetic-network';
+import { promoterNames } from '../promote/names';
 import type { VaultAccess } from './vault-access';
 
 /**
@@ -17,6 +18,8 @@ import type { VaultAccess } from './vault-access';
  *   the instance's owner role, run as `credentials_editor`;
  * - a policy `<instance>` reading exactly its own creds and its own `kvv2/<instance>/config`, and revoking leases;
  * - a Kubernetes auth role `<instance>` bound to the service account `<instance>` of namespace `<instance>`;
+ * - promote's own Kubernetes role and policy (support/promote/names.ts): the prod-write credential and prod's database
+ *   credentials, bound to its own service account;
  * - per application, the CI JWT role `gitea_cicd_<app>` bound to the repository `arcodange-org/<app>`, with the
  *   policies of the app's non-prod instances (the scheduled rehearsal job runs against the sandbox).
  * Each workload's service-account token is written under the run's directory, where its Vault session reads it.
@@ -24,6 +27,15 @@ import type { VaultAccess } from './vault-access';
 
 const LEASE_TTL_SECONDS = 3600;
 const LEASE_MAX_TTL_SECONDS = 4 * 3600;
+
+/** Promote's policy: the prod-write credential and prod's database credentials, nothing else. */
+function promoterPolicy(prod: InstanceNames): PolicyRules {
+  return {
+    [promoterNames(prod).kvPath.replace(/^kvv2\//, 'kvv2/data/')]: ['read'],
+    [prod.credsPath]: ['read'],
+    'sys/leases/revoke': ['update'],
+  };
+}
 
 function policyOf(names: InstanceNames): PolicyRules {
   return {
@@ -50,6 +62,7 @@ export async function startHermeticVault(
   const issuers = identityIssuers(config.domain);
   const certificate = await network.authority.issue([network.vaultHost]);
   const apps = [...new Set(instances.map((names) => names.app))];
+  const promoter = promoterNames(config.prod);
   const standin = await startVaultStandin({
     host: network.vaultHost,
     address: network.addresses.vault,
@@ -63,14 +76,23 @@ export async function startHermeticVault(
       })),
     },
     kv: { secrets: {} },
-    policies: Object.fromEntries(instances.map((names) => [names.instance, policyOf(names)])),
+    policies: {
+      ...Object.fromEntries(instances.map((names) => [names.instance, policyOf(names)])),
+      [promoter.policy]: promoterPolicy(config.prod),
+    },
     kubernetes: {
       issuer: issuers.serviceAccounts.issuer,
       issuerPublicKeys: [issuers.serviceAccounts.publicKeyPem],
-      roles: instances.map((names) => ({
-        name: names.vaultRole, boundServiceAccountNames: [names.namespace], boundServiceAccountNamespaces: [names.namespace],
-        audience: issuers.serviceAccounts.audience, policies: [names.instance], ttlSeconds: LEASE_MAX_TTL_SECONDS,
-      })),
+      roles: [
+        ...instances.map((names) => ({
+          name: names.vaultRole, boundServiceAccountNames: [names.namespace], boundServiceAccountNamespaces: [names.namespace],
+          audience: issuers.serviceAccounts.audience, policies: [names.instance], ttlSeconds: LEASE_MAX_TTL_SECONDS,
+        })),
+        {
+          name: promoter.vaultRole, boundServiceAccountNames: [promoter.serviceAccount], boundServiceAccountNamespaces: [promoter.namespace],
+          audience: issuers.serviceAccounts.audience, policies: [promoter.policy], ttlSeconds: LEASE_MAX_TTL_SECONDS,
+        },
+      ],
     },
     jwt: {
       boundIssuer: issuers.ci.issuer,
@@ -91,6 +113,8 @@ export async function startHermeticVault(
   for (const names of instances) {
     tokenPaths.set(names.instance, await issuers.writeServiceAccountToken(tokens, names.namespace, names.namespace));
   }
+  // Its own folder: the promoter's service account lives in prod's namespace, next to prod's workload.
+  const promoterToken = await issuers.writeServiceAccountToken(join(tokens, 'promote'), promoter.namespace, promoter.serviceAccount);
   const address = `https://${network.vaultHost}:${standin.port}`;
   const access: VaultAccess = {
     address,
@@ -101,6 +125,7 @@ export async function startHermeticVault(
       if (tokenPath === undefined) throw new Error(`no workload identity for instance "${names.instance}" on the hermetic target`);
       return { address, ca: network.authority.ca, auth: { method: 'kubernetes', role: names.vaultRole, tokenPath } };
     },
+    promoter: { address, ca: network.authority.ca, auth: { method: 'kubernetes', role: promoter.vaultRole, tokenPath: promoterToken } },
   };
   return { access, standin, issuers, close: () => standin.close() };
 }

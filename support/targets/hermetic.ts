@@ -14,6 +14,7 @@ import type { DolibarrSites } from './dolibarr-sites';
 import { installProdAgentKey, startHermeticDolibarr } from './hermetic-dolibarr';
 import { hermeticNetwork } from './hermetic-network';
 import { startHermeticVault } from './hermetic-vault';
+import { PROD_WRITE_KEY, promoterNames } from '../promote/names';
 import { loadFixtureAsOwner } from './seed-prod';
 import type { Target } from './target';
 
@@ -109,6 +110,7 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
     // The operator's side: each instance's Dolibarr configuration, written to Vault's KV.
     vault.standin.putKv(`${config.prod.instance}/config`, { DOLIBARR_URL: dolibarr.urls.prod, DOLIBARR_API_KEY: identity.prodAgentKey.reveal() });
     vault.standin.putKv(`${config.sandbox.instance}/config`, { DOLIBARR_URL: dolibarr.urls.sandbox, DOLIBARR_API_KEY: identity.sandboxAgentKey.reveal() });
+    vault.standin.putKv(promoterNames(config.prod).kvPath.replace(/^kvv2\//, ''), { [PROD_WRITE_KEY]: identity.promoterKey.reveal() });
     const [sandboxSite, prodSite] = await Promise.all([dolibarrConfigOf(minter, config.sandbox), dolibarrConfigOf(minter, config.prod)]);
     progress(`Dolibarr: ${prodSite.site.url} and ${sandboxSite.site.url} (stand-ins, per-run CA), configured from Vault KV`);
     const sites: DolibarrSites = {
@@ -134,7 +136,14 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
       provisioner: layout.provisioner,
       credentialsEditor: layout.credentialsEditor,
       minter,
-      vault: { ...vault.access, hermetic: { issuers: vault.issuers, leases: () => vault.standin.leases() } },
+      vault: {
+        ...vault.access,
+        hermetic: {
+          issuers: vault.issuers,
+          leases: () => vault.standin.leases(),
+          replaceKv: (path, data) => vault.standin.replaceKv(path, data),
+        },
+      },
       golden,
       dolibarr: sites,
       workDir,

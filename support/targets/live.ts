@@ -16,6 +16,7 @@ import { dolibarrConfigOf } from './dolibarr-config';
 import type { DolibarrSites } from './dolibarr-sites';
 import { overridingLookup } from './live-network';
 import type { Target } from './target';
+import { promoterNames } from '../promote/names';
 import type { VaultAccess } from './vault-access';
 
 export type Progress = (line: string) => void;
@@ -26,6 +27,8 @@ export type Progress = (line: string) => void;
  * credentials from postgres/creds/<sandbox> and its Dolibarr configuration from kvv2/<sandbox>/config, and resets
  * the sandbox to the golden the operator provides (made read-only from prod by the harness's makeGolden). It holds
  * nothing of prod: no Vault identity, no database credential, no API key; prod is only the thing that must refuse.
+ * (`rehearse promote` alone may be configured with promote's own identity, ERP_REHEARSAL_PROMOTE_TOKEN_FILE: the
+ * target carries its token's path, and only support/promote/credential.ts logs in with it.)
  * What would need more is not applicable here, and says so. This builder is the only code that knows the target is live.
  */
 
@@ -69,6 +72,16 @@ export async function buildLiveTarget(config: HarnessConfig, progress: Progress)
       }
       return { address: live.vault.address, ...(live.vault.ca === undefined ? {} : { ca: live.vault.ca }), auth: live.vault.auth };
     },
+    // Promote's own identity, never the sandbox's: only `rehearse promote` logs in with it (support/promote/credential.ts).
+    ...(live.promoteTokenFile === undefined
+      ? {}
+      : {
+          promoter: {
+            address: live.vault.address,
+            ...(live.vault.ca === undefined ? {} : { ca: live.vault.ca }),
+            auth: { method: 'kubernetes', role: promoterNames(prod).vaultRole, tokenPath: live.promoteTokenFile },
+          },
+        }),
   };
   const minter = new VaultMinter({
     identity: (names) => vaultAccess.identity(names),

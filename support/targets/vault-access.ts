@@ -14,6 +14,19 @@ export interface VaultAccess {
   readonly lookup?: LookupFunction;
   /** How the workload of an instance logs in: Kubernetes auth as its own role, with its service-account token. */
   identity(names: InstanceNames): VaultConfigInput;
-  /** Hermetic only: the issuers Vault trusts for Kubernetes and CI logins, and the leases Vault holds. */
-  readonly hermetic?: { readonly issuers: IdentityIssuers; leases(): readonly LeaseInfo[] };
+  /**
+   * How promote logs in (support/promote/names.ts): its own identity, never an instance's. Undefined where the
+   * target has none configured; promote then refuses.
+   */
+  readonly promoter?: VaultConfigInput;
+  /**
+   * Hermetic only: the issuers Vault trusts for Kubernetes and CI logins, the leases Vault holds, and its KV as an
+   * operator changes it out of band (path under the mount, e.g. `erp/promote`; data undefined: the secret deleted),
+   * with what puts the previous secret back — its values are never handed out.
+   */
+  readonly hermetic?: {
+    readonly issuers: IdentityIssuers;
+    leases(): readonly LeaseInfo[];
+    replaceKv(path: string, data: Readonly<Record<string, unknown>> | undefined): () => void;
+  };
 }

@@ -42,6 +42,20 @@ export class KvMount {
     });
   }
 
+  /**
+   * Replaces `path` with `data` (a new version), or removes it when `data` is undefined (`vault kv metadata delete`),
+   * and returns what puts the previous secret back, without handing its values out.
+   */
+  replace(path: string, data: Readonly<Record<string, unknown>> | undefined): () => void {
+    const previous = this.secrets.get(path);
+    if (data === undefined) this.secrets.delete(path);
+    else this.put(path, data);
+    return () => {
+      if (previous === undefined) this.secrets.delete(path);
+      else this.secrets.set(path, previous);
+    };
+  }
+
   read(path: string): KvSecretVersion {
     const secret = this.secrets.get(path);
     if (secret === undefined) throw new VaultApiError(404, []);

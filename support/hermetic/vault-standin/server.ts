@@ -142,6 +142,11 @@ export interface VaultStandin {
   leases(): readonly LeaseInfo[];
   /** Writes a new version of a KV v2 secret out of band, as an operator would (`vault kv put`). */
   putKv(path: string, data: Readonly<Record<string, unknown>>): void;
+  /**
+   * Out of band: a new version of `path`, or (`data` undefined) the secret removed as `vault kv metadata delete`
+   * would; returns what puts the previous secret back, without handing its values out.
+   */
+  replaceKv(path: string, data: Readonly<Record<string, unknown>> | undefined): () => void;
   /** Stops listening and every timer; waits for requests and revocation jobs in progress. Revokes nothing. Idempotent. */
   close(): Promise<void>;
 }
@@ -366,6 +371,10 @@ export async function startVaultStandin(options: VaultStandinOptions): Promise<V
     putKv(path, data) {
       if (state.kv === undefined) throw new Error('putKv: the stand-in was started without a KV mount');
       state.kv.put(path, data);
+    },
+    replaceKv(path, data) {
+      if (state.kv === undefined) throw new Error('replaceKv: the stand-in was started without a KV mount');
+      return state.kv.replace(path, data);
     },
     close() {
       closing ??= (async () => {

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { RelationChange } from '../lifecycle/diff';
+
+/**
+ * A changeset: what a rehearsal on the sandbox did, as one file a human reviews and approves before it may be
+ * replayed on prod (ADR-0003 §4). It holds the API operations the write tooling sent to the sandbox (with their
+ * answers), the sandbox's content hashes before and after, and the row-level diff between them. Its digest is a
+ * SHA-256 over its canonical JSON (keys sorted, no whitespace), the digest field itself left out: the approval names
+ * the digest, so a changeset edited after review no longer matches what was approved.
+ */
+
+export const CHANGESET_FORMAT = 1;
+
+/** One write the tooling sent, as Dolibarr's REST API saw it. Keys and headers are never recorded. */
+export interface RecordedOperation {
+  readonly method: 'POST' | 'PUT' | 'DELETE';
+  /** Under the API root, e.g. `/thirdparties` or `/thirdparties/12`. */
+  readonly path: string;
+  readonly body?: Record<string, unknown>;
+  /** The HTTP status Dolibarr answered. */
+  readonly status: number;
+  /** Dolibarr's answer (for a create: the new object's id). */
+  readonly response: unknown;
+}
+
+/** A content hash of a whole state, and of each relation in it (`kind name` → hash). */
+export interface StateHashes {
+  readonly root: string;
+  readonly relations: Readonly<Record<string, string>>;
+}
+
+export interface ChangesetContent {
+  readonly format: typeof CHANGESET_FORMAT;
+  /** What was rehearsed, in a sentence. */
+  readonly title: string;
+  readonly rehearsal: {
+    /** The Dolibarr host the operations went to: the sandbox's, or promote refuses the changeset. */
+    readonly host: string;
+    readonly instance: string;
+    readonly database: string;
+    /** ISO 8601. */
+    readonly at: string;
+    /** Who recorded it (OS user or CI actor). */
+    readonly by: string;
+  };
+  /** The instance the changeset is for. */
+  readonly prod: { readonly instance: string; readonly host: string; readonly database: string };
+  readonly operations: readonly RecordedOperation[];
+  readonly before: StateHashes;
+  readonly after: StateHashes;
+  /** The sandbox's diff from before to after, down to rows where a table changed. */
+  readonly changes: readonly RelationChange[];
+}
+
+export interface Changeset extends ChangesetContent {
+  /** `sha256:<hex>` of the canonical content. */
+  readonly digest: string;
+}
+
+export class ChangesetError extends Error {
+  override readonly name = 'ChangesetError';
+}
+
+/** JSON with object keys sorted at every level and no whitespace: the same content always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (value === undefined) throw new ChangesetError('a changeset holds no undefined value');
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new ChangesetError(`a changeset holds no non-finite number (${value})`);
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+}
+
+export function digestOf(content: ChangesetContent): string {
+  const { digest: _ignored, ...rest } = content as ChangesetContent & { digest?: string };
+  return `sha256:${createHash('sha256').update(canonicalJson(rest)).digest('hex')}`;
+}
+
+/** Writes the changeset atomically (a crash leaves the old file or the new one, never half of one) and returns it. */
+export function writeChangeset(path: string, content: ChangesetContent): Changeset {
+  const changeset: Changeset = { ...content, digest: digestOf(content) };
+  const partial = `${path}.partial`;
+  writeFileSync(partial, `${JSON.stringify(changeset, null, 2)}\n`, { mode: 0o600 });
+  renameSync(partial, path);
+  return changeset;
+}
+
+export interface LoadedChangeset {
+  readonly changeset: Changeset;
+  /** The digest of the content as it is now; differs from `changeset.digest` when the file was edited. */
+  readonly computed: string;
+}
+
+/** Reads a changeset file; throws ChangesetError (saying what is wrong) when it is not one. */
+export function readChangeset(path: string): LoadedChangeset {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ChangesetError(`cannot read the changeset ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ChangesetError(`the changeset ${path} is not JSON: ${(error as Error).message}`);
+  }
+  const changeset = parsed as Partial<Changeset> | null;
+  if (changeset === null || typeof changeset !== 'object' || changeset.format !== CHANGESET_FORMAT) {
+    throw new ChangesetError(`${path} is not a changeset of format ${CHANGESET_FORMAT}`);
+  }
+  const missing = (['title', 'rehearsal', 'prod', 'operations', 'before', 'after', 'changes', 'digest'] as const).filter((key) => changeset[key] === undefined);
+  if (missing.length > 0) throw new ChangesetError(`the changeset ${path} lacks ${missing.join(', ')}`);
+  if (!Array.isArray(changeset.operations) || !Array.isArray(changeset.changes)) throw new ChangesetError(`the changeset ${path} has malformed operations or changes`);
+  return { changeset: changeset as Changeset, computed: digestOf(changeset as Changeset) };
+}
