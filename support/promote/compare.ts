@@ -1,0 +1,210 @@
+/**
+ * Whether prod changed as the rehearsal changed the sandbox: the rehearsed diff and prod's own before/after diff of
+ * the promotion, compared "equal modulo generated ids and timestamps".
+ *
+ * Relations are matched by key. A relation changed on one side only, or changed differently (content on one side,
+ * definition on the other), is a difference. A sequence must have moved by the same amount on both sides (values
+ * handed out, from last_value and is_called, assuming an increment of 1 as Dolibarr's serials have), not to the same
+ * value: prod's sequences were ahead of or behind the sandbox's. (An operation that failed on the sandbox after
+ * taking a sequence value is not replayed, see replay-plan.ts, so that sequence shows as having moved less on prod.)
+ * A table's rows added, removed and changed are compared as multisets of normalized rows (a changed row as its before
+ * and after images, so a row that differed on prod before the promotion shows). A relation changed on both sides
+ * without row images or sequence values cannot be shown equal and is a difference, unless both sides removed it.
+ *
+ * Normalization replaces, and so ignores, exactly these values:
+ * - Generated ids, by `<generated id>`. A generated id is the value of the single-column key of a row added on that
+ *   side (composite keys are references, not generated). It is replaced in the row it identifies, in any column
+ *   holding it (its key, or `ref` of agenda events which Dolibarr sets to the id), and in reference columns (named
+ *   `fk_*`, `*_id` or `socid`) of any row. The ids differ between the sides because each instance's sequences
+ *   handed out their own; a reference to a row both sides had is kept and compared. Generated ids are not told
+ *   apart by table: a reference to an existing row whose id equals an id generated on that side is replaced on that
+ *   side only and shows as a difference: a false alarm (a false match would take the same coincidence on both
+ *   sides, in the same column).
+ * - Timestamps, by `<timestamp>`: values with a time of day in columns named `tms` or starting with `date` (datec,
+ *   datem, date_creation, date_valid, datep…), which hold when the rehearsal or the replay ran. Plain dates
+ *   (`datef` = '2026-05-01') and timestamp columns left NULL are kept.
+ * - Provisional refs, by `(PROV<generated id>)`: `ref` values `(PROV<n>)`, which Dolibarr derives from the rowid.
+ * - The acting user, by `<acting user>`: `fk_user_author`, `fk_user_creat`, `fk_user_modif` and `fk_user_valid`, which
+ *   Dolibarr fills with the user behind the API key: the agent in the rehearsal, promote's own user on prod — by
+ *   design (ADR-0003 §4: a separate credential), so never the same.
+ */
+import type { RelationChange, RowChange, RowChanges } from '../lifecycle/diff';
+
+export interface DiffComparison {
+  readonly equal: boolean;
+  /** One line per difference, naming the relation. */
+  readonly differences: string[];
+}
+
+type Category = keyof RowChanges;
+
+/** A row change normalized: its key and columns as display text, `'before' → 'after'` in the columns it changed. */
+interface NormalizedRow {
+  readonly category: Category;
+  readonly keyColumns: readonly string[];
+  readonly values: Readonly<Record<string, string>>;
+  readonly changedColumns: readonly string[];
+  /** Equal for rows equal once normalized. */
+  readonly identity: string;
+}
+
+const GENERATED_ID = '<generated id>';
+const TIMESTAMP = '<timestamp>';
+const ACTING_USER = /^fk_user_(?:author|creat|modif|valid)$/;
+const SIDES = ['in the rehearsal', 'on prod'] as const;
+
+export function compareDiffs(rehearsed: readonly RelationChange[], onProd: readonly RelationChange[]): DiffComparison {
+  const sandbox = new Map(rehearsed.map((change) => [change.key, change]));
+  const prod = new Map(onProd.map((change) => [change.key, change]));
+  const generated = [generatedIds(rehearsed), generatedIds(onProd)] as const;
+  const keys = [...new Set([...sandbox.keys(), ...prod.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const differences = keys.flatMap((key) => compareRelation(sandbox.get(key), prod.get(key), generated));
+  return { equal: differences.length === 0, differences };
+}
+
+function compareRelation(
+  rehearsed: RelationChange | undefined,
+  onProd: RelationChange | undefined,
+  generated: readonly [ReadonlySet<string>, ReadonlySet<string>],
+): string[] {
+  if (!rehearsed || !onProd) {
+    const { name, change } = (rehearsed ?? onProd)!;
+    return [`${name}: ${change} ${rehearsed ? SIDES[0] : SIDES[1]}, unchanged ${rehearsed ? SIDES[1] : SIDES[0]}`];
+  }
+  const { name } = rehearsed;
+  if (rehearsed.change !== onProd.change) return [`${name}: ${rehearsed.change} ${SIDES[0]}, ${onProd.change} ${SIDES[1]}`];
+  if (rehearsed.sequence && onProd.sequence) return compareSequences(name, rehearsed.sequence, onProd.sequence);
+  if (rehearsed.rows && onProd.rows) {
+    return (['added', 'removed', 'changed'] as const).flatMap((category) =>
+      compareRows(name, category, normalizeAll(rehearsed.rows![category], category, generated[0]), normalizeAll(onProd.rows![category], category, generated[1])),
+    );
+  }
+  if (rehearsed.change === 'removed') return [];
+  return [`${name}: ${rehearsed.change} on both sides, but without row images or sequence values on both sides it cannot be compared`];
+}
+
+type SequenceChange = NonNullable<RelationChange['sequence']>;
+
+/** How many values a sequence has handed out: last_value counts once is_called is set. */
+function position(state: SequenceChange['before']): bigint {
+  return BigInt(state.lastValue) - (state.isCalled ? 0n : 1n);
+}
+
+function compareSequences(name: string, rehearsed: SequenceChange, onProd: SequenceChange): string[] {
+  const moved = [position(rehearsed.after) - position(rehearsed.before), position(onProd.after) - position(onProd.before)];
+  return moved[0] === moved[1] ? [] : [`${name}: moved by ${moved[0]} ${SIDES[0]}, by ${moved[1]} ${SIDES[1]}`];
+}
+
+/** The single-column key values, integers, of the rows added on one side: the ids that side's sequences generated. */
+function generatedIds(changes: readonly RelationChange[]): Set<string> {
+  const ids = new Set<string>();
+  for (const row of changes.flatMap((change) => change.rows?.added ?? [])) {
+    const id = ownId(row);
+    if (id !== undefined) ids.add(id);
+  }
+  return ids;
+}
+
+function ownId(row: RowChange): string | undefined {
+  const values = Object.values(row.key);
+  if (values.length !== 1) return undefined;
+  const text = typeof values[0] === 'number' ? String(values[0]) : values[0];
+  return typeof text === 'string' && /^\d+$/.test(text) ? text : undefined;
+}
+
+function isReference(column: string): boolean {
+  return column.startsWith('fk_') || column.endsWith('_id') || column === 'socid';
+}
+
+function quoted(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  return typeof value === 'string' ? `'${value.replaceAll("'", "''")}'` : JSON.stringify(value);
+}
+
+/** One value as display text, generated ids, timestamps and provisional refs replaced. */
+function normalizeValue(column: string, value: unknown, own: string | undefined, generated: ReadonlySet<string>): string {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string') return quoted(value);
+  if ((column === 'tms' || column.startsWith('date')) && /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/.test(text)) return TIMESTAMP;
+  if (column === 'ref' && /^\(PROV\d+\)$/.test(text)) return `(PROV${GENERATED_ID})`;
+  if (ACTING_USER.test(column)) return '<acting user>';
+  if (generated.has(text) && (text === own || isReference(column))) return GENERATED_ID;
+  return quoted(value);
+}
+
+function normalizeImage(image: Record<string, unknown>, own: string | undefined, generated: ReadonlySet<string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(image).map(([column, value]) => [column, normalizeValue(column, value, own, generated)]));
+}
+
+function normalize(row: RowChange, category: Category, generated: ReadonlySet<string>): NormalizedRow {
+  const own = category === 'added' ? ownId(row) : undefined;
+  const before = normalizeImage(row.before ?? {}, own, generated);
+  const after = normalizeImage(row.after ?? {}, own, generated);
+  const columns = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  const changedColumns = category === 'changed' ? columns.filter((column) => before[column] !== after[column]) : [];
+  const values = Object.fromEntries(
+    columns.map((column) => {
+      if (category === 'added') return [column, after[column]];
+      if (category === 'removed') return [column, before[column]];
+      return [column, changedColumns.includes(column) ? `${before[column] ?? '(no such column)'} → ${after[column] ?? '(no such column)'}` : after[column]];
+    }),
+  );
+  const keyColumns = Object.keys(row.key).length < columns.length ? Object.keys(row.key).sort() : [];
+  return { category, keyColumns, values, changedColumns, identity: JSON.stringify(columns.map((column) => [column, values[column]])) };
+}
+
+function normalizeAll(rows: readonly RowChange[], category: Category, generated: ReadonlySet<string>): NormalizedRow[] {
+  return rows.map((row) => normalize(row, category, generated));
+}
+
+/** The rows of `rows` with no equal row in `others`, each matched at most once. */
+function unmatched(rows: readonly NormalizedRow[], others: readonly NormalizedRow[]): NormalizedRow[] {
+  const available = new Map<string, number>();
+  for (const row of others) available.set(row.identity, (available.get(row.identity) ?? 0) + 1);
+  return rows.filter((row) => {
+    const count = available.get(row.identity) ?? 0;
+    if (count > 0) available.set(row.identity, count - 1);
+    return count === 0;
+  });
+}
+
+function rowsOf(count: number): string {
+  return `${count} ${count === 1 ? 'row' : 'rows'}`;
+}
+
+function keyText(row: NormalizedRow): string {
+  return row.keyColumns.map((column) => `${column}=${row.values[column]}`).join(' ');
+}
+
+/** A row on one line: an added or removed row's non-NULL columns; a changed row's key and the columns it changed. */
+function shown(row: NormalizedRow): string {
+  const columns = row.category === 'changed' ? [...row.keyColumns, ...row.changedColumns] : Object.keys(row.values).filter((column) => row.values[column] !== 'NULL');
+  return columns.map((column) => `${column}=${row.values[column]}`).join(' ');
+}
+
+/**
+ * The rows of one category that differ: the counts when they do, then the rows left without an equal on the other
+ * side, grouped by key: a row alone on each side under the same key by the columns that differ, others one by one.
+ */
+function compareRows(name: string, category: Category, rehearsed: readonly NormalizedRow[], onProd: readonly NormalizedRow[]): string[] {
+  const differences = rehearsed.length === onProd.length ? [] : [`${name}: ${rowsOf(rehearsed.length)} ${category} ${SIDES[0]}, ${onProd.length} ${SIDES[1]}`];
+  const sides = [unmatched(rehearsed, onProd), unmatched(onProd, rehearsed)];
+  for (const key of new Set(sides.flat().map(keyText))) {
+    const underKey = sides.map((rows) => rows.filter((row) => keyText(row) === key));
+    const [rehearsedRows, prodRows] = underKey;
+    if (rehearsedRows.length === 1 && prodRows.length === 1) {
+      differences.push(`${name}: row ${category}${key === '' ? '' : ` ${key}`} differs: ${columnDifferences(rehearsedRows[0], prodRows[0])}`);
+    } else {
+      underKey.forEach((rows, side) => differences.push(...rows.map((row) => `${name}: row ${category} ${SIDES[side]} only: ${shown(row)}`)));
+    }
+  }
+  return differences;
+}
+
+function columnDifferences(rehearsed: NormalizedRow, onProd: NormalizedRow): string {
+  const columns = [...new Set([...Object.keys(rehearsed.values), ...Object.keys(onProd.values)])].sort();
+  return columns
+    .filter((column) => rehearsed.values[column] !== onProd.values[column])
+    .map((column) => `${column} ${rehearsed.values[column] ?? '(no such column)'} ${SIDES[0]}, ${onProd.values[column] ?? '(no such column)'} ${SIDES[1]}`)
+    .join('; ');
+}

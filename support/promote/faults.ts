@@ -1,0 +1,115 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { requireOnTarget } from '../not-applicable';
+import { ident, literal, withClient } from '../postgres/connect';
+import type { Target } from '../targets/target';
+import { digestOf, type Changeset } from './changeset';
+import { PROD_WRITE_KEY, promoterNames } from './names';
+import type { Promotion } from './promote';
+
+/**
+ * What the promotion gate does to a rehearsal, a target or prod to see promote refuse: a changeset edited after review
+ * (its recorded digest kept) or rewritten as if recorded elsewhere (re-digested), the prod-write credential taken away
+ * or replaced by the agent's key, promote pointed at the agent's identity, prod changed under the rehearsal.
+ */
+
+function rewrite(path: string, edit: (changeset: Changeset) => Changeset): void {
+  writeFileSync(path, `${JSON.stringify(edit(JSON.parse(readFileSync(path, 'utf8')) as Changeset), null, 2)}\n`);
+}
+
+/** A reviewer's nightmare: an amount changed in the file after review, its digest left as it was. */
+export function editInvoiceAmount(path: string): void {
+  rewrite(path, (changeset) => ({
+    ...changeset,
+    operations: changeset.operations.map((operation) =>
+      Array.isArray(operation.body?.['lines'])
+        ? { ...operation, body: { ...operation.body, lines: (operation.body['lines'] as Record<string, unknown>[]).map((line) => ({ ...line, subprice: 1250 })) } }
+        : operation,
+    ),
+  }));
+}
+
+/** The changeset as if it had been recorded against prod's host, with a digest of its own. */
+export function rehearsedOnProdHost(path: string, target: Target): void {
+  rewrite(path, (changeset) => {
+    const content = { ...changeset, rehearsal: { ...changeset.rehearsal, host: target.prod.host } };
+    return { ...content, digest: digestOf(content) };
+  });
+}
+
+function hermeticKv(target: Target) {
+  return requireOnTarget(target.vault.hermetic, `the ${target.kind} target's Vault KV is the operator's: the gate cannot change it`);
+}
+
+const kvPath = (target: Target) => promoterNames(target.prod).kvPath.replace(/^kvv2\//, '');
+
+/** Each returns what puts the credential back as it was, for the scenarios that follow (its value never leaves Vault). */
+export function removeProdWriteCredential(target: Target): () => void {
+  return hermeticKv(target).replaceKv(kvPath(target), undefined);
+}
+
+export function prodWriteCredentialIsAgentKey(target: Target): () => void {
+  return hermeticKv(target).replaceKv(kvPath(target), { [PROD_WRITE_KEY]: target.dolibarr.keys.sandboxAgent.reveal() });
+}
+
+/** The target as it would be if promote were configured to log in as the agent (the sandbox's workload). */
+export function promoterAsAgent(target: Target): Target {
+  return { ...target, vault: { ...target.vault, promoter: target.vault.identity(target.sandbox) } };
+}
+
+/**
+ * Takes back from prod the rows a promotion added, so the scenarios after it rehearse from a golden that is prod's
+ * again (their rehearsals would otherwise conflict). Rows referencing others go first: tables are tried in passes
+ * until every one is empty of the promotion's rows. Sequences stay where the promotion left them, as after any insert.
+ */
+export async function withdrawPromotion(target: Target, promotion: Promotion): Promise<void> {
+  const login = await target.minter.mint(target.prod);
+  try {
+    await withClient(target.endpointFor(target.prod.database), login, target.prod.database, async (client) => {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL ROLE ${ident(target.prod.ownerRole)}`);
+      let left = promotion.prodChanges.filter((change) => change.kind === 'table' && (change.rows?.added.length ?? 0) > 0);
+      while (left.length > 0) {
+        const failed: typeof left = [];
+        for (const change of left) {
+          const keys = change.rows!.added.map((row) => row.key);
+          const where = keys.map((key) => `(${Object.entries(key).map(([column, value]) => `${ident(column)} = ${literal(String(value))}`).join(' AND ')})`).join(' OR ');
+          await client.query('SAVEPOINT withdraw');
+          try {
+            await client.query(`DELETE FROM ${change.name} WHERE ${where}`);
+            await client.query('RELEASE SAVEPOINT withdraw');
+          } catch (error) {
+            if ((error as { code?: string }).code !== '23503') throw error; // still referenced: next pass
+            await client.query('ROLLBACK TO SAVEPOINT withdraw');
+            failed.push(change);
+          }
+        }
+        if (failed.length === left.length) throw new Error(`cannot withdraw the promotion's rows from ${failed.map((change) => change.name).join(', ')}`);
+        left = failed;
+      }
+      await client.query('COMMIT');
+    });
+  } finally {
+    await target.minter.revoke(login);
+  }
+}
+
+async function onProd(target: Target, sql: string): Promise<void> {
+  const login = await target.minter.mint(target.prod);
+  try {
+    await withClient(target.endpointFor(target.prod.database), login, target.prod.database, (client) =>
+      client.query(`SET ROLE ${ident(target.prod.ownerRole)}; ${sql}; RESET ROLE`),
+    );
+  } finally {
+    await target.minter.revoke(login);
+  }
+}
+
+/** A thirdparty added on prod by prod's own owner role, as a user of prod would. */
+export function changeProdThirdparties(target: Target): Promise<void> {
+  return onProd(target, "INSERT INTO public.llx_societe (nom, entity, datec) VALUES ('Changed on prod since the rehearsal', 1, now())");
+}
+
+/** Prod's thirdparty ids moved on without a row, as an insert rolled back leaves them: prod's next id is not the sandbox's. */
+export function advanceProdThirdpartyIds(target: Target): Promise<void> {
+  return onProd(target, "SELECT nextval('public.llx_societe_rowid_seq')");
+}
