@@ -16,6 +16,13 @@ Feature: Vault fence: the sandbox's identity reaches the sandbox's secrets and n
       | prod's database credentials | postgres/creds/erp |
       | prod's configuration        | kvv2/erp/config    |
 
+  Scenario: promote's prod-write credential is refused to the sandbox's identity and to prod's workload alike
+    Given the sandbox's workload is logged in to Vault
+    When it reads "kvv2/erp/promote"
+    Then Vault refuses it with HTTP 403 "permission denied"
+    When prod's workload reads "kvv2/erp/promote"
+    Then Vault refuses it with HTTP 403 "permission denied"
+
   Scenario: the sandbox's identity reads its own credentials and configuration
     Given the sandbox's workload is logged in to Vault
     Then it may read "postgres/creds/erp-sandbox"

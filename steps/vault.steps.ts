@@ -45,13 +45,18 @@ Given("the sandbox's workload is logged in to Vault", async function (this: Rehe
   this.vaultSession = await workload(this, this.target.sandbox.instance);
 });
 
-When('it reads {string}', async function (this: RehearsalWorld, path: string) {
-  this.refusal = undefined;
+/** Reads `path` as `session`, keeping Vault's refusal for the Then steps. */
+async function attemptRead(world: RehearsalWorld, session: VaultSession, path: string): Promise<void> {
+  world.refusal = undefined;
   try {
-    this.attach(await read(this.vaultSession!, path), 'text/plain');
+    world.attach(await read(session, path), 'text/plain');
   } catch (error) {
-    this.refusal = error as Error;
+    world.refusal = error as Error;
   }
+}
+
+When('it reads {string}', async function (this: RehearsalWorld, path: string) {
+  await attemptRead(this, this.vaultSession!, path);
 });
 
 Then('it may read {string}', async function (this: RehearsalWorld, path: string) {
@@ -60,6 +65,10 @@ Then('it may read {string}', async function (this: RehearsalWorld, path: string)
 
 Then('Vault refuses it with HTTP {int} {string}', function (this: RehearsalWorld, status: number, message: string) {
   expectRefusal(this, status, message);
+});
+
+When("prod's workload reads {string}", async function (this: RehearsalWorld, path: string) {
+  await attemptRead(this, await workload(this, this.target.prod.instance), path);
 });
 
 Then("prod's workload may read {string}", async function (this: RehearsalWorld, path: string) {

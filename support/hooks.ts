@@ -34,6 +34,7 @@ Before(function (this: RehearsalWorld) {
 });
 
 After(async function (this: RehearsalWorld) {
+  for (const undo of this.undo.splice(0).reverse()) await undo();
   this.target.dolibarr.standins?.redirectSandboxTo(undefined);
   for (const tooling of this.toolings) await tooling.close();
   for (const session of this.vaultSessions) await session.close({ revokeOutstanding: true });

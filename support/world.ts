@@ -16,6 +16,7 @@ import type { VaultSession } from './vault';
 import type { WriteAttempt } from './dolibarr-fence/attempts';
 import type { DolibarrAnswer } from './dolibarr-fence/unguarded';
 import type { StandinCounts } from './targets/dolibarr-sites';
+import type { Promotion } from './promote/promote';
 import type { Target } from './targets/target';
 import type { TargetKind } from './targets/session';
 
@@ -63,6 +64,18 @@ export class RehearsalWorld extends World<WorldParameters> {
   dolibarrBaseline?: { readonly prod: StandinCounts; readonly sandbox: StandinCounts };
   /** The last write sent to prod's Dolibarr without the host-guard, with the key it carried, and the answer. */
   prodWrite?: { readonly attempt: WriteAttempt; readonly key: 'sandboxAgent' | 'prodAgent'; readonly answer: DolibarrAnswer };
+
+  /** The changeset the scenario's rehearsal was recorded to, and the promote audit file of the scenario. */
+  changesetPath?: string;
+  auditPath?: string;
+  /** The last review rendered: the terminal text (uncoloured) and the HTML page. */
+  review?: { readonly text: string; readonly html: string };
+  /** What the last promote returned, or the error it threw. */
+  promotion?: Promotion | Error;
+  /** The target promote runs against, when a step configured it differently (e.g. with the agent's identity). */
+  promoteTarget?: Target;
+  /** What puts back what a step changed on the shared target; run after the scenario, last first. */
+  readonly undo: (() => void | Promise<void>)[] = [];
 
   get target(): Target {
     if (!this.shared) throw new Error('no target: the BeforeAll hook did not build one');

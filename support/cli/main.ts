@@ -24,6 +24,14 @@ Usage:
       Reports (html, junit, message) go to ERP_REHEARSAL_REPORT_DIR (default: reports/).
   rehearse gates [...]
       The same as "rehearse run --target hermetic".
+  rehearse review CHANGESET [--html FILE]
+      Show a rehearsal's changeset for review: its operations, the rows it changed by table (changed columns
+      highlighted), and its digest; writes the same review as a self-contained HTML page (default: next to it).
+  rehearse promote CHANGESET [--approve DIGEST] [--target hermetic|live]
+      Replay a reviewed changeset on prod, under promote's own prod-write credential. Needs the digest you reviewed:
+      typed at the prompt, or with --approve. Refused (exit 5) when the changeset was edited after review, not
+      approved, not rehearsed on the sandbox, when prod changed since the rehearsal, or when the credential is missing
+      or the agent's. Every attempt is appended to ERP_REHEARSAL_PROMOTE_AUDIT (default: reports/promote-audit.ndjson).
   rehearse mutations [--jobs N] [NAME...]
       The fence mutation suite: a control run, then the gates once per mutation (all, or the named ones), each on a
       fresh hermetic target (hardened layout) with one fence broken; every mutation must turn exactly its expected
@@ -44,6 +52,9 @@ Configuration comes from ERP_REHEARSAL_* environment variables; see README.md.`;
 
 class UsageError extends Error {}
 
+/** `rehearse promote` refused: nothing was sent to prod (the message says why and what to do). */
+const PROMOTION_REFUSED = 5;
+
 /** Errors whose message is the whole story for the operator: one line each, no stack trace, exit 2. */
 const CANNOT_START = [ConfigError, NoPostgresAvailableError, ClusterStartError, NamingError, RevocationError, WaiverFileError, VaultConfigError, VaultError];
 
@@ -60,7 +71,10 @@ export function classify(error: unknown): { readonly code: number; readonly mess
       message: `${(error as Error).message} — check the address, the network, the CA and the credentials the configuration names, then rerun`,
     };
   }
-  if (CANNOT_START.some((kind) => error instanceof kind) || (error as Error | undefined)?.name === 'GateRunError') {
+  const name = (error as Error | undefined)?.name;
+  // Matched by name, so this module need not load the promote library to know its errors.
+  if (name === 'PromotionRefused') return { code: PROMOTION_REFUSED, message: `promote refused: ${(error as Error).message}` };
+  if (CANNOT_START.some((kind) => error instanceof kind) || name === 'GateRunError' || name === 'ChangesetError' || name === 'MutationSuiteError') {
     return { code: EXIT.cannotStart, message: (error as Error).message };
   }
   return undefined;
@@ -114,6 +128,31 @@ async function run(args: string[], fixedTarget?: TargetName): Promise<number> {
   return exitCodeOf(report);
 }
 
+async function reviewCommand(args: string[]): Promise<number> {
+  const html = option(args, '--html');
+  const unknown = args.find((arg) => arg.startsWith('--'));
+  if (unknown) throw new UsageError(`unknown option ${unknown}`);
+  if (args.length !== 1) throw new UsageError('review needs exactly one CHANGESET file');
+  const { review } = await import('./promote');
+  return review(args[0]!, html);
+}
+
+async function promoteCommand(args: string[]): Promise<number> {
+  const approve = option(args, '--approve');
+  const targetFlag = option(args, '--target');
+  const unknown = args.find((arg) => arg.startsWith('--'));
+  if (unknown) throw new UsageError(`unknown option ${unknown}`);
+  if (args.length !== 1) throw new UsageError('promote needs exactly one CHANGESET file');
+  const envTarget = process.env.ERP_REHEARSAL_TARGET?.trim();
+  const target = targetFlag ? targetChoice(targetFlag, '--target') : envTarget ? targetChoice(envTarget, 'ERP_REHEARSAL_TARGET') : 'hermetic';
+  process.env.ERP_REHEARSAL_TARGET = target;
+  const config = loadConfig();
+  const started = Date.now();
+  const progress = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+  const { promoteCommand: run } = await import('./promote');
+  return run({ path: args[0]!, ...(approve === undefined ? {} : { approve }), target }, config, progress);
+}
+
 async function mutations(args: string[]): Promise<number> {
   const jobsFlag = option(args, '--jobs');
   const unknown = args.find((arg) => arg.startsWith('--'));
@@ -161,6 +200,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await run(args);
       case 'gates':
         return await run(args, 'hermetic');
+      case 'review':
+        return await reviewCommand(args);
+      case 'promote':
+        return await promoteCommand(args);
       case 'mutations':
         return await mutations(args);
       case 'names':

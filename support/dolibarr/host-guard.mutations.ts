@@ -37,6 +37,7 @@ export const allowListWidenedToDomain: FenceMutation = {
       "the write tooling refuses prod's host under the sandbox's name, before any connection",
       'the write tooling refuses a longer name ending like it, before any connection',
       'the write tooling refuses a name starting with it, before any connection',
+      "the agent's tooling cannot send the same write to prod itself: the only path to prod is promote",
     ),
     // Still refused, but only by the literal-spelling check: the guard no longer names the host WHATWG would connect to.
     ...failing(/the refused host and reason .*host-guard refused host "еrp-sandbox/, 'the write tooling refuses a Cyrillic е for the e, before any connection'),

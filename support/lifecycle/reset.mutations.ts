@@ -45,6 +45,19 @@ export const RESET_THEN_WRITE = [
   'a reset that fails midway leaves the sandbox as it was (its scope by table name)',
   'a reset that fails midway leaves the sandbox as it was (a corrupted archive entry)',
   'two resets at once serialize and both end at the golden',
+  // The promotion gate rehearses from a reset sandbox in its Background.
+  "reviewed, approved by its digest, replayed on prod: prod's diff is the rehearsed diff",
+  'the digest typed at the prompt approves it too',
+  "promote refuses a digest that is not the changeset's, and prod is untouched",
+  'promote refuses without --approve off a terminal, and prod is untouched',
+  'promote refuses a wrong digest typed at the prompt, and prod is untouched',
+  'promote refuses a changeset edited after review, and prod is untouched',
+  'promote refuses a changeset not rehearsed on the sandbox, and prod is untouched',
+  'promote refuses without a prod-write credential in Vault, and prod is untouched',
+  "promote refuses a prod-write credential that is the agent's, and prod is untouched",
+  "promote refuses a credential read as the agent's identity, and prod is untouched",
+  'prod changed since the rehearsal: a conflict, shown, and nothing replayed',
+  "the agent's tooling cannot send the same write to prod itself: the only path to prod is promote",
 ];
 
 export const restoreWithoutSequences: FenceMutation = {

@@ -1,0 +1,206 @@
+import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { knownSupplierInvoice, writeSupplierInvoice } from '../support/erp/supplier-invoice';
+import { readChangeset } from '../support/promote/changeset';
+import {
+  advanceProdThirdpartyIds,
+  changeProdThirdparties,
+  editInvoiceAmount,
+  promoterAsAgent,
+  prodWriteCredentialIsAgentKey,
+  rehearsedOnProdHost,
+  removeProdWriteCredential,
+  withdrawPromotion,
+} from '../support/promote/faults';
+import { NotApplicable } from '../support/not-applicable';
+import { promote, type PromoteOptions, type Promotion } from '../support/promote/promote';
+import { RehearsalRecording } from '../support/promote/record';
+import { PromotionRefused } from '../support/promote/refusal';
+import { renderReviewHtml } from '../support/promote/review-html';
+import { renderReviewText } from '../support/promote/review';
+import type { AuditRecord } from '../support/promote/audit';
+import { resetTargetSandbox } from '../support/targets/reset';
+import type { Target } from '../support/targets/target';
+import type { RehearsalWorld } from '../support/world';
+
+/** Each scenario's own copy of the changeset, and its own audit file. */
+let copies = 0;
+
+function changeset(world: RehearsalWorld) {
+  expect(world.changesetPath, 'a rehearsal was recorded').to.not.equal(undefined);
+  return readChangeset(world.changesetPath!).changeset;
+}
+
+async function promoteAs(world: RehearsalWorld, approval: Pick<PromoteOptions, 'approve' | 'confirm'>): Promise<void> {
+  if (world.target.kind !== 'hermetic') {
+    throw new NotApplicable('promote writes to prod: on a live target no gate approves a promotion, only a human does, with rehearse promote');
+  }
+  try {
+    const promotion = await promote(world.promoteTarget ?? world.target, {
+      changesetPath: world.changesetPath!,
+      ...approval,
+      who: 'the promotion gate',
+      auditPath: world.auditPath!,
+    });
+    world.promotion = promotion;
+    world.undo.push(() => withdrawPromotion(world.target, promotion));
+  } catch (error) {
+    world.promotion = error as Error;
+  }
+}
+
+function succeeded(world: RehearsalWorld): Promotion {
+  const promotion = world.promotion;
+  if (promotion instanceof Error) throw promotion;
+  expect(promotion, 'a promotion').to.not.equal(undefined);
+  return promotion!;
+}
+
+function auditRecords(world: RehearsalWorld): AuditRecord[] {
+  return readFileSync(world.auditPath!, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditRecord);
+}
+
+/** The changeset recorded for this run's target, once: every scenario promotes its own copy of it. */
+const recordings = new WeakMap<Target, Promise<string>>();
+
+async function recordRehearsal(target: Target, lines: number): Promise<string> {
+  const login = await target.minter.mint(target.sandbox);
+  try {
+    await resetTargetSandbox(target, login);
+    await target.dolibarr.applySandboxOverlay();
+  } finally {
+    await target.minter.revoke(login);
+  }
+  const recording = await RehearsalRecording.start(target, { title: `a supplier invoice with ${lines} lines for a new thirdparty`, by: 'the agent' });
+  try {
+    await writeSupplierInvoice(recording.tooling(), knownSupplierInvoice(lines));
+    const path = join(target.workDir, 'rehearsal.changeset.json');
+    await recording.finish(path);
+    return path;
+  } finally {
+    await recording.close();
+  }
+}
+
+Given(
+  "the agent's rehearsal of a supplier invoice with {int} lines for a new thirdparty, recorded once from the golden as a changeset",
+  async function (this: RehearsalWorld, lines: number) {
+    if (!recordings.has(this.target)) recordings.set(this.target, recordRehearsal(this.target, lines));
+    const recorded = await recordings.get(this.target)!;
+    this.changesetPath = join(this.target.workDir, `changeset-${++copies}.json`);
+    this.auditPath = join(this.target.workDir, `promote-audit-${copies}.ndjson`);
+    copyFileSync(recorded, this.changesetPath);
+    const { digest, operations, changes } = changeset(this);
+    this.evidence(`changeset ${digest}: ${operations.length} operations, ${changes.length} relations changed`);
+  },
+);
+
+When('the changeset is reviewed', function (this: RehearsalWorld) {
+  this.review = { text: renderReviewText(changeset(this), { colour: false, file: this.changesetPath }), html: renderReviewHtml(changeset(this)) };
+});
+
+Then('the review names the digest and the rows added to:', function (this: RehearsalWorld, table: DataTable) {
+  const { text, html } = this.review!;
+  const { digest } = changeset(this);
+  expect(text, 'the terminal review').to.include(`digest ${digest}`);
+  expect(html, 'the HTML review').to.include(digest);
+  for (const row of table.hashes()) {
+    const heading = text.split('\n').find((line) => line.includes(` ${row.relation!} `));
+    expect(heading, `the review's line for ${row.relation}`).to.match(new RegExp(`\\b${row['added rows']} added, 0 removed, 0 changed`));
+    expect(html, `the HTML review's section for ${row.relation}`).to.include(`data-relation="${row.relation}"`);
+  }
+});
+
+When('the changeset is promoted with --approve and its digest', async function (this: RehearsalWorld) {
+  await promoteAs(this, { approve: changeset(this).digest });
+});
+
+When("the changeset is promoted with --approve and another changeset's digest", async function (this: RehearsalWorld) {
+  await promoteAs(this, { approve: `sha256:${'0'.repeat(64)}` });
+});
+
+When('the changeset is promoted without --approve, not on a terminal', async function (this: RehearsalWorld) {
+  await promoteAs(this, {});
+});
+
+When('the changeset is promoted with its digest typed at the prompt', async function (this: RehearsalWorld) {
+  await promoteAs(this, { confirm: async (digest) => digest });
+});
+
+When('the changeset is promoted with another digest typed at the prompt', async function (this: RehearsalWorld) {
+  await promoteAs(this, { confirm: async (digest) => digest.replace(/.$/, (last) => (last === '0' ? '1' : '0')) });
+});
+
+Given("the changeset's invoice amount is edited after review", function (this: RehearsalWorld) {
+  editInvoiceAmount(this.changesetPath!);
+});
+
+Given("the changeset says it was rehearsed on prod's host, re-digested", function (this: RehearsalWorld) {
+  rehearsedOnProdHost(this.changesetPath!, this.target);
+});
+
+Given("promote's prod-write credential is missing from Vault", function (this: RehearsalWorld) {
+  this.undo.push(removeProdWriteCredential(this.target));
+});
+
+Given("promote's prod-write credential is the agent's sandbox key", function (this: RehearsalWorld) {
+  this.undo.push(prodWriteCredentialIsAgentKey(this.target));
+});
+
+Given("prod's thirdparty ids moved on since the rehearsal, as a rolled-back insert leaves them", async function (this: RehearsalWorld) {
+  await advanceProdThirdpartyIds(this.target);
+});
+
+Given("promote logs in to Vault as the agent's identity", function (this: RehearsalWorld) {
+  this.promoteTarget = promoterAsAgent(this.target);
+});
+
+Given("prod's thirdparties changed since the rehearsal started", async function (this: RehearsalWorld) {
+  await changeProdThirdparties(this.target);
+});
+
+Then("promote replayed {int} operations on prod, the invoice's thirdparty remapped to prod's new id", function (this: RehearsalWorld, count: number) {
+  const promotion = succeeded(this);
+  expect(promotion.replayed, 'operations replayed').to.have.length(count);
+  expect(promotion.replayed.map((operation) => `${operation.method} ${operation.path}`)).to.deep.equal(['POST /thirdparties', 'POST /supplierinvoices']);
+  const [thirdparty, invoice] = promotion.replayed;
+  expect(typeof thirdparty!.answer, "prod's new thirdparty id").to.equal('number');
+  const [rehearsedThirdparty, rehearsedInvoice] = changeset(this).operations;
+  expect(thirdparty!.answer, "prod's new thirdparty id differs from the sandbox's").to.not.equal(rehearsedThirdparty!.response);
+  expect(rehearsedInvoice!.body?.['socid'], "the rehearsed invoice's thirdparty").to.equal(rehearsedThirdparty!.response);
+  expect(invoice!.body?.['socid'], "the replayed invoice's thirdparty").to.equal(thirdparty!.answer);
+  this.evidence(`promoted ${promotion.digest}: ${promotion.replayed.map((operation) => `${operation.method} ${operation.path} → ${JSON.stringify(operation.answer)}`).join('; ')}`);
+});
+
+Then("prod's diff equals the rehearsed diff, modulo generated ids and timestamps", function (this: RehearsalWorld) {
+  const promotion = succeeded(this);
+  expect(promotion.comparison.differences, "differences between prod's diff and the rehearsed one").to.deep.equal([]);
+  expect(promotion.comparison.equal).to.equal(true);
+  expect(promotion.prodChanges.map((change) => change.name)).to.include.members(['public.llx_societe', 'public.llx_facture_fourn', 'public.llx_facture_fourn_det']);
+});
+
+Then('promote refuses it for {string}', function (this: RehearsalWorld, reason: string) {
+  expect(this.promotion, 'the promotion outcome').to.be.instanceOf(PromotionRefused);
+  expect((this.promotion as PromotionRefused).reason, (this.promotion as Error).message).to.equal(reason);
+  this.evidence(`promote refused (${reason}): ${(this.promotion as Error).message.split('\n')[0]}`);
+});
+
+Then('promote refuses it for {string}, naming {string}', function (this: RehearsalWorld, reason: string, named: string) {
+  expect(this.promotion, 'the promotion outcome').to.be.instanceOf(PromotionRefused);
+  const refusal = this.promotion as PromotionRefused;
+  expect(refusal.reason, refusal.message).to.equal(reason);
+  expect(refusal.details.join('\n'), 'what the refusal shows').to.include(named);
+});
+
+Then('the promote audit records the changeset\'s digest as {string}', function (this: RehearsalWorld, outcome: string) {
+  const last = auditRecords(this).at(-1)!;
+  expect({ outcome: last.outcome, digest: last.digest }).to.deep.equal({ outcome, digest: changeset(this).digest });
+});
+
+Then('the promote audit records the attempt as {string} for {string}', function (this: RehearsalWorld, outcome: string, reason: string) {
+  const last = auditRecords(this).at(-1)!;
+  expect({ outcome: last.outcome, reason: last.reason }).to.deep.equal({ outcome, reason });
+  expect(last.who, 'who').to.equal('the promotion gate');
+});
