@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { WriteExchange } from '../dolibarr/client';
 import type { RelationChange } from '../lifecycle/diff';
 
 /**
@@ -12,17 +13,11 @@ import type { RelationChange } from '../lifecycle/diff';
 
 export const CHANGESET_FORMAT = 1;
 
-/** One write the tooling sent, as Dolibarr's REST API saw it. Keys and headers are never recorded. */
-export interface RecordedOperation {
-  readonly method: 'POST' | 'PUT' | 'DELETE';
-  /** Under the API root, e.g. `/thirdparties` or `/thirdparties/12`. */
-  readonly path: string;
-  readonly body?: Record<string, unknown>;
-  /** The HTTP status Dolibarr answered. */
-  readonly status: number;
-  /** Dolibarr's answer (for a create: the new object's id). */
-  readonly response: unknown;
-}
+/**
+ * One write the tooling sent, as the client told its `onWrite` observer: method, path under the API root, body, the
+ * HTTP status Dolibarr answered and its answer (for a create: the new object's id). Keys and headers are never recorded.
+ */
+export type RecordedOperation = WriteExchange;
 
 /** A content hash of a whole state, and of each relation in it (`kind name` → hash). */
 export interface StateHashes {

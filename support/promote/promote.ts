@@ -144,9 +144,10 @@ async function replay(changeset: Changeset, client: DolibarrClient, progress: (l
 
 export async function promote(target: Target, options: PromoteOptions): Promise<Promotion> {
   const progress = options.progress ?? (() => undefined);
-  const audit: { -readonly [K in keyof AuditRecord]?: AuditRecord[K] } = { who: options.who, changeset: options.changesetPath };
+  /** The digest the changeset carries, once it was read. */
+  let digest: string | undefined;
   const record = (outcome: AuditRecord['outcome'], extra: Partial<AuditRecord> = {}) =>
-    appendAudit(options.auditPath, { at: new Date().toISOString(), who: options.who, changeset: options.changesetPath, ...audit, ...extra, outcome });
+    appendAudit(options.auditPath, { at: new Date().toISOString(), who: options.who, changeset: options.changesetPath, ...(digest ? { digest } : {}), ...extra, outcome });
   let credential: ProdWriteCredential | undefined;
   let client: DolibarrClient | undefined;
   try {
@@ -158,7 +159,7 @@ export async function promote(target: Target, options: PromoteOptions): Promise<
       throw error;
     }
     const { changeset, computed } = loaded;
-    audit.digest = changeset.digest;
+    digest = changeset.digest;
     if (computed !== changeset.digest) {
       throw new PromotionRefused('edited after review', `the changeset's content no longer matches its digest ${changeset.digest} (it is ${computed} now): it was edited after review; record and review it again`);
     }

@@ -1,4 +1,4 @@
-import { DolibarrClient, type WriteExchange } from '../dolibarr/client';
+import { DolibarrClient } from '../dolibarr/client';
 import { diffSnapshots } from '../lifecycle/diff';
 import type { Snapshot } from '../lifecycle/snapshot';
 import { stateOf } from '../lifecycle/state';
@@ -50,7 +50,7 @@ export class RehearsalRecording {
       apiKey: dolibarr.keys.sandboxAgent.reveal(),
       ca: dolibarr.ca,
       lookup: dolibarr.lookup,
-      onWrite: (exchange: WriteExchange) => this.#operations.push(structuredClone(exchange)),
+      onWrite: (exchange) => this.#operations.push(structuredClone(exchange)),
     });
     this.#toolings.push(tooling);
     return tooling;
