@@ -35,10 +35,20 @@ const describeAnswer = (answer: DolibarrAnswer): string => `HTTP ${answer.status
 
 // --- the sandbox's Dolibarr: overlay and rehearsal writes -------------------------------------------------------
 
+/**
+ * Applies the sandbox overlay: the agent's sandbox API key and write rights (122, 1232) in the sandbox's Dolibarr.
+ *
+ * A reset brings the golden back without the overlay: run this step after a reset, before a rehearsed write.
+ */
 Given('the sandbox overlay gives the agent its sandbox key and write rights', async function (this: RehearsalWorld) {
   await this.target.dolibarr.applySandboxOverlay();
 });
 
+/**
+ * The agent's write tooling creates a new thirdparty and a supplier invoice with that many lines for it.
+ *
+ * Through the sandbox's Dolibarr; what it created is kept for the diff and the checks that follow.
+ */
 When(
   /^the agent writes a supplier invoice with (\d+) lines for a new thirdparty through the sandbox's Dolibarr$/,
   async function (this: RehearsalWorld, count: string) {
@@ -48,14 +58,22 @@ When(
 
 // --- the host-guard -------------------------------------------------------------------------------------------
 
+/**
+ * Points the agent's write tooling at that Dolibarr URL for the rest of the scenario.
+ *
+ * The URL may use the placeholders {domain}, {prod}, {sandbox}, {port}, {other port}, {prod address} and {sandbox
+ * address}, replaced by the target's values.
+ */
 Given('the write tooling is configured with Dolibarr URL {string}', function (this: RehearsalWorld, url: string) {
   this.toolingUrl = expandPlaceholders(this.target, url);
 });
 
+/** Points the agent's write tooling at the sandbox's own Dolibarr URL (the default). */
 Given("the write tooling is configured with the sandbox's Dolibarr URL", function (this: RehearsalWorld) {
   this.toolingUrl = this.target.dolibarr.sandbox.url;
 });
 
+/** The write tooling tries to create a thirdparty; a refusal is kept for the next steps. */
 When('it tries to create a thirdparty', async function (this: RehearsalWorld) {
   try {
     const id = await this.writeTooling().createThirdparty({ name: 'Host-guard probe SARL', fournisseur: 1 });
@@ -66,6 +84,11 @@ When('it tries to create a thirdparty', async function (this: RehearsalWorld) {
   }
 });
 
+/**
+ * The last attempt was refused by the write tooling's host-guard, which named that host and that reason.
+ *
+ * Reasons: host, userinfo, malformed, ip literal, scheme, port, redirect. The host may use the URL placeholders.
+ */
 Then('the host-guard refuses it, naming host {string} and reason {string}', function (this: RehearsalWorld, host: string, reason: string) {
   const refusal = this.refusal;
   expect(refusal, 'the attempt was refused').to.not.equal(undefined);
@@ -75,25 +98,44 @@ Then('the host-guard refuses it, naming host {string} and reason {string}', func
   this.attach(refusal!.message, 'text/plain');
 });
 
+/**
+ * Neither prod's nor the sandbox's Dolibarr accepted a connection since the scenario started (hermetic stand-ins only).
+ */
 Then('no Dolibarr saw a connection', function (this: RehearsalWorld) {
   expect({ prod: seenSinceStart(this, 'prod').connections, sandbox: seenSinceStart(this, 'sandbox').connections }).to.deep.equal({ prod: 0, sandbox: 0 });
 });
 
+/**
+ * Prod's (or the sandbox's) Dolibarr accepted exactly that many connections (or requests) in this scenario.
+ *
+ * Hermetic target only: the stand-ins count them.
+ */
 Then(/^(prod|the sandbox)'s Dolibarr saw (no|\d+) (connections?|requests?)$/, function (this: RehearsalWorld, who: string, count: string, what: string) {
   const seen = seenSinceStart(this, who === 'prod' ? 'prod' : 'sandbox');
   expect(what.startsWith('connection') ? seen.connections : seen.requests, `${what} ${who}'s Dolibarr accepted`).to.equal(count === 'no' ? 0 : Number(count));
 });
 
+/**
+ * The sandbox's Dolibarr answers every request with a redirect to prod's Dolibarr, until the scenario ends.
+ *
+ * Hermetic target only: the stand-in does it.
+ */
 Given("the sandbox's Dolibarr redirects every request to prod's", function (this: RehearsalWorld) {
   standins(this).redirectSandboxTo(`${this.target.dolibarr.prod.url}/api/index.php/thirdparties`);
 });
 
+/** Sends one request to prod's Dolibarr with the test-only sender that skips the host-guard (no key). */
 When("a request is sent to prod's Dolibarr without the host-guard", async function (this: RehearsalWorld) {
   const { prod, ca, lookup } = this.target.dolibarr;
   const answer = await sendWithoutGuard({ url: prod.url, ca, lookup }, undefined, { method: 'GET', path: '/status' });
   this.attach(describeAnswer(answer), 'text/plain');
 });
 
+/**
+ * The write tooling reaches the sandbox's Dolibarr, and reads its version, through each URL of the table.
+ *
+ * The table has one column, `url`; the URLs may use the placeholders.
+ */
 Then("the write tooling reaches the sandbox's Dolibarr through each of these URLs:", async function (this: RehearsalWorld, table: DataTable) {
   for (const { url } of table.hashes()) {
     this.toolingUrl = expandPlaceholders(this.target, url!);
@@ -102,11 +144,13 @@ Then("the write tooling reaches the sandbox's Dolibarr through each of these URL
   }
 });
 
+/** The agent's write tooling creates a thirdparty with that name (through the Dolibarr it is configured with). */
 When('the write tooling creates a thirdparty named {string}', async function (this: RehearsalWorld, name: string) {
   const id = await this.writeTooling().createThirdparty({ name, fournisseur: 1 });
   this.written = { thirdpartyId: id, invoiceId: 0, lineIds: [] };
 });
 
+/** The sandbox's database holds the thirdparty the last write created, with that name. */
 Then('the sandbox holds that thirdparty, named {string}', async function (this: RehearsalWorld, name: string) {
   const id = this.written?.thirdpartyId;
   expect(id, 'a thirdparty was created').to.be.a('number');
@@ -115,6 +159,12 @@ Then('the sandbox holds that thirdparty, named {string}', async function (this: 
 
 // --- prod's Dolibarr refuses writes with keys that must not write -------------------------------------------------
 
+/**
+ * Sends a write to prod's Dolibarr with that key, through the test-only sender that skips the host-guard.
+ *
+ * Writes: create a thirdparty, create a supplier invoice, update a thirdparty, delete a thirdparty. The target decides
+ * the form: a live prod only ever gets the form that writes nothing even past the rights check.
+ */
 When(
   /^(the sandbox agent's key|prod's agent key) is sent to prod's Dolibarr to (.+), bypassing the host-guard$/,
   async function (this: RehearsalWorld, keyName: keyof typeof KEYS, write: string) {
@@ -129,11 +179,17 @@ When(
   },
 );
 
-Then("prod's Dolibarr refuses it with HTTP {int} {string}", function (this: RehearsalWorld, status: number, message: string) {
+/** Prod's Dolibarr answered the last write with that HTTP status and exactly that error message. */
+Then("prod's Dolibarr refuses it with HTTP {http status} {string}", function (this: RehearsalWorld, status: number, message: string) {
   const { answer } = this.prodWrite!;
   expect({ status: answer.status, message: answer.message }, describeAnswer(answer)).to.deep.equal({ status, message });
 });
 
+/**
+ * The last write's live-safe form is refused by prod's Dolibarr with the same status and message.
+ *
+ * If it got past the rights check instead, the fence is broken.
+ */
 Then('the form safe for a live prod is refused the same way', async function (this: RehearsalWorld) {
   const { attempt, key, answer } = this.prodWrite!;
   const { prod, ca, lookup } = this.target.dolibarr;
@@ -143,6 +199,7 @@ Then('the form safe for a live prod is refused the same way', async function (th
   expect({ status: safe.status, message: safe.message }, `the live-safe form${pastRights}`).to.deep.equal({ status: answer.status, message: answer.message });
 });
 
+/** The positive control: the last write, with the same key, succeeds (HTTP 200) on the sandbox's Dolibarr. */
 Then("the same request with the same key succeeds on the sandbox's Dolibarr", async function (this: RehearsalWorld) {
   const { attempt, key } = this.prodWrite!;
   const { sandbox, ca, lookup } = this.target.dolibarr;
@@ -150,6 +207,7 @@ Then("the same request with the same key succeeds on the sandbox's Dolibarr", as
   expect(answer.status, describeAnswer(answer)).to.equal(200);
 });
 
+/** The last write's key reads prod's thirdparties (HTTP 200): a valid key on prod, refused only its writes. */
 Then('the same key reads prod\'s thirdparties', async function (this: RehearsalWorld) {
   const { key } = this.prodWrite!;
   const { prod, ca, lookup } = this.target.dolibarr;

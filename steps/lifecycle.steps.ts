@@ -25,10 +25,22 @@ function lastReset(world: RehearsalWorld): ResetResult | Error {
   return world.resets.at(-1)!;
 }
 
+/**
+ * Resets the sandbox to the golden with that minted sandbox login alone.
+ *
+ * DROP OWNED BY the sandbox owner role, then the restore, in one transaction.
+ *
+ * The reset fails the step if it is refused (other sessions, ownership drift) or fails.
+ */
 Given('the sandbox is reset to the golden by login {string}', async function (this: RehearsalWorld, label: string) {
   await reset(this, label);
 });
 
+/**
+ * Resets the sandbox to the golden with that minted login, first dropping what the login itself owns.
+ *
+ * The login's own ownership drift (objects it made without SET ROLE) is dropped first; there must have been some.
+ */
 When(
   'the sandbox is reset to the golden by login {string}, dropping the login\'s own drift',
   async function (this: RehearsalWorld, label: string) {
@@ -37,18 +49,22 @@ When(
   },
 );
 
+/** The sandbox's content hash, read through a sandbox login of the scenario's own, is the golden manifest's. */
 Then("the sandbox's content hash equals the golden manifest's", async function (this: RehearsalWorld) {
   expect((await this.sandboxState()).root, "the sandbox's content hash").to.equal(this.target.golden.manifest.root);
 });
 
+/** The sandbox's content hash is no longer the golden manifest's. */
 Then("the sandbox's content hash differs from the golden manifest's", async function (this: RehearsalWorld) {
   expect((await this.sandboxState()).root, "the sandbox's content hash").to.not.equal(this.target.golden.manifest.root);
 });
 
+/** Records the sandbox's state (content hash and rows) under a label, for later diffs and comparisons. */
 Given("the sandbox's state is recorded as {string}", async function (this: RehearsalWorld, label: string) {
   this.states.set(label, await this.sandboxState(true));
 });
 
+/** The sandbox's content hash is still the one of the state recorded under that label. */
 Then("the sandbox's state is still {string}", async function (this: RehearsalWorld, label: string) {
   const recorded = this.states.get(label);
   expect(recorded, `state "${label}" was recorded`).to.not.equal(undefined);
@@ -71,6 +87,12 @@ async function diffFrom(world: RehearsalWorld, label: string) {
   return diffSnapshots(before!, await world.sandboxState(true));
 }
 
+/**
+ * The diff from the recorded state changed exactly the tables listed, each by exactly the rows the last write created.
+ *
+ * The table has the columns `relation` and `added rows`: no row may be removed or changed, and the added rows are the
+ * ones the write tooling reported creating.
+ */
 Then('the diff from {string} names exactly the written rows:', async function (this: RehearsalWorld, label: string, table: DataTable) {
   const diff = await diffFrom(this, label);
   const tables = diff.changes.filter((change) => change.kind === 'table');
@@ -87,6 +109,7 @@ Then('the diff from {string} names exactly the written rows:', async function (t
   }
 });
 
+/** The diff from the recorded state moved exactly the sequences listed (column `sequence`), each forward. */
 Then('the diff from {string} shows exactly these sequences moved:', async function (this: RehearsalWorld, label: string, table: DataTable) {
   const diff = await diffFrom(this, label);
   const sequences = diff.changes.filter((change) => change.kind === 'sequence');
@@ -96,6 +119,7 @@ Then('the diff from {string} shows exactly these sequences moved:', async functi
   }
 });
 
+/** The minted sandbox login advances the sequence as the sandbox owner role (SET ROLE), as an insert would. */
 When(
   'login {string} advances sequence {string} as the sandbox owner role',
   async function (this: RehearsalWorld, label: string, sequence: string) {
@@ -103,6 +127,7 @@ When(
   },
 );
 
+/** The minted sandbox login sets the column's default as the sandbox owner role: a definition change, no row. */
 When(
   'login {string} sets the default of column {string} of table {string} to {string} as the sandbox owner role',
   async function (this: RehearsalWorld, label: string, column: string, table: string, value: string) {
@@ -110,6 +135,11 @@ When(
   },
 );
 
+/**
+ * The diff from the recorded state names exactly the relations listed, each as a definition change.
+ *
+ * The table has one column, `relation`.
+ */
 Then('the diff from {string} shows exactly these definitions changed:', async function (this: RehearsalWorld, label: string, table: DataTable) {
   const diff = await diffFrom(this, label);
   expect(
@@ -118,24 +148,37 @@ Then('the diff from {string} shows exactly these definitions changed:', async fu
   ).to.deep.equal(table.hashes().map((row) => `${row.relation}: definition changed`));
 });
 
+/**
+ * Notes the provisioner's user_lookup in the sandbox database, to check later that a reset leaves it alone.
+ *
+ * Hermetic target only: it reads the catalog as the provisioner.
+ */
 Given("the provisioner's user_lookup in the sandbox is noted", async function (this: RehearsalWorld) {
   this.userLookup = await this.inspect(this.target.sandbox.database, (client) => functionIdentity(client, userLookupSignature(this.target.config.layout)));
 });
 
+/** The provisioner's user_lookup in the sandbox is still the function noted: neither dropped nor replaced. */
 Then("the provisioner's user_lookup in the sandbox is untouched", async function (this: RehearsalWorld) {
   expect(this.userLookup, 'user_lookup was noted').to.not.equal(undefined);
   const after = await this.inspect(this.target.sandbox.database, (client) => functionIdentity(client, userLookupSignature(this.target.config.layout)));
   expect(after, 'user_lookup after the reset').to.deep.equal(this.userLookup);
 });
 
+/** The minted sandbox login creates a table in the sandbox without SET ROLE: the login owns it, a drift. */
 When('login {string} creates table {string} without SET ROLE', async function (this: RehearsalWorld, label: string, table: string) {
   await this.as(label, this.target.sandbox.database, (client) => createDriftTable(client, table));
 });
 
+/** Every object in the sandbox is owned by the sandbox owner role: no object owned by anyone else. */
 Then('the sandbox holds no ownership drift', async function (this: RehearsalWorld) {
   expect((await this.sandboxState()).drift).to.deep.equal([]);
 });
 
+/**
+ * The sandbox's only ownership drift is the named object, owned by that minted login.
+ *
+ * The object is named by kind and qualified name, e.g. "table public.rehearsal_scratch".
+ */
 Then(
   'the sandbox holds ownership drift {string} owned by login {string}',
   async function (this: RehearsalWorld, object: string, label: string) {
@@ -143,6 +186,7 @@ Then(
   },
 );
 
+/** A reset by the minted login is refused for ownership drift, naming exactly that object, owned by the login. */
 Then(
   'a reset of the sandbox by login {string} is refused for ownership drift naming {string}',
   async function (this: RehearsalWorld, label: string, object: string) {
@@ -160,10 +204,16 @@ async function refusedReset(world: RehearsalWorld, label: string, reason: Refusa
   return outcome as ResetRefusedError;
 }
 
+/** The minted login opens a session on the sandbox and keeps it open until the scenario ends, as Dolibarr would. */
 Given('login {string} holds a session open on the sandbox', async function (this: RehearsalWorld, label: string) {
   this.sessions.push(await connect(this.target.endpointFor(this.target.sandbox.database), this.login(label), this.target.sandbox.database));
 });
 
+/**
+ * A reset by the first minted login is refused while other sessions use the sandbox, naming the second's.
+ *
+ * A session of an earlier scenario still closing may be named with it; it is shown in the evidence.
+ */
 Then(
   'a reset of the sandbox by login {string} is refused because login {string} is connected',
   async function (this: RehearsalWorld, label: string, connected: string) {
@@ -181,6 +231,12 @@ const DEFECTS: Record<string, (golden: Golden, dir: string) => Promise<Golden>> 
   'a corrupted archive entry': corruptedGolden,
 };
 
+/**
+ * Attempts a reset by the minted login from a deliberately broken copy of the golden; the outcome is kept.
+ *
+ * Known defects: "its scope by table name" (the golden's entries chosen by table name instead of by ownership), "a
+ * corrupted archive entry".
+ */
 When(/^a reset from the golden with (.+) is attempted by login "([^"]*)"$/, async function (this: RehearsalWorld, defect: string, label: string) {
   const make = DEFECTS[defect];
   if (!make) throw new Error(`no golden defect "${defect}"; known: ${Object.keys(DEFECTS).join(', ')}`);
@@ -188,16 +244,19 @@ When(/^a reset from the golden with (.+) is attempted by login "([^"]*)"$/, asyn
   await settle(this, [reset(this, label, golden)]);
 });
 
+/** The last reset failed (it was not refused up front), and its error contains the given text. */
 Then('the reset failed and reported {string}', function (this: RehearsalWorld, text: string) {
   const outcome = lastReset(this);
   expect(outcome, 'the reset outcome').to.be.instanceOf(ResetFailedError);
   expect((outcome as Error).message).to.contain(text);
 });
 
+/** Both minted logins start a reset of the sandbox at the same moment; both outcomes are kept. */
 When('logins {string} and {string} reset the sandbox at the same time', async function (this: RehearsalWorld, first: string, second: string) {
   await settle(this, [reset(this, first), reset(this, second)]);
 });
 
+/** Both resets succeeded, one after the other: exactly one of them waited for the other's lock. */
 Then('both resets succeeded, one after the other', function (this: RehearsalWorld) {
   for (const outcome of this.resets) expect(outcome instanceof Error ? outcome.message : 'succeeded', 'a reset outcome').to.equal('succeeded');
   const waits = (this.resets as ResetResult[]).map((result) => result.lockWaitMs);

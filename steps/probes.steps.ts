@@ -23,12 +23,29 @@ function probeFor(world: RehearsalWorld, attempt: string): Probe {
   return probe;
 }
 
+/**
+ * The minted login makes one attempt of the prod-undroppable probe catalogue, named as the catalogue names it.
+ *
+ * E.g. "drop database erp". The target decides the form: the real statement on a hermetic target, the live-safe form on
+ * a live one.
+ *
+ * An attempt the catalogue does not have fails the step, listing the ones it has.
+ */
 When(/^login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
   const probe = probeFor(this, attempt);
   this.probing = { label, probe, outcome: await runProbe(endpoint(this), probe, probeForm(this.target), await credentials(this, label), probeContext(this.target)) };
 });
 
-Then(/^it is refused with SQLSTATE (\w+) because (.+), which proves (.+)$/, function (this: RehearsalWorld, sqlstate: string, reason: string, fence: string) {
+/**
+ * The last attempt was refused in the login's own session with that SQLSTATE, for that reason, proving that fence.
+ *
+ * The reason and the fence must be the probe catalogue's own words for the attempt, or the table is not the matrix that
+ * ran.
+ *
+ * A live form that is a catalogue check sends no statement, so it has no SQLSTATE: it is then refused by the catalogue,
+ * and the evidence says so.
+ */
+Then('it is refused with SQLSTATE {sqlstate} because {}, which proves {}', function (this: RehearsalWorld, sqlstate: string, reason: string, fence: string) {
   const { label, probe, outcome } = this.probing!;
   // The auditor's table and the catalogue say the same thing, or the table is not the matrix that ran.
   expect({ sqlstate: probe.refusal.sqlstate, reason: probe.refusal.reason, fence: probe.fence }).to.deep.equal({ sqlstate, reason, fence });
@@ -50,15 +67,24 @@ function expectRefused(world: RehearsalWorld, outcome: ProbeOutcome, sqlstate: s
   world.evidence(`${outcome.form} form, refused at the ${outcome.refusedAt}: ${outcome.sql ?? '(connect)'} → ${outcome.sqlstate} ${outcome.message}`);
 }
 
+/** The last attempt ran in a session of that minted login, connected to that database. */
 Then('the attempt ran as login {string} in database {string}', function (this: RehearsalWorld, label: string, database: string) {
   const { outcome } = this.probing!;
   expect(outcome.ranAs, `the session the attempt ran in (${describeOutcome(outcome)})`).to.deep.equal({ user: this.login(label).user, database });
 });
 
-Then('the attempt was refused with SQLSTATE {word}', function (this: RehearsalWorld, sqlstate: string) {
+/**
+ * The last attempt was refused with that SQLSTATE (or, for a live form that is a catalogue check, by the catalogue).
+ */
+Then('the attempt was refused with SQLSTATE {sqlstate}', function (this: RehearsalWorld, sqlstate: string) {
   expectRefused(this, this.probing!.outcome, sqlstate);
 });
 
+/**
+ * The positive control: the last attempt succeeds with a credential entitled to it, or the probe proves nothing.
+ *
+ * Hermetic target only: the control needs a prod owner member.
+ */
 Then('the same attempt succeeds for a credential entitled to it', async function (this: RehearsalWorld) {
   const { label, probe } = this.probing!;
   const control = await runControl(endpoint(this), probe, await credentials(this, label), probeContext(this.target));
@@ -66,6 +92,7 @@ Then('the same attempt succeeds for a credential entitled to it', async function
   this.attach(`positive control as the ${control.credential}: succeeded`, 'text/plain');
 });
 
+/** The last attempt's live-safe form (rolled back, or a catalogue check) is refused too. */
 Then('the form safe for a live prod is refused too', async function (this: RehearsalWorld) {
   const { label, probe } = this.probing!;
   const live = await runProbe(endpoint(this), probe, 'live', await credentials(this, label), probeContext(this.target));
@@ -73,8 +100,12 @@ Then('the form safe for a live prod is refused too', async function (this: Rehea
   this.attach(`live form (${probe.live.kind}): ${live.sql ?? '(connect)'} → refused at the ${live.refusedAt}`, 'text/plain');
 });
 
-// Prod's state needs a prod credential, which only the hermetic target holds. Live, the attempts still run (a
-// refusal that fails is still a failure); the hash comparison at the end is then not applicable.
+/**
+ * Records prod's content hash, to compare with it later ("prod's content hash is unchanged").
+ *
+ * Prod's state needs a prod credential, which only the hermetic target holds. Live, the attempts still run (a refusal
+ * that fails is still a failure); the hash comparison at the end is then not applicable.
+ */
 Given("prod's state is recorded", async function (this: RehearsalWorld) {
   try {
     this.states.set('prod', await this.prodState());
@@ -84,6 +115,7 @@ Given("prod's state is recorded", async function (this: RehearsalWorld) {
   }
 });
 
+/** The minted login makes every attempt of the probe catalogue, one after the other, whatever each one's outcome. */
 When('login {string} makes every attempt of the matrix', async function (this: RehearsalWorld, label: string) {
   const context = probeContext(this.target);
   for (const probe of probeCatalogue(context)) {
@@ -91,6 +123,11 @@ When('login {string} makes every attempt of the matrix', async function (this: R
   }
 });
 
+/**
+ * Prod's content hash is still the one "prod's state is recorded" recorded.
+ *
+ * Not applicable where prod's state cannot be read (a live target).
+ */
 Then("prod's content hash is unchanged", async function (this: RehearsalWorld) {
   if (this.prodStateUnavailable) throw new NotApplicable(`prod's content hash cannot be read: ${this.prodStateUnavailable}`);
   expect((await this.prodState()).root, "prod's content hash").to.equal(this.states.get('prod')!.root);

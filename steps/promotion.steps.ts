@@ -84,6 +84,12 @@ async function recordRehearsal(target: Target, lines: number): Promise<string> {
   }
 }
 
+/**
+ * The agent's rehearsal of a supplier invoice for a new thirdparty, recorded as a changeset; the scenario gets a copy.
+ *
+ * The rehearsal runs once, from a sandbox reset to the golden with the overlay applied; each scenario promotes its own
+ * copy of the changeset and writes its own promote audit file.
+ */
 Given(
   "the agent's rehearsal of a supplier invoice with {int} lines for a new thirdparty, recorded once from the golden as a changeset",
   async function (this: RehearsalWorld, lines: number) {
@@ -97,10 +103,16 @@ Given(
   },
 );
 
+/** Renders the scenario's changeset for review, as rehearse review does: the terminal text and the HTML page. */
 When('the changeset is reviewed', function (this: RehearsalWorld) {
   this.review = { text: renderReviewText(changeset(this), { colour: false, file: this.changesetPath }), html: renderReviewHtml(changeset(this)) };
 });
 
+/**
+ * Both reviews (terminal and HTML) show the changeset's digest and, per relation of the table, the rows added.
+ *
+ * The table has the columns `relation` and `added rows`; no row may be removed or changed.
+ */
 Then('the review names the digest and the rows added to:', function (this: RehearsalWorld, table: DataTable) {
   const { text, html } = this.review!;
   const { digest } = changeset(this);
@@ -113,54 +125,75 @@ Then('the review names the digest and the rows added to:', function (this: Rehea
   }
 });
 
+/** Promotes the scenario's changeset approved with its own digest, as rehearse promote --approve DIGEST does. */
 When('the changeset is promoted with --approve and its digest', async function (this: RehearsalWorld) {
   await promoteAs(this, { approve: changeset(this).digest });
 });
 
+/** Promotes the scenario's changeset with --approve naming a digest that is not the changeset's. */
 When("the changeset is promoted with --approve and another changeset's digest", async function (this: RehearsalWorld) {
   await promoteAs(this, { approve: `sha256:${'0'.repeat(64)}` });
 });
 
+/** Promotes the scenario's changeset with no approval and no terminal to ask on. */
 When('the changeset is promoted without --approve, not on a terminal', async function (this: RehearsalWorld) {
   await promoteAs(this, {});
 });
 
+/** Promotes the scenario's changeset, the human typing its digest at the prompt. */
 When('the changeset is promoted with its digest typed at the prompt', async function (this: RehearsalWorld) {
   await promoteAs(this, { confirm: async (digest) => digest });
 });
 
+/** Promotes the scenario's changeset, the human typing a digest that differs from it at the prompt. */
 When('the changeset is promoted with another digest typed at the prompt', async function (this: RehearsalWorld) {
   await promoteAs(this, { confirm: async (digest) => digest.replace(/.$/, (last) => (last === '0' ? '1' : '0')) });
 });
 
+/** Edits the invoice amount in the scenario's changeset after review, without re-digesting it. */
 Given("the changeset's invoice amount is edited after review", function (this: RehearsalWorld) {
   editInvoiceAmount(this.changesetPath!);
 });
 
+/**
+ * Rewrites the scenario's changeset to say it was rehearsed on prod's host, and re-digests it so the digest matches.
+ */
 Given("the changeset says it was rehearsed on prod's host, re-digested", function (this: RehearsalWorld) {
   rehearsedOnProdHost(this.changesetPath!, this.target);
 });
 
+/** Removes promote's prod-write credential from Vault until the scenario ends. */
 Given("promote's prod-write credential is missing from Vault", function (this: RehearsalWorld) {
   this.undo.push(removeProdWriteCredential(this.target));
 });
 
+/** Replaces promote's prod-write credential in Vault with the agent's sandbox key until the scenario ends. */
 Given("promote's prod-write credential is the agent's sandbox key", function (this: RehearsalWorld) {
   this.undo.push(prodWriteCredentialIsAgentKey(this.target));
 });
 
+/**
+ * Moves prod's thirdparty id sequence on, as a rolled-back insert would, so prod's next ids differ from the sandbox's.
+ */
 Given("prod's thirdparty ids moved on since the rehearsal, as a rolled-back insert leaves them", async function (this: RehearsalWorld) {
   await advanceProdThirdpartyIds(this.target);
 });
 
+/** Makes promote log in to Vault with the agent's identity instead of its own, for this scenario. */
 Given("promote logs in to Vault as the agent's identity", function (this: RehearsalWorld) {
   this.promoteTarget = promoterAsAgent(this.target);
 });
 
+/** Changes rows of prod's thirdparties that the rehearsal also changed: a conflict for promote. */
 Given("prod's thirdparties changed since the rehearsal started", async function (this: RehearsalWorld) {
   await changeProdThirdparties(this.target);
 });
 
+/**
+ * Promote replayed that many operations on prod, the invoice's thirdparty remapped to prod's new id.
+ *
+ * The thirdparty, then the invoice; the invoice's `socid` is prod's new thirdparty, not the sandbox's.
+ */
 Then("promote replayed {int} operations on prod, the invoice's thirdparty remapped to prod's new id", function (this: RehearsalWorld, count: number) {
   const promotion = succeeded(this);
   expect(promotion.replayed, 'operations replayed').to.have.length(count);
@@ -174,6 +207,11 @@ Then("promote replayed {int} operations on prod, the invoice's thirdparty remapp
   this.evidence(`promoted ${promotion.digest}: ${promotion.replayed.map((operation) => `${operation.method} ${operation.path} → ${JSON.stringify(operation.answer)}`).join('; ')}`);
 });
 
+/**
+ * Prod's diff after the promotion equals the rehearsed one, modulo generated ids, timestamps and the acting user.
+ *
+ * Provisional refs are ignored too.
+ */
 Then("prod's diff equals the rehearsed diff, modulo generated ids and timestamps", function (this: RehearsalWorld) {
   const promotion = succeeded(this);
   expect(promotion.comparison.differences, "differences between prod's diff and the rehearsed one").to.deep.equal([]);
@@ -181,12 +219,19 @@ Then("prod's diff equals the rehearsed diff, modulo generated ids and timestamps
   expect(promotion.prodChanges.map((change) => change.name)).to.include.members(['public.llx_societe', 'public.llx_facture_fourn', 'public.llx_facture_fourn_det']);
 });
 
+/**
+ * Promote refused the last promotion for exactly that reason (nothing was sent to prod).
+ *
+ * Reasons: approval mismatch, no approval, not confirmed, edited after review, not rehearsed on the sandbox, no
+ * prod-write credential, the agent's key, the agent's identity, conflict.
+ */
 Then('promote refuses it for {string}', function (this: RehearsalWorld, reason: string) {
   expect(this.promotion, 'the promotion outcome').to.be.instanceOf(PromotionRefused);
   expect((this.promotion as PromotionRefused).reason, (this.promotion as Error).message).to.equal(reason);
   this.evidence(`promote refused (${reason}): ${(this.promotion as Error).message.split('\n')[0]}`);
 });
 
+/** Promote refused the last promotion for exactly that reason, and what the refusal shows includes the given text. */
 Then('promote refuses it for {string}, naming {string}', function (this: RehearsalWorld, reason: string, named: string) {
   expect(this.promotion, 'the promotion outcome').to.be.instanceOf(PromotionRefused);
   const refusal = this.promotion as PromotionRefused;
@@ -194,11 +239,13 @@ Then('promote refuses it for {string}, naming {string}', function (this: Rehears
   expect(refusal.details.join('\n'), 'what the refusal shows').to.include(named);
 });
 
+/** The last line of the scenario's promote audit has that outcome and the changeset's digest. */
 Then('the promote audit records the changeset\'s digest as {string}', function (this: RehearsalWorld, outcome: string) {
   const last = auditRecords(this).at(-1)!;
   expect({ outcome: last.outcome, digest: last.digest }).to.deep.equal({ outcome, digest: changeset(this).digest });
 });
 
+/** The last line of the scenario's promote audit has that outcome and that reason, by the promotion gate. */
 Then('the promote audit records the attempt as {string} for {string}', function (this: RehearsalWorld, outcome: string, reason: string) {
   const last = auditRecords(this).at(-1)!;
   expect({ outcome: last.outcome, reason: last.reason }).to.deep.equal({ outcome, reason });

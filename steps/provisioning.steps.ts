@@ -26,26 +26,31 @@ async function flags(world: RehearsalWorld, role: string) {
   return found!;
 }
 
-Then('database {string} is owned by {string}', async function (this: RehearsalWorld, database: string, owner: string) {
+/** The database's owner, read from the cluster's catalog, is exactly that owner role. */
+Then('database {string} is owned by {owner role}', async function (this: RehearsalWorld, database: string, owner: string) {
   expect(await this.inSharedCatalog((client) => databaseOwner(client, database))).to.equal(owner);
 });
 
+/** The role is NOLOGIN: nobody can open a session as it, only become it by SET ROLE. */
 Then('role {string} cannot log in', async function (this: RehearsalWorld, role: string) {
   expect((await flags(this, role)).canLogin).to.equal(false);
 });
 
+/** The role has LOGIN and CREATEROLE, as the factory's credentials_editor needs to mint login roles. */
 Then('role {string} can log in and create roles', async function (this: RehearsalWorld, role: string) {
   const found = await flags(this, role);
   expect(found.canLogin, 'LOGIN').to.equal(true);
   expect(found.createRole, 'CREATEROLE').to.equal(true);
 });
 
+/** The role has neither SUPERUSER nor CREATEDB. */
 Then('role {string} is not a superuser and cannot create databases', async function (this: RehearsalWorld, role: string) {
   const found = await flags(this, role);
   expect(found.superuser, 'SUPERUSER').to.equal(false);
   expect(found.createDb, 'CREATEDB').to.equal(false);
 });
 
+/** The role is a member, with ADMIN OPTION, of exactly the comma-separated roles given, and of no other role. */
 Then('role {string} holds ADMIN OPTION on exactly {string}', async function (this: RehearsalWorld, role: string, roles: string) {
   const granted = await this.inSharedCatalog((client) => memberships(client, role));
   expect(granted.filter((grant) => grant.admin).map((grant) => grant.role).sort()).to.deep.equal(list(roles));
@@ -55,6 +60,13 @@ Then('role {string} holds ADMIN OPTION on exactly {string}', async function (thi
 /** The provisioner's pgbouncer function where the target's layout puts it. */
 const userLookup = (world: RehearsalWorld) => userLookupSignature(world.target.config.layout);
 
+/**
+ * In that database, the provisioner's pgbouncer lookup function is owned by the provisioner.
+ *
+ * Where the target's layout puts it: in schema public as provisioned today, in schema pgbouncer hardened.
+ *
+ * Hermetic target only: it reads the catalog as the provisioner.
+ */
 Then(
   "in database {string} the provisioner's user_lookup is owned by the provisioner",
   async function (this: RehearsalWorld, database: string) {
@@ -63,16 +75,19 @@ Then(
   },
 );
 
+/** In that database, PUBLIC has no EXECUTE on the provisioner's user_lookup. */
 Then("in database {string} PUBLIC cannot execute the provisioner's user_lookup", async function (this: RehearsalWorld, database: string) {
   const allowed = await this.inspect(database, (client) => canExecute(client, 'public', userLookup(this)));
   expect(allowed, `PUBLIC may execute ${userLookup(this)}`).to.equal(false);
 });
 
+/** In that database, PUBLIC has no CREATE on schema public: only the database's owner role may create objects there. */
 Then('in database {string} PUBLIC cannot create objects in schema public', async function (this: RehearsalWorld, database: string) {
   const allowed = await this.inspect(database, (client) => canCreateIn(client, 'public', 'public'));
   expect(allowed, 'PUBLIC may CREATE in schema public').to.equal(false);
 });
 
+/** In that database, the role can (or cannot) execute the provisioner's user_lookup. */
 Then(
   /^in database "([^"]*)" role "([^"]*)" (can|cannot) execute the provisioner's user_lookup$/,
   async function (this: RehearsalWorld, database: string, role: string, verdict: string) {
@@ -81,25 +96,36 @@ Then(
   },
 );
 
-Given('a login role {string} is minted for instance {string}', async function (this: RehearsalWorld, label: string, instance: string) {
+/**
+ * Mints a login role for the instance through its own Vault identity, under the label the scenario gives it.
+ *
+ * As Vault's database engine does.
+ *
+ * Every login a scenario mints is revoked after the scenario; the instance must be provisioned on the target.
+ */
+Given('a login role {string} is minted for instance {instance}', async function (this: RehearsalWorld, label: string, instance: string) {
   this.logins.set(label, await this.target.minter.mint(this.instance(instance)));
 });
 
+/** The minted login's username has the shape of Vault's username template (v-<display name>-<role>-…). */
 Then('login {string} has a Vault-style username', function (this: RehearsalWorld, label: string) {
   expect(this.login(label).user).to.match(VAULT_USERNAME);
 });
 
+/** The minted login connects to the database, and the session is that login in that database. */
 Then('login {string} can connect to database {string}', async function (this: RehearsalWorld, label: string, database: string) {
   const identity = await this.as(label, database, sessionIdentity);
   expect(identity).to.deep.equal({ user: this.login(label).user, database });
 });
 
+/** The minted login is a member of exactly the comma-separated roles given, with ADMIN OPTION on none. */
 Then('login {string} is a member of exactly {string}', async function (this: RehearsalWorld, label: string, roles: string) {
   const granted = await this.inSharedCatalog((client) => memberships(client, this.login(label).user));
   expect(granted.map((grant) => grant.role).sort()).to.deep.equal(list(roles));
   expect(granted.some((grant) => grant.admin), 'ADMIN OPTION on any role').to.equal(false);
 });
 
+/** The minted login has none of SUPERUSER, CREATEDB, CREATEROLE, BYPASSRLS. */
 Then('login {string} is not a superuser and cannot create databases or roles', async function (this: RehearsalWorld, label: string) {
   const found = await flags(this, this.login(label).user);
   for (const power of ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'BYPASSRLS'] as const) {
@@ -107,16 +133,23 @@ Then('login {string} is not a superuser and cannot create databases or roles', a
   }
 });
 
+/** Revokes the minted login, as Vault revokes its lease: the login role is dropped. */
 When('login {string} is revoked', async function (this: RehearsalWorld, label: string) {
   await this.target.minter.revoke(this.login(label));
 });
 
+/** The minted login's role is gone from the cluster's catalog. */
 Then('login {string} no longer exists', async function (this: RehearsalWorld, label: string) {
   expect(await this.inSharedCatalog((client) => roleFlags(client, this.login(label).user))).to.equal(undefined);
 });
 
+/**
+ * Every object in the database's schema public is owned by that owner role, except the provisioner's user_lookup.
+ *
+ * Hermetic target only: it reads the catalog as the provisioner.
+ */
 Then(
-  "every object in database {string} is owned by {string}, except the provisioner's",
+  "every object in database {string} is owned by {owner role}, except the provisioner's",
   async function (this: RehearsalWorld, database: string, owner: string) {
     const objects = await this.inspect(database, objectsInPublic);
     const strays = objects.filter((object) => object.owner !== owner && object.owner !== this.provisionerName());
@@ -126,6 +159,9 @@ Then(
   },
 );
 
+/**
+ * The database holds exactly the Dolibarr-shaped fixture's tables, sequences, indexes, views, functions and triggers.
+ */
 Then("database {string} holds the fixture's whole catalogue", async function (this: RehearsalWorld, database: string) {
   const shape = await this.inspect(database, publicShape);
   const fixture = fixtureShape();
@@ -140,6 +176,7 @@ Then("database {string} holds the fixture's whole catalogue", async function (th
   });
 });
 
+/** The minted login dumps the database's schema with the cluster's own pg_dump; the archive's contents are kept. */
 When(
   "login {string} dumps the schema of database {string} with the cluster's pg_dump",
   async function (this: RehearsalWorld, label: string, database: string) {
@@ -149,12 +186,14 @@ When(
   },
 );
 
+/** The last archive's table of contents has an entry for the provisioner's user_lookup, owned by the provisioner. */
 Then("the archive lists the provisioner's user_lookup, owned by the provisioner", function (this: RehearsalWorld) {
   const [schema, signature] = userLookup(this).split('.') as [string, string];
   const entry = `FUNCTION ${schema} ${signature} ${this.provisionerName()}`;
   expect(this.archive!.some((line) => line.endsWith(` ${entry}`)), `an archive entry ending in "${entry}"`).to.equal(true);
 });
 
+/** The last archive's table of contents has an entry ending with the given text (kind, schema, name, owner). */
 Then('the archive lists {string}', function (this: RehearsalWorld, entry: string) {
   expect(this.archive!.some((line) => line.endsWith(` ${entry}`)), `an archive entry ending in "${entry}"`).to.equal(true);
 });

@@ -3,6 +3,9 @@ import { expect } from 'chai';
 import { powersWithin } from '../support/postgres/catalog';
 import type { RehearsalWorld } from '../support/world';
 
+/**
+ * Neither the minted login nor any role it is a member of has SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS.
+ */
 Then(
   'login {string}, and every role it can become, has none of SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS',
   async function (this: RehearsalWorld, label: string) {
@@ -12,6 +15,7 @@ Then(
   },
 );
 
+/** Neither the role nor any role it is a member of holds SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS. */
 Then('role {string} has none of SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS', async function (this: RehearsalWorld, role: string) {
   const powers = await this.inSharedCatalog((client) => powersWithin(client, role));
   expect(powers, `role ${role} exists`).to.not.equal(undefined);

@@ -41,6 +41,11 @@ function expectRefusal(world: RehearsalWorld, status: number, message: string): 
   world.attach(refusal!.message, 'text/plain');
 }
 
+/**
+ * The sandbox's workload logs in to Vault with its own identity; the next steps act as it.
+ *
+ * Kubernetes auth as role erp-sandbox, with the workload's service-account token.
+ */
 Given("the sandbox's workload is logged in to Vault", async function (this: RehearsalWorld) {
   this.vaultSession = await workload(this, this.target.sandbox.instance);
 });
@@ -55,26 +60,40 @@ async function attemptRead(world: RehearsalWorld, session: VaultSession, path: s
   }
 }
 
+/** The logged-in identity reads that Vault path (KV v2 or database credentials); a refusal is kept. */
 When('it reads {string}', async function (this: RehearsalWorld, path: string) {
   await attemptRead(this, this.vaultSession!, path);
 });
 
+/** The logged-in identity reads that Vault path successfully. */
 Then('it may read {string}', async function (this: RehearsalWorld, path: string) {
   this.attach(await read(this.vaultSession!, path), 'text/plain');
 });
 
-Then('Vault refuses it with HTTP {int} {string}', function (this: RehearsalWorld, status: number, message: string) {
+/** Vault refused the last read with that HTTP status, and its errors contain the given message. */
+Then('Vault refuses it with HTTP {http status} {string}', function (this: RehearsalWorld, status: number, message: string) {
   expectRefusal(this, status, message);
 });
 
+/** Prod's workload logs in with its own identity and reads that Vault path; a refusal is kept for the next steps. */
 When("prod's workload reads {string}", async function (this: RehearsalWorld, path: string) {
   await attemptRead(this, await workload(this, this.target.prod.instance), path);
 });
 
+/** The positive control: prod's workload, logged in with its own identity, reads that Vault path successfully. */
 Then("prod's workload may read {string}", async function (this: RehearsalWorld, path: string) {
   this.attach(await read(await workload(this, this.target.prod.instance), path), 'text/plain');
 });
 
+/**
+ * Attempts a Vault login with the credential described (forged, expired, misdirected or valid).
+ *
+ * A refusal is kept for the next steps.
+ *
+ * Credentials: prod's service-account token, as role erp-sandbox; an expired CI token, a CI token for another audience,
+ * signed by an unknown issuer, or of another repository, as role gitea_cicd_erp; a valid CI token, as role
+ * gitea_cicd_erp. Hermetic target only: it forges tokens with the run's issuers.
+ */
 When(/^a Vault login is attempted with (.+)$/, async function (this: RehearsalWorld, credential: string) {
   const auth = await loginAttempt(credential, this.target.config, hermeticIssuers(this).issuers, this.target.workDir);
   const { vault } = this.target;
@@ -90,18 +109,28 @@ When(/^a Vault login is attempted with (.+)$/, async function (this: RehearsalWo
   }
 });
 
-// The message may itself quote a claim name: everything between the first and the last double quote.
-Then(/^Vault refuses the login with HTTP (\d{3}), saying "(.*)"$/, function (this: RehearsalWorld, status: string, message: string) {
-  expectRefusal(this, Number(status), message);
+/**
+ * Vault refused the last login with that HTTP status, and its errors contain the message.
+ *
+ * The message may itself quote a claim name: it is everything between the first and the last double quote.
+ */
+Then('Vault refuses the login with HTTP {http status}, saying "{}"', function (this: RehearsalWorld, status: number, message: string) {
+  expectRefusal(this, status, message);
 });
 
-Then('the login succeeds with the policies of {string}', function (this: RehearsalWorld, instance: string) {
+/** The last login succeeded, and its token carries the policy of that instance. */
+Then('the login succeeds with the policies of {instance}', function (this: RehearsalWorld, instance: string) {
   expect(this.refusal?.message, 'the login was refused').to.equal(undefined);
   expect(this.vaultSession?.identity?.policies).to.include(this.instance(instance).instance);
 });
 
+/**
+ * The minted login came from Vault at that credentials path, through Kubernetes auth as that role.
+ *
+ * Its username follows Vault's template for Kubernetes auth, and Vault holds its lease.
+ */
 Then(
-  'login {string} was issued by Vault at {string} to Kubernetes auth role {string}',
+  'login {string} was issued by Vault at {string} to Kubernetes auth role {instance}',
   function (this: RehearsalWorld, label: string, path: string, role: string) {
     const login = this.login(label);
     expect(login.vault, 'where the login came from').to.deep.include({ path, auth: 'kubernetes', role });
@@ -113,12 +142,14 @@ Then(
   },
 );
 
+/** Vault no longer lists the minted login's lease (hermetic target only: it lists the stand-in's leases). */
 Then('Vault no longer holds the lease of login {string}', function (this: RehearsalWorld, label: string) {
   const held = this.target.vault.hermetic?.leases();
   if (!held) throw new NotApplicable(`the ${this.target.kind} target cannot list Vault's leases`);
   expect(held.map((lease) => lease.leaseId)).to.not.include(this.login(label).leaseId);
 });
 
+/** Revoking the minted login fails (SQLSTATE 2BP01), naming that object as ownership drift owned by the login. */
 Then(
   'revoking login {string} fails, naming ownership drift {string}',
   async function (this: RehearsalWorld, label: string, object: string) {
@@ -131,6 +162,7 @@ Then(
   },
 );
 
+/** The minted login's role is still in the cluster's catalog. */
 Then('login {string} still exists', async function (this: RehearsalWorld, label: string) {
   const user = this.login(label).user;
   expect(await this.inSharedCatalog((client) => roleFlags(client, user)), `${user} in pg_roles`).to.not.equal(undefined);

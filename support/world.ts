@@ -155,8 +155,9 @@ export class RehearsalWorld extends World<WorldParameters> {
 
   /** The names of a provisioned instance, e.g. "erp-sandbox". */
   instance(instance: string): InstanceNames {
-    const names = allInstances(this.target.config).find((candidate) => candidate.instance === instance);
-    if (!names) throw new Error(`instance "${instance}" is not provisioned on this target`);
+    const provisioned = allInstances(this.target.config);
+    const names = provisioned.find((candidate) => candidate.instance === instance);
+    if (!names) throw new Error(`instance "${instance}" is not provisioned on this target; it has: ${provisioned.map((known) => known.instance).join(', ')}`);
     return names;
   }
 

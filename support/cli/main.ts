@@ -40,6 +40,10 @@ Usage:
       Exit 0 when the control is green and every mutation is detected, 1 otherwise.
   rehearse names APP [ENV] [--domain DOMAIN]
       Print every name ADR-0002's elision rule gives the instance (ENV defaults to prod).
+  rehearse steps [--markdown]
+      Print the step catalogue: every step a feature may use, by step file, with what it does, an example from the
+      shipped features and where it is defined, and the parameter types. --markdown prints it as docs/STEPS.md
+      (npm run steps:docs rewrites that file).
   rehearse help
 
 Exit status of run:
@@ -188,6 +192,19 @@ function names(args: string[]): number {
   return 0;
 }
 
+async function steps(args: string[]): Promise<number> {
+  const markdown = args.includes('--markdown');
+  const rest = args.filter((arg) => arg !== '--markdown');
+  const unknown = rest.find((arg) => arg.startsWith('--'));
+  if (unknown) throw new UsageError(`unknown option ${unknown}`);
+  if (rest.length > 0) throw new UsageError(`steps takes no argument, not "${rest[0]}"`);
+  const { renderMarkdown, renderText, stepCatalogue } = await import('../authoring/step-catalogue');
+  const { shouldColour } = await import('../promote/review');
+  const catalogue = await stepCatalogue();
+  process.stdout.write(markdown ? renderMarkdown(catalogue) : renderText(catalogue, { colour: shouldColour(process.stdout, process.env) }));
+  return 0;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   // Everything the process prints goes through the redaction point (support/redaction.ts).
   redactWrites(process.stdout);
@@ -208,6 +225,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await mutations(args);
       case 'names':
         return names(args);
+      case 'steps':
+        return await steps(args);
       case 'help':
         process.stdout.write(`${USAGE}\n`);
         return 0;
