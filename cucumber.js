@@ -9,6 +9,8 @@ const common = {
   require: ['support/world.ts', 'support/hooks.ts', 'steps/**/*.ts'],
   paths: ['features/**/*.feature'],
   format: ['progress'],
+  // An undefined step prints the snippet to paste, in the shape of the project's steps.
+  formatOptions: { snippetInterface: 'async-await' },
   strict: true,
 };
 

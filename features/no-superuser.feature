@@ -1,3 +1,4 @@
+@serial
 Feature: No-superuser proof: the reset needs nothing but the sandbox's own login role
   ADR-0003: the reset path runs end to end with postgres/creds/erp-sandbox only — a short-lived login
   that is a member of erp_sandbox_role, obtained from Vault by the sandbox's own workload identity —

@@ -1,3 +1,4 @@
+@serial
 Feature: Prod-undroppable proof: the sandbox credentials can neither drop nor write prod
   ADR-0003: attempting DROP DATABASE erp, or any object write on prod, with the sandbox runtime
   credential must be rejected by PostgreSQL on ownership grounds. A refusal proves something only if it

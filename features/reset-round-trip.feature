@@ -1,3 +1,4 @@
+@serial
 Feature: Reset round-trip: the sandbox always comes back to the golden
   ADR-0003 §2 resets the sandbox with DROP OWNED BY erp_sandbox_role CASCADE and a restore of the
   golden — prod dumped read-only and scoped by ownership — in one transaction, run with the sandbox's

@@ -1,3 +1,4 @@
+@serial
 Feature: Vault fence: the sandbox's identity reaches the sandbox's secrets and nothing else
   ADR-0002 gives each instance its own Vault role: dynamic credentials at postgres/creds/<instance>,
   configuration at kvv2/<instance>/config, and a Kubernetes auth role bound to the instance's own

@@ -1,4 +1,5 @@
-import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, setDefinitionFunctionWrapper, type IContext } from '@cucumber/cucumber';
+import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, setDefinitionFunctionWrapper, setParallelCanAssign, type IContext } from '@cucumber/cucumber';
+import { serialScenarios } from './authoring/serial';
 import { NOT_APPLICABLE_MEDIA_TYPE, NotApplicable } from './not-applicable';
 import { closeTarget, openTarget } from './targets/session';
 import type { Target } from './targets/target';
@@ -8,6 +9,9 @@ import type { RehearsalWorld, WorldParameters } from './world';
 setDefaultTimeout(120_000);
 
 let target: Target | undefined;
+
+// Run in parallel, scenarios tagged @serial (they change what all share) each run alone.
+setParallelCanAssign(serialScenarios);
 
 // Every step and hook: a NotApplicable thrown anywhere below becomes Cucumber's `skipped`, with the reason attached
 // for the gate report (which lists the scenario as not applicable, never as passed).

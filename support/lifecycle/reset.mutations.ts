@@ -58,6 +58,8 @@ export const RESET_THEN_WRITE = [
   "promote refuses a credential read as the agent's identity, and prod is untouched",
   'prod changed since the rehearsal: a conflict, shown, and nothing replayed',
   "the agent's tooling cannot send the same write to prod itself: the only path to prod is promote",
+  // The authoring kit's example rehearses from a reset sandbox too.
+  'a supplier invoice for a new supplier, rehearsed, checked against the books, and reset',
 ];
 
 export const restoreWithoutSequences: FenceMutation = {
