@@ -11,13 +11,14 @@ import type { Snapshot } from './lifecycle/snapshot';
 import { stateOf } from './lifecycle/state';
 import { EVIDENCE_MEDIA_TYPE, requireOnTarget } from './not-applicable';
 import type { WrittenSupplierInvoice } from './erp/supplier-invoice';
-import { DolibarrClient } from './dolibarr/client';
+import type { DolibarrClient } from './dolibarr/client';
 import type { VaultSession } from './vault';
 import type { WriteAttempt } from './dolibarr-fence/attempts';
 import type { DolibarrAnswer } from './dolibarr-fence/unguarded';
 import type { StandinCounts } from './targets/dolibarr-sites';
 import type { Promotion } from './promote/promote';
 import type { Target } from './targets/target';
+import { agentWriteTooling } from './targets/write-tooling';
 import type { TargetKind } from './targets/session';
 
 /** The login a scenario reads the sandbox's state with, apart from the ones its steps act as. */
@@ -135,18 +136,11 @@ export class RehearsalWorld extends World<WorldParameters> {
 
   /** The agent's write tooling: the guarded Dolibarr client, with the sandbox agent's key. */
   writeTooling(): DolibarrClient {
-    const { sandbox, dolibarr } = this.target;
-    const tooling = new DolibarrClient({
-      sandbox,
-      url: this.toolingUrl ?? dolibarr.sandbox.url,
-      port: dolibarr.port,
-      apiKey: dolibarr.keys.sandboxAgent.reveal(),
-      ca: dolibarr.ca,
-      lookup: dolibarr.lookup,
-    });
+    const tooling = agentWriteTooling(this.target, this.toolingUrl === undefined ? {} : { url: this.toolingUrl });
     this.toolings.push(tooling);
     return tooling;
   }
+
 
   /** A line of evidence for the gate summary (a hash, a refusal with its SQLSTATE or HTTP status). */
   evidence(text: string): void {

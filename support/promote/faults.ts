@@ -1,3 +1,4 @@
+import type { Client } from 'pg';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { requireOnTarget } from '../not-applicable';
 import { ident, literal, withClient } from '../postgres/connect';
@@ -61,31 +62,38 @@ export function promoterAsAgent(target: Target): Target {
  * again (their rehearsals would otherwise conflict). Rows referencing others go first: tables are tried in passes
  * until every one is empty of the promotion's rows. Sequences stay where the promotion left them, as after any insert.
  */
-export async function withdrawPromotion(target: Target, promotion: Promotion): Promise<void> {
+export function withdrawPromotion(target: Target, promotion: Promotion): Promise<void> {
+  return asProdOwner(target, async (client) => {
+    let left = promotion.prodChanges.filter((change) => change.kind === 'table' && (change.rows?.added.length ?? 0) > 0);
+    while (left.length > 0) {
+      const failed: typeof left = [];
+      for (const change of left) {
+        const keys = change.rows!.added.map((row) => row.key);
+        const where = keys.map((key) => `(${Object.entries(key).map(([column, value]) => `${ident(column)} = ${literal(String(value))}`).join(' AND ')})`).join(' OR ');
+        await client.query('SAVEPOINT withdraw');
+        try {
+          await client.query(`DELETE FROM ${change.name} WHERE ${where}`);
+          await client.query('RELEASE SAVEPOINT withdraw');
+        } catch (error) {
+          if ((error as { code?: string }).code !== '23503') throw error; // still referenced: next pass
+          await client.query('ROLLBACK TO SAVEPOINT withdraw');
+          failed.push(change);
+        }
+      }
+      if (failed.length === left.length) throw new Error(`cannot withdraw the promotion's rows from ${failed.map((change) => change.name).join(', ')}`);
+      left = failed;
+    }
+  });
+}
+
+/** Runs `work` in one transaction on prod as its owner role, through a prod login of its own (revoked after). */
+async function asProdOwner(target: Target, work: (client: Client) => Promise<void>): Promise<void> {
   const login = await target.minter.mint(target.prod);
   try {
     await withClient(target.endpointFor(target.prod.database), login, target.prod.database, async (client) => {
       await client.query('BEGIN');
       await client.query(`SET LOCAL ROLE ${ident(target.prod.ownerRole)}`);
-      let left = promotion.prodChanges.filter((change) => change.kind === 'table' && (change.rows?.added.length ?? 0) > 0);
-      while (left.length > 0) {
-        const failed: typeof left = [];
-        for (const change of left) {
-          const keys = change.rows!.added.map((row) => row.key);
-          const where = keys.map((key) => `(${Object.entries(key).map(([column, value]) => `${ident(column)} = ${literal(String(value))}`).join(' AND ')})`).join(' OR ');
-          await client.query('SAVEPOINT withdraw');
-          try {
-            await client.query(`DELETE FROM ${change.name} WHERE ${where}`);
-            await client.query('RELEASE SAVEPOINT withdraw');
-          } catch (error) {
-            if ((error as { code?: string }).code !== '23503') throw error; // still referenced: next pass
-            await client.query('ROLLBACK TO SAVEPOINT withdraw');
-            failed.push(change);
-          }
-        }
-        if (failed.length === left.length) throw new Error(`cannot withdraw the promotion's rows from ${failed.map((change) => change.name).join(', ')}`);
-        left = failed;
-      }
+      await work(client);
       await client.query('COMMIT');
     });
   } finally {
@@ -93,23 +101,16 @@ export async function withdrawPromotion(target: Target, promotion: Promotion): P
   }
 }
 
-async function onProd(target: Target, sql: string): Promise<void> {
-  const login = await target.minter.mint(target.prod);
-  try {
-    await withClient(target.endpointFor(target.prod.database), login, target.prod.database, (client) =>
-      client.query(`SET ROLE ${ident(target.prod.ownerRole)}; ${sql}; RESET ROLE`),
-    );
-  } finally {
-    await target.minter.revoke(login);
-  }
-}
-
 /** A thirdparty added on prod by prod's own owner role, as a user of prod would. */
 export function changeProdThirdparties(target: Target): Promise<void> {
-  return onProd(target, "INSERT INTO public.llx_societe (nom, entity, datec) VALUES ('Changed on prod since the rehearsal', 1, now())");
+  return asProdOwner(target, async (client) => {
+    await client.query("INSERT INTO public.llx_societe (nom, entity, datec) VALUES ('Changed on prod since the rehearsal', 1, now())");
+  });
 }
 
 /** Prod's thirdparty ids moved on without a row, as an insert rolled back leaves them: prod's next id is not the sandbox's. */
 export function advanceProdThirdpartyIds(target: Target): Promise<void> {
-  return onProd(target, "SELECT nextval('public.llx_societe_rowid_seq')");
+  return asProdOwner(target, async (client) => {
+    await client.query("SELECT nextval('public.llx_societe_rowid_seq')");
+  });
 }

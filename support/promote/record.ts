@@ -1,9 +1,10 @@
-import { DolibarrClient } from '../dolibarr/client';
+import type { DolibarrClient } from '../dolibarr/client';
 import { diffSnapshots } from '../lifecycle/diff';
 import type { Snapshot } from '../lifecycle/snapshot';
 import { stateOf } from '../lifecycle/state';
 import type { MintedLogin } from '../postgres/minting';
 import type { Target } from '../targets/target';
+import { agentWriteTooling } from '../targets/write-tooling';
 import { CHANGESET_FORMAT, writeChangeset, type Changeset, type RecordedOperation, type StateHashes } from './changeset';
 
 /**
@@ -42,19 +43,11 @@ export class RehearsalRecording {
 
   /** The agent's write tooling, recording: a guarded client of the sandbox with the agent's key. */
   tooling(): DolibarrClient {
-    const { sandbox, dolibarr } = this.target;
-    const tooling = new DolibarrClient({
-      sandbox,
-      url: dolibarr.sandbox.url,
-      port: dolibarr.port,
-      apiKey: dolibarr.keys.sandboxAgent.reveal(),
-      ca: dolibarr.ca,
-      lookup: dolibarr.lookup,
-      onWrite: (exchange) => this.#operations.push(structuredClone(exchange)),
-    });
+    const tooling = agentWriteTooling(this.target, { onWrite: (exchange) => this.#operations.push(structuredClone(exchange)) });
     this.#toolings.push(tooling);
     return tooling;
   }
+
 
   /** Takes the after state, diffs it with the before, writes the changeset to `path`. */
   async finish(path: string): Promise<Changeset> {
