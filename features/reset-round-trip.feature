@@ -35,6 +35,13 @@ Feature: Reset round-trip: the sandbox always comes back to the golden
     Then the sandbox's content hash equals the golden manifest's
     And the provisioner's user_lookup in the sandbox is untouched
 
+  Scenario: the opt-in parallel reset (pg_restore --jobs, not atomic) brings the golden back too
+    Given the sandbox overlay gives the agent its sandbox key and write rights
+    And the agent writes a supplier invoice with 2 lines for a new thirdparty through the sandbox's Dolibarr
+    When the sandbox is reset to the golden by login "sandbox" with a parallel restore of 2 jobs
+    Then the sandbox's content hash equals the golden manifest's
+    And the sandbox holds no ownership drift
+
   Scenario: a sequence a rehearsal advanced, and nothing else, moves the hash; a reset puts it back
     Given the sandbox's state is recorded as "seeded"
     When login "sandbox" advances sequence "public.llx_societe_rowid_seq" as the sandbox owner role

@@ -37,6 +37,15 @@ Given('the sandbox is reset to the golden by login {string}', async function (th
 });
 
 /**
+ * Resets the sandbox with the opt-in parallel reset: DROP OWNED commits, then `pg_restore --jobs` restores the golden.
+ *
+ * Faster on a large golden, and not atomic: a failure part-way leaves the sandbox partly restored until the next reset.
+ */
+When('the sandbox is reset to the golden by login {string} with a parallel restore of {int} jobs', async function (this: RehearsalWorld, label: string, jobs: number) {
+  await resetTargetSandbox(this.target, this.login(label), { mode: 'parallel', jobs });
+});
+
+/**
  * Resets the sandbox to the golden with that minted login, first dropping what the login itself owns.
  *
  * The login's own ownership drift (objects it made without SET ROLE) is dropped first; there must have been some.

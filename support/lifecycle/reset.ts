@@ -5,6 +5,7 @@ import type { InstanceNames } from '../naming';
 import type { ClientTools, Endpoint, Login } from '../postgres/cluster';
 import { connect, ident } from '../postgres/connect';
 import type { Golden } from './golden';
+import { watchRestore } from './restore-progress';
 import { findDrift, type DriftObject } from './snapshot';
 
 /**
@@ -41,8 +42,21 @@ export interface ResetOptions {
   readonly postResetCommand?: string;
   /** Drop drift owned by the reset's own login role instead of refusing. Drift of other roles still refuses. */
   readonly dropOwnDrift?: boolean;
+  /**
+   * `atomic` (default): DROP OWNED and the restore in one transaction, so a failed reset changes nothing.
+   * `parallel`: opt-in, faster on large goldens and NOT atomic: DROP OWNED commits first, then `pg_restore --jobs`
+   * restores in several sessions; a failure part-way leaves the sandbox partly restored until the next reset.
+   */
+  readonly mode?: ResetMode;
+  /** Sessions of a parallel reset's pg_restore; default 2. */
+  readonly jobs?: number;
   readonly progress?: (line: string) => void;
+  /** Called every second with the restore's progress (entry of the golden reached, rows copied): for a terminal. */
+  readonly live?: (line: string) => void;
 }
+
+export type ResetMode = 'atomic' | 'parallel';
+export const RESET_MODES: readonly ResetMode[] = ['atomic', 'parallel'];
 
 export interface ResetResult {
   readonly durationMs: number;
@@ -105,8 +119,10 @@ async function acquireLock(client: Client, timeoutMs: number, progress: (line: s
 }
 
 /**
- * Sessions on the sandbox database other than this one and other resets' (those wait for the lock, or are
- * the backend of a reset that has just finished and is still exiting).
+ * Client sessions on the sandbox database other than this one and other resets' (those wait for the lock, or
+ * are the backend of a reset that has just finished and is still exiting). Not the server's own workers, which
+ * run as no role: autovacuum analyses the tables a restore has just filled, and yields to the reset's locks.
+ * (backend_type would say so too, but PostgreSQL hides it from a login that does not own the session.)
  */
 async function sessionsNow(client: Client): Promise<Session[]> {
   const { rows } = await client.query<Session>(
@@ -114,6 +130,7 @@ async function sessionsNow(client: Client): Promise<Session[]> {
             coalesce(host(client_addr), 'local socket') AS client, to_char(backend_start, 'YYYY-MM-DD HH24:MI:SS') AS since
        FROM pg_stat_activity
       WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> $1
+        AND usesysid IS NOT NULL
       ORDER BY pid`,
     [RESET_APPLICATION],
   );
@@ -148,49 +165,60 @@ function runCommand(what: string, command: string, progress: (line: string) => v
   });
 }
 
-/** Restore scripts already staged where the tools run, per cluster, golden and owner role. */
-const stagedScripts = new WeakMap<ClientTools, WeakMap<Golden, Map<string, Promise<string>>>>();
-
-/**
- * The SQL the transaction replays — pg_restore's script of the golden's owned entries, as the owner
- * role — staged where the tools run. Made once per golden and role: writing it reads the archive and
- * connects to nothing, and every later reset of the run replays the same file.
- */
-function stagedRestoreScript(options: ResetOptions): Promise<string> {
-  const { tools, golden } = options;
-  const byGolden = stagedScripts.get(tools) ?? new WeakMap<Golden, Map<string, Promise<string>>>();
-  stagedScripts.set(tools, byGolden);
-  const byRole = byGolden.get(golden) ?? new Map<string, Promise<string>>();
-  byGolden.set(golden, byRole);
-  let script = byRole.get(options.sandbox.ownerRole);
-  if (!script) {
-    script = writeRestoreScript(options);
-    // A failed attempt is not remembered: the next reset tries again and reports again.
-    script.catch(() => byRole.delete(options.sandbox.ownerRole));
-    byRole.set(options.sandbox.ownerRole, script);
-  }
-  return script;
+/** The golden's files as staged where the tools run: the archive, its owned entries' list, and the restore script. */
+interface StagedGolden {
+  readonly archive: string;
+  readonly list: string;
+  readonly listLines: readonly string[];
 }
 
-async function writeRestoreScript(options: ResetOptions): Promise<string> {
-  const { tools } = options;
-  const [archive, list] = await Promise.all([
-    tools.stage('golden.dump', await readFile(options.golden.archivePath)),
-    tools.stage('golden.list', await readFile(options.golden.listPath)),
-  ]);
-  try {
-    const result = await tools.run(
+/** What is already staged, per cluster, golden and owner role. */
+const staged = new WeakMap<ClientTools, WeakMap<Golden, Map<string, Promise<unknown>>>>();
+
+/**
+ * Made once per cluster, golden and key (`make` reads the archive and connects to nothing, and every later
+ * reset of the run uses the same files). A failed attempt is not remembered: the next reset tries again.
+ */
+function once<T>(tools: ClientTools, golden: Golden, key: string, make: () => Promise<T>): Promise<T> {
+  const byGolden = staged.get(tools) ?? new WeakMap<Golden, Map<string, Promise<unknown>>>();
+  staged.set(tools, byGolden);
+  const byKey = byGolden.get(golden) ?? new Map<string, Promise<unknown>>();
+  byGolden.set(golden, byKey);
+  let made = byKey.get(key) as Promise<T> | undefined;
+  if (!made) {
+    made = make();
+    made.catch(() => byKey.delete(key));
+    byKey.set(key, made);
+  }
+  return made;
+}
+
+function stagedGolden(tools: ClientTools, golden: Golden): Promise<StagedGolden> {
+  return once(tools, golden, 'archive', async () => {
+    const listText = await readFile(golden.listPath, 'utf8');
+    const [archive, list] = await Promise.all([tools.stage('golden.dump', await readFile(golden.archivePath)), tools.stage('golden.list', listText)]);
+    return { archive, list, listLines: listText.split('\n').filter((line) => line.trim() !== '') };
+  });
+}
+
+/**
+ * The SQL the atomic reset replays — pg_restore's script of the golden's owned entries, as the owner
+ * role — written by pg_restore itself where the tools run.
+ */
+function stagedRestoreScript(options: ResetOptions, golden: StagedGolden): Promise<string> {
+  return once(options.tools, options.golden, `script as ${options.sandbox.ownerRole}`, async () => {
+    const script = await options.tools.stage('restore.sql', '');
+    const result = await options.tools.run(
       'pg_restore',
-      ['--no-owner', `--role=${options.sandbox.ownerRole}`, `--use-list=${list}`, '--file=-', archive],
+      ['--no-owner', `--role=${options.sandbox.ownerRole}`, `--use-list=${golden.list}`, `--file=${script}`, golden.archive],
       { login: options.login, database: options.sandbox.database },
     );
     if (result.exitCode !== 0) {
+      await options.tools.unstage(script);
       throw new ResetFailedError(`the golden in ${options.golden.dir} cannot be read; nothing was changed: ${result.stderr.trim()}`, result.stderr);
     }
-    return await tools.stage('restore.sql', result.stdout);
-  } finally {
-    await Promise.all([tools.unstage(archive), tools.unstage(list)]);
-  }
+    return script;
+  });
 }
 
 /**
@@ -233,6 +261,53 @@ export async function resetSandbox(options: ResetOptions): Promise<ResetResult> 
   }
 }
 
+/** The reset's own sessions: named like the lock session, since a reset that takes the lock next may still see them exiting. */
+function asReset(options: ResetOptions) {
+  return { login: options.login, database: options.sandbox.database, applicationName: RESET_APPLICATION };
+}
+
+function firstError(stderr: string): string {
+  return stderr.split('\n').find((line) => line.includes('ERROR')) ?? stderr.trim();
+}
+
+async function restoreAtomically(options: ResetOptions, golden: StagedGolden, ownDrift: boolean, progress: (line: string) => void): Promise<void> {
+  const script = await stagedRestoreScript(options, golden);
+  progress(`restoring ${options.golden.manifest.restoredEntries} golden entries into ${options.sandbox.database} in one transaction`);
+  const result = await options.tools.run('psql', resetTransaction(options.sandbox.ownerRole, options.dropOwnDrift === true && ownDrift, script), asReset(options));
+  if (result.exitCode !== 0) {
+    throw new ResetFailedError(`the reset failed and was rolled back, so the sandbox is as it was: ${firstError(result.stderr)}`, result.stderr);
+  }
+}
+
+/** DROP OWNED commits on its own; then pg_restore --jobs restores the golden's entries in several sessions. */
+async function restoreInParallel(options: ResetOptions, golden: StagedGolden, ownDrift: boolean, progress: (line: string) => void): Promise<void> {
+  const jobs = options.jobs ?? 2;
+  const drop = await options.tools.run(
+    'psql',
+    [
+      '--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--command=BEGIN',
+      ...(options.dropOwnDrift === true && ownDrift ? ['--command=DROP OWNED BY CURRENT_USER CASCADE'] : []),
+      `--command=DROP OWNED BY ${ident(options.sandbox.ownerRole)} CASCADE`, '--command=COMMIT',
+    ],
+    asReset(options),
+  );
+  if (drop.exitCode !== 0) {
+    throw new ResetFailedError(`the parallel reset could not drop the sandbox's objects; nothing was changed: ${firstError(drop.stderr)}`, drop.stderr);
+  }
+  progress(`restoring ${options.golden.manifest.restoredEntries} golden entries into ${options.sandbox.database} with ${jobs} jobs (parallel reset: not atomic)`);
+  const result = await options.tools.run(
+    'pg_restore',
+    ['--no-owner', `--role=${options.sandbox.ownerRole}`, '--exit-on-error', `--jobs=${jobs}`, `--use-list=${golden.list}`, `--dbname=${options.sandbox.database}`, golden.archive],
+    asReset(options),
+  );
+  if (result.exitCode !== 0) {
+    throw new ResetFailedError(
+      `the parallel reset failed part-way and is not atomic: the sandbox is partly restored — reset it again before using it: ${firstError(result.stderr)}`,
+      result.stderr,
+    );
+  }
+}
+
 async function resetWithCommands(options: ResetOptions, progress: (line: string) => void): Promise<ResetResult> {
   const started = Date.now();
   if (options.preResetCommand) await runCommand('pre-reset', options.preResetCommand, progress);
@@ -263,17 +338,13 @@ async function resetWithCommands(options: ResetOptions, progress: (line: string)
       );
     }
 
-    const script = await stagedRestoreScript(options);
-    progress(`restoring ${options.golden.manifest.restoredEntries} golden entries into ${options.sandbox.database} in one transaction`);
-    const result = await options.tools.run(
-      'psql',
-      resetTransaction(options.sandbox.ownerRole, options.dropOwnDrift === true && own.length > 0, script),
-      // Named like the lock session: a reset that takes the lock next may still see this backend exiting.
-      { login: options.login, database: options.sandbox.database, applicationName: RESET_APPLICATION },
-    );
-    if (result.exitCode !== 0) {
-      const first = result.stderr.split('\n').find((line) => line.includes('ERROR')) ?? result.stderr.trim();
-      throw new ResetFailedError(`the reset failed and was rolled back, so the sandbox is as it was: ${first}`, result.stderr);
+    const golden = await stagedGolden(options.tools, options.golden);
+    const stopWatching = options.live ? watchRestore(client, RESET_APPLICATION, golden.listLines, options.live) : async () => undefined;
+    try {
+      if (options.mode === 'parallel') await restoreInParallel(options, golden, own.length > 0, progress);
+      else await restoreAtomically(options, golden, own.length > 0, progress);
+    } finally {
+      await stopWatching();
     }
     return { durationMs: Date.now() - started, lockWaitMs, droppedDrift: options.dropOwnDrift ? own : [] };
   } finally {

@@ -1,5 +1,5 @@
 import type { Golden } from '../lifecycle/golden';
-import { resetSandbox, type ResetResult } from '../lifecycle/reset';
+import { resetSandbox, type ResetMode, type ResetResult } from '../lifecycle/reset';
 import type { Login } from '../postgres/cluster';
 import type { Target } from './target';
 
@@ -7,7 +7,12 @@ export interface TargetResetOptions {
   /** Another golden than the target's, e.g. a deliberately broken one. */
   readonly golden?: Golden;
   readonly dropOwnDrift?: boolean;
+  /** The opt-in parallel reset (not atomic) instead of the atomic default, and its pg_restore jobs. */
+  readonly mode?: ResetMode;
+  readonly jobs?: number;
   readonly progress?: (line: string) => void;
+  /** The restore's progress every second, e.g. on a terminal. */
+  readonly live?: (line: string) => void;
 }
 
 /** Resets the target's sandbox with `login`, using the target's golden and configured reset commands. */
@@ -24,5 +29,8 @@ export function resetTargetSandbox(target: Target, login: Login, options: Target
     postResetCommand: config.reset.postCommand,
     lockTimeoutMs: config.reset.lockTimeoutMs,
     progress: options.progress,
+    ...(options.mode ? { mode: options.mode } : {}),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.live ? { live: options.live } : {}),
   });
 }
