@@ -120,6 +120,47 @@ describe('the snapshot of prod, taken by a minted prod login', () => {
     assert.deepEqual(baseline.drift, []);
   });
 
+  it('has the same root hashed on several sessions, which read the first session\'s MVCC snapshot', async () => {
+    const opened: Client[] = [];
+    // The superuser writes with triggers off, so that putting the row back leaves its tms as it was.
+    const writer = await connect(cluster.endpoint, cluster.superuser, prod.database);
+    await writer.query('SET session_replication_role = replica');
+    const reader = await connect(cluster.endpoint, login, prod.database);
+    let tables = 0;
+    // The largest tables go first, one to each session: a changed row in each of them reaches every session.
+    const { rows: largest } = await writer.query<{ name: string }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND c.relowner = $1::regrole AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'rowid')
+        ORDER BY pg_table_size(c.oid) DESC LIMIT 3`,
+      [prod.ownerRole],
+    );
+    const flipRowids = (where: string) =>
+      Promise.all(largest.map(({ name }) => writer.query(`UPDATE ${name} SET rowid = -rowid WHERE ${where.replace('$T', name)}`)));
+    try {
+      const parallel = {
+        sessions: 3,
+        fromBytes: 0,
+        connect: async () => {
+          const session = await connect(cluster.endpoint, login, prod.database);
+          opened.push(session);
+          // Writes committed after the snapshot began, before the sessions import it: they must not be seen.
+          if (opened.length === 1) await flipRowids('rowid = (SELECT min(rowid) FROM $T)');
+          return session;
+        },
+      };
+      const snapshot = await takeSnapshot(reader, { ...PROD_STATE, parallel, onTable: (progress) => (tables = progress.tablesDone) });
+      assert.equal(opened.length, 2, 'two more sessions were opened');
+      assert.equal(snapshot.root, baseline.root);
+      assert.equal(tables, baseline.entries.filter((entry) => entry.rows !== undefined).length, 'progress counted every table with rows');
+      assert.ok(opened.every((session) => (session as unknown as { _ending: boolean })._ending), 'the extra sessions were closed');
+      assert.notEqual((await takeSnapshot(reader, PROD_STATE)).root, baseline.root, 'the later write is there for a new snapshot');
+    } finally {
+      await flipRowids('rowid < 0');
+      await Promise.all([writer.end(), reader.end()]);
+    }
+    assert.equal((await takeSnapshot(db(), PROD_STATE)).root, baseline.root);
+  });
+
   it('has the same root with and without row images', async () => {
     assert.equal((await takeSnapshot(db(), { ...PROD_STATE, rowsDir: rowsDir() })).root, baseline.root);
   });

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstanceNames } from '../naming';
@@ -71,7 +72,10 @@ export async function makeGolden(options: MakeGoldenOptions): Promise<Golden> {
     const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
     const [archive, snapshot] = await Promise.all([
       dumpArchive(options.tools, options.login, prod.database, [`--snapshot=${rows[0]!.id}`], READ_ONLY_SESSION),
-      snapshotInTransaction(client, { ownerRole: prod.ownerRole }),
+      snapshotInTransaction(client, {
+        ownerRole: prod.ownerRole,
+        parallel: { sessions: availableParallelism(), connect: () => connect(options.endpoint, options.login, prod.database, { options: READ_ONLY_SESSION }) },
+      }),
     ]);
     await client.query('COMMIT');
     if (snapshot.drift.length > 0) {

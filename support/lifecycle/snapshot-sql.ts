@@ -107,6 +107,8 @@ export interface OwnedRelation {
   readonly columns: string[];
   /** Primary key columns in key order; empty without a primary key. */
   readonly primaryKey: string[];
+  /** Its size on disk (heap and TOAST): only to schedule the reading, never hashed. */
+  readonly bytes: number;
 }
 
 /** Tables (plain, partitioned, foreign), sequences, views and materialized views the role owns. */
@@ -121,7 +123,8 @@ export function ownedRelations(client: Client, ownerRole: string): Promise<Owned
                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
             ARRAY(SELECT a.attname::text FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
                    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-                   WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.position) AS "primaryKey"
+                   WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.position) AS "primaryKey",
+            pg_table_size(c.oid)::float8 AS bytes
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relowner = ${OWNER} AND c.relkind IN ('r', 'p', 'f', 'S', 'v', 'm') AND ${USER_SCHEMA}`,
     [ownerRole],

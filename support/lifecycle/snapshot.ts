@@ -35,7 +35,33 @@ export interface SnapshotOptions {
   /** Objects not owned by ownerRole that are known infrastructure and are NOT drift, as 'kind schema.name' keys,
    *  default: ['function public.user_lookup(text)'] (the provisioner's pgbouncer function). */
   readonly infrastructure?: readonly string[];
+  /**
+   * More sessions to hash tables in parallel, each importing the snapshot's MVCC snapshot (`SET TRANSACTION
+   * SNAPSHOT`), so the content is the same as one session would read. Opened only when the tables are large
+   * enough for it to pay (PARALLEL_FROM_BYTES); closed before the snapshot returns.
+   */
+  readonly parallel?: SnapshotSessions;
+  /** Called after each table is hashed: for a terminal's progress line. */
+  readonly onTable?: (progress: SnapshotProgress) => void;
 }
+
+export interface SnapshotSessions {
+  /** Sessions in all, counting the snapshot's own; e.g. the machine's cores. */
+  readonly sessions: number;
+  /** Opens a session as a login that can read what the owner role owns (the snapshot's own login). */
+  connect(): Promise<Client>;
+  /** Table data below which one session reads everything; default PARALLEL_FROM_BYTES. */
+  readonly fromBytes?: number;
+}
+
+export interface SnapshotProgress {
+  readonly tablesDone: number;
+  readonly tables: number;
+  readonly rowsDone: number;
+}
+
+/** Below this much table data, opening more sessions costs more than it saves. */
+export const PARALLEL_FROM_BYTES = 32 * 2 ** 20;
 
 export interface SnapshotEntry {
   readonly key: string;
@@ -76,17 +102,20 @@ export interface Snapshot {
 export const DEFAULT_INFRASTRUCTURE: readonly string[] = PROVISIONER_OBJECTS;
 
 const SAVEPOINT = 'erp_rehearsal_snapshot';
+const SNAPSHOT_TRANSACTION = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 
 /** Opens its own REPEATABLE READ READ ONLY transaction on `client` (which must be idle), so every table is read from one MVCC snapshot. */
 export function takeSnapshot(client: Client, options: SnapshotOptions): Promise<Snapshot> {
-  return inOwnTransaction(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', () => snapshotInTransaction(client, options));
+  return inOwnTransaction(client, SNAPSHOT_TRANSACTION, () => snapshotInTransaction(client, options));
 }
 
 /**
  * Same, inside the caller's already-open REPEATABLE READ (or SERIALIZABLE) transaction, e.g. one whose
  * snapshot is exported to pg_dump. Leaves that transaction as it found it: settings restored, no cursor open.
  */
-export function snapshotInTransaction(client: Client, options: SnapshotOptions): Promise<Snapshot> {
+export async function snapshotInTransaction(client: Client, options: SnapshotOptions): Promise<Snapshot> {
+  // Exported before the savepoint: PostgreSQL exports no snapshot from a subtransaction.
+  const shared = options.parallel && options.parallel.sessions > 1 ? await exportSnapshot(client) : undefined;
   return withPinnedSettings(client, async () => {
     const [row] = await ask<{ isolation: string }>(client, 'cannot read the isolation level', "SELECT current_setting('transaction_isolation') AS isolation");
     if (row!.isolation !== 'repeatable read' && row!.isolation !== 'serializable') {
@@ -94,8 +123,13 @@ export function snapshotInTransaction(client: Client, options: SnapshotOptions):
         `a snapshot reads every table from one MVCC snapshot: run it in a REPEATABLE READ or SERIALIZABLE transaction, not ${row!.isolation.toUpperCase()}`,
       );
     }
-    return readSnapshot(client, options);
+    return readSnapshot(client, options, shared);
   });
+}
+
+async function exportSnapshot(client: Client): Promise<string> {
+  const [row] = await ask<{ id: string }>(client, 'cannot export the snapshot to the parallel sessions', 'SELECT pg_export_snapshot() AS id');
+  return row!.id;
 }
 
 /** Objects in the database not owned by ownerRole and not known infrastructure: the reset cannot see them. Cheap; no rows read. */
@@ -165,17 +199,17 @@ function entry(kind: SnapshotEntry['kind'], name: string, definition: string, co
   return { key, kind, name, definitionHash, ...content, hash: sha256(`${key}\n${definitionHash}\n${content?.contentHash ?? ''}`) };
 }
 
-async function relationEntry(
-  client: Client,
-  relation: OwnedRelation,
-  states: ReadonlyMap<string, SequenceState>,
-  rowsDir: string | undefined,
-): Promise<SnapshotEntry> {
+/** A sequence's entry, or a relation's without rows of its own (a view, an unpopulated materialized view). */
+function relationEntry(relation: OwnedRelation, states: ReadonlyMap<string, SequenceState>): SnapshotEntry {
   if (relation.kind === 'sequence') {
     const state = states.get(relation.name)!;
     return entry(relation.kind, relation.name, relation.definition, { contentHash: sha256(`${state.lastValue}:${state.isCalled}`), sequence: state });
   }
-  if (!relation.hasRows) return entry(relation.kind, relation.name, relation.definition);
+  return entry(relation.kind, relation.name, relation.definition);
+}
+
+/** A table's or populated materialized view's entry: its rows' multiset hash (and its row image, when kept). */
+async function tableEntry(client: Client, relation: OwnedRelation, rowsDir: string | undefined): Promise<SnapshotEntry> {
   const content = await tableContent(client, relation);
   if (rowsDir !== undefined) {
     const key = `${relation.kind} ${relation.name}`;
@@ -184,7 +218,55 @@ async function relationEntry(
   return entry(relation.kind, relation.name, relation.definition, { contentHash: sha256(`${content.rows}:${content.sum}`), rows: content.rows });
 }
 
-async function readSnapshot(client: Client, options: SnapshotOptions): Promise<Snapshot> {
+/**
+ * Hashes the relations with rows, largest first, on `sessions` (the first is the snapshot's own), each
+ * taking the next table when it is free; returns the entries by relation name.
+ */
+async function hashRelations(
+  sessions: readonly Client[],
+  relations: readonly OwnedRelation[],
+  rowsDir: string | undefined,
+  onTable: SnapshotOptions['onTable'],
+): Promise<Map<string, SnapshotEntry>> {
+  const queue = [...relations].sort((a, b) => b.bytes - a.bytes);
+  const entries = new Map<string, SnapshotEntry>();
+  let rowsDone = 0;
+  const work = async (client: Client) => {
+    for (let relation = queue.shift(); relation; relation = queue.shift()) {
+      const hashed = await tableEntry(client, relation, rowsDir);
+      entries.set(relation.name, hashed);
+      rowsDone += hashed.rows ?? 0;
+      onTable?.({ tablesDone: entries.size, tables: relations.length, rowsDone });
+    }
+  };
+  await Promise.all(sessions.map(work));
+  return entries;
+}
+
+/** Sessions that import snapshot `id`, with the pinned settings; none when the tables are too small to pay. */
+async function parallelSessions(parallel: SnapshotSessions | undefined, id: string | undefined, bytes: number): Promise<Client[]> {
+  if (!parallel || id === undefined || bytes < (parallel.fromBytes ?? PARALLEL_FROM_BYTES)) return [];
+  const opened: Client[] = [];
+  try {
+    for (let i = 1; i < parallel.sessions; i++) {
+      const client = await parallel.connect();
+      opened.push(client);
+      await ask(client, 'cannot open a parallel snapshot session', SNAPSHOT_TRANSACTION);
+      await ask(client, 'cannot import the snapshot into a parallel session', `SET TRANSACTION SNAPSHOT '${id.replace(/'/g, "''")}'`);
+      await pinSettings(client);
+    }
+    return opened;
+  } catch (error) {
+    await closeSessions(opened);
+    throw error;
+  }
+}
+
+async function closeSessions(sessions: readonly Client[]): Promise<void> {
+  await Promise.all(sessions.map((client) => client.end().catch(() => undefined)));
+}
+
+async function readSnapshot(client: Client, options: SnapshotOptions, shared?: string): Promise<Snapshot> {
   const { ownerRole, rowsDir } = options;
   await checkRoleExists(client, ownerRole);
   const [now] = await ask<{ database: string; takenAt: Date }>(client, 'cannot read the session', 'SELECT current_database() AS database, now() AS "takenAt"');
@@ -195,8 +277,16 @@ async function readSnapshot(client: Client, options: SnapshotOptions): Promise<S
   );
   if (rowsDir !== undefined) await prepareRowsDir(rowsDir);
 
-  const entries: SnapshotEntry[] = [];
-  for (const relation of relations) entries.push(await relationEntry(client, relation, states, rowsDir));
+  const withRows = relations.filter((relation) => relation.kind !== 'sequence' && relation.hasRows);
+  const extra = await parallelSessions(options.parallel, shared, withRows.reduce((sum, relation) => sum + relation.bytes, 0));
+  let hashed: Map<string, SnapshotEntry>;
+  try {
+    hashed = await hashRelations([client, ...extra], withRows, rowsDir, options.onTable);
+  } finally {
+    await closeSessions(extra);
+  }
+
+  const entries: SnapshotEntry[] = relations.map((relation) => hashed.get(relation.name) ?? relationEntry(relation, states));
   for (const fn of await ownedFunctions(client, ownerRole)) entries.push(entry('function', fn.name, fn.definition));
   for (const type of await ownedTypes(client, ownerRole)) entries.push(entry('type', type.name, type.definition));
   entries.sort((a, b) => compare(a.key, b.key));

@@ -1,15 +1,17 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { InstanceNames } from '../naming';
 import type { Endpoint, Login } from '../postgres/cluster';
-import { withClient } from '../postgres/connect';
+import { connect, withClient } from '../postgres/connect';
 import { READ_ONLY_SESSION } from './golden';
-import { takeSnapshot, type Snapshot } from './snapshot';
+import { takeSnapshot, type Snapshot, type SnapshotSessions } from './snapshot';
 
 let taken = 0;
 
 /**
  * The state of an instance's database as its owner role holds it, read through a member login in a
- * read-only session. With `workDir`, row images are kept so a later diff can name rows.
+ * read-only session. With `workDir`, row images are kept so a later diff can name rows. Large tables are
+ * hashed on one session per core, all reading the same MVCC snapshot.
  */
 export function stateOf(endpoint: Endpoint, login: Login, names: InstanceNames, workDir?: string): Promise<Snapshot> {
   const rowsDir = workDir ? join(workDir, 'snapshots', `${names.instance}-${++taken}`) : undefined;
@@ -17,7 +19,17 @@ export function stateOf(endpoint: Endpoint, login: Login, names: InstanceNames, 
     endpoint,
     login,
     names.database,
-    (client) => takeSnapshot(client, { ownerRole: names.ownerRole, rowsDir }),
+    (client) =>
+      takeSnapshot(client, {
+        ownerRole: names.ownerRole,
+        rowsDir,
+        parallel: snapshotSessions(endpoint, login, names),
+      }),
     { options: READ_ONLY_SESSION },
   );
+}
+
+/** One read-only session per core for a snapshot's large tables, as the same login. */
+export function snapshotSessions(endpoint: Endpoint, login: Login, names: InstanceNames): SnapshotSessions {
+  return { sessions: availableParallelism(), connect: () => connect(endpoint, login, names.database, { options: READ_ONLY_SESSION }) };
 }
