@@ -38,6 +38,16 @@ Usage:
       scenarios red. Writes mutations.md and mutations.json, and each run's reports and log, under
       ERP_REHEARSAL_REPORT_DIR/mutations/. --jobs: runs at a time (default: the machine's cores).
       Exit 0 when the control is green and every mutation is detected, 1 otherwise.
+  rehearse bench [--scale N] [--rounds R] [--no-suite] [--progress] [--out DIR]
+      The benchmark (a script, not a test): builds a hermetic target at fixture scale N (default 1; ≈ 1 GB of table
+      data at 1150), then measures, alternating each pair over R rounds (default 5): the atomic reset vs raw
+      pg_restore --single-transaction; the opt-in parallel reset vs raw pg_restore --jobs=2 and --jobs=1; the opt-in
+      template-clone reset vs raw pg_restore; the snapshot hash vs raw COPY TO STDOUT; then the whole hermetic gate
+      suite, cold (not with --no-suite). Prints the table with median and min–max, and writes it with the raw samples
+      to DIR/bench-scale-N.md and .json (default DIR: ERP_REHEARSAL_REPORT_DIR/bench). Live progress of resets and
+      snapshots on a terminal, or with --progress.
+  rehearse bench --table FILE.json...
+      Several runs side by side (the README's table).
   rehearse names APP [ENV] [--domain DOMAIN]
       Print every name ADR-0002's elision rule gives the instance (ENV defaults to prod).
   rehearse steps [--markdown]
@@ -183,6 +193,39 @@ async function mutations(args: string[]): Promise<number> {
   return holds ? EXIT.green : EXIT.failed;
 }
 
+async function bench(args: string[]): Promise<number> {
+  if (args[0] === '--table') {
+    if (args.length < 2) throw new UsageError('bench --table needs the JSON files of one or more runs');
+    const { benchTable } = await import('./bench');
+    return benchTable(args.slice(1));
+  }
+  const number = (flag: string, fallback: number, check: (n: number) => boolean, rule: string) => {
+    const raw = option(args, flag);
+    if (raw === undefined) return fallback;
+    const parsed = Number(raw);
+    if (!Number.isFinite(parsed) || !check(parsed)) throw new UsageError(`${flag} "${raw}": use ${rule}`);
+    return parsed;
+  };
+  const scale = number('--scale', 1, (n) => n > 0, 'a number greater than 0, e.g. 1, 100 or 1150 (≈ 1 GB)');
+  const rounds = number('--rounds', 5, (n) => Number.isInteger(n) && n >= 1, 'a whole number of rounds, 1 or more');
+  const outFlag = option(args, '--out');
+  const flags = ['--no-suite', '--progress'];
+  const unknown = args.find((arg) => arg.startsWith('--') && !flags.includes(arg));
+  if (unknown) throw new UsageError(`unknown option ${unknown}`);
+  const stray = args.find((arg) => !arg.startsWith('--'));
+  if (stray) throw new UsageError(`bench takes no argument, not "${stray}"`);
+  process.env.ERP_REHEARSAL_TARGET = 'hermetic';
+  const config = loadConfig();
+  const { benchCommand } = await import('./bench');
+  return benchCommand({
+    scale,
+    rounds,
+    suite: !args.includes('--no-suite'),
+    outDir: outFlag ?? join(config.reports.dir, 'bench'),
+    live: args.includes('--progress') || process.stderr.isTTY === true,
+  });
+}
+
 function names(args: string[]): number {
   const domain = option(args, '--domain');
   const [app, env] = args;
@@ -223,6 +266,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await promoteCommand(args);
       case 'mutations':
         return await mutations(args);
+      case 'bench':
+        return await bench(args);
       case 'names':
         return names(args);
       case 'steps':

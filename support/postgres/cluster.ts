@@ -41,6 +41,8 @@ export interface ToolRun {
   readonly options?: string;
   /** Shown in pg_stat_activity (PGAPPNAME); default `erp-rehearsal`. */
   readonly applicationName?: string;
+  /** Throw the tool's standard output away instead of returning it, e.g. a benchmark's COPY of every row. */
+  readonly discardStdout?: boolean;
 }
 
 export interface ToolResult {

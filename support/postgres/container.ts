@@ -158,7 +158,7 @@ function containerTools(container: StartedPostgreSqlContainer): ClientTools {
           ...(run.options ? { PGOPTIONS: run.options } : {}),
         },
       });
-      return { exitCode: result.exitCode, stdout: Buffer.from(result.stdout, 'base64'), stderr: result.stderr };
+      return { exitCode: result.exitCode, stdout: run.discardStdout ? Buffer.alloc(0) : Buffer.from(result.stdout, 'base64'), stderr: result.stderr };
     },
     async stage(name: string, content: Buffer | string): Promise<string> {
       const target = `/tmp/erp-rehearsal-staged-${randomBytes(8).toString('hex')}-${basename(name)}`;

@@ -188,7 +188,8 @@ export class LocalTools implements ClientTools {
   run(tool: ClientTool, args: readonly string[], run: ToolRun): Promise<ToolResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(join(this.bindir, tool), args, {
-        stdio: ['pipe', 'pipe', 'pipe'],
+        // Discarded output goes straight to /dev/null, not through a pipe this process would drain.
+        stdio: ['pipe', run.discardStdout ? 'ignore' : 'pipe', 'pipe'],
         env: {
           PATH: process.env.PATH,
           PGHOST: this.endpoint.host,
@@ -204,14 +205,14 @@ export class LocalTools implements ClientTools {
       });
       const stdout: Buffer[] = [];
       let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.once('error', reject);
       child.once('close', (code) => resolve({ exitCode: code ?? 1, stdout: Buffer.concat(stdout), stderr }));
       // A tool may exit before reading all of its input (e.g. on a connection error); that is reported
       // through its exit code and stderr, not as an EPIPE here.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(run.stdin ?? '');
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(run.stdin ?? '');
     });
   }
 }

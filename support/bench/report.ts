@@ -1,0 +1,80 @@
+/** A benchmark's results as Markdown: one run's table, and one table across the scales of several runs. */
+import type { BenchReport, Comparison, Goal } from './run';
+
+const MB = 1e6;
+
+function seconds(value: number): string {
+  return value >= 10 ? `${value.toFixed(1)} s` : `${value.toFixed(2)} s`;
+}
+
+function goalText(goal: Goal & { readonly against?: string }): string {
+  switch (goal.kind) {
+    case 'time ratio at most':
+      return `≤ ${goal.value.toFixed(2)} × ${goal.against}`;
+    case 'throughput ratio at least':
+      return `≥ ${goal.value.toFixed(2)} × ${goal.against} throughput`;
+    case 'seconds at most':
+      return `≤ ${goal.value} s`;
+    case 'rows per second at least':
+      return `≥ ${(goal.value / 1e6).toFixed(1)} M rows/s`;
+  }
+}
+
+function measured(goal: Comparison['goals'][number]): string {
+  const value = goal.kind === 'seconds at most' ? seconds(goal.measured) : goal.kind === 'rows per second at least' ? `${(goal.measured / 1e6).toFixed(2)} M rows/s` : `${goal.measured.toFixed(2)} ×`;
+  return `${value} ${goal.met ? 'met' : '**not met**'}`;
+}
+
+function spread(comparison: Comparison): string {
+  return [comparison.harness, ...comparison.references]
+    .map((m) => `${m.name} ${seconds(m.seconds.median)} (${seconds(m.seconds.min)}–${seconds(m.seconds.max)})`)
+    .join('; ');
+}
+
+export function machineLine(report: BenchReport): string {
+  const { machine } = report;
+  return `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; ${machine.postgres}`;
+}
+
+export function dataLine(report: BenchReport): string {
+  const { data } = report;
+  return `scale ${report.scale}: ${data.rows.toLocaleString('en-US')} rows in ${data.tables} tables, ${(data.tableBytes / MB).toFixed(1)} MB of table data; golden archive ${(data.archiveBytes / MB).toFixed(1)} MB, ${data.goldenEntries} entries`;
+}
+
+/** One run: every goal with the medians (min–max over the rounds) it was computed from. */
+export function renderRun(report: BenchReport): string {
+  const lines = [
+    `Benchmark, ${dataLine(report)}; ${report.rounds} alternating rounds; ${report.startedAt}`,
+    `Machine: ${machineLine(report)}`,
+    '',
+    '| measurement | goal | measured | medians (min–max) |',
+    '|---|---|---|---|',
+  ];
+  for (const comparison of report.comparisons) {
+    for (const goal of comparison.goals) lines.push(`| ${comparison.title} | ${goalText(goal)} | ${measured(goal)} | ${spread(comparison)} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Several runs (one per scale) side by side: the README's table. */
+export function renderAcrossScales(reports: readonly BenchReport[]): string {
+  const sorted = [...reports].sort((a, b) => a.scale - b.scale);
+  const header = sorted.map((report) => `scale ${report.scale} (${(report.data.tableBytes / MB).toFixed(0)} MB, ${(report.data.rows / 1e6).toFixed(2)} M rows)`);
+  const lines = [`| measurement | goal | ${header.join(' | ')} |`, `|---|---|${header.map(() => '---|').join('')}`];
+  const rows = new Map<string, { goal: string; cells: Map<number, string> }>();
+  for (const report of sorted) {
+    for (const comparison of report.comparisons) {
+      comparison.goals.forEach((goal, index) => {
+        const key = `${comparison.id}#${index}`;
+        const row = rows.get(key) ?? { goal: `${comparison.harness.name}: ${goalText(goal)}`, cells: new Map<number, string>() };
+        const medians = [comparison.harness, ...comparison.references].map((m) => seconds(m.seconds.median)).join(' / ');
+        row.cells.set(report.scale, `${measured(goal)} (${medians})`);
+        rows.set(key, row);
+      });
+    }
+  }
+  for (const [key, row] of rows) {
+    lines.push(`| ${key.split('#')[0]} | ${row.goal} | ${sorted.map((report) => row.cells.get(report.scale) ?? '—').join(' | ')} |`);
+  }
+  return [`Machine: ${sorted[0] ? machineLine(sorted[0]) : 'none'}`, '', ...lines, ''].join('\n');
+}

@@ -1,0 +1,253 @@
+/**
+ * The benchmark of issue 10: the harness's reset and snapshot against PostgreSQL's own tools on one
+ * hermetic target at a chosen fixture scale, each pair measured in alternating rounds in ONE run, and
+ * the whole hermetic gate suite, cold. A script that prints ratios, never a test.
+ */
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../config';
+import { takeSnapshot, type SnapshotProgress } from '../lifecycle/snapshot';
+import { snapshotSessions } from '../lifecycle/state';
+import type { Login } from '../postgres/cluster';
+import { connect } from '../postgres/connect';
+import { buildHermeticTarget } from '../targets/hermetic';
+import { resetTargetSandbox } from '../targets/reset';
+import type { Target } from '../targets/target';
+import { alternate } from './alternate';
+import { ownedTables, rawCopyRead, rawRestore, rowCount, secondsSince, stageArchive, tableBytes, type StagedArchive } from './raw-tools';
+import { pairedRatio, summarize, type Ratio, type Summary } from './stats';
+
+export interface BenchOptions {
+  readonly scale: number;
+  /** Rounds of each alternating comparison. */
+  readonly rounds: number;
+  /** Also run the whole hermetic gate suite, cold (≈ 2 minutes at the default scale; its own scale, not `scale`). */
+  readonly suite: boolean;
+  /** Harness progress lines (target build, each sample). */
+  readonly progress: (line: string) => void;
+  /** Live progress of long resets and snapshots, e.g. on a TTY. */
+  readonly live?: (line: string) => void;
+}
+
+export interface Goal {
+  /** The ratio checked: harness time over the reference's (lower is better) or throughput over the reference's. */
+  readonly kind: 'time ratio at most' | 'throughput ratio at least' | 'seconds at most' | 'rows per second at least';
+  readonly value: number;
+}
+
+export interface Measurement {
+  readonly name: string;
+  readonly seconds: Summary;
+}
+
+export interface Comparison {
+  readonly id: string;
+  readonly title: string;
+  readonly harness: Measurement;
+  readonly references: readonly Measurement[];
+  /** Harness time over each reference's, per round. */
+  readonly ratios: readonly (Ratio & { readonly against: string })[];
+  readonly goals: readonly (Goal & { readonly against?: string; readonly measured: number; readonly met: boolean })[];
+  readonly notes: readonly string[];
+}
+
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly memoryGiB: number; readonly node: string; readonly postgres: string };
+  readonly scale: number;
+  readonly rounds: number;
+  readonly data: { readonly tables: number; readonly rows: number; readonly tableBytes: number; readonly archiveBytes: number; readonly goldenEntries: number };
+  readonly setupSeconds: number;
+  readonly comparisons: readonly Comparison[];
+}
+
+/** Server settings of the benchmark's cluster: room for a 1 GB restore without checkpoints in the middle of a sample. */
+export const BENCH_SERVER_SETTINGS: Readonly<Record<string, string>> = { shared_buffers: '1GB', max_wal_size: '8GB', checkpoint_timeout: '30min' };
+
+function measurement(name: string, samples: readonly number[]): Measurement {
+  return { name, seconds: summarize(samples) };
+}
+
+function timeRatioGoal(harness: readonly number[], reference: readonly number[], against: string, value: number) {
+  const ratio = pairedRatio(harness, reference);
+  return { ratio: { ...ratio, against }, goal: { kind: 'time ratio at most' as const, value, against, measured: ratio.median, met: ratio.median <= value } };
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await work();
+  return secondsSince(started);
+}
+
+interface Bench {
+  readonly target: Target;
+  readonly sandboxLogin: Login;
+  readonly staged: StagedArchive;
+  readonly options: BenchOptions;
+}
+
+function onSample(options: BenchOptions, id: string) {
+  return (name: string, round: number, seconds: number) => options.progress(`${id} round ${round + 1}: ${name} ${seconds.toFixed(3)} s`);
+}
+
+async function atomicReset(bench: Bench): Promise<Comparison> {
+  const { target, sandboxLogin, staged, options } = bench;
+  const cluster = target.cluster!;
+  const samples = await alternate(
+    options.rounds,
+    {
+      harness: () => timed(() => resetTargetSandbox(target, sandboxLogin, options.live ? { progress: options.live, live: options.live } : {})),
+      'raw pg_restore --single-transaction': () => rawRestore(cluster, staged, {}),
+    },
+    onSample(options, 'atomic reset'),
+  );
+  const { ratio, goal } = timeRatioGoal(samples.harness!, samples['raw pg_restore --single-transaction']!, 'raw pg_restore --single-transaction', 1.1);
+  return {
+    id: 'atomic-reset',
+    title: 'atomic reset (sandbox login, one transaction) vs raw pg_restore --single-transaction (superuser, empty database)',
+    harness: measurement('harness atomic reset', samples.harness!),
+    references: [measurement('raw pg_restore --single-transaction', samples['raw pg_restore --single-transaction']!)],
+    ratios: [ratio],
+    goals: [goal],
+    notes: ['the harness also takes the reset lock, checks sessions and drift, and drops the previous state (DROP OWNED) in the same transaction'],
+  };
+}
+
+async function parallelReset(bench: Bench, jobs: number): Promise<Comparison> {
+  const { target, sandboxLogin, staged, options } = bench;
+  const cluster = target.cluster!;
+  const j2 = `raw pg_restore --jobs=${jobs}`;
+  const samples = await alternate(
+    options.rounds,
+    {
+      harness: () => timed(() => resetTargetSandbox(target, sandboxLogin, { mode: 'parallel', jobs, ...(options.live ? { progress: options.live, live: options.live } : {}) })),
+      [j2]: () => rawRestore(cluster, staged, { jobs }),
+      'raw pg_restore --jobs=1': () => rawRestore(cluster, staged, { jobs: 1 }),
+    },
+    onSample(options, 'parallel reset'),
+  );
+  const { ratio, goal } = timeRatioGoal(samples.harness!, samples[j2]!, j2, 1.1);
+  return {
+    id: 'parallel-reset',
+    title: `opt-in parallel reset (sandbox login, pg_restore --jobs=${jobs}; NOT atomic) vs raw pg_restore --jobs=${jobs} and --jobs=1 (superuser, empty database)`,
+    harness: measurement(`harness parallel reset (${jobs} jobs)`, samples.harness!),
+    references: [measurement(j2, samples[j2]!), measurement('raw pg_restore --jobs=1', samples['raw pg_restore --jobs=1']!)],
+    ratios: [ratio, { ...pairedRatio(samples.harness!, samples['raw pg_restore --jobs=1']!), against: 'raw pg_restore --jobs=1' }],
+    goals: [goal],
+    notes: ['not atomic: DROP OWNED commits first, and a failure part-way leaves the sandbox partly restored until the next reset'],
+  };
+}
+
+async function snapshotHash(bench: Bench, tables: readonly string[], rows: number): Promise<Comparison> {
+  const { target, sandboxLogin, options } = bench;
+  const cluster = target.cluster!;
+  const { database, ownerRole } = target.sandbox;
+  const client = await connect(target.endpointFor(database), sandboxLogin, database);
+  const parallel = snapshotSessions(target.endpointFor(database), sandboxLogin, target.sandbox);
+  const live = options.live;
+  const onTable = live
+    ? (progress: SnapshotProgress) => live(`snapshot: ${progress.tablesDone} of ${progress.tables} tables, ${progress.rowsDone.toLocaleString('en-US')} rows hashed`)
+    : undefined;
+  try {
+    const samples = await alternate(
+      options.rounds,
+      {
+        harness: () => timed(() => takeSnapshot(client, { ownerRole, parallel, ...(onTable ? { onTable } : {}) })),
+        'raw COPY TO STDOUT > /dev/null': () => rawCopyRead(cluster, database, tables),
+      },
+      onSample(options, 'snapshot'),
+    );
+    const harness = samples.harness!;
+    const copy = samples['raw COPY TO STDOUT > /dev/null']!;
+    const timeRatio = pairedRatio(harness, copy);
+    const throughputRatio = 1 / timeRatio.median;
+    const rowsPerSecond = rows / summarize(harness).median;
+    return {
+      id: 'snapshot',
+      title: 'snapshot content hash (sandbox login) vs raw COPY … TO STDOUT of the same tables to /dev/null (superuser)',
+      harness: measurement('harness snapshot', harness),
+      references: [measurement('raw COPY TO STDOUT > /dev/null', copy)],
+      ratios: [{ ...timeRatio, against: 'raw COPY TO STDOUT > /dev/null' }],
+      goals: [
+        { kind: 'throughput ratio at least', value: 0.8, against: 'raw COPY TO STDOUT > /dev/null', measured: throughputRatio, met: throughputRatio >= 0.8 },
+        { kind: 'rows per second at least', value: 1_000_000, measured: rowsPerSecond, met: rowsPerSecond >= 1_000_000 },
+      ],
+      notes: [`${rows} rows in ${tables.length} tables`],
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+/** `rehearse gates` in a child process, from its start (cluster start) to its exit (teardown done). */
+async function gateSuite(options: BenchOptions): Promise<Comparison> {
+  const reportDir = join(process.cwd(), 'reports', 'bench-suite');
+  const seconds = await new Promise<number>((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'rehearse.js'), 'gates'], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, ERP_REHEARSAL_REPORT_DIR: reportDir, ERP_REHEARSAL_FIXTURE_SCALE: '1' },
+    });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const elapsed = secondsSince(started);
+      if (code === 0) resolve(elapsed);
+      else reject(new Error(`the gate suite failed (exit ${code}); its reports are in ${reportDir}`));
+    });
+  });
+  options.progress(`gate suite: ${seconds.toFixed(1)} s`);
+  return {
+    id: 'gate-suite',
+    title: 'the whole hermetic gate suite, cold: cluster start to teardown (rehearse gates, default scale)',
+    harness: measurement('rehearse gates', [seconds]),
+    references: [],
+    ratios: [],
+    goals: [{ kind: 'seconds at most', value: 60, measured: seconds, met: seconds <= 60 }],
+    notes: [`reports in ${reportDir}`],
+  };
+}
+
+export async function runBenchmark(options: BenchOptions): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const config = loadConfig({ ...process.env, ERP_REHEARSAL_PG_PROVIDER: 'local', ERP_REHEARSAL_FIXTURE_SCALE: String(options.scale) });
+  const setupStarted = process.hrtime.bigint();
+  const target = await buildHermeticTarget(config, options.progress, { serverSettings: BENCH_SERVER_SETTINGS });
+  try {
+    const cluster = target.cluster!;
+    const sandboxLogin = await target.minter.mint(target.sandbox);
+    const staged = await stageArchive(cluster, target.golden);
+    try {
+      const bench: Bench = { target, sandboxLogin, staged, options };
+      await resetTargetSandbox(target, sandboxLogin); // the sandbox seeded from the golden: the state every sample starts from
+      const setupSeconds = secondsSince(setupStarted);
+      const tables = await ownedTables(cluster, target.sandbox.database, target.sandbox.ownerRole);
+      const [rows, bytes, archive] = await Promise.all([
+        rowCount(cluster, target.sandbox.database, tables),
+        tableBytes(cluster, target.sandbox.database, tables),
+        stat(target.golden.archivePath),
+      ]);
+      options.progress(`scale ${options.scale}: ${tables.length} tables, ${rows} rows, ${(bytes / 1e6).toFixed(1)} MB of table data, archive ${(archive.size / 1e6).toFixed(1)} MB`);
+      const comparisons: Comparison[] = [];
+      comparisons.push(await atomicReset(bench));
+      comparisons.push(await parallelReset(bench, 2));
+      comparisons.push(await snapshotHash(bench, tables, rows));
+      if (options.suite) comparisons.push(await gateSuite(options));
+      return {
+        startedAt,
+        machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: cluster.serverVersion },
+        scale: options.scale,
+        rounds: options.rounds,
+        data: { tables: tables.length, rows, tableBytes: bytes, archiveBytes: archive.size, goldenEntries: target.golden.manifest.restoredEntries },
+        setupSeconds,
+        comparisons,
+      };
+    } finally {
+      await staged.release();
+      await target.minter.revoke(sandboxLogin);
+    }
+  } finally {
+    await target.close();
+  }
+}
