@@ -25,7 +25,7 @@ Feature: The hermetic cluster is laid out like the factory's postgres/iac
   Scenario: credentials_editor can mint login roles for both instances and holds nothing else
     Then role "credentials_editor" can log in and create roles
     But role "credentials_editor" is not a superuser and cannot create databases
-    And role "credentials_editor" holds ADMIN OPTION on exactly "erp_role, erp_sandbox_role"
+    And role "credentials_editor" holds ADMIN OPTION on exactly "erp_role, erp_sandbox_clone_role, erp_sandbox_role"
 
   Scenario Outline: the pgbouncer lookup function of <database> belongs to the provisioner
     Then in database "<database>" the provisioner's user_lookup is owned by the provisioner

@@ -29,6 +29,8 @@ export const sandboxOwnerCreatedb: FenceMutation = {
       /CREATEDB/,
       'the owner roles hold no power of their own, which their logins could take by SET ROLE',
       'the reset credential holds no power, of its own or through the role it can become',
+      // The clone role is a member of erp_sandbox_role: its logins would hold that CREATEDB too.
+      'the clone credential is its own Vault identity, with CREATEDB and the sandbox owner role, nothing else',
     ),
 };
 

@@ -9,6 +9,7 @@ import { creationStatements } from '../postgres/minting';
 import type { VaultConfigInput } from '../vault';
 import type { HermeticNetwork } from './hermetic-network';
 import { promoterNames } from '../promote/names';
+import { cloneNames } from '../lifecycle/template-clone-names';
 import type { VaultAccess } from './vault-access';
 
 /**
@@ -20,6 +21,9 @@ import type { VaultAccess } from './vault-access';
  * - a Kubernetes auth role `<instance>` bound to the service account `<instance>` of namespace `<instance>`;
  * - promote's own Kubernetes role and policy (support/promote/names.ts): the prod-write credential and prod's database
  *   credentials, bound to its own service account;
+ * - the sandbox's template-clone identity (support/lifecycle/template-clone-names.ts), set up like promote's: a database
+ *   role `<sandbox>-clone` whose creation statement grants only the clone role, a policy reading only its creds, and a
+ *   Kubernetes role bound to its own service account in the sandbox's namespace;
  * - per application, the CI JWT role `gitea_cicd_<app>` bound to the repository `arcodange-org/<app>`, with the
  *   policies of the app's non-prod instances (the scheduled rehearsal job runs against the sandbox).
  * Each workload's service-account token is written under the run's directory, where its Vault session reads it.
@@ -35,6 +39,11 @@ function promoterPolicy(prod: InstanceNames): PolicyRules {
     [prod.credsPath]: ['read'],
     'sys/leases/revoke': ['update'],
   };
+}
+
+/** The clone identity's policy: its own database credentials, nothing else. */
+function clonePolicy(sandbox: InstanceNames): PolicyRules {
+  return { [cloneNames(sandbox).credsPath]: ['read'], 'sys/leases/revoke': ['update'] };
 }
 
 function policyOf(names: InstanceNames): PolicyRules {
@@ -63,6 +72,7 @@ export async function startHermeticVault(
   const certificate = await network.authority.issue([network.vaultHost]);
   const apps = [...new Set(instances.map((names) => names.app))];
   const promoter = promoterNames(config.prod);
+  const clone = cloneNames(config.sandbox);
   const standin = await startVaultStandin({
     host: network.vaultHost,
     address: network.addresses.vault,
@@ -73,12 +83,16 @@ export async function startHermeticVault(
       roles: instances.map((names) => ({
         name: names.vaultRole, creationStatements: creationStatements(names.ownerRole),
         defaultTtlSeconds: LEASE_TTL_SECONDS, maxTtlSeconds: LEASE_MAX_TTL_SECONDS,
-      })),
+      })).concat({
+        name: clone.vaultRole, creationStatements: creationStatements(clone.role),
+        defaultTtlSeconds: LEASE_TTL_SECONDS, maxTtlSeconds: LEASE_MAX_TTL_SECONDS,
+      }),
     },
     kv: { secrets: {} },
     policies: {
       ...Object.fromEntries(instances.map((names) => [names.instance, policyOf(names)])),
       [promoter.policy]: promoterPolicy(config.prod),
+      [clone.policy]: clonePolicy(config.sandbox),
     },
     kubernetes: {
       issuer: issuers.serviceAccounts.issuer,
@@ -91,6 +105,10 @@ export async function startHermeticVault(
         {
           name: promoter.vaultRole, boundServiceAccountNames: [promoter.serviceAccount], boundServiceAccountNamespaces: [promoter.namespace],
           audience: issuers.serviceAccounts.audience, policies: [promoter.policy], ttlSeconds: LEASE_MAX_TTL_SECONDS,
+        },
+        {
+          name: clone.vaultRole, boundServiceAccountNames: [clone.serviceAccount], boundServiceAccountNamespaces: [clone.namespace],
+          audience: issuers.serviceAccounts.audience, policies: [clone.policy], ttlSeconds: LEASE_MAX_TTL_SECONDS,
         },
       ],
     },
@@ -115,6 +133,9 @@ export async function startHermeticVault(
   }
   // Its own folder: the promoter's service account lives in prod's namespace, next to prod's workload.
   const promoterToken = await issuers.writeServiceAccountToken(join(tokens, 'promote'), promoter.namespace, promoter.serviceAccount);
+  // Its own folder too: the clone's service account lives in the sandbox's namespace, next to the sandbox's workload.
+  const cloneToken = await issuers.writeServiceAccountToken(join(tokens, 'clone'), clone.namespace, clone.serviceAccount);
+  tokenPaths.set(clone.minting.instance, cloneToken);
   const address = `https://${network.vaultHost}:${standin.port}`;
   const access: VaultAccess = {
     address,
@@ -126,6 +147,7 @@ export async function startHermeticVault(
       return { address, ca: network.authority.ca, auth: { method: 'kubernetes', role: names.vaultRole, tokenPath } };
     },
     promoter: { address, ca: network.authority.ca, auth: { method: 'kubernetes', role: promoter.vaultRole, tokenPath: promoterToken } },
+    cloner: { address, ca: network.authority.ca, auth: { method: 'kubernetes', role: clone.vaultRole, tokenPath: cloneToken } },
   };
   return { access, standin, issuers, close: () => standin.close() };
 }

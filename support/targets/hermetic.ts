@@ -8,6 +8,7 @@ import type { Login, PostgresCluster } from '../postgres/cluster';
 import { withClient } from '../postgres/connect';
 import { startCluster } from '../postgres/provider';
 import { provisionFactoryLayout } from '../postgres/provision';
+import { provisionCloneRole } from '../postgres/provision-clone';
 import { VaultMinter, type VaultEvent } from '../vault';
 import { dolibarrConfigOf } from './dolibarr-config';
 import type { DolibarrSites } from './dolibarr-sites';
@@ -62,6 +63,8 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
     const layout = await timed(progress, `factory layout provisioned (${config.layout})`, () =>
       provisionFactoryLayout(cluster, allInstances(config), config.layout),
     );
+    // The opt-in template-clone reset's CREATEDB role (ADR-0003's escape hatch), a member of the sandbox's owner role only.
+    await provisionCloneRole(cluster, config.sandbox);
     // Runs after the Vault sessions' own teardowns (registered later) and before the cluster's: a finding if
     // a login role minted by the run is still there, on a signal as at a normal end.
     const audit = async (): Promise<void> => {

@@ -20,6 +20,12 @@ export interface VaultAccess {
    */
   readonly promoter?: VaultConfigInput;
   /**
+   * How the sandbox's template-clone reset logs in (support/lifecycle/template-clone-names.ts): its own identity, never
+   * the sandbox workload's. Undefined where the target has none configured (live, today): the clone reset is then not
+   * available. Where it is defined, `identity(cloneNames(sandbox).minting)` resolves to it, so the minter mints its logins.
+   */
+  readonly cloner?: VaultConfigInput;
+  /**
    * Hermetic only: the issuers Vault trusts for Kubernetes and CI logins, the leases Vault holds, and its KV as an
    * operator changes it out of band (path under the mount, e.g. `erp/promote`; data undefined: the secret deleted),
    * with what puts the previous secret back — its values are never handed out.

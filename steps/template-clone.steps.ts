@@ -1,0 +1,176 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { powersWithin } from '../support/postgres/catalog';
+import { attemptAsClone, cloneAttempt, type CloneAttemptOutcome } from '../support/postgres/clone-fence';
+import { NotApplicable } from '../support/not-applicable';
+import { CloneResetRefusedError, databaseAclText, databaseComment, goldenMark, type CloneResetResult } from '../support/lifecycle/template-clone';
+import { leaveInterruptedCloneReset, type Interruption } from '../support/lifecycle/template-clone-faults';
+import { cloneNames } from '../support/lifecycle/template-clone-names';
+import { resetTargetSandbox } from '../support/targets/reset';
+import { cloneResetTargetSandbox, mintCloneLogin, NoCloneIdentityError } from '../support/targets/template-clone';
+import type { RehearsalWorld } from '../support/world';
+
+/** What this file's steps keep per scenario, beside the World's own fields. */
+interface CloneState {
+  /** The last clone reset's result, or the error that stopped it. */
+  reset?: CloneResetResult | Error;
+  /** The sandbox database's ACL (datacl) just before the last clone reset. */
+  aclBefore?: string | null;
+  attempt?: CloneAttemptOutcome;
+}
+
+const states = new WeakMap<RehearsalWorld, CloneState>();
+
+function state(world: RehearsalWorld): CloneState {
+  let found = states.get(world);
+  if (!found) states.set(world, (found = {}));
+  return found;
+}
+
+function sandboxAcl(world: RehearsalWorld): Promise<string | null | undefined> {
+  return world.inSharedCatalog((client) => databaseAclText(client, world.target.sandbox.database));
+}
+
+/**
+ * Puts the sandbox back at the golden after the scenario, whatever the scenario left (other scenarios start there):
+ * a clone reset with the scenario's clone login when its content hash is not the golden's, else the default reset.
+ */
+async function backToGolden(world: RehearsalWorld, label: string): Promise<void> {
+  const atGolden = async () => (await world.sandboxState().catch(() => undefined))?.root === world.target.golden.manifest.root;
+  if (await atGolden()) return;
+  try {
+    await cloneResetTargetSandbox(world.target, world.login(label));
+  } catch {
+    const login = await world.target.minter.mint(world.target.sandbox);
+    try {
+      await resetTargetSandbox(world.target, login);
+    } finally {
+      await world.target.minter.revoke(login);
+    }
+  }
+}
+
+async function cloneReset(world: RehearsalWorld, label: string): Promise<void> {
+  const kept = state(world);
+  // Read through the sandbox database, which an interrupted clone reset may have left missing: then unknown.
+  kept.aclBefore = await sandboxAcl(world).catch(() => undefined);
+  kept.reset = await cloneResetTargetSandbox(world.target, world.login(label)).catch((error: Error) => error);
+}
+
+function lastReset(world: RehearsalWorld): CloneResetResult | Error {
+  const outcome = state(world).reset;
+  expect(outcome, 'a clone reset was attempted').to.not.equal(undefined);
+  return outcome!;
+}
+
+/**
+ * Mints a login of the template-clone role through Vault, by the clone's own identity (Kubernetes role
+ * `<sandbox>-clone`, creds `postgres/creds/<sandbox>-clone`), kept under that label and revoked after the scenario.
+ *
+ * Not applicable where the target has no clone identity configured (the live target). After the scenario, the sandbox
+ * is put back at the golden if it is not there.
+ */
+Given("a clone login {string} is minted through Vault for the sandbox's template-clone reset", async function (this: RehearsalWorld, label: string) {
+  try {
+    this.logins.set(label, await mintCloneLogin(this.target));
+  } catch (error) {
+    if (error instanceof NoCloneIdentityError) throw new NotApplicable(error.message);
+    throw error;
+  }
+  this.undo.push(() => backToGolden(this, label));
+});
+
+/**
+ * Resets the sandbox by cloning the golden database with that clone login alone; the step fails if it is refused or fails.
+ *
+ * The golden database is (re)built from the golden first when it is missing or holds another golden.
+ */
+When('the sandbox is reset by cloning the golden database with login {string}', async function (this: RehearsalWorld, label: string) {
+  await cloneReset(this, label);
+  const outcome = lastReset(this);
+  if (outcome instanceof Error) throw outcome;
+  this.evidence(
+    `clone reset (${outcome.strategy}) in ${outcome.durationMs} ms, of which the clone ${outcome.cloneMs} ms` +
+      (outcome.golden.rebuilt ? `; golden database built in ${outcome.golden.durationMs} ms` : ''),
+  );
+});
+
+/** The golden database's comment names the golden manifest's content hash: it holds that golden. */
+Then("the golden database records the golden manifest's content hash", async function (this: RehearsalWorld) {
+  const { goldenDatabase } = cloneNames(this.target.sandbox);
+  const comment = await this.inSharedCatalog((client) => databaseComment(client, goldenDatabase));
+  expect(comment, `the comment of database ${goldenDatabase}`).to.equal(goldenMark(this.target.golden));
+});
+
+/** The sandbox database's ACL (who may connect, make temp tables) is the one it had before the last clone reset. */
+Then("the sandbox database's access is what it was before the reset", async function (this: RehearsalWorld) {
+  const kept = state(this);
+  expect(kept.aclBefore, 'the ACL was read before the reset').to.not.equal(undefined);
+  expect(await sandboxAcl(this), `the ACL of database ${this.target.sandbox.database}`).to.equal(kept.aclBefore);
+});
+
+/** The roles' powers (SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS) reachable by the login are exactly those listed. */
+Then(
+  'the powers of login {string}, and of every role it can become, are exactly {string}',
+  async function (this: RehearsalWorld, label: string, expected: string) {
+    const powers = await this.inSharedCatalog((client) => powersWithin(client, this.login(label).user));
+    expect(powers, 'the login role exists').to.not.equal(undefined);
+    expect([...powers!].sort(), `powers of login "${label}"`).to.deep.equal(expected.split(',').map((power) => power.trim()).sort());
+  },
+);
+
+/**
+ * A clone reset by the clone login is refused while a session of the other login uses the sandbox, naming it; nothing changed.
+ */
+Then(
+  'a clone reset of the sandbox by login {string} is refused because login {string} is connected',
+  async function (this: RehearsalWorld, label: string, connected: string) {
+    await cloneReset(this, label);
+    const outcome = lastReset(this);
+    expect(outcome, 'the clone reset outcome').to.be.instanceOf(CloneResetRefusedError);
+    const refusal = outcome as CloneResetRefusedError;
+    expect(refusal.reason).to.equal('sessions');
+    const user = this.login(connected).user;
+    expect(refusal.details.filter((session) => session.includes(` ${user} `)), `the sessions the refusal names: ${refusal.details.join('; ')}`).to.have.length(1);
+    this.evidence(`clone reset refused, naming: ${refusal.details.join('; ')}`);
+  },
+);
+
+/**
+ * Leaves what a crashed clone reset leaves, made with the clone login: "before the drop" (a leftover next database) or
+ * "between the drop and the rename" (no sandbox, only the next database).
+ */
+Given(
+  /^a clone reset by login "([^"]*)" was interrupted (before the drop|between the drop and the rename)$/,
+  async function (this: RehearsalWorld, label: string, at: Interruption) {
+    await leaveInterruptedCloneReset(this.target.endpointFor('postgres'), this.login(label), this.target.sandbox, at);
+  },
+);
+
+/** The last clone reset repaired what an interrupted one left, and said so with a line containing that text. */
+Then('the clone reset reported that it {string}', function (this: RehearsalWorld, text: string) {
+  const outcome = lastReset(this);
+  if (outcome instanceof Error) throw outcome;
+  expect(outcome.recovered.join('\n'), 'what the clone reset repaired').to.include(text);
+  this.evidence(outcome.recovered.join('; '));
+});
+
+/**
+ * The clone login, having taken the clone role (its CREATEDB live), attempts that against prod, for real.
+ *
+ * Hermetic target only: DROP and RENAME DATABASE cannot be rolled back, so no live prod ever receives them.
+ */
+When(/^the clone login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
+  state(this).attempt = await attemptAsClone(this.target, this.login(label), this.target.prod, this.target.sandbox, attempt);
+});
+
+/** PostgreSQL refused the clone login's attempt with that SQLSTATE and the message that names the fence. */
+Then('PostgreSQL refuses it with SQLSTATE {sqlstate}, which proves {}', function (this: RehearsalWorld, sqlstate: string, fence: string) {
+  const outcome = state(this).attempt;
+  expect(outcome, 'an attempt was made').to.not.equal(undefined);
+  expect(outcome!.refusedAt, `"${outcome!.sql}" was not refused (ran as ${outcome!.ranAs ?? '?'})`).to.not.equal(undefined);
+  expect(outcome!.sqlstate, `SQLSTATE of: ${outcome!.message}`).to.equal(sqlstate);
+  const { refusal } = cloneAttempt(outcome!.attempt);
+  expect(outcome!.message, 'the refusal names the fence').to.match(refusal);
+  this.evidence(`${outcome!.sql}: refused at the ${outcome!.refusedAt}${outcome!.ranAs ? ` (as ${outcome!.ranAs})` : ''}, SQLSTATE ${outcome!.sqlstate}: ${outcome!.message} — ${fence}`);
+});
