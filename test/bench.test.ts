@@ -66,7 +66,7 @@ describe('benchmark tables', () => {
   it('shows each goal, whether it was met, and the medians it came from', () => {
     const table = renderRun(report(100, [10, 10.5], [10, 10]));
     assert.match(table, /Machine: Test CPU, 2 cores, 24 GiB/);
-    assert.match(table, /\| atomic reset vs raw pg_restore \| ≤ 1\.10 × raw pg_restore -1 \| 1\.02 × met \|/);
+    assert.match(table, /\| harness atomic reset \| ≤ 1\.10 × raw pg_restore -1 \| 1\.02 × met \|/);
     assert.match(table, /harness atomic reset 10\.3 s \(10\.0 s–10\.5 s\)/);
   });
 

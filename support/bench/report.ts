@@ -51,7 +51,9 @@ export function renderRun(report: BenchReport): string {
     '|---|---|---|---|',
   ];
   for (const comparison of report.comparisons) {
-    for (const goal of comparison.goals) lines.push(`| ${comparison.title} | ${goalText(goal)} | ${measured(goal)} | ${spread(comparison)} |`);
+    for (const goal of comparison.goals) {
+      lines.push(`| ${goal.subject ?? comparison.harness.name} | ${goalText(goal)} | ${measured(goal)} | ${spread(comparison)} |`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
@@ -66,7 +68,7 @@ export function renderAcrossScales(reports: readonly BenchReport[]): string {
     for (const comparison of report.comparisons) {
       comparison.goals.forEach((goal, index) => {
         const key = `${comparison.id}#${index}`;
-        const row = rows.get(key) ?? { goal: `${comparison.harness.name}: ${goalText(goal)}`, cells: new Map<number, string>() };
+        const row = rows.get(key) ?? { goal: `${goal.subject ?? comparison.harness.name}: ${goalText(goal)}`, cells: new Map<number, string>() };
         const medians = [comparison.harness, ...comparison.references].map((m) => seconds(m.seconds.median)).join(' / ');
         row.cells.set(report.scale, `${measured(goal)} (${medians})`);
         rows.set(key, row);

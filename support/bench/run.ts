@@ -16,7 +16,9 @@ import { buildHermeticTarget } from '../targets/hermetic';
 import { resetTargetSandbox } from '../targets/reset';
 import type { Target } from '../targets/target';
 import { alternate } from './alternate';
-import { ownedTables, rawCopyRead, rawRestore, rowCount, secondsSince, stageArchive, tableBytes, type StagedArchive } from './raw-tools';
+import { cloneNames } from '../lifecycle/template-clone-names';
+import { cloneResetTargetSandbox, mintCloneLogin, prepareTargetGoldenDatabase } from '../targets/template-clone';
+import { ownedTables, rawCopyRead, rawRestore, rawTemplateClone, rowCount, secondsSince, stageArchive, tableBytes, type StagedArchive } from './raw-tools';
 import { pairedRatio, summarize, type Ratio, type Summary } from './stats';
 
 export interface BenchOptions {
@@ -32,6 +34,8 @@ export interface BenchOptions {
 }
 
 export interface Goal {
+  /** What is measured, when not the comparison's harness measurement. */
+  readonly subject?: string;
   /** The ratio checked: harness time over the reference's (lower is better) or throughput over the reference's. */
   readonly kind: 'time ratio at most' | 'throughput ratio at least' | 'seconds at most' | 'rows per second at least';
   readonly value: number;
@@ -140,6 +144,47 @@ async function parallelReset(bench: Bench, jobs: number): Promise<Comparison> {
   };
 }
 
+async function templateCloneReset(bench: Bench): Promise<Comparison> {
+  const { target, staged, options } = bench;
+  const cluster = target.cluster!;
+  const login = await mintCloneLogin(target);
+  try {
+    const golden = await prepareTargetGoldenDatabase(target, login, { progress: options.progress });
+    options.progress(`golden database ${golden.database} ${golden.rebuilt ? 'built' : 'already current'} in ${(golden.durationMs / 1000).toFixed(1)} s`);
+    const raw = 'raw pg_restore --single-transaction';
+    const samples = await alternate(
+      options.rounds,
+      {
+        harness: () => timed(() => cloneResetTargetSandbox(target, login, { strategy: 'WAL_LOG' })),
+        'harness FILE_COPY': () => timed(() => cloneResetTargetSandbox(target, login, { strategy: 'FILE_COPY' })),
+        [raw]: () => rawRestore(cluster, staged, {}),
+        'raw CREATE DATABASE … TEMPLATE': () => rawTemplateClone(cluster, cloneNames(target.sandbox).goldenDatabase),
+      },
+      onSample(options, 'template-clone reset'),
+    );
+    const { ratio, goal } = timeRatioGoal(samples.harness!, samples[raw]!, raw, 0.25);
+    const fileCopy = pairedRatio(samples['harness FILE_COPY']!, samples[raw]!);
+    return {
+      id: 'template-clone-reset',
+      title: 'opt-in template-clone reset (clone login, CREATE DATABASE … TEMPLATE the golden database, WAL_LOG; NOT atomic) vs raw pg_restore --single-transaction',
+      harness: measurement('harness template-clone reset (WAL_LOG)', samples.harness!),
+      references: [
+        measurement(raw, samples[raw]!),
+        measurement('harness template-clone reset (FILE_COPY)', samples['harness FILE_COPY']!),
+        measurement('raw CREATE DATABASE … TEMPLATE (superuser, WAL_LOG)', samples['raw CREATE DATABASE … TEMPLATE']!),
+      ],
+      ratios: [ratio, { ...fileCopy, against: `${raw}, FILE_COPY over it` }],
+      goals: [goal, { subject: 'harness template-clone reset (FILE_COPY)', kind: 'time ratio at most', value: 0.25, against: raw, measured: fileCopy.median, met: fileCopy.median <= 0.25 }],
+      notes: [
+        `golden database built once in ${(golden.durationMs / 1000).toFixed(1)} s (not in the samples)`,
+        'not atomic: the sandbox is replaced by clone, drop and rename; a crash between them is repaired by the next clone reset',
+      ],
+    };
+  } finally {
+    await target.minter.revoke(login);
+  }
+}
+
 async function snapshotHash(bench: Bench, tables: readonly string[], rows: number): Promise<Comparison> {
   const { target, sandboxLogin, options } = bench;
   const cluster = target.cluster!;
@@ -232,6 +277,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
       const comparisons: Comparison[] = [];
       comparisons.push(await atomicReset(bench));
       comparisons.push(await parallelReset(bench, 2));
+      comparisons.push(await templateCloneReset(bench));
       comparisons.push(await snapshotHash(bench, tables, rows));
       if (options.suite) comparisons.push(await gateSuite(options));
       return {
