@@ -5,6 +5,7 @@ import { alternate } from '../support/bench/alternate';
 import { renderAcrossScales, renderRun } from '../support/bench/report';
 import type { BenchReport } from '../support/bench/run';
 import { median, pairedRatio, summarize } from '../support/bench/stats';
+import { stepProfile } from '../support/bench/step-profile';
 
 describe('benchmark statistics', () => {
   it('takes the median of odd and even counts, and refuses no samples', () => {
@@ -75,5 +76,31 @@ describe('benchmark tables', () => {
     const header = table.split('\n').find((line) => line.startsWith('| measurement'))!;
     assert.ok(header.indexOf('scale 1 ') < header.indexOf('scale 100 '), header);
     assert.match(table, /1\.00 × met \(1\.00 s \/ 1\.00 s\) \| 2\.00 × \*\*not met\*\* \(20\.0 s \/ 10\.0 s\)/);
+  });
+});
+
+describe('the step profile of a gate run', () => {
+  it('sums each step definition and hook over the run, most expensive first', () => {
+    const lines = [
+      { stepDefinition: { id: 'd1', pattern: { source: 'the sandbox is reset to the golden by login {string}', type: 'CUCUMBER_EXPRESSION' }, sourceReference: {} } },
+      { stepDefinition: { id: 'd2', pattern: { source: "prod's state is recorded", type: 'CUCUMBER_EXPRESSION' }, sourceReference: {} } },
+      { hook: { id: 'h1', sourceReference: { uri: 'support/hooks.ts', location: { line: 40 } } } },
+      { testCase: { id: 'c1', pickleId: 'p1', testSteps: [{ id: 's0', hookId: 'h1' }, { id: 's1', stepDefinitionIds: ['d1'] }, { id: 's2', stepDefinitionIds: ['d2'] }, { id: 's3', stepDefinitionIds: ['d1'] }] } },
+      ...[['s0', 0, 100_000_000], ['s1', 2, 0], ['s2', 0, 500_000_000], ['s3', 2, 500_000_000]].map(([id, seconds, nanos]) => ({
+        testStepFinished: { testCaseStartedId: 'x', testStepId: id, testStepResult: { duration: { seconds, nanos }, status: 'PASSED' }, timestamp: { seconds: 0, nanos: 0 } },
+      })),
+      { testCaseFinished: { testCaseStartedId: 'x', willBeRetried: false, timestamp: { seconds: 0, nanos: 0 } } },
+    ];
+    const profile = stepProfile(lines.map((line) => JSON.stringify(line)).join('\n'));
+    assert.equal(profile.scenarios, 1);
+    assert.equal(profile.stepSeconds.toFixed(1), '5.1');
+    assert.deepEqual(
+      profile.steps.map((cost) => [cost.step, cost.runs, cost.seconds.toFixed(1)]),
+      [
+        ['the sandbox is reset to the golden by login {string}', 2, '4.5'],
+        ["prod's state is recorded", 1, '0.5'],
+        ['hook support/hooks.ts:40', 1, '0.1'],
+      ],
+    );
   });
 });

@@ -55,6 +55,11 @@ export function renderRun(report: BenchReport): string {
       lines.push(`| ${goal.subject ?? comparison.harness.name} | ${goalText(goal)} | ${measured(goal)} | ${spread(comparison)} |`);
     }
   }
+  const noted = report.comparisons.filter((comparison) => comparison.notes.length > 0);
+  if (noted.length > 0) lines.push('');
+  for (const comparison of noted) {
+    lines.push(`- ${comparison.harness.name}:`, ...comparison.notes.map((note) => `  - ${note}`));
+  }
   return `${lines.join('\n')}\n`;
 }
 
