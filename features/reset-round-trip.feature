@@ -42,6 +42,15 @@ Feature: Reset round-trip: the sandbox always comes back to the golden
     Then the sandbox's content hash equals the golden manifest's
     And the sandbox holds no ownership drift
 
+  Scenario: a parallel reset that fails part-way says the sandbox is partly restored; the next reset repairs it
+    Given the sandbox overlay gives the agent its sandbox key and write rights
+    And the agent writes a supplier invoice with 2 lines for a new thirdparty through the sandbox's Dolibarr
+    When a parallel reset from the golden with a corrupted archive entry is attempted by login "sandbox"
+    Then the reset failed and reported "the sandbox is partly restored — reset it again before using it"
+    And the sandbox's content hash differs from the golden manifest's
+    When the sandbox is reset to the golden by login "sandbox"
+    Then the sandbox's content hash equals the golden manifest's
+
   Scenario: a sequence a rehearsal advanced, and nothing else, moves the hash; a reset puts it back
     Given the sandbox's state is recorded as "seeded"
     When login "sandbox" advances sequence "public.llx_societe_rowid_seq" as the sandbox owner role

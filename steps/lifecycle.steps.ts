@@ -241,16 +241,17 @@ const DEFECTS: Record<string, (golden: Golden, dir: string) => Promise<Golden>> 
 };
 
 /**
- * Attempts a reset by the minted login from a deliberately broken copy of the golden; the outcome is kept.
+ * Attempts a reset (the atomic default, or the opt-in parallel one) by the minted login from a deliberately broken
+ * copy of the golden; the outcome is kept.
  *
  * Known defects: "its scope by table name" (the golden's entries chosen by table name instead of by ownership), "a
  * corrupted archive entry".
  */
-When(/^a reset from the golden with (.+) is attempted by login "([^"]*)"$/, async function (this: RehearsalWorld, defect: string, label: string) {
+When(/^a (parallel )?reset from the golden with (.+) is attempted by login "([^"]*)"$/, async function (this: RehearsalWorld, parallel: string | undefined, defect: string, label: string) {
   const make = DEFECTS[defect];
   if (!make) throw new Error(`no golden defect "${defect}"; known: ${Object.keys(DEFECTS).join(', ')}`);
   const golden = await make(this.target.golden, join(this.target.workDir, 'faulty', defect.replace(/\W+/g, '-')));
-  await settle(this, [reset(this, label, golden)]);
+  await settle(this, [resetTargetSandbox(this.target, this.login(label), { golden, ...(parallel ? { mode: 'parallel' as const } : {}) })]);
 });
 
 /** The last reset failed (it was not refused up front), and its error contains the given text. */

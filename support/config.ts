@@ -68,6 +68,8 @@ export interface HarnessConfig {
   };
   /** Where the run's reports go (relative to the working directory unless absolute). */
   readonly reports: { readonly dir: string };
+  /** Live progress (a line a second) of long resets and snapshots: on a terminal by default, quiet in CI logs. */
+  readonly liveProgress: boolean;
   /** The waiver file (absolute path, checked readable; its content is validated by the waivers module). */
   readonly waivers?: string;
   /** Present exactly when target is live. */
@@ -195,6 +197,8 @@ function readConfig(env: EnvRecord, files: ConfigFiles, cwd: string, problems: s
 
   // Both targets: reports and waivers.
   const reportDir = value('ERP_REHEARSAL_REPORT_DIR', 'reports');
+  const progress = value('ERP_REHEARSAL_PROGRESS', 'auto');
+  if (!['auto', 'on', 'off'].includes(progress)) problems.push(`ERP_REHEARSAL_PROGRESS="${progress}": use auto (on a terminal), on or off`);
   const waiversGiven = setting(env, 'ERP_REHEARSAL_WAIVERS');
   let waivers: string | undefined;
   if (waiversGiven !== undefined) {
@@ -235,6 +239,7 @@ function readConfig(env: EnvRecord, files: ConfigFiles, cwd: string, problems: s
       lockTimeoutMs: lockTimeout * 1000,
     },
     reports: { dir: reportDir },
+    liveProgress: progress === 'on' || (progress === 'auto' && process.stderr.isTTY === true),
     ...(waivers === undefined ? {} : { waivers }),
     ...(live === undefined ? {} : { live }),
   };

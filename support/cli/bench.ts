@@ -21,7 +21,7 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   const progress = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
   // At most a line a second; on a terminal the live line rewrites itself, asked for in a log it is a line each time.
   const show = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : progress;
-  let shownAt = 0;
+  let shownAt = Date.now();
   const live = args.live
     ? (line: string) => {
         if (Date.now() - shownAt < 1000) return;

@@ -43,6 +43,7 @@ export const RESET_THEN_WRITE = [
   "a key prod has never seen cannot create a supplier invoice through prod's Dolibarr",
   'a write moves the hash, the diff names exactly what was written, a reset brings the golden back',
   'the opt-in parallel reset (pg_restore --jobs, not atomic) brings the golden back too',
+  'a parallel reset that fails part-way says the sandbox is partly restored; the next reset repairs it',
   'a reset that fails midway leaves the sandbox as it was (its scope by table name)',
   'a reset that fails midway leaves the sandbox as it was (a corrupted archive entry)',
   'two resets at once serialize and both end at the golden',

@@ -18,16 +18,18 @@ export function listEntryKey(line: string): string | undefined {
   return schema === undefined || name.length === 0 ? undefined : `${type} ${schema}.${name.join(' ')}`;
 }
 
-/** What a restore statement restores, as a list entry key when the statement names one. */
-export function statementEntryKey(query: string): string | undefined {
+/** What a restore statement restores, as the list entry keys it may be (a constraint is a CONSTRAINT or an FK CONSTRAINT). */
+export function statementEntryKeys(query: string): string[] {
   const unquote = (name: string) => name.replace(/"/g, '');
   let match = /^COPY\s+([^\s(]+)/i.exec(query);
-  if (match) return `TABLE DATA ${unquote(match[1]!)}`;
+  if (match) return [`TABLE DATA ${unquote(match[1]!)}`];
   match = /^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(\S+)\s+ON\s+(?:ONLY\s+)?("?[^".\s]+"?)\./i.exec(query);
-  if (match) return `INDEX ${unquote(match[2]!)}.${unquote(match[1]!)}`;
-  match = /^CREATE\s+TABLE\s+([^\s(]+)/i.exec(query);
-  if (match) return `TABLE ${unquote(match[1]!)}`;
-  return undefined;
+  if (match) return [`INDEX ${unquote(match[2]!)}.${unquote(match[1]!)}`];
+  match = /^CREATE\s+(TABLE|SEQUENCE)\s+([^\s(]+)/i.exec(query);
+  if (match) return [`${match[1]!.toUpperCase()} ${unquote(match[2]!)}`];
+  match = /^ALTER\s+TABLE\s+(?:ONLY\s+)?(\S+)\s+ADD\s+CONSTRAINT\s+(\S+)/i.exec(query);
+  if (match) return ['CONSTRAINT', 'FK CONSTRAINT'].map((type) => `${type} ${unquote(match![1]!)} ${unquote(match![2]!)}`);
+  return [];
 }
 
 export interface RestoreActivity {
@@ -69,9 +71,9 @@ export class RestoreProgress {
 
   line(activity: readonly RestoreActivity[], now = Date.now()): string {
     const doing = activity.map((session) => {
-      const key = statementEntryKey(session.query);
-      const at = key === undefined ? undefined : this.position.get(key);
-      if (at !== undefined) this.furthest = Math.max(this.furthest, at);
+      const keys = statementEntryKeys(session.query);
+      const key = keys.find((candidate) => this.position.has(candidate));
+      if (key !== undefined) this.furthest = Math.max(this.furthest, this.position.get(key)!);
       const what = key ?? session.query.replace(/\s+/g, ' ').slice(0, 60);
       return session.rows === undefined ? what : `${what} (${session.rows.toLocaleString('en-US')} rows)`;
     });

@@ -4,7 +4,7 @@ import type { InstanceNames } from '../naming';
 import type { Endpoint, Login } from '../postgres/cluster';
 import { connect, withClient } from '../postgres/connect';
 import { READ_ONLY_SESSION } from './golden';
-import { takeSnapshot, type Snapshot, type SnapshotSessions } from './snapshot';
+import { takeSnapshot, type Snapshot, type SnapshotProgress, type SnapshotSessions } from './snapshot';
 
 let taken = 0;
 
@@ -13,7 +13,7 @@ let taken = 0;
  * read-only session. With `workDir`, row images are kept so a later diff can name rows. Large tables are
  * hashed on one session per core, all reading the same MVCC snapshot.
  */
-export function stateOf(endpoint: Endpoint, login: Login, names: InstanceNames, workDir?: string): Promise<Snapshot> {
+export function stateOf(endpoint: Endpoint, login: Login, names: InstanceNames, workDir?: string, live?: (line: string) => void): Promise<Snapshot> {
   const rowsDir = workDir ? join(workDir, 'snapshots', `${names.instance}-${++taken}`) : undefined;
   return withClient(
     endpoint,
@@ -24,6 +24,7 @@ export function stateOf(endpoint: Endpoint, login: Login, names: InstanceNames, 
         ownerRole: names.ownerRole,
         rowsDir,
         parallel: snapshotSessions(endpoint, login, names),
+        ...(live ? { onTable: everySecond<SnapshotProgress>(live, (progress) => `snapshot of ${names.database}: ${progress.tablesDone} of ${progress.tables} tables, ${progress.rowsDone.toLocaleString('en-US')} rows hashed`) } : {}),
       }),
     { options: READ_ONLY_SESSION },
   );
@@ -32,4 +33,14 @@ export function stateOf(endpoint: Endpoint, login: Login, names: InstanceNames, 
 /** One read-only session per core for a snapshot's large tables, as the same login. */
 export function snapshotSessions(endpoint: Endpoint, login: Login, names: InstanceNames): SnapshotSessions {
   return { sessions: availableParallelism(), connect: () => connect(endpoint, login, names.database, { options: READ_ONLY_SESSION }) };
+}
+
+/** Reports at most one progress line a second. */
+function everySecond<T>(report: (line: string) => void, line: (progress: T) => string): (progress: T) => void {
+  let shownAt = Date.now();
+  return (progress) => {
+    if (Date.now() - shownAt < 1000) return;
+    shownAt = Date.now();
+    report(line(progress));
+  };
 }

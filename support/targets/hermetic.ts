@@ -150,6 +150,7 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
       golden,
       dolibarr: sites,
       workDir,
+      progress,
       async close() {
         if (closed) return;
         closed = true;

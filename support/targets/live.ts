@@ -144,6 +144,7 @@ export async function buildLiveTarget(config: HarnessConfig, progress: Progress)
       golden,
       dolibarr,
       workDir,
+      progress,
       async close() {
         if (closed) return;
         closed = true;

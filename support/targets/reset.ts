@@ -31,6 +31,6 @@ export function resetTargetSandbox(target: Target, login: Login, options: Target
     progress: options.progress,
     ...(options.mode ? { mode: options.mode } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),
-    ...(options.live ? { live: options.live } : {}),
+    ...(options.live ? { live: options.live } : config.liveProgress ? { live: target.progress } : {}),
   });
 }

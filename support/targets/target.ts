@@ -35,6 +35,8 @@ export interface Target {
   readonly golden: Golden;
   /** The two Dolibarr instances: the sandbox the write tooling talks to, prod that must refuse. */
   readonly dolibarr: DolibarrSites;
+  /** Where the run's progress lines go; long resets and snapshots report there every second when config.liveProgress. */
+  readonly progress: (line: string) => void;
   /** A directory of this run for files such as snapshot row images; removed at close. */
   readonly workDir: string;
   /** Revokes every credential and stops what the builder started. Safe to call twice. */
