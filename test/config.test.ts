@@ -72,7 +72,7 @@ before(async () => {
   empty = await mkdtemp(join(tmpdir(), 'erp-rehearsal-config-empty-'));
   vaultCa = (await createCertificateAuthority()).ca;
   dolibarrCa = (await createCertificateAuthority()).ca;
-  const manifest = JSON.stringify({ format: 1, root: 'sha256:0f3c', database: 'erp', ownerRole: 'erp_role' });
+  const manifest = JSON.stringify({ format: 2, root: 'sha256:0f3c', database: 'erp', ownerRole: 'erp_role' });
   const files: Record<string, string> = {
     'homelab-ca.pem': vaultCa,
     'dolibarr-ca.pem': dolibarrCa,

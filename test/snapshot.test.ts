@@ -280,6 +280,27 @@ describe('the root hash changes with', () => {
     assert.deepEqual(changes.map((c) => [c.key, c.change]), [[FACTUREDET, 'content changed']]);
   });
 
+  it('one value of each type hashed by its own hash function: integer, numeric(24,8), timestamp', async () => {
+    for (const change of [
+      'UPDATE llx_facturedet SET fk_product = coalesce(fk_product, 0) + 1 WHERE rowid = 1',
+      'UPDATE llx_facturedet SET total_ht = total_ht + 0.00000001 WHERE rowid = 1',
+      "UPDATE llx_facturedet SET date_start = coalesce(date_start, '2026-01-01') + interval '1 microsecond' WHERE rowid = 1",
+    ]) {
+      const changes = await changesAfter(change);
+      assert.deepEqual(changes.map((c) => [c.key, c.change]), [[FACTUREDET, 'content changed']], change);
+    }
+  });
+
+  it('an unconstrained numeric keeping its display scale: 1.0 and 1.00 differ, as their text does', async () => {
+    const changed = await rehearse(async (c) => {
+      await c.query('CREATE TABLE public.scale_probe (n numeric); INSERT INTO public.scale_probe VALUES (1.0)');
+      const before = await snapshotInTransaction(c, PROD_STATE);
+      await c.query('UPDATE public.scale_probe SET n = 1.00');
+      return [before, await snapshotInTransaction(c, PROD_STATE)];
+    });
+    assert.notEqual(changed[0]!.root, changed[1]!.root);
+  });
+
   it('NULL becoming the empty string', async () => {
     assert.equal((await db().query('SELECT label FROM llx_facturedet WHERE rowid = 1')).rows[0].label, null);
     const changes = await changesAfter("UPDATE llx_facturedet SET label = '' WHERE rowid = 1");

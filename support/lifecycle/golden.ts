@@ -24,8 +24,14 @@ export const MANIFEST_FILE = 'manifest.json';
 /** Every session that reads prod for the golden refuses writes, whatever the fences say. */
 export const READ_ONLY_SESSION = '-c default_transaction_read_only=on';
 
+/**
+ * The manifest's format. 2: integers, numerics of a declared scale and timestamps are hashed by their type's own hash
+ * function (snapshot-sql.ts), so a format-1 root cannot be compared with a snapshot taken today.
+ */
+export const GOLDEN_FORMAT = 2;
+
 export interface GoldenManifest {
-  readonly format: 1;
+  readonly format: typeof GOLDEN_FORMAT;
   /** The content hash of the owner role's objects at the moment of the dump. */
   readonly root: string;
   readonly database: string;
@@ -86,7 +92,7 @@ export async function makeGolden(options: MakeGoldenOptions): Promise<Golden> {
     const owned = entriesOwnedBy(await listArchive(options.tools, options.login, archive), prod.ownerRole);
     if (owned.length === 0) throw new GoldenError(`no archive entry of ${prod.database} is owned by ${prod.ownerRole}`);
     const manifest: GoldenManifest = {
-      format: 1,
+      format: GOLDEN_FORMAT,
       root: snapshot.root,
       database: prod.database,
       ownerRole: prod.ownerRole,

@@ -97,7 +97,7 @@ export async function writeRowImage(client: Client, path: string, key: string, r
     // (a cursor never runs in parallel, so nothing is lost).
     `DECLARE ${CURSOR} NO SCROLL CURSOR FOR
      SELECT hashtextextended(k COLLATE "C", 0) AS o, k, h, v
-       FROM (SELECT ${identity} AS k, (${rowHashSql('r', relation.columns)})::text AS h, ${values} AS v FROM ONLY ${relation.name} r OFFSET 0) s
+       FROM (SELECT ${identity} AS k, (${rowHashSql('r', relation)})::text AS h, ${values} AS v FROM ONLY ${relation.name} r OFFSET 0) s
       ORDER BY 1`,
   );
   const header: RowImageHeader = { relation: key, columns: relation.columns, primaryKey: relation.primaryKey };

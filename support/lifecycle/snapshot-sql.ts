@@ -105,6 +105,8 @@ export interface OwnedRelation {
   /** Whether the relation has rows of its own to hash: plain tables and populated materialized views. */
   readonly hasRows: boolean;
   readonly columns: string[];
+  /** Each column's type as format_type renders it, in column order: how its values are hashed (columnHashSql). */
+  readonly columnTypes: string[];
   /** Primary key columns in key order; empty without a primary key. */
   readonly primaryKey: string[];
   /** Its size on disk (heap and TOAST): only to schedule the reading, never hashed. */
@@ -121,6 +123,8 @@ export function ownedRelations(client: Client, ownerRole: string): Promise<Owned
             (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated)) AS "hasRows",
             ARRAY(SELECT a.attname::text FROM pg_attribute a
                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
+            ARRAY(SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS "columnTypes",
             ARRAY(SELECT a.attname::text FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
                    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
                    WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.position) AS "primaryKey",
@@ -210,17 +214,36 @@ export async function sequenceStates(client: Client, sequences: readonly string[
 }
 
 /**
- * One row's 64-bit hash, as an SQL expression over `alias`: per column a hash of its text seeded with
- * the column's position, xor'ed across the row (NULL hashes to the position itself, so NULL and ''
- * differ). The xor only combines different columns of one row; rows are combined by an exact sum.
- * Per-column text (what COPY renders) is about three times faster than the whole-row record's text,
- * and COLLATE "C" makes text of a nondeterministic collation hash by its bytes.
+ * Types whose values are equal exactly when their text is (under the pinned settings), hashed by the type's own
+ * extended hash function instead of through their text: rendering numbers is most of the cost of reading a row.
+ * A numeric with a declared scale stores every value at that scale, so equal values render alike; an unconstrained
+ * numeric keeps its display scale (1.0 is not 1.00), floats tell -0 from 0 in text only, and domains may carry
+ * their own meaning: those, and every other type, are hashed by their text.
  */
-export function rowHashSql(alias: string, columns: readonly string[]): string {
-  if (columns.length === 0) return '0::int8';
-  return columns
-    .map((column, index) => `coalesce(hashtextextended(${alias}.${ident(column)}::text COLLATE "C", ${index + 1}), ${index + 1})`)
-    .join(' # ');
+const HASHED_BY_TYPE: readonly [RegExp, string][] = [
+  [/^smallint$/, 'hashint2extended'],
+  [/^integer$/, 'hashint4extended'],
+  [/^bigint$/, 'hashint8extended'],
+  [/^numeric\(\d+,\d+\)$/, 'hash_numeric_extended'],
+  [/^timestamp(\(\d\))? without time zone$/, 'timestamp_hash_extended'],
+];
+
+/** One column's 64-bit hash seeded with its position; NULL hashes to the position itself, so NULL and '' differ. */
+export function columnHashSql(alias: string, column: string, type: string, position: number): string {
+  const byType = HASHED_BY_TYPE.find(([pattern]) => pattern.test(type))?.[1];
+  const value = `${alias}.${ident(column)}`;
+  const hash = byType ? `${byType}(${value}, ${position})` : `hashtextextended(${value}::text COLLATE "C", ${position})`;
+  return `coalesce(${hash}, ${position})`;
+}
+
+/**
+ * One row's 64-bit hash, as an SQL expression over `alias`: the columns' hashes xor'ed across the row. The xor only
+ * combines different columns of one row; rows are combined by an exact sum. Per-column hashing is about three times
+ * faster than the whole-row record's text, and COLLATE "C" makes text of a nondeterministic collation hash by its bytes.
+ */
+export function rowHashSql(alias: string, relation: Pick<OwnedRelation, 'columns' | 'columnTypes'>): string {
+  if (relation.columns.length === 0) return '0::int8';
+  return relation.columns.map((column, index) => columnHashSql(alias, column, relation.columnTypes[index]!, index + 1)).join(' # ');
 }
 
 export interface TableContent {
@@ -238,7 +261,7 @@ export async function tableContent(client: Client, relation: OwnedRelation): Pro
   const [row] = await ask<{ rows: string; sum: string }>(
     client,
     `cannot read ${relation.kind} ${relation.name}`,
-    `SELECT count(*) AS rows, coalesce(sum(${rowHashSql('r', relation.columns)}), 0)::text AS sum FROM ONLY ${relation.name} r`,
+    `SELECT count(*) AS rows, coalesce(sum(${rowHashSql('r', relation)}), 0)::text AS sum FROM ONLY ${relation.name} r`,
   );
   return { rows: Number(row!.rows), sum: row!.sum };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HarnessConfig } from '../config';
 import type { DatabaseAddress, LiveConfig } from '../config/live';
-import type { Golden, GoldenManifest } from '../lifecycle/golden';
+import { GOLDEN_FORMAT, type Golden, type GoldenManifest } from '../lifecycle/golden';
 import { DolibarrClient } from '../dolibarr/client';
 import { NotApplicable } from '../not-applicable';
 import type { Endpoint } from '../postgres/cluster';
@@ -42,10 +42,14 @@ function endpointOf(address: DatabaseAddress, workDir: string, name: string): En
   return { host: address.host, port: address.port, tls: { mode: address.sslmode, ...(address.ca === undefined ? {} : { ca: address.ca }), ...(caFile ? { caFile } : {}) } };
 }
 
-function loadGolden(paths: LiveConfig['golden']): Golden {
+/** The golden the operator provides, refused with what to do when it is not one this version can compare with. */
+export function loadGolden(paths: LiveConfig['golden']): Golden {
   const manifest = JSON.parse(readFileSync(paths.manifest, 'utf8')) as GoldenManifest;
-  if (manifest.format !== 1 || typeof manifest.root !== 'string' || !Array.isArray(manifest.entries)) {
-    throw new Error(`${paths.manifest} is not a golden manifest of format 1 (with root and entries): the golden's three files (golden.dump, golden.list, manifest.json) come from the harness's makeGolden (support/lifecycle/golden.ts)`);
+  if ((manifest.format as number) === 1) {
+    throw new Error(`${paths.manifest} is a golden of format 1, made by an earlier version of the harness whose content hash is computed differently: make the golden again (the harness's makeGolden, support/lifecycle/golden.ts)`);
+  }
+  if (manifest.format !== GOLDEN_FORMAT || typeof manifest.root !== 'string' || !Array.isArray(manifest.entries)) {
+    throw new Error(`${paths.manifest} is not a golden manifest of format ${GOLDEN_FORMAT} (with root and entries): the golden's three files (golden.dump, golden.list, manifest.json) come from the harness's makeGolden (support/lifecycle/golden.ts)`);
   }
   return { dir: dirname(paths.archive), archivePath: paths.archive, listPath: paths.list, manifest };
 }
