@@ -121,7 +121,7 @@ Then('login {string} can connect to database {string}', async function (this: Re
 /** The minted login is a member of exactly the comma-separated roles given, with ADMIN OPTION on none. */
 Then('login {string} is a member of exactly {string}', async function (this: RehearsalWorld, label: string, roles: string) {
   const granted = await this.inSharedCatalog((client) => memberships(client, this.login(label).user));
-  expect(granted.map((grant) => grant.role).sort()).to.deep.equal(list(roles));
+  expect(granted.map((grant) => grant.role).sort(), `memberships of login "${label}"`).to.deep.equal(list(roles));
   expect(granted.some((grant) => grant.admin), 'ADMIN OPTION on any role').to.equal(false);
 });
 

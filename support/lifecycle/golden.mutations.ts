@@ -3,13 +3,7 @@ import { failing, replaceExport, type FenceMutation } from '../mutations/mutatio
 import { nameScopedGolden } from './faults';
 import { RESET_THEN_HASH, RESET_THEN_WRITE } from './reset.mutations';
 import * as golden from './golden';
-
-/** The template-clone reset's scenarios that clone the golden database (features/template-clone-reset.feature). */
-export const CLONE_RESETS = [
-  "a clone reset brings a written sandbox back to the golden's content hash",
-  'a clone reset interrupted before the drop is repaired by the next one',
-  'a clone reset interrupted between the drop and the rename is repaired by the next one',
-];
+import { CLONE_PUT_BACK, CLONE_RESETS } from './template-clone.mutations';
 
 /**
  * Breaks of the golden (golden.ts): scoped by table name (`pg_dump -t 'llx_*'`) instead of by ownership, so it holds
@@ -29,6 +23,7 @@ export const goldenScopedByTableName: FenceMutation = {
       ...RESET_THEN_WRITE,
       "the reset's credential is the sandbox's own Vault lease, and it is gone once revoked",
       'a login role that made an object without SET ROLE cannot be revoked, and the harness names the drift',
+      ...CLONE_PUT_BACK,
     ),
     // The template-clone reset builds its golden database from the same golden: the restore fails the same way.
     ...failing(

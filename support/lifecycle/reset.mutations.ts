@@ -4,6 +4,7 @@ import { VAULT_USERNAME } from '../postgres/minting';
 import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
 import type { Golden } from './golden';
 import * as reset from './reset';
+import { CLONE_RESETS } from './template-clone.mutations';
 import * as snapshot from './snapshot';
 
 /**
@@ -91,5 +92,7 @@ export const loginDriftUnseen: FenceMutation = {
       /relation "rehearsal_scratch" already exists/,
       'a login role that made an object without SET ROLE cannot be revoked, and the harness names the drift',
     ),
+    // And the template-clone reset, which builds its golden database from a copy of the sandbox, refuses the drift.
+    ...failing(/holds objects erp_sandbox_role does not own \(table public\.rehearsal_scratch/, ...CLONE_RESETS),
   ],
 };

@@ -301,7 +301,8 @@ async function restoreGolden(options: TemplateCloneOptions, names: CloneNames, d
       { login: options.login, database, applicationName: CLONE_APPLICATION },
     );
     if (result.exitCode !== 0) {
-      const first = result.stderr.split('\n').find((line) => line.includes('error')) ?? result.stderr.trim();
+      const lines = result.stderr.split('\n');
+      const first = lines.find((line) => line.includes('ERROR')) ?? lines.find((line) => line.includes('error')) ?? result.stderr.trim();
       throw new TemplateCloneError(
         `restoring the golden in ${golden.dir} into ${database} failed: ${first} — the golden database was not replaced; check that the golden restores (the default reset reports the same)`,
         undefined,

@@ -31,6 +31,8 @@ export const sandboxOwnerCreatedb: FenceMutation = {
       'the reset credential holds no power, of its own or through the role it can become',
       // The clone role is a member of erp_sandbox_role: its logins would hold that CREATEDB too.
       'the clone credential is its own Vault identity, with CREATEDB and the sandbox owner role, nothing else',
+      // And the sandbox's own login, which can SET ROLE to erp_sandbox_role, holds it as well.
+      "the sandbox's own login cannot become the clone role",
     ),
 };
 
