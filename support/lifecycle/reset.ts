@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Client } from 'pg';
 import type { InstanceNames } from '../naming';
 import type { ClientTools, Endpoint, Login } from '../postgres/cluster';
+import { LOCKS, takeAdvisoryLock } from '../postgres/advisory-lock';
 import { connect, ident } from '../postgres/connect';
 import type { Golden } from './golden';
 import { watchRestore } from './restore-progress';
@@ -20,10 +21,7 @@ import { findDrift, type DriftObject } from './snapshot';
 
 /** Resets name their sessions so they recognise each other; see `otherSessions`. */
 export const RESET_APPLICATION = 'erp-rehearsal reset';
-// pg_advisory_lock(int, int) key: "ERPR" and the reset lock's number. Advisory locks are per database.
-const LOCK_CLASS = 0x45525052;
 const SESSION_POLL_MS = 100;
-const LOCK_RESET = 1;
 
 export interface ResetOptions {
   readonly endpoint: Endpoint;
@@ -56,7 +54,6 @@ export interface ResetOptions {
 }
 
 export type ResetMode = 'atomic' | 'parallel';
-export const RESET_MODES: readonly ResetMode[] = ['atomic', 'parallel'];
 
 export interface ResetResult {
   readonly durationMs: number;
@@ -67,6 +64,11 @@ export interface ResetResult {
 
 export type RefusalReason = 'lock timeout' | 'sessions' | 'drift';
 
+/** A refusal's message, then one line per detail (a session, an object) it names. */
+export function withDetails(message: string, details: readonly string[]): string {
+  return details.length > 0 ? `${message}:\n${details.map((line) => `  - ${line}`).join('\n')}` : message;
+}
+
 /** The reset did not start: nothing was changed. */
 export class ResetRefusedError extends Error {
   override readonly name = 'ResetRefusedError';
@@ -75,7 +77,7 @@ export class ResetRefusedError extends Error {
     message: string,
     readonly details: readonly string[] = [],
   ) {
-    super(details.length > 0 ? `${message}:\n${details.map((line) => `  - ${line}`).join('\n')}` : message);
+    super(withDetails(message, details));
   }
 }
 
@@ -99,23 +101,16 @@ interface Session {
 }
 
 async function acquireLock(client: Client, timeoutMs: number, progress: (line: string) => void): Promise<number> {
-  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_CLASS, LOCK_RESET]);
-  if (rows[0]!.locked) return 0;
-  progress(`another reset of this sandbox is running; waiting up to ${timeoutMs / 1000} s for it`);
-  const started = Date.now();
-  await client.query(`SET lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
-  try {
-    await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, LOCK_RESET]);
-  } catch (error) {
-    if ((error as { code?: string }).code !== '55P03') throw error;
+  const waited = await takeAdvisoryLock(client, LOCKS.reset, timeoutMs, () =>
+    progress(`another reset of this sandbox is running; waiting up to ${timeoutMs / 1000} s for it`),
+  );
+  if (waited === undefined) {
     throw new ResetRefusedError(
       'lock timeout',
       `another reset held the sandbox's reset lock for more than ${timeoutMs / 1000} s; nothing was changed — retry when it has finished`,
     );
-  } finally {
-    await client.query('RESET lock_timeout');
   }
-  return Date.now() - started;
+  return waited;
 }
 
 /**

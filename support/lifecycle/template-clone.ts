@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { Client } from 'pg';
 import type { InstanceNames } from '../naming';
 import type { ClientTools, Endpoint, Login } from '../postgres/cluster';
+import { LOCKS, takeAdvisoryLock } from '../postgres/advisory-lock';
 import { connect, ident, literal } from '../postgres/connect';
 import type { Golden } from './golden';
+import { withDetails } from './reset';
 import { takeSnapshot } from './snapshot';
 import { cloneNames, type CloneNames } from './template-clone-names';
 
@@ -27,9 +29,6 @@ import { cloneNames, type CloneNames } from './template-clone-names';
 
 export const CLONE_APPLICATION = 'erp-rehearsal clone reset';
 const MAINTENANCE_DATABASE = 'postgres';
-// pg_advisory_lock(int, int) key: "ERPR" and the clone reset's number (the default reset's is 1, in the sandbox database).
-const LOCK_CLASS = 0x45525052;
-const LOCK_CLONE = 2;
 const SESSION_POLL_MS = 100;
 /** What the golden database's comment says: which golden it holds. */
 const GOLDEN_MARK = 'erp-rehearsal golden ';
@@ -96,7 +95,7 @@ export class CloneResetRefusedError extends Error {
     message: string,
     readonly details: readonly string[] = [],
   ) {
-    super(details.length > 0 ? `${message}:\n${details.map((line) => `  - ${line}`).join('\n')}` : message);
+    super(withDetails(message, details));
   }
 }
 
@@ -179,23 +178,16 @@ async function cloneSession(options: TemplateCloneOptions, names: CloneNames): P
 }
 
 async function acquireLock(client: Client, timeoutMs: number, progress: (line: string) => void): Promise<number> {
-  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_CLASS, LOCK_CLONE]);
-  if (rows[0]!.locked) return 0;
-  progress(`another clone reset of this sandbox is running; waiting up to ${timeoutMs / 1000} s for it`);
-  const started = Date.now();
-  await client.query(`SET lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
-  try {
-    await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, LOCK_CLONE]);
-  } catch (error) {
-    if (sqlstateOf(error) !== '55P03') throw error;
+  const waited = await takeAdvisoryLock(client, LOCKS.cloneReset, timeoutMs, () =>
+    progress(`another clone reset of this sandbox is running; waiting up to ${timeoutMs / 1000} s for it`),
+  );
+  if (waited === undefined) {
     throw new CloneResetRefusedError(
       'lock timeout',
       `another clone reset held the lock for more than ${timeoutMs / 1000} s; nothing was changed — retry when it has finished`,
     );
-  } finally {
-    await client.query('RESET lock_timeout');
   }
-  return Date.now() - started;
+  return waited;
 }
 
 async function withLock<T>(options: TemplateCloneOptions, work: (client: Client, names: CloneNames, lockWaitMs: number) => Promise<T>): Promise<T> {
