@@ -63,25 +63,32 @@ export function renderRun(report: BenchReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The medians a goal compares: its subject's, and its reference's when it has one. */
+function compared(comparison: Comparison, goal: Comparison['goals'][number]): string {
+  const all = [comparison.harness, ...comparison.references];
+  const subject = all.find((m) => m.name === (goal.subject ?? comparison.harness.name)) ?? comparison.harness;
+  const reference = goal.against === undefined ? undefined : all.find((m) => m.name === goal.against);
+  return reference ? `${seconds(subject.seconds.median)} vs ${seconds(reference.seconds.median)}` : seconds(subject.seconds.median);
+}
+
 /** Several runs (one per scale) side by side: the README's table. */
 export function renderAcrossScales(reports: readonly BenchReport[]): string {
   const sorted = [...reports].sort((a, b) => a.scale - b.scale);
   const header = sorted.map((report) => `scale ${report.scale} (${(report.data.tableBytes / MB).toFixed(0)} MB, ${(report.data.rows / 1e6).toFixed(2)} M rows)`);
   const lines = [`| measurement | goal | ${header.join(' | ')} |`, `|---|---|${header.map(() => '---|').join('')}`];
-  const rows = new Map<string, { goal: string; cells: Map<number, string> }>();
+  const rows = new Map<string, { subject: string; goal: string; cells: Map<number, string> }>();
   for (const report of sorted) {
     for (const comparison of report.comparisons) {
       comparison.goals.forEach((goal, index) => {
         const key = `${comparison.id}#${index}`;
-        const row = rows.get(key) ?? { goal: `${goal.subject ?? comparison.harness.name}: ${goalText(goal)}`, cells: new Map<number, string>() };
-        const medians = [comparison.harness, ...comparison.references].map((m) => seconds(m.seconds.median)).join(' / ');
-        row.cells.set(report.scale, `${measured(goal)} (${medians})`);
+        const row = rows.get(key) ?? { subject: goal.subject ?? comparison.harness.name, goal: goalText(goal), cells: new Map<number, string>() };
+        row.cells.set(report.scale, `${measured(goal)} (${compared(comparison, goal)})`);
         rows.set(key, row);
       });
     }
   }
-  for (const [key, row] of rows) {
-    lines.push(`| ${key.split('#')[0]} | ${row.goal} | ${sorted.map((report) => row.cells.get(report.scale) ?? '—').join(' | ')} |`);
+  for (const row of rows.values()) {
+    lines.push(`| ${row.subject} | ${row.goal} | ${sorted.map((report) => row.cells.get(report.scale) ?? '—').join(' | ')} |`);
   }
   return [`Machine: ${sorted[0] ? machineLine(sorted[0]) : 'none'}`, '', ...lines, ''].join('\n');
 }
