@@ -1,5 +1,5 @@
 /**
- * The benchmark of issue 10: the harness's reset and snapshot against PostgreSQL's own tools on one
+ * The benchmark: the harness's reset and snapshot against PostgreSQL's own tools on one
  * hermetic target at a chosen fixture scale, each pair measured in alternating rounds in ONE run, and
  * the whole hermetic gate suite, cold. A script that prints ratios, never a test.
  */

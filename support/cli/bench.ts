@@ -1,5 +1,5 @@
 /**
- * `rehearse bench`: the benchmark script (issue 10). Measures, prints and writes; asserts nothing and
+ * `rehearse bench`: the benchmark script. Measures, prints and writes; asserts nothing and
  * exits 0 whether a goal was met or not — the table says which.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
