@@ -2,27 +2,13 @@
  * The references a benchmark compares the harness with: PostgreSQL's own tools, run by the cluster's
  * superuser with nothing of the harness around them (no lock, no session check, no drift check).
  */
-import { readFile } from 'node:fs/promises';
-import type { Golden } from '../lifecycle/golden';
+import type { StagedGolden } from '../lifecycle/reset';
 import type { PostgresCluster } from '../postgres/cluster';
 import { ident, withClient } from '../postgres/connect';
 
 /** Seconds since `started` (process.hrtime.bigint()). */
 export function secondsSince(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-export interface StagedArchive {
-  readonly archive: string;
-  readonly list: string;
-  release(): Promise<void>;
-}
-
-/** The golden's archive and list, staged where the tools run (once per benchmark). */
-export async function stageArchive(cluster: PostgresCluster, golden: Golden): Promise<StagedArchive> {
-  const archive = await cluster.tools.stage('golden.dump', await readFile(golden.archivePath));
-  const list = await cluster.tools.stage('golden.list', await readFile(golden.listPath));
-  return { archive, list, release: async () => void (await Promise.all([cluster.tools.unstage(archive), cluster.tools.unstage(list)])) };
 }
 
 const SCRATCH_DATABASE = 'bench_raw_restore';
@@ -32,7 +18,7 @@ const SCRATCH_DATABASE = 'bench_raw_restore';
  * the superuser: `--single-transaction` for the atomic reference, `--jobs N` for the parallel one.
  * Only pg_restore is timed; creating and dropping the scratch database is not.
  */
-export async function rawRestore(cluster: PostgresCluster, staged: StagedArchive, how: { readonly jobs?: number }): Promise<number> {
+export async function rawRestore(cluster: PostgresCluster, staged: StagedGolden, how: { readonly jobs?: number }): Promise<number> {
   const admin = (sql: string) => withClient(cluster.endpoint, cluster.superuser, 'postgres', (client) => client.query(sql));
   await admin(`DROP DATABASE IF EXISTS ${ident(SCRATCH_DATABASE)}`);
   await admin(`CREATE DATABASE ${ident(SCRATCH_DATABASE)} TEMPLATE template0 ENCODING 'UTF8'`);

@@ -14,12 +14,13 @@ import { snapshotSessions } from '../lifecycle/state';
 import type { Login } from '../postgres/cluster';
 import { connect } from '../postgres/connect';
 import { buildHermeticTarget } from '../targets/hermetic';
+import { stagedGolden, type StagedGolden } from '../lifecycle/reset';
 import { resetTargetSandbox } from '../targets/reset';
 import type { Target } from '../targets/target';
 import { alternate } from './alternate';
 import { cloneNames } from '../lifecycle/template-clone-names';
 import { cloneResetTargetSandbox, mintCloneLogin, prepareTargetGoldenDatabase } from '../targets/template-clone';
-import { ownedTables, rawCopyRead, rawRestore, rawTemplateClone, rowCount, secondsSince, stageArchive, tableBytes, type StagedArchive } from './raw-tools';
+import { ownedTables, rawCopyRead, rawRestore, rawTemplateClone, rowCount, secondsSince, tableBytes } from './raw-tools';
 import { stepProfile } from './step-profile';
 import { pairedRatio, summarize, type Ratio, type Summary } from './stats';
 
@@ -90,7 +91,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 interface Bench {
   readonly target: Target;
   readonly sandboxLogin: Login;
-  readonly staged: StagedArchive;
+  readonly staged: StagedGolden;
   readonly options: BenchOptions;
 }
 
@@ -278,7 +279,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   try {
     const cluster = target.cluster!;
     const sandboxLogin = await target.minter.mint(target.sandbox);
-    const staged = await stageArchive(cluster, target.golden);
+    // The same staged files the resets use: the raw tools restore exactly what the harness restores.
+    const staged = await stagedGolden(cluster.tools, target.golden);
     try {
       const bench: Bench = { target, sandboxLogin, staged, options };
       await resetTargetSandbox(target, sandboxLogin); // the sandbox seeded from the golden: the state every sample starts from
@@ -309,7 +311,6 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
         comparisons,
       };
     } finally {
-      await staged.release();
       await target.minter.revoke(sandboxLogin);
     }
   } finally {

@@ -69,16 +69,20 @@ export function withDetails(message: string, details: readonly string[]): string
   return details.length > 0 ? `${message}:\n${details.map((line) => `  - ${line}`).join('\n')}` : message;
 }
 
-/** The reset did not start: nothing was changed. */
-export class ResetRefusedError extends Error {
-  override readonly name = 'ResetRefusedError';
+/** A reset that did not start (or stopped before it changed anything), with why and what it names. */
+export class RefusedError<Reason extends string> extends Error {
   constructor(
-    readonly reason: RefusalReason,
+    readonly reason: Reason,
     message: string,
     readonly details: readonly string[] = [],
   ) {
     super(withDetails(message, details));
   }
+}
+
+/** The reset did not start: nothing was changed. */
+export class ResetRefusedError extends RefusedError<RefusalReason> {
+  override readonly name = 'ResetRefusedError';
 }
 
 /** The reset started and failed; its transaction was rolled back, so the sandbox is as it was. */
@@ -138,10 +142,18 @@ async function sessionsNow(client: Client): Promise<Session[]> {
  * has exited, a moment later. Sessions still there when the grace period ends are real.
  */
 async function otherSessions(client: Client, graceMs: number): Promise<Session[]> {
+  return afterGrace(() => sessionsNow(client), graceMs);
+}
+
+/**
+ * What `read` lists once it is empty, or when `graceMs` has passed: a client that has just disconnected leaves
+ * pg_stat_activity only once its backend has exited, a moment later.
+ */
+export async function afterGrace<T>(read: () => Promise<T[]>, graceMs: number): Promise<T[]> {
   const deadline = Date.now() + graceMs;
   for (;;) {
-    const sessions = await sessionsNow(client);
-    if (sessions.length === 0 || Date.now() >= deadline) return sessions;
+    const found = await read();
+    if (found.length === 0 || Date.now() >= deadline) return found;
     await new Promise((resolve) => setTimeout(resolve, SESSION_POLL_MS));
   }
 }
@@ -160,8 +172,8 @@ function runCommand(what: string, command: string, progress: (line: string) => v
   });
 }
 
-/** The golden's files as staged where the tools run: the archive, its owned entries' list, and the restore script. */
-interface StagedGolden {
+/** The golden's files as staged where the tools run: the archive and its owned entries' list. */
+export interface StagedGolden {
   readonly archive: string;
   readonly list: string;
   readonly listLines: readonly string[];
@@ -188,7 +200,8 @@ function once<T>(tools: ClientTools, golden: Golden, key: string, make: () => Pr
   return made;
 }
 
-function stagedGolden(tools: ClientTools, golden: Golden): Promise<StagedGolden> {
+/** The golden's archive and list, staged once per cluster and golden for every reset (and clone build) of the run. */
+export function stagedGolden(tools: ClientTools, golden: Golden): Promise<StagedGolden> {
   return once(tools, golden, 'archive', async () => {
     const listText = await readFile(golden.listPath, 'utf8');
     const [archive, list] = await Promise.all([tools.stage('golden.dump', await readFile(golden.archivePath)), tools.stage('golden.list', listText)]);

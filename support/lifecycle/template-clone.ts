@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { Client } from 'pg';
 import type { InstanceNames } from '../naming';
 import type { ClientTools, Endpoint, Login } from '../postgres/cluster';
 import { LOCKS, takeAdvisoryLock } from '../postgres/advisory-lock';
 import { connect, ident, literal } from '../postgres/connect';
 import type { Golden } from './golden';
-import { withDetails } from './reset';
+import { afterGrace, RefusedError, stagedGolden } from './reset';
 import { takeSnapshot } from './snapshot';
 import { cloneNames, type CloneNames } from './template-clone-names';
 
@@ -29,7 +28,6 @@ import { cloneNames, type CloneNames } from './template-clone-names';
 
 export const CLONE_APPLICATION = 'erp-rehearsal clone reset';
 const MAINTENANCE_DATABASE = 'postgres';
-const SESSION_POLL_MS = 100;
 /** What the golden database's comment says: which golden it holds. */
 const GOLDEN_MARK = 'erp-rehearsal golden ';
 
@@ -88,15 +86,8 @@ export interface CloneResetResult {
 export type CloneRefusalReason = 'lock timeout' | 'sessions' | 'no sandbox';
 
 /** The clone reset did not start, or stopped before it dropped the sandbox: the sandbox is as it was. */
-export class CloneResetRefusedError extends Error {
+export class CloneResetRefusedError extends RefusedError<CloneRefusalReason> {
   override readonly name = 'CloneResetRefusedError';
-  constructor(
-    readonly reason: CloneRefusalReason,
-    message: string,
-    readonly details: readonly string[] = [],
-  ) {
-    super(withDetails(message, details));
-  }
 }
 
 /** A statement or tool failed; `sqlstate` is PostgreSQL's code when it came from the server. */
@@ -258,13 +249,8 @@ async function sessionsOn(client: Client, databases: readonly string[]): Promise
 }
 
 /** The sessions on `databases`, after a grace period for clients that have just disconnected. */
-async function otherSessions(client: Client, databases: readonly string[], graceMs: number): Promise<Session[]> {
-  const deadline = Date.now() + graceMs;
-  for (;;) {
-    const sessions = await sessionsOn(client, databases);
-    if (sessions.length === 0 || Date.now() >= deadline) return sessions;
-    await new Promise((resolve) => setTimeout(resolve, SESSION_POLL_MS));
-  }
+function otherSessions(client: Client, databases: readonly string[], graceMs: number): Promise<Session[]> {
+  return afterGrace(() => sessionsOn(client, databases), graceMs);
 }
 
 function describeSessions(sessions: readonly Session[]): string[] {
@@ -282,27 +268,20 @@ function refusedForSessions(sessions: readonly Session[], database: string): Clo
 /** pg_restore of the golden's owned entries into `database`, as the owner role, two jobs; any error fails it. */
 async function restoreGolden(options: TemplateCloneOptions, names: CloneNames, database: string): Promise<void> {
   const { tools, golden } = options;
-  const [archive, list] = await Promise.all([
-    tools.stage('golden-clone.dump', await readFile(golden.archivePath)),
-    tools.stage('golden-clone.list', await readFile(golden.listPath)),
-  ]);
-  try {
-    const result = await tools.run(
-      'pg_restore',
-      ['--no-owner', `--role=${names.ownerRole}`, `--use-list=${list}`, '--jobs=2', '--exit-on-error', `--dbname=${database}`, archive],
-      { login: options.login, database, applicationName: CLONE_APPLICATION },
+  const { archive, list } = await stagedGolden(tools, golden);
+  const result = await tools.run(
+    'pg_restore',
+    ['--no-owner', `--role=${names.ownerRole}`, `--use-list=${list}`, '--jobs=2', '--exit-on-error', `--dbname=${database}`, archive],
+    { login: options.login, database, applicationName: CLONE_APPLICATION },
+  );
+  if (result.exitCode !== 0) {
+    const lines = result.stderr.split('\n');
+    const first = lines.find((line) => line.includes('ERROR')) ?? lines.find((line) => line.includes('error')) ?? result.stderr.trim();
+    throw new TemplateCloneError(
+      `restoring the golden in ${golden.dir} into ${database} failed: ${first} — the golden database was not replaced; check that the golden restores (the default reset reports the same)`,
+      undefined,
+      result.stderr,
     );
-    if (result.exitCode !== 0) {
-      const lines = result.stderr.split('\n');
-      const first = lines.find((line) => line.includes('ERROR')) ?? lines.find((line) => line.includes('error')) ?? result.stderr.trim();
-      throw new TemplateCloneError(
-        `restoring the golden in ${golden.dir} into ${database} failed: ${first} — the golden database was not replaced; check that the golden restores (the default reset reports the same)`,
-        undefined,
-        result.stderr,
-      );
-    }
-  } finally {
-    await Promise.all([tools.unstage(archive), tools.unstage(list)]);
   }
 }
 

@@ -35,9 +35,9 @@ export interface TargetCloneOptions {
   readonly progress?: (line: string) => void;
 }
 
-/** (Re)builds the target's golden database from its golden when missing or stale, with `login` (a clone login). */
-export function prepareTargetGoldenDatabase(target: Target, login: MintedLogin, options: TargetCloneOptions = {}): Promise<GoldenDatabaseResult> {
-  return prepareGoldenDatabase({
+/** The target's endpoint, tools, sandbox and golden, for the clone calls with `login`. */
+function onTarget(target: Target, login: MintedLogin, options: TargetCloneOptions) {
+  return {
     endpoint: target.endpointFor(target.sandbox.database),
     tools: target.tools,
     login,
@@ -45,19 +45,15 @@ export function prepareTargetGoldenDatabase(target: Target, login: MintedLogin, 
     golden: target.golden,
     lockTimeoutMs: target.config.reset.lockTimeoutMs,
     progress: options.progress,
-  });
+  };
+}
+
+/** (Re)builds the target's golden database from its golden when missing or stale, with `login` (a clone login). */
+export function prepareTargetGoldenDatabase(target: Target, login: MintedLogin, options: TargetCloneOptions = {}): Promise<GoldenDatabaseResult> {
+  return prepareGoldenDatabase(onTarget(target, login, options));
 }
 
 /** Resets the target's sandbox by cloning its golden database, with `login` (a clone login). */
 export function cloneResetTargetSandbox(target: Target, login: MintedLogin, options: TargetCloneOptions = {}): Promise<CloneResetResult> {
-  return cloneResetSandbox({
-    endpoint: target.endpointFor(target.sandbox.database),
-    tools: target.tools,
-    login,
-    sandbox: target.sandbox,
-    golden: target.golden,
-    strategy: options.strategy,
-    lockTimeoutMs: target.config.reset.lockTimeoutMs,
-    progress: options.progress,
-  });
+  return cloneResetSandbox({ ...onTarget(target, login, options), strategy: options.strategy });
 }
