@@ -1,8 +1,7 @@
-import { Given, Then, When } from '@cucumber/cucumber';
+import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { describeOutcome, probeCatalogue, runControl, runProbe, type Probe, type ProbeOutcome } from '../support/postgres/probes';
 import { probeContext, probeCredentials, probeForm } from '../support/targets/probes';
-import { NotApplicable } from '../support/not-applicable';
 import type { RehearsalWorld } from '../support/world';
 
 /** The login the positive controls run as when they need a prod owner member. */
@@ -100,35 +99,10 @@ Then('the form safe for a live prod is refused too', async function (this: Rehea
   this.attach(`live form (${probe.live.kind}): ${live.sql ?? '(connect)'} → refused at the ${live.refusedAt}`, 'text/plain');
 });
 
-/**
- * Records prod's content hash, to compare with it later ("prod's content hash is unchanged").
- *
- * Prod's state needs a prod credential, which only the hermetic target holds. Live, the attempts still run (a refusal
- * that fails is still a failure); the hash comparison at the end is then not applicable.
- */
-Given("prod's state is recorded", async function (this: RehearsalWorld) {
-  try {
-    this.states.set('prod', await this.prodState());
-  } catch (error) {
-    if (!(error instanceof NotApplicable)) throw error;
-    this.prodStateUnavailable = error.reason;
-  }
-});
-
 /** The minted login makes every attempt of the probe catalogue, one after the other, whatever each one's outcome. */
 When('login {string} makes every attempt of the matrix', async function (this: RehearsalWorld, label: string) {
   const context = probeContext(this.target);
   for (const probe of probeCatalogue(context)) {
     await runProbe(endpoint(this), probe, probeForm(this.target), await credentials(this, label), context);
   }
-});
-
-/**
- * Prod's content hash is still the one "prod's state is recorded" recorded.
- *
- * Not applicable where prod's state cannot be read (a live target).
- */
-Then("prod's content hash is unchanged", async function (this: RehearsalWorld) {
-  if (this.prodStateUnavailable) throw new NotApplicable(`prod's content hash cannot be read: ${this.prodStateUnavailable}`);
-  expect((await this.prodState()).root, "prod's content hash").to.equal(this.states.get('prod')!.root);
 });
