@@ -12,6 +12,7 @@ import {
   shownColumns,
   valueText,
   visible,
+  type StatesCompared,
 } from './review';
 
 /**
@@ -150,6 +151,35 @@ function definitionsSection(definitions: readonly RelationChange[]): string {
   return `<section class="definitions"><h2>Relations added, removed or redefined (${definitions.length})</h2><ul class="definitions">${items.join('')}</ul></section>`;
 }
 
+/** What changed: one section per relation whose rows changed, then the sequences moved, then the relations redefined. */
+function changesSections(changes: readonly RelationChange[], none: string): string[] {
+  const sections = reviewSections(changes);
+  return [
+    changes.length === 0 ? `<p class="note">${escapeHtml(none)}</p>` : '',
+    ...sections.rows.map(relationSection),
+    sections.sequences.length > 0 ? sequencesSection(sections.sequences) : '',
+    sections.definitions.length > 0 ? definitionsSection(sections.definitions) : '',
+  ];
+}
+
+/** A self-contained page: no script, no outside resource (its Content-Security-Policy allows none). */
+function page(title: string, body: readonly string[]): string {
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${html(title)}</title>`,
+    `<style>${CSS}</style>`,
+    '</head>',
+    `<body>${body.filter(Boolean).join('\n')}</body>`,
+    '</html>',
+    '',
+  ].join('\n');
+}
+
 /**
  * The review page: a header with the title, where it was rehearsed, for which prod and the digest (`code#digest`);
  * the operations; one `section.relation[data-relation]` per relation whose rows changed, its rows in a table
@@ -159,9 +189,8 @@ function definitionsSection(definitions: readonly RelationChange[]): string {
  */
 export function renderReviewHtml(changeset: Changeset, options: { readonly file?: string } = {}): string {
   const where = rehearsalText(changeset);
-  const sections = reviewSections(changeset.changes);
   const approve = `<p class="approve">Approve its replay on prod with <code>${escapeHtml(approvalCommand(changeset, options.file))}</code></p>`;
-  const body = [
+  return page(`Review: ${changeset.title}`, [
     '<header><p class="eyebrow">Changeset review</p>',
     `<h1>${html(changeset.title)}</h1>`,
     '<dl class="facts">',
@@ -171,25 +200,23 @@ export function renderReviewHtml(changeset: Changeset, options: { readonly file?
     `</dl>${approve}</header>`,
     '<main>',
     operationsSection(changeset.operations),
-    changeset.changes.length === 0 ? '<p class="note">No change on the sandbox.</p>' : '',
-    ...sections.rows.map(relationSection),
-    sections.sequences.length > 0 ? sequencesSection(sections.sequences) : '',
-    sections.definitions.length > 0 ? definitionsSection(sections.definitions) : '',
+    ...changesSections(changeset.changes, 'No change on the sandbox.'),
     '</main>',
     `<footer>${approve}</footer>`,
-  ];
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>Review: ${html(changeset.title)}</title>`,
-    `<style>${CSS}</style>`,
-    '</head>',
-    `<body>${body.filter(Boolean).join('\n')}</body>`,
-    '</html>',
-    '',
-  ].join('\n');
+  ]);
+}
+
+/** The diff of two states as a page, in the review's shape (the same sections, classes and data attributes). */
+export function renderDiffHtml(diff: StatesCompared): string {
+  return page(`Diff: ${diff.from.name} → ${diff.to.name}`, [
+    '<header><p class="eyebrow">Diff of two states</p>',
+    `<h1>${html(diff.from.name)} → ${html(diff.to.name)}</h1>`,
+    '<dl class="facts">',
+    `<dt>From</dt><dd><code id="from">${html(diff.from.root)}</code></dd>`,
+    `<dt>To</dt><dd><code id="to">${html(diff.to.root)}</code></dd>`,
+    '</dl></header>',
+    '<main>',
+    ...changesSections(diff.changes, 'The two states are identical.'),
+    '</main>',
+  ]);
 }

@@ -184,24 +184,11 @@ function operationLines(paint: Paint, operations: readonly RecordedOperation[]):
   ];
 }
 
-/**
- * The review for a terminal: the title and where it was rehearsed, the operations, the rows changed table by table
- * (added `+` in green, removed `-` in red, changed `~` with only the changed columns, their values highlighted), the
- * sequences moved and the relations added, removed or redefined, then the digest and how to approve it. ANSI colours
- * only when `options.colour` (see shouldColour); `options.file` names the changeset in the approval command.
- */
-export function renderReviewText(changeset: Changeset, options: { readonly colour: boolean; readonly file?: string }): string {
-  const paint = painter(options.colour);
-  const where = rehearsalText(changeset);
-  const sections = reviewSections(changeset.changes);
-  const lines = [
-    `${paint('bold', 'Changeset')}  ${paint('bold', visible(changeset.title))}`,
-    `rehearsed  on ${where.sandbox}`,
-    `for prod   ${where.prod}`,
-    '',
-    ...operationLines(paint, changeset.operations),
-  ];
-  if (changeset.changes.length === 0) lines.push('', 'No change on the sandbox.');
+/** The lines of what changed: rows table by table, then the sequences moved, then relations added, removed or redefined. */
+function changesLines(paint: Paint, changes: readonly RelationChange[], none: string): string[] {
+  const sections = reviewSections(changes);
+  const lines: string[] = [];
+  if (changes.length === 0) lines.push('', none);
   if (sections.rows.length > 0) {
     lines.push('', paint('bold', `Rows (${sections.rows.length} ${sections.rows.length === 1 ? 'relation' : 'relations'})`));
     for (const change of sections.rows) lines.push(...relationLines(paint, change));
@@ -214,10 +201,45 @@ export function renderReviewText(changeset: Changeset, options: { readonly colou
     lines.push('', paint('bold', `Relations added, removed or redefined (${sections.definitions.length})`));
     for (const change of sections.definitions) lines.push(`  ${visible(change.kind)} ${paint('bold', visible(change.name))}  ${visible(change.change)}`);
   }
-  lines.push(
+  return lines;
+}
+
+/**
+ * The review for a terminal: the title and where it was rehearsed, the operations, the rows changed table by table
+ * (added `+` in green, removed `-` in red, changed `~` with only the changed columns, their values highlighted), the
+ * sequences moved and the relations added, removed or redefined, then the digest and how to approve it. ANSI colours
+ * only when `options.colour` (see shouldColour); `options.file` names the changeset in the approval command.
+ */
+export function renderReviewText(changeset: Changeset, options: { readonly colour: boolean; readonly file?: string }): string {
+  const paint = painter(options.colour);
+  const where = rehearsalText(changeset);
+  return [
+    `${paint('bold', 'Changeset')}  ${paint('bold', visible(changeset.title))}`,
+    `rehearsed  on ${where.sandbox}`,
+    `for prod   ${where.prod}`,
+    '',
+    ...operationLines(paint, changeset.operations),
+    ...changesLines(paint, changeset.changes, 'No change on the sandbox.'),
     '',
     paint('bold', `digest ${visible(changeset.digest)}`),
     `To approve its replay on prod, check the above and run: ${approvalCommand(changeset, options.file)}`,
-  );
-  return lines.join('\n');
+  ].join('\n');
+}
+
+/** Two states compared (`rehearse diff`): which, by name and content hash. */
+export interface StatesCompared {
+  readonly from: { readonly name: string; readonly root: string };
+  readonly to: { readonly name: string; readonly root: string };
+  readonly changes: readonly RelationChange[];
+}
+
+/** The diff of two states for a terminal, in the review's shape: rows table by table, sequences, relations. */
+export function renderDiffText(diff: StatesCompared, options: { readonly colour: boolean }): string {
+  const paint = painter(options.colour);
+  return [
+    `${paint('bold', 'Diff')}  ${visible(diff.from.name)} → ${visible(diff.to.name)}`,
+    `from  ${visible(diff.from.root)}`,
+    `to    ${visible(diff.to.root)}`,
+    ...changesLines(paint, diff.changes, 'The two states are identical.'),
+  ].join('\n');
 }
