@@ -16,10 +16,11 @@
  * (default erp-golden), GOLDEN_REGISTRY_KEEP (versions kept after a publish, default 3). Exit 0 done, 1 failed or no
  * golden, 2 configuration. The token is sent only to Gitea's own origin and never printed.
  *
- * Gitea's API, as its documentation and source give it (Gitea 1.20 and later):
+ * Gitea's API, as its documentation and source give it (Gitea 1.17 and later; free-form versions since
+ * go-gitea/gitea#20414):
  * - upload   PUT    /api/packages/{owner}/generic/{name}/{version}/{file}   201; 409 when the version holds that file
  * - download GET    /api/packages/{owner}/generic/{name}/{version}/{file}   200 (or a redirect to object storage)
- * - delete   DELETE /api/packages/{owner}/generic/{name}/{version}          204 (200 before 1.21); every file goes
+ * - delete   DELETE /api/packages/{owner}/generic/{name}/{version}          204 (200 in early versions); all its files
  *   docs.gitea.com/usage/packages/generic; routers/api/packages/api.go and routers/api/packages/generic/generic.go
  * - list     GET    /api/v1/packages/{owner}?type=generic&q={name}&page=&limit=   one entry per version, `q` matches
  *   names by substring; GET /api/v1/packages/{owner}/generic/{name}/{version}/files gives each file's name, size and
