@@ -1,6 +1,7 @@
 import { registerSecret } from '../redaction';
 import { randomBytes } from 'node:crypto';
-import type { InstanceNames } from '../naming';
+import { PROD_ENV, type InstanceNames } from '../naming';
+import { goldenNames } from '../naming/golden';
 import type { Login, PostgresCluster } from './cluster';
 import { ident, literal, withClient } from './connect';
 
@@ -13,7 +14,9 @@ import { ident, literal, withClient } from './connect';
  *   database engine logs in as it to mint login roles;
  * - one database per instance, owned by its owner role, from template0;
  * - per database, the provisioner-owned SECURITY DEFINER `user_lookup` (pgbouncer's auth_query),
- *   EXECUTE revoked from PUBLIC and granted to `pgbouncer_auth` only.
+ *   EXECUTE revoked from PUBLIC and granted to `pgbouncer_auth` only;
+ * - per prod instance, the golden's NOLOGIN reader role (support/naming/golden.ts): the proposed factory change
+ *   (docs/GOLDEN-IDENTITY.md) that lets the golden be dumped without a credential that can write prod.
  *
  * Two layouts (shared/facts/postgres-fences.md records why):
  * - `as-provisioned`, faithful to the factory today: user_lookup in schema public — which the database's
@@ -72,6 +75,32 @@ function databaseAclSql(names: InstanceNames): string {
 GRANT CONNECT, TEMP ON DATABASE ${ident(names.database)} TO ${ident(names.ownerRole)};`;
 }
 
+/**
+ * The golden's reader role of a prod instance, the same in both layouts: NOLOGIN; held WITH ADMIN OPTION by
+ * `credentials_editor` (Vault's database engine mints its logins); CONNECT on prod's database alone (never TEMP, and
+ * nothing on the sandbox or any other database); USAGE on prod's schema and SELECT on its tables and sequences — also
+ * those prod's owner role creates later (the fixture, an upgrade's new tables), by default privileges. `cluster` runs
+ * in any database, `database` in prod's.
+ */
+export function readerRoleSql(prod: InstanceNames): { readonly cluster: readonly string[]; readonly database: readonly string[] } {
+  const { readerRole, ownerRole, database } = goldenNames(prod);
+  const reader = ident(readerRole);
+  return {
+    cluster: [
+      `CREATE ROLE ${reader} NOLOGIN`,
+      `GRANT ${reader} TO ${CREDENTIALS_EDITOR} WITH ADMIN OPTION`,
+      `GRANT CONNECT ON DATABASE ${ident(database)} TO ${reader}`,
+    ],
+    database: [
+      `GRANT USAGE ON SCHEMA public TO ${reader}`,
+      `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${reader}`,
+      `GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${reader}`,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(ownerRole)} IN SCHEMA public GRANT SELECT ON TABLES TO ${reader}`,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(ownerRole)} IN SCHEMA public GRANT SELECT ON SEQUENCES TO ${reader}`,
+    ],
+  };
+}
+
 export async function provisionFactoryLayout(
   cluster: PostgresCluster,
   instances: readonly InstanceNames[],
@@ -93,10 +122,14 @@ export async function provisionFactoryLayout(
         `CREATE DATABASE ${ident(names.database)} OWNER ${ident(names.ownerRole)} TEMPLATE template0 ENCODING 'UTF8'`,
       );
       if (layout === 'hardened') await client.query(databaseAclSql(names));
+      if (names.env === PROD_ENV) for (const statement of readerRoleSql(names).cluster) await client.query(statement);
     }
   });
   for (const names of instances) {
-    await withClient(cluster.endpoint, cluster.superuser, names.database, (client) => client.query(userLookupSql(layout)));
+    await withClient(cluster.endpoint, cluster.superuser, names.database, async (client) => {
+      await client.query(userLookupSql(layout));
+      if (names.env === PROD_ENV) for (const statement of readerRoleSql(names).database) await client.query(statement);
+    });
   }
   return { layout, instances, provisioner: cluster.superuser, credentialsEditor };
 }
