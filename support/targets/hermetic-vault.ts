@@ -10,6 +10,7 @@ import type { VaultConfigInput } from '../vault';
 import type { HermeticNetwork } from './hermetic-network';
 import { promoterNames } from '../promote/names';
 import { cloneNames } from '../lifecycle/template-clone-names';
+import { goldenNames } from '../naming/golden';
 import type { VaultAccess } from './vault-access';
 
 /**
@@ -24,6 +25,9 @@ import type { VaultAccess } from './vault-access';
  * - the sandbox's template-clone identity (support/lifecycle/template-clone-names.ts), set up like promote's: a database
  *   role `<sandbox>-clone` whose creation statement grants only the clone role, a policy reading only its creds, and a
  *   Kubernetes role bound to its own service account in the sandbox's namespace;
+ * - prod's read-only golden identity (support/naming/golden.ts), set up the same way: a database role `<prod>-golden`
+ *   whose creation statement grants only the reader role, a policy reading only its creds, a Kubernetes role bound to
+ *   its own service account in prod's namespace, and the golden job's CI JWT role `gitea_cicd_<app>_golden`;
  * - per application, the CI JWT role `gitea_cicd_<app>` bound to the repository `arcodange-org/<app>`, with the
  *   policies of the app's non-prod instances (the scheduled rehearsal job runs against the sandbox).
  * Each workload's service-account token is written under the run's directory, where its Vault session reads it.
@@ -44,6 +48,11 @@ function promoterPolicy(prod: InstanceNames): PolicyRules {
 /** The clone identity's policy: its own database credentials, nothing else. */
 function clonePolicy(sandbox: InstanceNames): PolicyRules {
   return { [cloneNames(sandbox).credsPath]: ['read'], 'sys/leases/revoke': ['update'] };
+}
+
+/** The golden identity's policy: its own read-only database credentials, nothing else (no KV: it needs no Dolibarr). */
+function goldenPolicy(prod: InstanceNames): PolicyRules {
+  return { [goldenNames(prod).credsPath]: ['read'], 'sys/leases/revoke': ['update'] };
 }
 
 function policyOf(names: InstanceNames): PolicyRules {
@@ -73,6 +82,7 @@ export async function startHermeticVault(
   const apps = [...new Set(instances.map((names) => names.app))];
   const promoter = promoterNames(config.prod);
   const clone = cloneNames(config.sandbox);
+  const golden = goldenNames(config.prod);
   const standin = await startVaultStandin({
     host: network.vaultHost,
     address: network.addresses.vault,
@@ -86,6 +96,9 @@ export async function startHermeticVault(
       })).concat({
         name: clone.vaultRole, creationStatements: creationStatements(clone.role),
         defaultTtlSeconds: LEASE_TTL_SECONDS, maxTtlSeconds: LEASE_MAX_TTL_SECONDS,
+      }, {
+        name: golden.vaultRole, creationStatements: creationStatements(golden.readerRole),
+        defaultTtlSeconds: LEASE_TTL_SECONDS, maxTtlSeconds: LEASE_MAX_TTL_SECONDS,
       }),
     },
     kv: { secrets: {} },
@@ -93,6 +106,7 @@ export async function startHermeticVault(
       ...Object.fromEntries(instances.map((names) => [names.instance, policyOf(names)])),
       [promoter.policy]: promoterPolicy(config.prod),
       [clone.policy]: clonePolicy(config.sandbox),
+      [golden.policy]: goldenPolicy(config.prod),
     },
     kubernetes: {
       issuer: issuers.serviceAccounts.issuer,
@@ -110,6 +124,10 @@ export async function startHermeticVault(
           name: clone.vaultRole, boundServiceAccountNames: [clone.serviceAccount], boundServiceAccountNamespaces: [clone.namespace],
           audience: issuers.serviceAccounts.audience, policies: [clone.policy], ttlSeconds: LEASE_MAX_TTL_SECONDS,
         },
+        {
+          name: golden.vaultRole, boundServiceAccountNames: [golden.serviceAccount], boundServiceAccountNamespaces: [golden.namespace],
+          audience: issuers.serviceAccounts.audience, policies: [golden.policy], ttlSeconds: LEASE_MAX_TTL_SECONDS,
+        },
       ],
     },
     jwt: {
@@ -122,6 +140,11 @@ export async function startHermeticVault(
           boundClaims: { repository: `arcodange-org/${app}` }, userClaim: 'repository',
           policies: envs.map((names) => names.instance), ttlSeconds: 3600,
         };
+      }).concat({
+        // The golden job's own role: the golden identity's policy only, never the sandbox's.
+        name: golden.ciJwtRole, boundAudiences: [issuers.ci.audience],
+        boundClaims: { repository: `arcodange-org/${config.prod.app}` }, userClaim: 'repository',
+        policies: [golden.policy], ttlSeconds: 3600,
       }),
     },
   });
@@ -136,6 +159,9 @@ export async function startHermeticVault(
   // Its own folder too: the clone's service account lives in the sandbox's namespace, next to the sandbox's workload.
   const cloneToken = await issuers.writeServiceAccountToken(join(tokens, 'clone'), clone.namespace, clone.serviceAccount);
   tokenPaths.set(clone.minting.instance, cloneToken);
+  // Its own folder too: the golden's service account lives in prod's namespace, beside prod's workload and promote's.
+  const goldenToken = await issuers.writeServiceAccountToken(join(tokens, 'golden'), golden.namespace, golden.serviceAccount);
+  tokenPaths.set(golden.minting.instance, goldenToken);
   const address = `https://${network.vaultHost}:${standin.port}`;
   const access: VaultAccess = {
     address,
@@ -148,6 +174,7 @@ export async function startHermeticVault(
     },
     promoter: { address, ca: network.authority.ca, auth: { method: 'kubernetes', role: promoter.vaultRole, tokenPath: promoterToken } },
     cloner: { address, ca: network.authority.ca, auth: { method: 'kubernetes', role: clone.vaultRole, tokenPath: cloneToken } },
+    golden: { address, ca: network.authority.ca, auth: { method: 'kubernetes', role: golden.vaultRole, tokenPath: goldenToken } },
   };
   return { access, standin, issuers, close: () => standin.close() };
 }

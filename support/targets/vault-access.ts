@@ -26,6 +26,12 @@ export interface VaultAccess {
    */
   readonly cloner?: VaultConfigInput;
   /**
+   * How the golden is made (support/naming/golden.ts): prod's read-only golden identity, never prod's workload nor the
+   * sandbox's. Undefined where the target has none configured: the golden identity's logins cannot be minted there.
+   * Where it is defined, `identity(goldenNames(prod).minting)` resolves to it, so the minter mints its logins.
+   */
+  readonly golden?: VaultConfigInput;
+  /**
    * Hermetic only: the issuers Vault trusts for Kubernetes and CI logins, the leases Vault holds, and its KV as an
    * operator changes it out of band (path under the mount, e.g. `erp/promote`; data undefined: the secret deleted),
    * with what puts the previous secret back — its values are never handed out.
