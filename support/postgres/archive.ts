@@ -47,3 +47,21 @@ export async function listArchive(tools: ClientTools, login: Login, archive: Buf
 export function entriesOwnedBy(toc: readonly string[], owner: string): string[] {
   return toc.filter((line) => line.trimEnd().split(/\s+/).at(-1) === owner);
 }
+
+/** A privilege entry of a table of contents: `ACL` (the grants on an object) or `DEFAULT ACL` (ALTER DEFAULT PRIVILEGES). */
+const PRIVILEGE_ENTRY = /^\d+;\s+\d+\s+\d+\s+(?:DEFAULT\s+)?ACL\s/;
+
+/** Whether a line of `pg_restore -l` is a privilege entry (`ACL` or `DEFAULT ACL`) rather than an object or its data. */
+export function isPrivilegeEntry(line: string): boolean {
+  return PRIVILEGE_ENTRY.test(line);
+}
+
+/**
+ * The entries a golden restores: those `owner` owns (entriesOwnedBy), less the privilege entries. A grant names prod's
+ * roles — restored into the sandbox, prod's `GRANT SELECT … TO erp_reader_role` would let the golden identity read the
+ * sandbox, and `ALTER DEFAULT PRIVILEGES FOR ROLE erp_role` cannot even run there (the sandbox's login is no member of
+ * erp_role), which would fail every reset. The sandbox's privileges are its owner role's, as its own layout gives them.
+ */
+export function restorableEntries(toc: readonly string[], owner: string): string[] {
+  return entriesOwnedBy(toc, owner).filter((line) => !isPrivilegeEntry(line));
+}

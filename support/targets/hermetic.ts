@@ -16,6 +16,7 @@ import { installProdAgentKey, startHermeticDolibarr } from './hermetic-dolibarr'
 import { hermeticNetwork } from './hermetic-network';
 import { startHermeticVault } from './hermetic-vault';
 import { PROD_WRITE_KEY, promoterNames } from '../promote/names';
+import { goldenNames } from '../naming/golden';
 import { loadFixtureAsOwner } from './seed-prod';
 import type { Target } from './target';
 
@@ -102,7 +103,8 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
     progress(`fixture seed ${config.fixture.seed}, scale ${config.fixture.scale}: ${(load.bytes / 1e6).toFixed(1)} MB of SQL in ${load.chunks} batches`);
     const identity = await installProdAgentKey(cluster.endpoint, minter, config.prod);
 
-    const reader = await minter.mint(config.prod);
+    // Prod's read-only golden identity dumps it: no credential that can write prod is used for the golden.
+    const reader = await minter.mint(goldenNames(config.prod).minting);
     const golden = await timed(progress, `golden dumped read-only from ${config.prod.database}`, () =>
       makeGolden({ endpoint: cluster.endpoint, tools: cluster.tools, login: reader, prod: config.prod, dir: join(workDir, 'golden') }),
     ).finally(() => minter.revoke(reader));
