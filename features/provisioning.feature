@@ -2,7 +2,8 @@ Feature: The hermetic cluster is laid out like the factory's postgres/iac
   The gates prove nothing unless the cluster they run on is laid out like the real one. These
   scenarios read the live catalog of the hermetic cluster and compare it with the factory's layout:
   NOLOGIN owner roles owning their databases, credentials_editor minting login roles like Vault,
-  and the provisioner's pgbouncer lookup function that no application role may touch.
+  the provisioner's pgbouncer lookup function that no application role may touch, and prod's golden
+  reader role (the proposed factory change of docs/GOLDEN-IDENTITY.md), which may read prod and nothing else.
 
   Scenario: each database is owned by its instance's owner role, which cannot log in
     Then database "erp" is owned by "erp_role"
@@ -25,7 +26,13 @@ Feature: The hermetic cluster is laid out like the factory's postgres/iac
   Scenario: credentials_editor can mint login roles for both instances and holds nothing else
     Then role "credentials_editor" can log in and create roles
     But role "credentials_editor" is not a superuser and cannot create databases
-    And role "credentials_editor" holds ADMIN OPTION on exactly "erp_role, erp_sandbox_clone_role, erp_sandbox_role"
+    And role "credentials_editor" holds ADMIN OPTION on exactly "erp_reader_role, erp_role, erp_sandbox_clone_role, erp_sandbox_role"
+
+  Scenario: the golden reader role of erp reads prod only
+    Then role "erp_reader_role" cannot log in
+    And role "erp_reader_role" has none of SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS
+    And role "erp_reader_role" may read everything "erp_role" owns in database "erp", and do nothing more to it
+    And role "erp_reader_role" holds nothing in any database but "erp"
 
   Scenario Outline: the pgbouncer lookup function of <database> belongs to the provisioner
     Then in database "<database>" the provisioner's user_lookup is owned by the provisioner

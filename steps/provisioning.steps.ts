@@ -9,7 +9,9 @@ import {
   functionOwner,
   memberships,
   objectsInPublic,
+  privilegesOutside,
   publicShape,
+  readAccess,
   roleFlags,
   ROLE_POWERS,
   sessionIdentity,
@@ -196,4 +198,30 @@ Then("the archive lists the provisioner's user_lookup, owned by the provisioner"
 /** The last archive's table of contents has an entry ending with the given text (kind, schema, name, owner). */
 Then('the archive lists {string}', function (this: RehearsalWorld, entry: string) {
   expect(this.archive!.some((line) => line.endsWith(` ${entry}`)), `an archive entry ending in "${entry}"`).to.equal(true);
+});
+
+/**
+ * The role may SELECT every table, view and sequence the owner role owns in that database, and holds no other
+ * privilege on any of them.
+ *
+ * Read after the fixture was loaded by the owner role: what the provisioning granted then, default privileges covered.
+ * Hermetic target only: it reads the catalog as the provisioner.
+ */
+Then(
+  'role {string} may read everything {owner role} owns in database {string}, and do nothing more to it',
+  async function (this: RehearsalWorld, role: string, owner: string, database: string) {
+    const access = await this.inspect(database, (client) => readAccess(client, role, owner));
+    expect(access.relations, `relations of ${owner} in ${database}`).to.be.greaterThan(0);
+    expect(access.unreadable, `relations ${role} cannot read`).to.deep.equal([]);
+    expect(access.beyondSelect, `privileges of ${role} beyond SELECT`).to.deep.equal([]);
+  },
+);
+
+/**
+ * Neither the role nor any role it is a member of owns anything or holds a privilege in any database of the cluster
+ * but that one, nor on any shared object but that database (the shared dependency catalog, every database at once).
+ */
+Then('role {string} holds nothing in any database but {string}', async function (this: RehearsalWorld, role: string, database: string) {
+  const found = await this.inSharedCatalog((client) => privilegesOutside(client, role, database));
+  expect(found, `what ${role} holds outside ${database}`).to.deep.equal([]);
 });

@@ -157,3 +157,62 @@ export async function functionIdentity(client: Client, signature: string): Promi
   );
   return rows[0];
 }
+
+/** What a role may do to the relations an owner role owns in schema public of the connected database. */
+export interface ReadAccess {
+  /** Relations (tables, views, sequences…) owned by the owner that the role cannot SELECT. */
+  readonly unreadable: readonly string[];
+  /** Every privilege beyond SELECT the role holds on them, e.g. `UPDATE on public.llx_societe`. */
+  readonly beyondSelect: readonly string[];
+  /** How many of the owner's relations were looked at. */
+  readonly relations: number;
+}
+
+/**
+ * How `role` (a role name or a login) may reach what `owner` owns in schema public, as PostgreSQL itself decides
+ * (has_table_privilege, has_sequence_privilege: through every role it is a member of, and PUBLIC). A reader must
+ * SELECT every one of them and hold nothing more.
+ */
+export async function readAccess(client: Client, role: string, owner: string): Promise<ReadAccess> {
+  const { rows } = await client.query<{ relation: string; readable: boolean; beyond: string[] }>(
+    `SELECT c.oid::regclass::text AS relation,
+            has_table_privilege($1, c.oid, 'SELECT') AS readable,
+            ARRAY(SELECT p FROM unnest(CASE WHEN c.relkind = 'S' THEN ARRAY['USAGE', 'UPDATE']
+                                            ELSE ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'] END) AS p
+                   WHERE CASE WHEN c.relkind = 'S' THEN has_sequence_privilege($1, c.oid, p) ELSE has_table_privilege($1, c.oid, p) END) AS beyond
+       FROM pg_class c
+      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = $2)
+      ORDER BY 1`,
+    [role, owner],
+  );
+  return {
+    unreadable: rows.filter((row) => !row.readable).map((row) => row.relation),
+    beyondSelect: rows.flatMap((row) => row.beyond.map((privilege) => `${privilege} on ${row.relation}`)),
+    relations: rows.length,
+  };
+}
+
+/**
+ * Everything `role` (and every role it is a member of) owns or holds a privilege on, anywhere in the cluster but the
+ * database `except` and that database's own ACL, from the shared dependency catalog (pg_shdepend, which records
+ * owners and grantees of objects in every database, and which every login may read). An object of another database
+ * is named by its database and catalog, as only that database can describe it.
+ */
+export async function privilegesOutside(client: Client, role: string, except: string): Promise<string[]> {
+  const { rows } = await client.query<{ line: string }>(
+    `SELECT format('%s %s %s', pg_get_userbyid(s.refobjid),
+                   CASE s.deptype WHEN 'o' THEN 'owns' WHEN 'a' THEN 'holds privileges on' ELSE 'is named by' END,
+                   CASE WHEN s.dbid = 0 THEN pg_describe_object(s.classid, s.objid, s.objsubid)
+                        ELSE format('an object of database %s (%s %s)', d.datname, s.classid::regclass, s.objid) END) AS line
+       FROM pg_shdepend s
+       LEFT JOIN pg_database d ON d.oid = s.dbid
+      WHERE s.refclassid = 'pg_authid'::regclass
+        AND pg_has_role($1, s.refobjid, 'MEMBER')
+        AND s.dbid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = $2)
+        AND NOT (s.dbid = 0 AND s.classid = 'pg_database'::regclass AND s.objid = (SELECT oid FROM pg_database WHERE datname = $2))
+      ORDER BY 1`,
+    [role, except],
+  );
+  return rows.map((row) => row.line);
+}
