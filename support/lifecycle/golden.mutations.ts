@@ -24,6 +24,8 @@ export const goldenScopedByTableName: FenceMutation = {
       "the reset's credential is the sandbox's own Vault lease, and it is gone once revoked",
       'a login role that made an object without SET ROLE cannot be revoked, and the harness names the drift',
       ...CLONE_PUT_BACK,
+      // The golden identity's sandbox attempts are made in a sandbox reset to the golden first.
+      ...['read', 'update'].map((verb) => `the golden credential cannot ${verb} sandbox table llx_societe, in a sandbox holding the golden`),
     ),
     // The template-clone reset builds its golden database from the same golden: the restore fails the same way.
     ...failing(

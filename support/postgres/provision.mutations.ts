@@ -59,5 +59,9 @@ export const publicCreateOnProdSchema: FenceMutation = {
   gate: 'prod-undroppable',
   breaks: "PUBLIC keeps CREATE on schema public of prod's database (PostgreSQL 14's default)",
   apply: (context) => provisionedThen(({ prod }) => [{ database: prod.database, sql: 'GRANT CREATE ON SCHEMA public TO PUBLIC' }], context),
-  expect: () => failing(/PUBLIC.*CREATE/, "only erp's owner role may create objects in its schema public"),
+  expect: () => [
+    ...failing(/PUBLIC.*CREATE/, "only erp's owner role may create objects in its schema public"),
+    // The golden identity's fence tries the same CREATE in prod: what PUBLIC may do, its reader role may too.
+    ...failing(/ALLOWED/, 'the golden credential cannot create a table in schema public of erp'),
+  ],
 };

@@ -1,0 +1,179 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { goldenNames } from '../support/naming/golden';
+import { NotApplicable } from '../support/not-applicable';
+import { privilegesOutside } from '../support/postgres/catalog';
+import { describeGoldenOutcome, goldenAttempts, type GoldenAttemptOutcome } from '../support/postgres/golden-fence';
+import {
+  attemptOnTarget,
+  countProdRowsAsGolden,
+  goldenJobVaultSession,
+  goldenVaultSession,
+  mintGoldenLogin,
+  NoGoldenIdentityError,
+  prodReadAccessOf,
+  writeInGoldenSession,
+  type GoldenSessionWrite,
+} from '../support/targets/golden-identity';
+import type { VaultSession } from '../support/vault';
+import type { RehearsalWorld } from '../support/world';
+
+/** What this file's steps keep per scenario, beside the World's own fields. */
+interface GoldenState {
+  attempt?: GoldenAttemptOutcome;
+  sessionWrite?: GoldenSessionWrite;
+}
+
+const states = new WeakMap<RehearsalWorld, GoldenState>();
+
+function state(world: RehearsalWorld): GoldenState {
+  let found = states.get(world);
+  if (!found) states.set(world, (found = {}));
+  return found;
+}
+
+/** The golden identity's logins, or NotApplicable where the target has none configured. */
+function golden<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof NoGoldenIdentityError) throw new NotApplicable(error.message);
+    throw error;
+  }
+}
+
+/** Logs `session` in and keeps it as the one the Vault steps act as (its leases are revoked after the scenario). */
+async function actAs(world: RehearsalWorld, session: VaultSession): Promise<void> {
+  world.vaultSessions.push(session);
+  world.refusal = undefined;
+  world.vaultSession = undefined;
+  try {
+    await session.login();
+    world.vaultSession = session;
+  } catch (error) {
+    world.refusal = error as Error;
+  }
+}
+
+/**
+ * Mints a login of prod's read-only golden identity through Vault, by its own identity (Kubernetes role `<prod>-golden`,
+ * creds `postgres/creds/<prod>-golden`), kept under that label and revoked after the scenario.
+ *
+ * Not applicable where the target has no golden identity configured.
+ */
+Given("a golden login {string} is minted through Vault for prod's read-only golden identity", async function (this: RehearsalWorld, label: string) {
+  try {
+    this.logins.set(label, await mintGoldenLogin(this.target));
+  } catch (error) {
+    if (error instanceof NoGoldenIdentityError) throw new NotApplicable(error.message);
+    throw error;
+  }
+});
+
+/**
+ * The golden login, in a plain session (not the golden's read-only one), attempts that, as the golden identity's fence
+ * names it.
+ *
+ * Inside BEGIN … ROLLBACK with a 50 ms lock timeout; what cannot be rolled back (DROP and CREATE DATABASE, nextval) is
+ * sent on a hermetic target only, once its catalogue check says it would be refused, and is that check alone on live.
+ */
+When(/^the golden login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
+  state(this).attempt = await attemptOnTarget(this.target, this.login(label), attempt);
+});
+
+/**
+ * PostgreSQL refused the golden login's last attempt with that SQLSTATE and the message that names the fence.
+ *
+ * A live form that is a catalogue check sends no statement, so it has no SQLSTATE: it is then refused by the catalogue,
+ * and the evidence says so.
+ */
+Then("PostgreSQL refuses the golden login's attempt with SQLSTATE {sqlstate}, which proves {}", function (this: RehearsalWorld, sqlstate: string, fence: string) {
+  const outcome = state(this).attempt;
+  expect(outcome, 'an attempt was made').to.not.equal(undefined);
+  expect(outcome!.attempt.refusal.sqlstate, "the feature's SQLSTATE and the fence's").to.equal(sqlstate);
+  expect(outcome!.verdict, describeGoldenOutcome(outcome!)).to.equal('refused');
+  if (outcome!.refusedAt !== 'catalogue') expect(outcome!.sqlstate, describeGoldenOutcome(outcome!)).to.equal(sqlstate);
+  this.evidence(`${describeGoldenOutcome(outcome!)}${outcome!.refusedAt === 'catalogue' ? ' (no statement sent, so no SQLSTATE)' : ''}, which proves ${fence}`);
+});
+
+/** The golden login makes every attempt of its fence, one after the other, whatever each one's outcome. */
+When('the golden login {string} makes every attempt of its fence', async function (this: RehearsalWorld, label: string) {
+  for (const { attempt } of goldenAttempts({ prod: this.target.prod, sandbox: this.target.sandbox })) {
+    await attemptOnTarget(this.target, this.login(label), attempt);
+  }
+});
+
+/** In a session opened exactly as the golden opens one, the login counts the rows of that prod table: the read succeeds. */
+Then('login {string} reads prod table {string} in a session opened as the golden opens it', async function (this: RehearsalWorld, label: string, table: string) {
+  const rows = await countProdRowsAsGolden(this.target, this.login(label), table);
+  expect(rows, `rows of ${table} read by login "${label}"`).to.be.greaterThan(0);
+  this.evidence(`SELECT count(*) FROM public.${table} as ${this.login(label).user}: ${rows} rows`);
+});
+
+/**
+ * The login may SELECT every table, view and sequence prod's owner role owns in prod, and holds no other privilege
+ * on any of them (INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER; USAGE or UPDATE on sequences).
+ */
+Then("login {string} may read everything prod's owner role owns in prod, and do nothing more to it", async function (this: RehearsalWorld, label: string) {
+  const access = await prodReadAccessOf(this.target, this.login(label));
+  expect(access.relations, "relations of prod's owner role").to.be.greaterThan(0);
+  expect(access.unreadable, `relations login "${label}" cannot read`).to.deep.equal([]);
+  expect(access.beyondSelect, `privileges of login "${label}" beyond SELECT`).to.deep.equal([]);
+  this.evidence(`SELECT on all ${access.relations} relations of ${this.target.prod.ownerRole}, nothing more`);
+});
+
+/**
+ * Neither the login nor any role it is a member of owns anything or holds a privilege in any database of the cluster
+ * other than prod, nor on any shared object but prod's database (the shared dependency catalog, every database at once).
+ */
+Then('login {string}, and every role it can become, holds nothing in any database but prod', async function (this: RehearsalWorld, label: string) {
+  const found = await this.inSharedCatalog((client) => privilegesOutside(client, this.login(label).user, this.target.prod.database));
+  expect(found, `what login "${label}" holds outside ${this.target.prod.database}`).to.deep.equal([]);
+});
+
+/**
+ * In a session opened exactly as the golden opens one (read-only, and checked to be), the golden login attempts that
+ * write of its fence, inside BEGIN … ROLLBACK.
+ */
+When(/^in a session opened as the golden opens it, the golden login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
+  state(this).sessionWrite = await writeInGoldenSession(this.target, this.login(label), attempt);
+});
+
+/** The golden's session says it is read-only, and refused the write with that SQLSTATE as a write in a read-only transaction. */
+Then('the session is read-only, and PostgreSQL refuses the write with SQLSTATE {sqlstate}', function (this: RehearsalWorld, sqlstate: string) {
+  const write = state(this).sessionWrite;
+  expect(write, 'a write was attempted in a golden session').to.not.equal(undefined);
+  expect(write!.settings, "the golden session's settings").to.deep.equal({ default_transaction_read_only: 'on', transaction_read_only: 'on' });
+  expect(write!.sqlstate, `"${write!.sql}": ${write!.message ?? 'it ran'}`).to.equal(sqlstate);
+  expect(write!.message).to.match(/^cannot execute [A-Z ]+ in a read-only transaction$/);
+  this.evidence(`golden session (default_transaction_read_only on): ${write!.sql} → ${write!.sqlstate} ${write!.message}`);
+});
+
+/**
+ * The golden identity's workload logs in to Vault with its own identity; the next Vault steps act as it.
+ *
+ * Kubernetes auth as role `<prod>-golden`, with its own service account's token. Not applicable where the target has
+ * no golden identity configured.
+ */
+Given("the golden identity's workload is logged in to Vault", async function (this: RehearsalWorld) {
+  await actAs(this, golden(() => goldenVaultSession(this.target)));
+  if (this.refusal) throw this.refusal;
+});
+
+/**
+ * The golden job logs in to Vault as its own CI role (`gitea_cicd_<app>_golden`) with a CI token of that repository;
+ * a refusal is kept for the next steps.
+ *
+ * Hermetic target only: the token is signed by the run's CI issuer.
+ */
+When("the golden job logs in to Vault with a CI token of repository {string}", async function (this: RehearsalWorld, repository: string) {
+  await actAs(this, goldenJobVaultSession(this.target, repository));
+});
+
+/** The last Vault login succeeded, and its token carries exactly the comma-separated policies (beside Vault's `default`). */
+Then("the Vault login's policies are exactly {string}", function (this: RehearsalWorld, policies: string) {
+  expect(this.refusal?.message, 'the login was refused').to.equal(undefined);
+  const held = (this.vaultSession?.identity?.policies ?? []).filter((policy) => policy !== 'default');
+  expect([...held].sort()).to.deep.equal(policies.split(',').map((policy) => policy.trim()).sort());
+  this.evidence(`Vault ${this.vaultSession?.identity?.method ?? '?'} login: policies ${held.join(', ')} (the golden's: ${goldenNames(this.target.prod).policy})`);
+});
