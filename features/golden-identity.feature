@@ -33,39 +33,39 @@ Feature: The golden identity reads prod and nothing else, and can change nothing
     Then PostgreSQL refuses the golden login's attempt with SQLSTATE 42501, which proves <fence>
 
     Examples: writing prod
-      | attempt                                         | fence                                                                          |
-      | insert into prod table llx_societe              | erp_reader_role holds SELECT on prod's tables and nothing more                 |
-      | update prod table llx_societe                   | erp_reader_role holds SELECT on prod's tables and nothing more                 |
-      | delete from prod table llx_societe              | erp_reader_role holds SELECT on prod's tables and nothing more                 |
-      | truncate prod table llx_societe                 | erp_reader_role holds SELECT on prod's tables and nothing more                 |
-      | lock prod table llx_societe against its readers | SELECT takes no lock stronger than ACCESS SHARE: it cannot stall prod's writers |
+      | attempt                                         | fence                                                                           |
+      | insert into prod table llx_societe              | erp_reader_role holds SELECT on prod's tables and nothing more                  |
+      | update prod table llx_societe                   | erp_reader_role holds SELECT on prod's tables and nothing more                  |
+      | delete from prod table llx_societe              | erp_reader_role holds SELECT on prod's tables and nothing more                  |
+      | truncate prod table llx_societe                 | erp_reader_role holds SELECT on prod's tables and nothing more                  |
+      | lock prod table llx_societe against its readers | SELECT allows no lock above ACCESS SHARE: it cannot stall prod's sessions      |
       | advance prod sequence llx_societe_rowid_seq     | erp_reader_role holds SELECT on prod's sequences, never USAGE or UPDATE         |
 
     Examples: altering prod
-      | attempt                          | fence                                          |
-      | alter prod table llx_societe     | ownership of prod's tables by erp_role         |
-      | change a setting of database erp | ownership of database erp by erp_role          |
+      | attempt                          | fence                                  |
+      | alter prod table llx_societe     | ownership of prod's tables by erp_role |
+      | change a setting of database erp | ownership of database erp by erp_role  |
 
     Examples: dropping anything
-      | attempt                                              | fence                                            |
-      | drop prod table llx_societe                          | ownership of prod's tables by erp_role           |
-      | drop the trigger function update_modified_column_tms | ownership of prod's functions by erp_role        |
-      | drop database erp                                    | ownership of database erp by erp_role            |
+      | attempt                                              | fence                                                 |
+      | drop prod table llx_societe                          | ownership of prod's tables by erp_role                |
+      | drop the trigger function update_modified_column_tms | ownership of prod's functions by erp_role             |
+      | drop database erp                                    | ownership of database erp by erp_role                 |
       | drop database erp-sandbox                            | ownership of database erp-sandbox by erp_sandbox_role |
 
     Examples: creating anything
-      | attempt                              | fence                                                          |
+      | attempt                                | fence                                                        |
       | create a table in schema public of erp | CREATE on erp's schema public, kept for the database's owner |
-      | create a schema in database erp      | CREATE on database erp, never granted to erp_reader_role       |
-      | create a role                        | no CREATEROLE on the golden login or erp_reader_role           |
-      | create a database                    | no CREATEDB on the golden login or erp_reader_role             |
+      | create a schema in database erp        | CREATE on database erp, never granted to erp_reader_role     |
+      | create a role                          | no CREATEROLE on the golden login or erp_reader_role         |
+      | create a database                      | no CREATEDB on the golden login or erp_reader_role           |
 
     Examples: granting, and becoming another role
-      | attempt                                      | fence                                                         |
-      | give its read access to erp_sandbox_role     | ADMIN OPTION on erp_reader_role, held by credentials_editor only |
-      | grant erp_role to itself                     | ADMIN OPTION on erp_role, held by credentials_editor only     |
-      | set role erp_role                            | membership of erp_role, never granted to the golden login     |
-      | open prod's future tables to every role      | default privileges of erp_role are set by erp_role's members only |
+      | attempt                                  | fence                                                             |
+      | give its read access to erp_sandbox_role | ADMIN OPTION on erp_reader_role, held by credentials_editor only  |
+      | grant erp_role to itself                 | ADMIN OPTION on erp_role, held by credentials_editor only         |
+      | set role erp_role                        | membership of erp_role, never granted to the golden login         |
+      | open prod's future tables to every role  | default privileges of erp_role are set by erp_role's members only |
 
   @serial
   Scenario Outline: the golden credential cannot <attempt>, in a sandbox holding the golden
@@ -75,7 +75,7 @@ Feature: The golden identity reads prod and nothing else, and can change nothing
     Then PostgreSQL refuses the golden login's attempt with SQLSTATE 42501, which proves <fence>
 
     Examples:
-      | attempt                          | fence                                                                                      |
+      | attempt                          | fence                                                                                         |
       | read sandbox table llx_societe   | CONNECT on erp-sandbox (hardened), and privileges on its tables, none held by erp_reader_role |
       | update sandbox table llx_societe | CONNECT on erp-sandbox (hardened), and privileges on its tables, none held by erp_reader_role |
 
@@ -84,7 +84,7 @@ Feature: The golden identity reads prod and nothing else, and can change nothing
     When the golden login "golden" makes every attempt of its fence
     Then prod's content hash is unchanged
 
-  Scenario Outline: a session opened as the golden opens it refuses to <write>, whatever the privileges say
+  Scenario Outline: a session opened as the golden opens it refuses to <write>, before any privilege is asked
     When in a session opened as the golden opens it, the golden login "golden" tries to <write>
     Then the session is read-only, and PostgreSQL refuses the write with SQLSTATE 25006
 

@@ -32,10 +32,10 @@ function state(world: RehearsalWorld): GoldenState {
   return found;
 }
 
-/** The golden identity's logins, or NotApplicable where the target has none configured. */
-function golden<T>(work: () => T): T {
+/** What `work` gives, or NotApplicable where the target has no golden identity configured. */
+async function onGoldenIdentity<T>(work: () => T | Promise<T>): Promise<T> {
   try {
-    return work();
+    return await work();
   } catch (error) {
     if (error instanceof NoGoldenIdentityError) throw new NotApplicable(error.message);
     throw error;
@@ -62,12 +62,7 @@ async function actAs(world: RehearsalWorld, session: VaultSession): Promise<void
  * Not applicable where the target has no golden identity configured.
  */
 Given("a golden login {string} is minted through Vault for prod's read-only golden identity", async function (this: RehearsalWorld, label: string) {
-  try {
-    this.logins.set(label, await mintGoldenLogin(this.target));
-  } catch (error) {
-    if (error instanceof NoGoldenIdentityError) throw new NotApplicable(error.message);
-    throw error;
-  }
+  this.logins.set(label, await onGoldenIdentity(() => mintGoldenLogin(this.target)));
 });
 
 /**
@@ -156,7 +151,7 @@ Then('the session is read-only, and PostgreSQL refuses the write with SQLSTATE {
  * no golden identity configured.
  */
 Given("the golden identity's workload is logged in to Vault", async function (this: RehearsalWorld) {
-  await actAs(this, golden(() => goldenVaultSession(this.target)));
+  await actAs(this, await onGoldenIdentity(() => goldenVaultSession(this.target)));
   if (this.refusal) throw this.refusal;
 });
 
