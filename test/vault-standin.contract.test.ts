@@ -544,6 +544,55 @@ describe('ACL: each identity reaches its own instance only', () => {
   });
 });
 
+describe('sys/capabilities-self: what an identity may do, asked without doing it', () => {
+  // Verified against Vault's source: vault/logical_system.go handleCapabilities, vault/capabilities.go (sorted),
+  // vault/acl.go Capabilities (deny when nothing is granted, root for a root token), http/handler.go
+  // injectDataIntoTopRoutes (the data also at the top level), api-docs/system/capabilities-self.
+  let sandboxClient: vault.client;
+  let prodClient: vault.client;
+  const ask = (c: vault.client, what: string, paths: unknown) => ok(what, () => c.write('sys/capabilities-self', { paths }));
+
+  before(async () => {
+    sandboxClient = await k8sClient(sandbox.vaultRole, sandbox.namespace, sandbox.namespace);
+    prodClient = await k8sClient(prod.vaultRole, prod.namespace, prod.namespace);
+  });
+
+  it("the sandbox identity: deny on prod's creds and KV, read on its own; nothing minted", async () => {
+    const before = await vaultRoles();
+    const paths = [prod.credsPath, 'kvv2/data/erp/config', 'kvv2/data/erp/promote', sandbox.credsPath, 'kvv2/data/erp-sandbox/config'];
+    const answer = await ask(sandboxClient, 'sandbox capabilities', paths);
+    const expected = {
+      [prod.credsPath]: ['deny'],
+      'kvv2/data/erp/config': ['deny'],
+      'kvv2/data/erp/promote': ['deny'],
+      [sandbox.credsPath]: ['read'],
+      'kvv2/data/erp-sandbox/config': ['read'],
+    };
+    assert.deepEqual(answer.data, expected);
+    for (const [path, capabilities] of Object.entries(expected)) assert.deepEqual(answer[path], capabilities, `top-level ${path}`);
+    assert.equal(answer.capabilities, undefined, 'the backwards-compatible field is there for one path only');
+    assert.equal(answer.lease_id, '');
+    assert.equal(answer.auth, null);
+    assert.deepEqual(await vaultRoles(), before);
+  });
+
+  it('one path also answers under `capabilities`; several capabilities come sorted; a root token is root', async () => {
+    const one = await ask(prodClient, 'prod capabilities, one path', [prod.credsPath]);
+    assert.deepEqual(one.data, { [prod.credsPath]: ['read'], capabilities: ['read'] });
+    assert.deepEqual(one.capabilities, ['read']);
+    const cubbyhole = await ask(prodClient, 'default policy capabilities', 'cubbyhole/x,sys/leases/revoke');
+    assert.deepEqual(cubbyhole.data, { 'cubbyhole/x': ['create', 'delete', 'list', 'read', 'update'], 'sys/leases/revoke': ['update'] });
+    const rooted = await ask(root, 'root capabilities', ['sys/anything']);
+    assert.deepEqual(rooted.data.capabilities, ['root']);
+  });
+
+  it('refuses no paths and an empty path (400), and a caller without a token (403)', async () => {
+    assertRefusal(await refused('capabilities of nothing', () => sandboxClient.write('sys/capabilities-self', {})), 400, ['paths must be supplied']);
+    assertRefusal(await refused('capabilities of an empty path', () => sandboxClient.write('sys/capabilities-self', { paths: [''] })), 400, ['missing path']);
+    assertRefusal(await refused('capabilities without a token', () => client().write('sys/capabilities-self', { paths: [prod.credsPath] })), 403, ['permission denied']);
+  });
+});
+
 describe('JWT/OIDC auth (Gitea CI role gitea_cicd_erp)', () => {
   const login = (jwt: string, role = prod.ciJwtRole) => client().jwtLogin({ role, jwt });
 

@@ -177,6 +177,17 @@ export class Acl {
     return best?.capabilities ?? new Set<Capability>();
   }
 
+  /**
+   * What sys/capabilities-self answers for `path` (vault/acl.go `Capabilities`, sorted by vault/capabilities.go): `root`
+   * alone for a root token, `deny` alone where `deny` decides or nothing is granted, else the granted names, sorted.
+   */
+  capabilityNames(path: string): string[] {
+    if (this.root) return ['root'];
+    const granted = this.capabilitiesOf(path);
+    if (granted.has('deny') || granted.size === 0) return ['deny'];
+    return [...granted].sort();
+  }
+
   /** Whether `capability` (and `sudo`, for a root-protected path) is granted on `path`; `deny` refuses all. */
   allows(path: string, capability: Capability, sudo = false): boolean {
     if (this.root) return true;

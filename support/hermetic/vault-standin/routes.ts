@@ -72,6 +72,18 @@ function leaseIdOf(request: ApiRequest, prefix: string): string {
   return fromUrl;
 }
 
+/** The `paths` of a capabilities request: a list, or a comma-separated string (Vault's TypeCommaStringSlice), else `path`. */
+function pathsOf(body: Readonly<Record<string, unknown>>): string[] {
+  const list = (value: unknown): string[] => {
+    if (value === undefined || value === null || value === '') return [];
+    if (typeof value === 'string') return value.split(',').map((item) => item.trim());
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.map((item: string) => item.trim());
+    throw badRequest('error converting input for field "paths": expected a list of strings');
+  };
+  const paths = list(body['paths']);
+  return paths.length > 0 ? paths : list(body['path']);
+}
+
 function syncOf(value: unknown): boolean {
   if (value === undefined || value === null || value === '') return true;
   if (typeof value === 'boolean') return value;
@@ -177,6 +189,22 @@ export function createRouter(state: StandinState): Router {
           warnings: credential.warnings,
           mountType: 'database',
         });
+      },
+    }],
+    ['sys/capabilities-self', {
+      operations: ['update'],
+      handle: ({ body, token }) => {
+        const paths = pathsOf(body);
+        if (paths.length === 0) throw badRequest('paths must be supplied');
+        if (paths.includes('')) throw badRequest('missing path');
+        const acl = state.policies.acl(token!.policies);
+        // Each path is answered under its name as asked; the ACL reads it without leading slashes (vault/acl.go).
+        const data: Record<string, string[]> = Object.fromEntries(paths.map((path) => [path, acl.capabilityNames(path.replace(/^\/+/, ''))]));
+        // Kept for older clients when one path is asked (vault/logical_system.go handleCapabilities).
+        if (paths.length === 1) data['capabilities'] = data[paths[0]!]!;
+        const reply = logical({ data, mountType: 'system' });
+        // http/handler.go serves sys/capabilities-self among injectDataIntoTopRoutes: the data also at the top level.
+        return { ...reply, body: { ...data, ...(reply.body as object) } };
       },
     }],
     [/^sys\/leases\/renew(\/.+)?$/, {

@@ -7,8 +7,8 @@
  *
  * Served: GET sys/health; GET|POST auth/token/lookup-self; POST auth/token/renew-self, auth/token/revoke-self;
  * POST auth/<kubernetes>/login, auth/<jwt>/login; GET <postgres>/creds/<role>; PUT|POST sys/leases/renew[/<lease>],
- * sys/leases/revoke[/<lease>] (`sync`, default true), sys/leases/lookup; GET sys/leases?type=irrevocable and
- * sys/leases/count?type=irrevocable; GET <kvv2>/data/<path>. Modules: routes.ts (paths), acl.ts (policies),
+ * sys/leases/revoke[/<lease>] (`sync`, default true), sys/leases/lookup; PUT|POST sys/capabilities-self; GET
+ * sys/leases?type=irrevocable and sys/leases/count?type=irrevocable; GET <kvv2>/data/<path>. Modules: routes.ts (paths), acl.ts (policies),
  * tokens.ts, auth-kubernetes.ts, auth-jwt.ts (+ claims.ts, jwt.ts), database.ts (the PostgreSQL engine), leases.ts
  * (expiration manager), kv.ts, ttl.ts.
  *
@@ -35,6 +35,13 @@
  *   `TTL of "<d>" exceeded the effective max_ttl of "<d>"; TTL value is capped accordingly` (sdk/framework);
  * - lease ids `<path>/<24 base62>`; revoking a token lazily revokes its leases (RevokeByToken);
  * - sys/health's body fields (api-docs/system/health);
+ * - sys/capabilities-self (api-docs/system/capabilities-self; vault/logical_system.go handleCapabilities,
+ *   vault/capabilities.go, vault/acl.go `Capabilities`, http/handler.go injectDataIntoTopRoutes, sdk/logical
+ *   HTTPSysInjector): `paths` (or the deprecated `path`) answered per path with the capabilities of the rule that
+ *   decides it, sorted; `["deny"]` when `deny` decides or nothing is granted, `["root"]` for a root token; one path also
+ *   under `capabilities`; the answer both under `data` and at the top level of the envelope; no paths → 400
+ *   `paths must be supplied`, an empty path → 400 `missing path`; the ACL check is `update` on the path itself, which
+ *   the default policy grants;
  * - an unclean path (`//`, `.`, `..`) is answered 301 to the cleaned path: http/handler.go serves `/v1/` through Go's
  *   net/http ServeMux, which does that. node-vault 0.12's `kubernetesLogin` without `mount_point` posts to
  *   `auth//login` (its path template ignores `kubernetesPath`): the redirect is followed as a GET to `auth/login`,
@@ -45,6 +52,7 @@
  * The stand-in answers the latter; match on `permission denied` being contained, with status 403.
  *
  * CHOSEN (not verified, or simplified):
+ * - sys/capabilities-self: the text of a `paths` value that is neither a list nor a string; `mount_type` `system`;
  * - the HTTP wrapping of the no-token error (the core returns the bare ErrPermissionDenied: body
  *   `{"errors":["permission denied"]}`); 405 `unsupported operation` / 404 `unsupported path` texts (multierror-
  *   wrapped); `no handler for route "<path>". route entry not found.` for unmounted paths (seen in third-party
