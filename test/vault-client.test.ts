@@ -653,6 +653,32 @@ describe('VaultSession against a scripted loopback Vault', () => {
     });
   });
 
+  describe('capabilities (sys/capabilities-self)', () => {
+    it('POST sys/capabilities-self {paths} → each path\'s capabilities, read from data (Vault also puts them on top)', async () => {
+      const data = { 'postgres/creds/erp': ['deny'], 'kvv2/data/erp-sandbox/config': ['read'] };
+      script['POST /v1/sys/capabilities-self'] = { status: 200, body: { ...data, request_id: 'req-cap', lease_id: '', renewable: false, lease_duration: 0, data, wrap_info: null, warnings: null, auth: null } };
+      const session = make({ method: 'token', token: new Secret('Vault token', TOKEN) });
+      const answer = await session.capabilities(['postgres/creds/erp', 'kvv2/data/erp-sandbox/config']);
+      assert.deepEqual(answer, data);
+      assert.deepEqual(seen.map((s) => [s.method, s.url, s.token, s.body]), [
+        ['GET', '/v1/auth/token/lookup-self', TOKEN, undefined],
+        ['POST', '/v1/sys/capabilities-self', TOKEN, { paths: ['postgres/creds/erp', 'kvv2/data/erp-sandbox/config'] }],
+      ]);
+    });
+
+    it('an answer without a path asked → VaultUnexpectedResponse; no path or a bad one → TypeError before any request', async () => {
+      script['POST /v1/sys/capabilities-self'] = { status: 200, body: { data: { 'postgres/creds/erp': ['deny'] } } };
+      const session = make({ method: 'token', token: new Secret('Vault token', TOKEN) });
+      const e = await rejection(session.capabilities(['postgres/creds/erp', 'kvv2/data/erp/config']));
+      assert.ok(e instanceof VaultUnexpectedResponse);
+      assert.match(e.message, /kvv2\/data\/erp\/config/);
+      const before = seen.length;
+      await assert.rejects(session.capabilities([]), TypeError);
+      await assert.rejects(session.capabilities(['kvv2/../sys/raw']), TypeError);
+      assert.equal(seen.length, before);
+    });
+  });
+
   describe('errors, retries, TLS', () => {
     it('403 → VaultPermissionDenied "Vault GET postgres/creds/erp → 403 permission denied", not retried', async () => {
       script['GET /v1/postgres/creds/erp'] = errorsAnswer(403, 'permission denied');

@@ -92,6 +92,7 @@ const RENEW_PATH = 'sys/leases/renew';
 const REVOKE_PATH = 'sys/leases/revoke';
 const LOOKUP_SELF_PATH = 'auth/token/lookup-self';
 const RENEW_SELF_PATH = 'auth/token/renew-self';
+const CAPABILITIES_SELF_PATH = 'sys/capabilities-self';
 /** Never renew sooner than this after a grant (a 0-second delay would spin). */
 const MIN_RENEW_DELAY_MS = 200;
 
@@ -305,6 +306,31 @@ export class VaultSession {
       values: Object.freeze(values),
       emptyKeys: Object.freeze(emptyKeys),
     };
+  }
+
+  /**
+   * POST sys/capabilities-self {paths}: what this identity's policies allow on each API path (e.g. `kvv2/data/erp/config`),
+   * as Vault itself answers it: sorted capability names, `["deny"]` where nothing is allowed, `["root"]` for a root
+   * token. It only asks: nothing is read, minted or changed. Vault's default policy grants it to every token; retried
+   * like a read.
+   */
+  async capabilities(paths: readonly string[]): Promise<Readonly<Record<string, readonly string[]>>> {
+    if (!Array.isArray(paths) || paths.length === 0) throw new TypeError('Vault capabilities: give at least one API path');
+    for (const path of paths) checkPath('capabilities of', path, 'POST');
+    this.#checkOpen('POST', CAPABILITIES_SELF_PATH);
+    await this.#loggedIn();
+    const body = await this.#transport.call('POST', CAPABILITIES_SELF_PATH, 'read', (client) => client.write(CAPABILITIES_SELF_PATH, { paths: [...paths] }));
+    // Vault puts the answer both at the top level and under `data` (http/handler.go injectDataIntoTopRoutes).
+    const data = isObject(body) ? body['data'] : undefined;
+    const answer: Record<string, readonly string[]> = {};
+    for (const path of paths) {
+      const capabilities = isObject(data) ? data[path] : undefined;
+      if (!Array.isArray(capabilities) || !capabilities.every((capability) => typeof capability === 'string')) {
+        throw new VaultUnexpectedResponse(200, [`capabilities answer without data[${JSON.stringify(path)}] as a list of names`], 'POST', CAPABILITIES_SELF_PATH);
+      }
+      answer[path] = Object.freeze([...capabilities as string[]]);
+    }
+    return Object.freeze(answer);
   }
 
   /**
