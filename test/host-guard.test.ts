@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
+import { createServer as createHttpsServer, request as httpsRequest, Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Dispatcher, request } from 'undici';
+import { Agent, Dispatcher, request } from 'undici';
 import { guardedDispatcher, hostGuardInterceptor } from '../support/dolibarr/guarded-dispatcher';
 import { selfSignedCertificate } from './helpers/certificate';
 import {
@@ -13,6 +13,7 @@ import {
   sandboxPolicy,
 } from '../support/dolibarr/host-guard';
 import { instanceNames } from '../support/naming';
+import { NetworkLog } from '../support/process/connections';
 
 const SANDBOX = instanceNames('erp', 'sandbox', 'arcodange.lab').host;
 const PROD = instanceNames('erp', 'prod', 'arcodange.lab').host;
@@ -615,6 +616,104 @@ describe('guardedDispatcher: redirects', () => {
       assert.equal(await res.body.text(), 'sandbox ok');
     } finally {
       await dispatcher.close();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// What the gates check "before any connection" with on every target: the process's own view of its traffic
+// (support/process/connections.ts), beneath the guard, attributed to the observed work alone.
+
+describe('NetworkLog: what an attempt opened and sent, seen from the process beneath the guard', () => {
+  let ca: Buffer;
+  let sandboxServer: HttpsServer;
+  let prodServer: HttpsServer;
+  let port = 0;
+  const accepted = { sandbox: 0, prod: 0 };
+
+  before(async () => {
+    const certificate = selfSignedCertificate([SANDBOX, PROD]);
+    ca = certificate.cert;
+    sandboxServer = createHttpsServer({ key: certificate.key, cert: ca }, (_req, res) => res.writeHead(200).end('sandbox ok'));
+    prodServer = createHttpsServer({ key: certificate.key, cert: ca }, (_req, res) => res.writeHead(401).end('{}'));
+    sandboxServer.on('connection', () => { accepted.sandbox++; });
+    prodServer.on('connection', () => { accepted.prod++; });
+    port = await listen(sandboxServer, '127.0.0.1');
+    await listen(prodServer, '127.0.0.2', port);
+  });
+  after(async () => {
+    sandboxServer.closeAllConnections();
+    prodServer.closeAllConnections();
+    await close(sandboxServer);
+    await close(prodServer);
+  });
+
+  const guarded = () => guardedDispatcher(sandboxPolicy(SANDBOX, port), { connect: { ca, lookup: lookupHook([]) as never } });
+
+  it('a refused request leaves nothing: no socket, no connection, no request', async () => {
+    const log = new NetworkLog();
+    const dispatcher = guarded();
+    try {
+      await assert.rejects(log.observe(() => request(`https://${PROD}:${port}/api/index.php/thirdparties`, { dispatcher, method: 'POST', body: '{}' })), HostGuardRefusal);
+      assert.equal(log.observed, 1);
+      assert.deepEqual({ sockets: log.sockets, connections: log.connections, requests: log.requests }, { sockets: [], connections: [], requests: [] });
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('a request past the guard (an undici Agent without it) shows its TLS socket, its host and its request', async () => {
+    const log = new NetworkLog();
+    const before = accepted.prod;
+    const agent = new Agent({ connect: { ca, lookup: lookupHook([]) as never } });
+    try {
+      const res = await log.observe(() => request(`https://${PROD.toUpperCase()}.:${port}/api/index.php/status`, { dispatcher: agent }));
+      await res.body.text();
+      assert.equal(accepted.prod, before + 1, 'the server did see it');
+      assert.deepEqual(log.sockets, [{ address: '127.0.0.2', port }]);
+      assert.deepEqual(log.connections, [{ host: PROD, port }]);
+      assert.deepEqual(log.requests, [{ host: PROD, port, method: 'GET', path: '/api/index.php/status' }]);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it("the guarded client's own connection to the sandbox is seen; a URL without a port is named with 443", async () => {
+    const log = new NetworkLog();
+    const dispatcher = guarded();
+    const elsewhere = new Agent({ connect: { lookup: lookupHook([]) as never, timeout: 1000 } });
+    try {
+      const res = await log.observe(() => request(`${S}:${port}/`, { dispatcher }));
+      assert.equal(await res.body.text(), 'sandbox ok');
+      assert.deepEqual(log.connections, [{ host: SANDBOX, port }]);
+      assert.deepEqual(log.sockets, [{ address: '127.0.0.1', port }]);
+      // Whether or not anything answers on 443, the attempt is named with the scheme's default port.
+      await log.observe(() => request(`https://${SANDBOX}/`, { dispatcher: elsewhere }).catch(() => undefined));
+      assert.deepEqual(log.connections.at(-1), { host: SANDBOX, port: 443 });
+      assert.deepEqual(log.sockets.at(-1), { address: '127.0.0.1', port: 443 });
+      assert.equal(log.observed, 2);
+    } finally {
+      await dispatcher.close();
+      await elsewhere.close();
+    }
+  });
+
+  it('sees sockets whatever opens them (node:https here), and nothing of work it does not observe', async () => {
+    const log = new NetworkLog();
+    const outside = new Agent({ connect: { ca, lookup: lookupHook([]) as never } });
+    try {
+      // Unobserved work running at the same time as observed work is not counted against it.
+      const unobserved = request(`${S}:${port}/`, { dispatcher: outside }).then((res) => res.body.text());
+      await log.observe(() => new Promise<void>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.2', port, path: '/', ca, servername: PROD }, (res) => { res.resume(); res.on('end', resolve); });
+        req.on('error', reject);
+        req.end();
+      }));
+      await unobserved;
+      assert.deepEqual(log.sockets, [{ address: '127.0.0.2', port }]);
+      assert.deepEqual(log.connections, [], 'node:https is not undici: no host name, but the socket is there');
+    } finally {
+      await outside.close();
     }
   });
 });
