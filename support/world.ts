@@ -16,6 +16,8 @@ import type { VaultSession } from './vault';
 import type { WriteAttempt } from './dolibarr-fence/attempts';
 import type { DolibarrAnswer } from './dolibarr-fence/unguarded';
 import type { StandinCounts } from './targets/dolibarr-sites';
+import { NetworkLog } from './process/connections';
+import type { ReadAttempt } from './vault-fence/reads';
 import type { Promotion } from './promote/promote';
 import type { Target } from './targets/target';
 import { agentWriteTooling } from './targets/write-tooling';
@@ -61,6 +63,10 @@ export class RehearsalWorld extends World<WorldParameters> {
   /** Vault sessions this scenario opened (their leases are revoked after it); the one its steps act as. */
   readonly vaultSessions: VaultSession[] = [];
   vaultSession?: VaultSession;
+  /** The Vault fence's last read: what Vault said the identity may do on the path, and (hermetic) the read's outcome. */
+  vaultRead?: ReadAttempt;
+  /** What this scenario's observed attempts opened and sent over the network (support/process/connections.ts). */
+  readonly traffic = new NetworkLog();
   /** What the Dolibarr stand-ins had counted when the scenario started (hermetic only). */
   dolibarrBaseline?: { readonly prod: StandinCounts; readonly sandbox: StandinCounts };
   /** The last write sent to prod's Dolibarr without the host-guard, with the key it carried, and the answer. */
