@@ -4,7 +4,9 @@ Feature: Host-guard: the write tooling talks to the sandbox host and to nothing 
   the tooling's network dispatcher: it checks the URL the connection would actually use, before any name
   is resolved or any socket opened, and checks every redirect too. Both real host names resolve to their
   Dolibarr, both served on the same port, so a request that slipped past the guard would really reach
-  prod: a refusal proves something only if neither Dolibarr saw a connection.
+  prod: a refusal proves something only if neither Dolibarr saw a connection. What left is seen from this
+  process itself, beneath the guard (every socket it opens, every host and request its HTTP client
+  connects and sends), on every target; and, where the target runs stand-ins, from the servers' side too.
   URLs may use {domain}, {prod}, {sandbox}, {port}, {other port}, {prod address} and {sandbox address}.
 
   Scenario Outline: the write tooling refuses <target>, before any connection

@@ -1,12 +1,12 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { HostGuardRefusal } from '../support/dolibarr/host-guard';
-import { NotApplicable, requireOnTarget } from '../support/not-applicable';
+import { requireOnTarget } from '../support/not-applicable';
 import { writeAttempt } from '../support/dolibarr-fence/attempts';
+import { allSaw, connectionsSeen, seenAt, standinsSince, type Observers } from '../support/dolibarr-fence/seen';
 import { sendWithoutGuard, type DolibarrAnswer } from '../support/dolibarr-fence/unguarded';
 import { knownSupplierInvoice, writeSupplierInvoice } from '../support/erp/supplier-invoice';
 import { thirdpartyNames } from '../support/erp/thirdparty';
-import type { DolibarrStandins, StandinCounts } from '../support/targets/dolibarr-sites';
 import { expandPlaceholders } from '../support/targets/placeholders';
 import { probeForm } from '../support/targets/probes';
 import type { RehearsalWorld } from '../support/world';
@@ -18,17 +18,11 @@ function keyOf(world: RehearsalWorld, key: 'sandboxAgent' | 'prodAgent') {
   return requireOnTarget(world.target.dolibarr.keys[key], `the ${world.target.kind} target holds no ${key === 'prodAgent' ? "prod agent's" : "sandbox agent's"} key`);
 }
 
-function standins(world: RehearsalWorld): DolibarrStandins {
-  const { standins } = world.target.dolibarr;
-  if (!standins || !world.dolibarrBaseline) throw new NotApplicable(`what a Dolibarr instance saw can only be observed on the stand-ins, not on the ${world.target.kind} target`);
-  return standins;
-}
-
-/** What `instance`'s Dolibarr accepted since the scenario started. */
-function seenSinceStart(world: RehearsalWorld, instance: 'prod' | 'sandbox'): StandinCounts {
-  const now = standins(world).counts()[instance];
-  const before = world.dolibarrBaseline![instance];
-  return { connections: now.connections - before.connections, requests: now.requests - before.requests };
+/** Who watches the Dolibarr instances in this scenario: this process's log, and the stand-ins where the target has them. */
+function observers(world: RehearsalWorld): Observers {
+  const { standins, lookup } = world.target.dolibarr;
+  const before = world.dolibarrBaseline;
+  return { log: world.traffic, lookup, standins: standins && before ? standinsSince(standins.counts(), before) : undefined };
 }
 
 const describeAnswer = (answer: DolibarrAnswer): string => `HTTP ${answer.status} ${JSON.stringify(answer.message ?? answer.body)}`;
@@ -64,8 +58,8 @@ When(
  * The URL may use the placeholders {domain}, {prod}, {sandbox}, {port}, {other port}, {prod address} and {sandbox
  * address}, replaced by the target's values.
  */
-Given('the write tooling is configured with Dolibarr URL {string}', function (this: RehearsalWorld, url: string) {
-  this.toolingUrl = expandPlaceholders(this.target, url);
+Given('the write tooling is configured with Dolibarr URL {string}', async function (this: RehearsalWorld, url: string) {
+  this.toolingUrl = await expandPlaceholders(this.target, url);
 });
 
 /** Points the agent's write tooling at the sandbox's own Dolibarr URL (the default). */
@@ -73,10 +67,10 @@ Given("the write tooling is configured with the sandbox's Dolibarr URL", functio
   this.toolingUrl = this.target.dolibarr.sandbox.url;
 });
 
-/** The write tooling tries to create a thirdparty; a refusal is kept for the next steps. */
+/** The write tooling tries to create a thirdparty, its network traffic observed; a refusal is kept for the next steps. */
 When('it tries to create a thirdparty', async function (this: RehearsalWorld) {
   try {
-    const id = await this.writeTooling().createThirdparty({ name: 'Host-guard probe SARL', fournisseur: 1 });
+    const id = await this.traffic.observe(() => this.writeTooling().createThirdparty({ name: 'Host-guard probe SARL', fournisseur: 1 }));
     this.refusal = undefined;
     this.attach(`created thirdparty ${id}`, 'text/plain');
   } catch (error) {
@@ -89,64 +83,75 @@ When('it tries to create a thirdparty', async function (this: RehearsalWorld) {
  *
  * Reasons: host, userinfo, malformed, ip literal, scheme, port, redirect. The host may use the URL placeholders.
  */
-Then('the host-guard refuses it, naming host {string} and reason {string}', function (this: RehearsalWorld, host: string, reason: string) {
+Then('the host-guard refuses it, naming host {string} and reason {string}', async function (this: RehearsalWorld, host: string, reason: string) {
   const refusal = this.refusal;
   expect(refusal, 'the attempt was refused').to.not.equal(undefined);
   expect(refusal, `the refusal (${refusal?.message})`).to.be.instanceOf(HostGuardRefusal);
   const { refusedHost, reason: actual } = refusal as HostGuardRefusal;
-  expect({ host: refusedHost, reason: actual }, `the refused host and reason (${refusal!.message})`).to.deep.equal({ host: expandPlaceholders(this.target, host), reason });
+  expect({ host: refusedHost, reason: actual }, `the refused host and reason (${refusal!.message})`).to.deep.equal({ host: await expandPlaceholders(this.target, host), reason });
   this.attach(refusal!.message, 'text/plain');
 });
 
 /**
- * Neither prod's nor the sandbox's Dolibarr accepted a connection since the scenario started (hermetic stand-ins only).
+ * No connection left for any Dolibarr, nor anywhere else, since the scenario started.
+ *
+ * This process's observed attempts opened no socket to any destination; on a hermetic target neither stand-in accepted
+ * a connection either.
  */
 Then('no Dolibarr saw a connection', function (this: RehearsalWorld) {
-  expect({ prod: seenSinceStart(this, 'prod').connections, sandbox: seenSinceStart(this, 'sandbox').connections }).to.deep.equal({ prod: 0, sandbox: 0 });
+  expect(connectionsSeen(observers(this)), 'connections seen in this scenario').to.deep.equal([]);
 });
 
 /**
- * Prod's (or the sandbox's) Dolibarr accepted exactly that many connections (or requests) in this scenario.
+ * Prod's (or the sandbox's) Dolibarr saw exactly that many connections (or requests) in this scenario.
  *
- * Hermetic target only: the stand-ins count them.
+ * Seen from this process (what its observed attempts opened and sent to that host) and, on a hermetic target, from
+ * the stand-in (what it accepted): every observer must count the same.
  */
-Then(/^(prod|the sandbox)'s Dolibarr saw (no|\d+) (connections?|requests?)$/, function (this: RehearsalWorld, who: string, count: string, what: string) {
-  const seen = seenSinceStart(this, who === 'prod' ? 'prod' : 'sandbox');
-  expect(what.startsWith('connection') ? seen.connections : seen.requests, `${what} ${who}'s Dolibarr accepted`).to.equal(count === 'no' ? 0 : Number(count));
+Then(/^(prod|the sandbox)'s Dolibarr saw (no|\d+) (connections?|requests?)$/, async function (this: RehearsalWorld, who: string, count: string, what: string) {
+  const instance = who === 'prod' ? 'prod' : 'sandbox';
+  const seen = await seenAt(observers(this), instance, this.target.dolibarr[instance], what.startsWith('connection') ? 'connections' : 'requests');
+  expect(seen, `${what} ${who}'s Dolibarr saw`).to.deep.equal(allSaw(seen, count === 'no' ? 0 : Number(count)));
 });
 
 /**
  * The sandbox's Dolibarr answers every request with a redirect to prod's Dolibarr, until the scenario ends.
  *
- * Hermetic target only: the stand-in does it.
+ * Hermetic target only: a stand-in can be told to; a gate run never reconfigures the sandbox's real Dolibarr.
  */
 Given("the sandbox's Dolibarr redirects every request to prod's", function (this: RehearsalWorld) {
-  standins(this).redirectSandboxTo(`${this.target.dolibarr.prod.url}/api/index.php/thirdparties`);
+  const standins = requireOnTarget(this.target.dolibarr.standins,
+    `only a stand-in can be made to redirect to prod: a gate run never reconfigures the ${this.target.kind} target's Dolibarr, and it answers no redirect by itself`);
+  standins.redirectSandboxTo(`${this.target.dolibarr.prod.url}/api/index.php/thirdparties`);
 });
 
-/** Sends one request to prod's Dolibarr with the test-only sender that skips the host-guard (no key). */
+/**
+ * Sends one request to prod's Dolibarr with the test-only sender that skips the host-guard, its traffic observed.
+ *
+ * GET /status without a key: Dolibarr refuses it (401) before reading anything, so it is safe to send to a live prod.
+ */
 When("a request is sent to prod's Dolibarr without the host-guard", async function (this: RehearsalWorld) {
   const { prod, ca, lookup } = this.target.dolibarr;
-  const answer = await sendWithoutGuard({ url: prod.url, ca, lookup }, undefined, { method: 'GET', path: '/status' });
+  const answer = await this.traffic.observe(() => sendWithoutGuard({ url: prod.url, ca, lookup }, undefined, { method: 'GET', path: '/status' }));
   this.attach(describeAnswer(answer), 'text/plain');
 });
 
 /**
  * The write tooling reaches the sandbox's Dolibarr, and reads its version, through each URL of the table.
  *
- * The table has one column, `url`; the URLs may use the placeholders.
+ * The table has one column, `url`; the URLs may use the placeholders. The traffic is observed.
  */
 Then("the write tooling reaches the sandbox's Dolibarr through each of these URLs:", async function (this: RehearsalWorld, table: DataTable) {
   for (const { url } of table.hashes()) {
-    this.toolingUrl = expandPlaceholders(this.target, url!);
-    const status = await this.writeTooling().status();
+    this.toolingUrl = await expandPlaceholders(this.target, url!);
+    const status = await this.traffic.observe(() => this.writeTooling().status());
     expect(status.dolibarrVersion, `Dolibarr's version through ${this.toolingUrl}`).to.match(/^\d+\.\d+\.\d+$/);
   }
 });
 
-/** The agent's write tooling creates a thirdparty with that name (through the Dolibarr it is configured with). */
+/** The agent's write tooling creates a thirdparty with that name (through the Dolibarr it is configured with), its traffic observed. */
 When('the write tooling creates a thirdparty named {string}', async function (this: RehearsalWorld, name: string) {
-  const id = await this.writeTooling().createThirdparty({ name, fournisseur: 1 });
+  const id = await this.traffic.observe(() => this.writeTooling().createThirdparty({ name, fournisseur: 1 }));
   this.written = { thirdpartyId: id, invoiceId: 0, lineIds: [] };
 });
 
