@@ -5,6 +5,9 @@ Feature: Vault fence: the sandbox's identity reaches the sandbox's secrets and n
   service account. The sandbox's workload must be refused prod's credentials and configuration, and
   Vault must refuse a login that is not what it claims to be. Every refusal carries Vault's own status
   and message, and has a positive control: the same request succeeds for the identity entitled to it.
+  Where a read must not be sent (a live Vault: under a broken policy it would mint a login that can
+  write prod), Vault is asked instead what the identity may do there (sys/capabilities-self), and the
+  positive control is its mirror: the sandbox's identity may read its own counterpart.
 
   Scenario Outline: the sandbox's identity cannot read <what>
     Given the sandbox's workload is logged in to Vault
@@ -17,10 +20,12 @@ Feature: Vault fence: the sandbox's identity reaches the sandbox's secrets and n
       | prod's database credentials | postgres/creds/erp |
       | prod's configuration        | kvv2/erp/config    |
 
-  Scenario: promote's prod-write credential is refused to the sandbox's identity and to prod's workload alike
+  Scenario: promote's prod-write credential is refused to the sandbox's identity
     Given the sandbox's workload is logged in to Vault
     When it reads "kvv2/erp/promote"
     Then Vault refuses it with HTTP 403 "permission denied"
+
+  Scenario: promote's prod-write credential is refused to prod's workload too
     When prod's workload reads "kvv2/erp/promote"
     Then Vault refuses it with HTTP 403 "permission denied"
 

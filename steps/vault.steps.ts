@@ -5,6 +5,8 @@ import { RevocationError } from '../support/postgres/minting';
 import { VaultError, VaultSession } from '../support/vault';
 import { NotApplicable } from '../support/not-applicable';
 import { loginAttempt } from '../support/vault-fence/credentials';
+import { attemptRead, capabilitiesOn, read, sandboxCounterpart, type ReadAttempt } from '../support/vault-fence/reads';
+import { probeForm } from '../support/targets/probes';
 import type { RehearsalWorld } from '../support/world';
 
 /** Opens (and keeps for the After hook) a session of `instance`'s workload identity. */
@@ -16,24 +18,10 @@ async function workload(world: RehearsalWorld, instance: string): Promise<VaultS
   return session;
 }
 
-function hermeticIssuers(world: RehearsalWorld) {
-  const hermetic = world.target.vault.hermetic;
-  if (!hermetic) throw new NotApplicable(`the ${world.target.kind} target holds no issuer Vault trusts: it cannot forge logins`);
-  return hermetic;
-}
+/** Whether the target lets a fence read really be sent: a hermetic Vault only; elsewhere the fence is asked instead. */
+const sendsReads = (world: RehearsalWorld): boolean => probeForm(world.target) === 'hermetic';
 
-/** Reads a Vault path as `session`: KV v2 config, or database credentials (a lease, revoked with the session). */
-async function read(session: VaultSession, path: string): Promise<string> {
-  if (path.startsWith('kvv2/')) {
-    const kv = await session.readKv(path);
-    return `${path} version ${kv.version}: ${Object.keys(kv.values).sort().join(', ')}`;
-  }
-  const lease = await session.databaseCredentials(path, { autoRenew: false });
-  return `${path}: lease ${lease.leaseId} for ${lease.username}`;
-}
-
-function expectRefusal(world: RehearsalWorld, status: number, message: string): void {
-  const refusal = world.refusal;
+function expectRefusal(world: RehearsalWorld, refusal: Error | undefined, status: number, message: string): void {
   expect(refusal, 'Vault refused').to.be.instanceOf(VaultError);
   const { status: actual, errors } = refusal as VaultError;
   expect(actual, refusal!.message).to.equal(status);
@@ -50,19 +38,14 @@ Given("the sandbox's workload is logged in to Vault", async function (this: Rehe
   this.vaultSession = await workload(this, this.target.sandbox.instance);
 });
 
-/** Reads `path` as `session`, keeping Vault's refusal for the Then steps. */
-async function attemptRead(world: RehearsalWorld, session: VaultSession, path: string): Promise<void> {
-  world.refusal = undefined;
-  try {
-    world.attach(await read(session, path), 'text/plain');
-  } catch (error) {
-    world.refusal = error as Error;
-  }
-}
-
-/** The logged-in identity reads that Vault path (KV v2 or database credentials); a refusal is kept. */
+/**
+ * The logged-in identity tries to read that Vault path (KV v2 or database credentials); the outcome is kept.
+ *
+ * Vault is asked what the identity may do there (sys/capabilities-self) on every target; a hermetic Vault also gets the
+ * read itself, which a broken policy would answer with prod's login or prod's API key.
+ */
 When('it reads {string}', async function (this: RehearsalWorld, path: string) {
-  await attemptRead(this, this.vaultSession!, path);
+  this.vaultRead = await attemptRead(this.vaultSession!, path, sendsReads(this));
 });
 
 /** The logged-in identity reads that Vault path successfully. */
@@ -70,19 +53,37 @@ Then('it may read {string}', async function (this: RehearsalWorld, path: string)
   this.attach(await read(this.vaultSession!, path), 'text/plain');
 });
 
-/** Vault refused the last read with that HTTP status, and its errors contain the given message. */
+/**
+ * Vault refused the last read with that HTTP status, and its errors contain the given message.
+ *
+ * Where the read was sent (hermetic), Vault's refusal itself; on every target, Vault's own answer that the identity's
+ * policies deny the path, the refusal an ACL gives (403 permission denied).
+ */
 Then('Vault refuses it with HTTP {http status} {string}', function (this: RehearsalWorld, status: number, message: string) {
-  expectRefusal(this, status, message);
+  const attempt: ReadAttempt = this.vaultRead!;
+  if (attempt.read !== undefined) expectRefusal(this, 'refusal' in attempt.read ? attempt.read.refusal : undefined, status, message);
+  else if (status !== 403 || message !== 'permission denied') throw new NotApplicable(`only an ACL refusal (403 permission denied) can be asked of Vault without sending the read, not ${status} "${message}"`);
+  expect(attempt.capabilities, `what Vault says the identity may do on ${attempt.apiPath}`).to.deep.equal(['deny']);
+  this.evidence(`${attempt.path}: ${attempt.read === undefined ? '' : `read refused 403; `}sys/capabilities-self on ${attempt.apiPath} → ${JSON.stringify(attempt.capabilities)}`);
 });
 
-/** Prod's workload logs in with its own identity and reads that Vault path; a refusal is kept for the next steps. */
+/** Prod's workload logs in with its own identity and tries to read that Vault path, as the sandbox's does above. */
 When("prod's workload reads {string}", async function (this: RehearsalWorld, path: string) {
-  await attemptRead(this, await workload(this, this.target.prod.instance), path);
+  this.vaultRead = await attemptRead(await workload(this, this.target.prod.instance), path, sendsReads(this));
 });
 
-/** The positive control: prod's workload, logged in with its own identity, reads that Vault path successfully. */
+/**
+ * The positive control: the path's refusal is the fence, not a path Vault does not know.
+ *
+ * Prod's workload, logged in with its own identity, reads that Vault path (hermetic: only there is prod's identity
+ * held); and on every target its mirror: the sandbox's identity may read the sandbox's own counterpart, as Vault's
+ * capabilities answer says.
+ */
 Then("prod's workload may read {string}", async function (this: RehearsalWorld, path: string) {
-  this.attach(await read(await workload(this, this.target.prod.instance), path), 'text/plain');
+  if (sendsReads(this)) this.attach(await read(await workload(this, this.target.prod.instance), path), 'text/plain');
+  const mirror = sandboxCounterpart(path, this.target.prod, this.target.sandbox);
+  const capabilities = await capabilitiesOn(this.vaultSession ?? await workload(this, this.target.sandbox.instance), mirror);
+  expect(capabilities, `what Vault says the sandbox's identity may do on its own ${mirror}`).to.include('read');
 });
 
 /**
@@ -92,10 +93,11 @@ Then("prod's workload may read {string}", async function (this: RehearsalWorld, 
  *
  * Credentials: prod's service-account token, as role erp-sandbox; an expired CI token, a CI token for another audience,
  * signed by an unknown issuer, or of another repository, as role gitea_cicd_erp; a valid CI token, as role
- * gitea_cicd_erp. Hermetic target only: it forges tokens with the run's issuers.
+ * gitea_cicd_erp. Those that need an issuer Vault trusts are made on the hermetic target only; a token signed by an
+ * unknown issuer is made on every target, and a live run logging in as the CI role has its own valid CI token.
  */
 When(/^a Vault login is attempted with (.+)$/, async function (this: RehearsalWorld, credential: string) {
-  const auth = await loginAttempt(credential, this.target.config, hermeticIssuers(this).issuers, this.target.workDir);
+  const auth = await loginAttempt(credential, this.target.config, this.target.vault.hermetic?.issuers, this.target.workDir);
   const { vault } = this.target;
   const session = new VaultSession({ address: vault.address, ca: vault.ca, auth }, { lookup: vault.lookup });
   this.vaultSessions.push(session);
@@ -115,7 +117,7 @@ When(/^a Vault login is attempted with (.+)$/, async function (this: RehearsalWo
  * The message may itself quote a claim name: it is everything between the first and the last double quote.
  */
 Then('Vault refuses the login with HTTP {http status}, saying "{}"', function (this: RehearsalWorld, status: number, message: string) {
-  expectRefusal(this, status, message);
+  expectRefusal(this, this.refusal, status, message);
 });
 
 /** The last login succeeded, and its token carries the policy of that instance. */
@@ -142,11 +144,19 @@ Then(
   },
 );
 
-/** Vault no longer lists the minted login's lease (hermetic target only: it lists the stand-in's leases). */
-Then('Vault no longer holds the lease of login {string}', function (this: RehearsalWorld, label: string) {
+/**
+ * Vault no longer holds the minted login's lease.
+ *
+ * Vault answered its revocation: the revocation is synchronous, so Vault answers only once its revocation statements
+ * ran and the lease is deleted, and only then does the session that obtained it let it go. A hermetic Vault is also
+ * asked for its list of leases.
+ */
+Then('Vault no longer holds the lease of login {string}', async function (this: RehearsalWorld, label: string) {
+  const { leaseId, instance } = this.login(label);
   const held = this.target.vault.hermetic?.leases();
-  if (!held) throw new NotApplicable(`the ${this.target.kind} target cannot list Vault's leases`);
-  expect(held.map((lease) => lease.leaseId)).to.not.include(this.login(label).leaseId);
+  if (held) expect(held.map((lease) => lease.leaseId), "the stand-in's leases").to.not.include(leaseId);
+  expect((await this.target.minter.session(this.instance(instance))).outstandingLeaseIds, 'leases the session still holds').to.not.include(leaseId);
+  this.evidence(`lease ${leaseId} revoked: Vault answered the revocation${held ? ' and no longer lists it' : ''}`);
 });
 
 /** Revoking the minted login fails (SQLSTATE 2BP01), naming that object as ownership drift owned by the login. */
