@@ -109,3 +109,8 @@ Feature: The golden identity reads prod and nothing else, and can change nothing
     And it may read "postgres/creds/erp-golden"
     When it reads "postgres/creds/erp-sandbox"
     Then Vault refuses it with HTTP 403 "permission denied"
+
+  Scenario: the sandbox's identity cannot read the golden identity's credentials
+    Given the sandbox's workload is logged in to Vault
+    When it reads "postgres/creds/erp-golden"
+    Then Vault refuses it with HTTP 403 "permission denied"
