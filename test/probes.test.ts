@@ -1,6 +1,7 @@
 /**
- * The probe catalogue's live forms are safe by construction: defineProbe refuses any probe whose live
- * form could change prod if its fence were broken, and every probe of the catalogue got through it.
+ * The probe catalogue's live forms and mirrors are safe by construction: defineProbe refuses any probe whose live
+ * form could change prod if its fence were broken, or whose mirror could outlive its rollback, and every probe of
+ * the catalogue got through it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -9,6 +10,8 @@ import {
   defineProbe,
   FENCES,
   liveSql,
+  mirrorObjects,
+  mirrorSql,
   nonTransactionalConstructs,
   probeCatalogue,
   ProbeDefinitionError,
@@ -34,10 +37,25 @@ const base: Probe = {
   covers: ['membership', 'ownership', 'no superuser'],
   live: { kind: 'rollback' },
   control: { credential: 'prod owner', database: 'prod', statement: `COMMENT ON DATABASE "erp" IS 'x'`, transactional: true },
+  mirror: { kind: 'rollback', statement: `COMMENT ON DATABASE "erp-sandbox" IS 'x'` },
 };
 
-function rejects(probe: Probe, why: RegExp): void {
-  assert.throws(() => defineProbe(probe), (error: unknown) => {
+/** The attempts nothing of the sandbox's is entitled to: they have no mirror, and say why. */
+const WITHOUT_MIRROR = [
+  'grant-prod-owner-to-self',
+  'create-database',
+  'create-role',
+  'alter-self-superuser',
+  'alter-self-createdb',
+  'alter-self-bypassrls',
+  'copy-to-program',
+  'read-server-file',
+  'lo-import-server-file',
+];
+
+/** defineProbe refuses `probe` for `why`; with `context` (as the catalogue calls it), checked against prod's names too. */
+function rejects(probe: Probe, why: RegExp, context?: ProbeContext): void {
+  assert.throws(() => defineProbe(probe, context), (error: unknown) => {
     assert.ok(error instanceof ProbeDefinitionError, `a ProbeDefinitionError, not ${String(error)}`);
     assert.match(error.message, why);
     return true;
@@ -92,6 +110,48 @@ describe('the probe catalogue', () => {
         }
       });
 
+      it('gives every probe a mirror, or says why nothing of the sandbox\'s is entitled to the attempt', () => {
+        assert.deepEqual(probes.filter((probe) => probe.mirror.kind === 'none').map((probe) => probe.id), WITHOUT_MIRROR);
+        for (const probe of probes) {
+          const { mirror } = probe;
+          if (mirror.kind === 'none') {
+            assert.ok(mirror.why.length > 40, `${probe.id}: a reason, not a word`);
+            continue;
+          }
+          // Not applicable live would hide a mirror the catalogue forgot; a non-rollbackable attempt's counterpart says its rule.
+          if (!probe.transactional) assert.ok(mirror.rule, `${probe.id}: the rule of its counterpart`);
+          assert.equal(mirrorSql(probe) === null, probe.statement === null, `${probe.id}: only connecting mirrors only connecting`);
+        }
+      });
+
+      it('runs mirrors only in forms as safe as a live form, aimed at the sandbox\'s own objects, never prod\'s', () => {
+        for (const probe of probes) {
+          const sql = mirrorSql(probe);
+          if (sql === null) continue;
+          if (probe.mirror.kind === 'rollback') {
+            assert.deepEqual(nonTransactionalConstructs(sql), [], `${probe.id}: ${sql}`);
+            assert.doesNotMatch(sql.replace(/;\s*$/, ''), /;/, probe.id);
+          } else {
+            assert.match(sql, /^SELECT\b/i, probe.id);
+            assert.deepEqual(nonTransactionalConstructs(withoutLiterals(sql)), [], `${probe.id}: ${sql}`);
+          }
+          assert.ok(!sql.includes('"erp"') && !sql.includes("'erp'") && !sql.includes('"erp_role"'), `${probe.id} names prod: ${sql}`);
+        }
+        const byId = new Map(probes.map((probe) => [probe.id, probe]));
+        assert.equal(mirrorSql(byId.get('drop-prod-database')!), `COMMENT ON DATABASE "erp-sandbox" IS 'erp-rehearsal: ownership probe'`);
+        assert.equal(mirrorSql(byId.get('set-role-prod-owner')!), 'SET ROLE "erp_sandbox_role"');
+        assert.equal(mirrorSql(byId.get('nextval-prod-sequence')!), `SELECT has_sequence_privilege(current_user, 'public.llx_societe_rowid_seq', 'USAGE, UPDATE') AS allowed`);
+      });
+
+      it('names the Dolibarr objects its mirrors aim at, so a run can make sure the sandbox holds them', () => {
+        assert.deepEqual(mirrorObjects(probes), [
+          'public.llx_societe',
+          'public.llx_societe_rowid_seq',
+          'public.update_modified_column_tms()',
+          'public.unix_timestamp(timestamp without time zone)',
+        ]);
+      });
+
       it('quotes names taken from the naming rule', () => {
         const hyphenated: ProbeContext = { ...context, prod: instanceNames('dance-lessons-coach'), sandbox: instanceNames('dance-lessons-coach', 'sandbox') };
         const drop = probeCatalogue(hyphenated).find((probe) => probe.id === 'drop-prod-database')!;
@@ -106,6 +166,50 @@ describe('the probe catalogue', () => {
     const [asProvisioned, hardened] = contexts.map((context) => probeCatalogue(context).filter((probe) => probe.weakness).map((probe) => probe.id));
     assert.deepEqual(asProvisioned, ['connect-to-prod', 'create-temp-table-in-prod', 'drop-user-lookup']);
     assert.deepEqual(hardened, ['connect-to-prod', 'create-temp-table-in-prod']);
+  });
+});
+
+describe('defineProbe refuses a mirror that could outlive its rollback, lift its bounds, or aim at prod', () => {
+  const mirrored = (mirror: Probe['mirror'], probe: Partial<Probe> = {}): Probe => ({ ...base, ...probe, mirror });
+  const context = contexts[0]!;
+
+  it('accepts a rolled-back statement, a catalogue query answering allowed, and a reasoned none', () => {
+    assert.ok(defineProbe(mirrored({ kind: 'rollback', statement: 'SET ROLE "erp_sandbox_role"' }), context));
+    assert.ok(defineProbe(mirrored({ kind: 'catalogue', query: `SELECT has_sequence_privilege(current_user, 'public.s', 'UPDATE') AS allowed`, rule: 'reads the ACL' })));
+    assert.ok(defineProbe(mirrored({ kind: 'none', why: 'nothing of the sandbox\'s is entitled to it' })));
+  });
+
+  it('a mirror that does not roll back, or could end its own transaction', () => {
+    rejects(mirrored({ kind: 'rollback', statement: `SELECT nextval('public.llx_societe_rowid_seq')` }), /the mirror contains nextval/);
+    rejects(mirrored({ kind: 'rollback', statement: 'DROP DATABASE "erp-sandbox"' }), /the mirror contains DROP DATABASE/);
+    rejects(mirrored({ kind: 'rollback', statement: `SELECT pg_terminate_backend(pg_backend_pid())` }), /the mirror contains pg_terminate_backend/);
+    rejects(mirrored({ kind: 'rollback', statement: 'COMMIT' }), /transaction control/);
+    rejects(mirrored({ kind: 'rollback', statement: `COMMENT ON DATABASE "erp-sandbox" IS 'x'; COMMIT` }), /more than one statement/);
+    rejects(mirrored({ kind: 'catalogue', query: `WITH x AS (DELETE FROM public.llx_societe RETURNING 1) SELECT true AS allowed FROM x`, rule: 'r' }), /DELETE: it must only read/);
+  });
+
+  it('a mirror or live form that could lift the lock and statement timeouts it runs under', () => {
+    rejects(mirrored({ kind: 'rollback', statement: 'SET lock_timeout = 0' }), /lock_timeout: it could lift/);
+    rejects(mirrored({ kind: 'rollback', statement: 'RESET ALL' }), /RESET: it could lift/);
+    rejects(mirrored({ kind: 'catalogue', query: `SELECT set_config('statement_timeout', '0', true) IS NOT NULL AS allowed`, rule: 'r' }), /set_config: it could lift/);
+    rejects({ ...base, live: { kind: 'rollback', statement: 'SET LOCAL statement_timeout = 0', rule: 'r' } }, /statement_timeout: it could lift/);
+  });
+
+  it('a mirror aimed at prod\'s database or owner role', () => {
+    rejects(mirrored({ kind: 'rollback', statement: `COMMENT ON DATABASE "erp" IS 'x'` }), /names prod's erp: it must aim at the sandbox's own objects/, context);
+    rejects(mirrored({ kind: 'rollback', statement: 'SET ROLE "erp_role"' }), /names prod's erp_role/, context);
+    // Without the context (a probe defined on its own), the names cannot be checked.
+    assert.ok(defineProbe(mirrored({ kind: 'rollback', statement: 'SET ROLE "erp_role"' })));
+  });
+
+  it('a none without its reason, a counterpart without its rule, a mirror that only connects for a statement, objects it does not name', () => {
+    rejects(mirrored({ kind: 'none', why: ' ' }), /must say why/);
+    rejects(
+      mirrored({ kind: 'rollback', statement: `COMMENT ON DATABASE "erp-sandbox" IS 'x'` }, { statement: 'DROP DATABASE "erp"', transactional: false, live: { kind: 'rollback', statement: `COMMENT ON DATABASE "erp" IS 'x'`, rule: 'same check' } }),
+      /give the rule that makes it so/,
+    );
+    rejects(mirrored({ kind: 'rollback', statement: null }), /only connects, but the attempt is a statement/);
+    rejects(mirrored({ kind: 'rollback', statement: 'SELECT count(*) FROM public.llx_societe', aimsAt: ['public.llx_facture'] }), /aims at public\.llx_facture, which its SQL does not name/);
   });
 });
 

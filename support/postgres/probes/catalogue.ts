@@ -56,6 +56,20 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
   };
   const commentInstead = { kind: 'rollback', statement: comment, rule: 'COMMENT ON DATABASE goes through the same ownership check, and rolls back' } as const;
 
+  // The mirrors' objects: the sandbox's own database, owner role, and the Dolibarr tables, sequence and functions the golden restores.
+  const sandboxDb = ident(context.sandbox.database);
+  const sandboxComment = `COMMENT ON DATABASE ${sandboxDb} IS ${literal('erp-rehearsal: ownership probe')}`;
+  const tableName = 'public.llx_societe';
+  const sequenceName = 'public.llx_societe_rowid_seq';
+  const stampTms = 'public.update_modified_column_tms()';
+  /** A function of Dolibarr's that nothing depends on (it can be dropped without CASCADE), its body free of ";". */
+  const unixTimestamp = 'public.unix_timestamp(timestamp without time zone)';
+  /** The same statement aimed at the sandbox's own object, run in BEGIN … ROLLBACK as the sandbox login. */
+  const onSandbox = (statement: string, ...aimsAt: string[]) => ({ kind: 'rollback', statement, ...(aimsAt.length > 0 ? { aimsAt } : {}) }) as const;
+  const sandboxOwnership = (why: string) =>
+    ({ kind: 'rollback', statement: sandboxComment, rule: `${why}; COMMENT ON DATABASE makes that ownership check on the sandbox's own database, and rolls back` }) as const;
+  const noMirror = (why: string) => ({ kind: 'none', why }) as const;
+
   const probes: Probe[] = [
     // ── prod's database, guarded by its ownership ──────────────────────────────────────────────
     {
@@ -68,6 +82,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `ownership of database ${erp}`,
       covers: ['membership', 'ownership', 'no superuser'],
       live: commentInstead,
+      mirror: sandboxOwnership('DROP DATABASE checks ownership of the database; it cannot run in a transaction block'),
       control: {
         credential: 'prod owner', database: 'postgres', statement: `DROP DATABASE ${scratch}`, transactional: false,
         setup: `CREATE DATABASE ${scratch} OWNER ${owner}`, teardown: `DROP DATABASE IF EXISTS ${scratch}`,
@@ -83,6 +98,8 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `ownership of database ${erp}`,
       covers: ['membership', 'ownership', 'no superuser'],
       live: { kind: 'rollback' },
+      // OWNER TO the sandbox's own owner is a no-op that checks nothing; to another role it needs CREATEDB, which no sandbox login has.
+      mirror: sandboxOwnership('ALTER DATABASE … OWNER TO checks ownership of the database first (the check that refuses it on prod), then CREATEDB, which no sandbox login holds'),
       // A prod owner cannot change the owner without CREATEDB; a no-op OWNER TO the same owner checks nothing.
       control: asProvisioner('postgres', `ALTER DATABASE ${db} OWNER TO ${sandboxOwner}`),
     },
@@ -96,6 +113,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `ownership of database ${erp}`,
       covers: ['membership', 'ownership', 'no superuser'],
       live: commentInstead,
+      mirror: sandboxOwnership('ALTER DATABASE … RENAME checks ownership of the database first, then CREATEDB; renaming the database in use is refused, and a rename is never sent'),
       control: {
         credential: 'provisioner', database: 'postgres', statement: `ALTER DATABASE ${scratch} RENAME TO ${renamed}`, transactional: false,
         setup: `CREATE DATABASE ${scratch} OWNER ${owner}`, teardown: `DROP DATABASE IF EXISTS ${renamed}; DROP DATABASE IF EXISTS ${scratch}`,
@@ -111,6 +129,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `ownership of database ${erp}`,
       covers: ['membership', 'ownership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(sandboxComment),
       control: asProdOwner(comment),
     },
     // ── getting into prod at all ────────────────────────────────────────────────────────────────
@@ -124,6 +143,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `CONNECT on database ${erp}, kept for its owner role`,
       covers: ['membership', 'ownership', 'no superuser', 'database connect'],
       live: { kind: 'rollback' },
+      mirror: { kind: 'rollback', statement: null, rule: 'connecting to its own database, whose CONNECT its owner role holds' },
       control: asProdOwner('SELECT current_database()'),
       weakness: publicConnect,
     },
@@ -137,6 +157,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `TEMP on database ${erp}, kept for its owner role`,
       covers: ['membership', 'ownership', 'no superuser', 'database connect'],
       live: { kind: 'rollback' },
+      mirror: onSandbox('CREATE TEMPORARY TABLE erp_rehearsal_probe (x integer)'),
       control: asProdOwner('CREATE TEMPORARY TABLE erp_rehearsal_probe (x integer)'),
       weakness: publicConnect,
     },
@@ -151,6 +172,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'privileges on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`SELECT count(*) FROM ${societe}`, tableName),
       control: asProdOwner(`SELECT count(*) FROM ${societe}`),
     },
     {
@@ -164,6 +186,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'privileges on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`INSERT INTO ${societe} (rowid, nom) VALUES (-1, ${literal('erp-rehearsal probe')})`, tableName),
       control: asProdOwner(`INSERT INTO ${societe} (rowid, nom) VALUES (-1, ${literal('erp-rehearsal probe')})`),
     },
     {
@@ -176,6 +199,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'privileges on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`UPDATE ${societe} SET nom = nom WHERE rowid = 1`, tableName),
       control: asProdOwner(`UPDATE ${societe} SET nom = nom WHERE rowid = 1`),
     },
     {
@@ -189,6 +213,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'privileges on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`DELETE FROM ${societe} WHERE rowid = -1`, tableName),
       control: asProdOwner(`DELETE FROM ${societe} WHERE rowid = -1`),
     },
     {
@@ -201,6 +226,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'privileges on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`TRUNCATE ${societe} CASCADE`, tableName),
       control: asProdOwner(`TRUNCATE ${societe} CASCADE`),
     },
     {
@@ -213,6 +239,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'ownership of prod tables by erp_role',
       covers: ['membership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`ALTER TABLE ${societe} ADD COLUMN erp_rehearsal_probe integer`, tableName),
       control: asProdOwner(`ALTER TABLE ${societe} ADD COLUMN erp_rehearsal_probe integer`),
     },
     {
@@ -225,6 +252,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'ownership of prod tables by erp_role (and of schema public, through the database)',
       covers: ['membership', 'ownership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`DROP TABLE ${societe} CASCADE`, tableName),
       control: asProdOwner(`DROP TABLE ${societe} CASCADE`),
     },
     {
@@ -240,6 +268,12 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
         kind: 'catalogue',
         query: `SELECT has_sequence_privilege(current_user, ${sequence}, 'USAGE, UPDATE') AS allowed`,
         rule: 'nextval needs USAGE or UPDATE on the sequence; it is not rolled back, so it never runs live',
+      },
+      mirror: {
+        kind: 'catalogue',
+        query: `SELECT has_sequence_privilege(current_user, ${literal(sequenceName)}, 'USAGE, UPDATE') AS allowed`,
+        rule: 'the live form\'s check, asked of the sandbox\'s own sequence, which its owner role owns',
+        aimsAt: [sequenceName],
       },
       // Advances the sequence and puts it back where it was, in one statement.
       control: {
@@ -261,6 +295,12 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
         query: `SELECT has_sequence_privilege(current_user, ${sequence}, 'UPDATE') AS allowed`,
         rule: 'setval needs UPDATE on the sequence; it is not rolled back, so it never runs live',
       },
+      mirror: {
+        kind: 'catalogue',
+        query: `SELECT has_sequence_privilege(current_user, ${literal(sequenceName)}, 'UPDATE') AS allowed`,
+        rule: 'the live form\'s check, asked of the sandbox\'s own sequence, which its owner role owns',
+        aimsAt: [sequenceName],
+      },
       control: {
         credential: 'prod owner', database: 'prod', transactional: false,
         statement: `SELECT setval(${sequence}, last_value, is_called) FROM public.llx_societe_rowid_seq`,
@@ -277,6 +317,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `CREATE on schema public of ${erp}, owned by the database's owner`,
       covers: ['membership', 'ownership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox('CREATE TABLE public.erp_rehearsal_probe (x integer)'),
       control: asProdOwner('CREATE TABLE public.erp_rehearsal_probe (x integer)'),
     },
     {
@@ -289,6 +330,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `CREATE on schema public of ${erp}, owned by the database's owner`,
       covers: ['membership', 'ownership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`CREATE FUNCTION public.erp_rehearsal_probe() RETURNS integer LANGUAGE sql AS ${literal('SELECT 1')}`),
       control: asProdOwner(`CREATE FUNCTION public.erp_rehearsal_probe() RETURNS integer LANGUAGE sql AS ${literal('SELECT 1')}`),
     },
     {
@@ -301,6 +343,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'TRIGGER on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`CREATE TRIGGER erp_rehearsal_probe BEFORE UPDATE ON ${societe} FOR EACH ROW EXECUTE FUNCTION ${stampTms}`, tableName, stampTms),
       control: asProdOwner(`CREATE TRIGGER erp_rehearsal_probe BEFORE UPDATE ON ${societe} FOR EACH ROW EXECUTE FUNCTION public.update_modified_column_tms()`),
     },
     // ── becoming the prod owner ─────────────────────────────────────────────────────────────────
@@ -314,6 +357,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `membership of ${context.prod.ownerRole}, never granted to the sandbox login`,
       covers: ['membership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`SET ROLE ${sandboxOwner}`),
       control: asProdOwner(`SET ROLE ${owner}`),
     },
     {
@@ -326,6 +370,9 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `ADMIN OPTION on ${context.prod.ownerRole}, held by credentials_editor only`,
       covers: ['no superuser', 'no createrole'],
       live: { kind: 'rollback' },
+      mirror: noMirror(
+        `granting a role needs ADMIN OPTION on it (or CREATEROLE), and Vault's creation statement gives the sandbox login plain membership of ${context.sandbox.ownerRole}: nothing of the sandbox's may grant any role`,
+      ),
       control: { credential: 'credentials editor', database: 'postgres', statement: `GRANT ${owner} TO ${pgbouncer}`, transactional: true },
     },
     {
@@ -338,6 +385,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `membership of ${context.prod.ownerRole}, never granted to the sandbox login`,
       covers: ['membership', 'no superuser'],
       live: { kind: 'rollback' },
+      mirror: onSandbox(`DROP OWNED BY ${sandboxOwner}`),
       control: asProdOwner(`DROP OWNED BY ${owner}`),
     },
     {
@@ -350,6 +398,8 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: `membership of ${context.prod.ownerRole}, never granted to the sandbox login`,
       covers: ['membership', 'no superuser'],
       live: { kind: 'rollback' },
+      // Both roles are checked (the login must have the privileges of each): the sandbox's owner role, to the login itself.
+      mirror: onSandbox(`REASSIGN OWNED BY ${sandboxOwner} TO CURRENT_USER`),
       control: asProvisioner('prod', `REASSIGN OWNED BY ${owner} TO ${sandboxOwner}`),
     },
     // ── powers of its own ───────────────────────────────────────────────────────────────────────
@@ -367,6 +417,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
         query: 'SELECT rolcreatedb OR rolsuper AS allowed FROM pg_catalog.pg_roles WHERE rolname = current_user',
         rule: 'CREATE DATABASE needs the CREATEDB attribute (not inherited) or superuser',
       },
+      mirror: noMirror('CREATE DATABASE needs the CREATEDB attribute, which no sandbox login holds by design: it is the fence itself, and no object of the sandbox\'s grants it'),
       control: {
         credential: 'provisioner', database: 'postgres', statement: `CREATE DATABASE ${probeDb}`, transactional: false,
         teardown: `DROP DATABASE IF EXISTS ${probeDb}`,
@@ -382,6 +433,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'no CREATEROLE on the sandbox login',
       covers: ['no superuser', 'no createrole'],
       live: { kind: 'rollback' },
+      mirror: noMirror('CREATE ROLE needs the CREATEROLE attribute, which no sandbox login holds by design: it is the fence itself, and no object of the sandbox\'s grants it'),
       control: asProvisioner('postgres', `CREATE ROLE ${probeRole}`),
     },
     {
@@ -394,6 +446,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'no superuser on the sandbox login',
       covers: ['no superuser'],
       live: { kind: 'rollback' },
+      mirror: noMirror('only a superuser makes superusers: nothing of the sandbox\'s is entitled to it'),
       control: asProvisioner('postgres', `ALTER ROLE ${pgbouncer} SUPERUSER`),
     },
     {
@@ -406,6 +459,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'no CREATEROLE on the sandbox login',
       covers: ['no superuser', 'no createrole'],
       live: { kind: 'rollback' },
+      mirror: noMirror('changing a role\'s attributes needs CREATEROLE (a login may only change its own password without it), which no sandbox login holds'),
       control: asProvisioner('postgres', `ALTER ROLE ${pgbouncer} CREATEDB`),
     },
     {
@@ -418,6 +472,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'no superuser on the sandbox login',
       covers: ['no superuser'],
       live: { kind: 'rollback' },
+      mirror: noMirror('only a superuser grants BYPASSRLS: nothing of the sandbox\'s is entitled to it'),
       control: asProvisioner('postgres', `ALTER ROLE ${pgbouncer} BYPASSRLS`),
     },
     // ── the provisioner's pgbouncer function in the sandbox ─────────────────────────────────────
@@ -435,6 +490,12 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
         statement: `SELECT count(*) FROM ${lookupName}(${literal('postgres')})`,
         rule: 'the same EXECUTE check, returning no password hash to the harness',
       },
+      mirror: {
+        kind: 'rollback',
+        statement: 'SELECT count(*) FROM public.unix_timestamp(localtimestamp)',
+        rule: 'calling a function needs EXECUTE on it (and USAGE on its schema): asked of one of Dolibarr\'s functions, which the sandbox\'s owner role owns',
+        aimsAt: [unixTimestamp],
+      },
       control: asProvisioner('sandbox', `SELECT * FROM ${lookupName}(${literal('postgres')})`),
     },
     {
@@ -448,6 +509,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'ownership of user_lookup and of its schema by the provisioner',
       covers: ['no superuser'],
       live: { kind: 'rollback' },
+      mirror: { ...onSandbox(`DROP FUNCTION ${unixTimestamp}`, unixTimestamp), rule: 'dropping a function needs ownership of it or of its schema: asked of one of Dolibarr\'s, which the sandbox\'s owner role owns and nothing depends on' },
       control: asProvisioner('sandbox', `DROP FUNCTION ${lookup}`),
       ...(lookupSchema === 'public'
         ? {
@@ -468,6 +530,11 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'ownership of user_lookup by the provisioner',
       covers: ['no superuser'],
       live: { kind: 'rollback' },
+      // Dolibarr's own definition of it: CREATE OR REPLACE checks ownership of the function it replaces.
+      mirror: {
+        ...onSandbox(`CREATE OR REPLACE FUNCTION ${unixTimestamp} RETURNS bigint LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT EXTRACT(EPOCH FROM $1)::bigint $$`, unixTimestamp),
+        rule: 'replacing a function needs ownership of it: asked of one of Dolibarr\'s, which the sandbox\'s owner role owns, replaced by its own definition',
+      },
       control: asProvisioner('sandbox', lookupBody),
     },
     // ── the server itself ───────────────────────────────────────────────────────────────────────
@@ -488,6 +555,11 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
         kind: 'catalogue',
         query: `SELECT pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS allowed`,
         rule: 'terminating another role\'s session needs the privileges of pg_signal_backend (a superuser has them)',
+      },
+      mirror: {
+        kind: 'catalogue',
+        query: `SELECT pg_has_role(current_user, a.usesysid, 'USAGE') AS allowed FROM pg_catalog.pg_stat_activity a WHERE a.pid = pg_backend_pid()`,
+        rule: 'pg_terminate_backend signals a session whose role the caller has the privileges of (or any, with pg_signal_backend): asked of the one sandbox session the login may signal, its own — signalling it would end the mirror',
       },
       control: { credential: 'provisioner', database: 'sandbox', statement: `SELECT pg_terminate_backend(${PROD_SESSION_PID})`, transactional: false },
       needsProdSession: true,
@@ -510,6 +582,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
         query: `SELECT pg_has_role(current_user, 'pg_execute_server_program', 'USAGE') AS allowed`,
         rule: 'COPY … PROGRAM needs the privileges of pg_execute_server_program (a superuser has them)',
       },
+      mirror: noMirror('running a program on the server needs pg_execute_server_program (or superuser): nothing of the sandbox\'s is entitled to it, and a program\'s effects are never rolled back'),
       control: { credential: 'provisioner', database: 'sandbox', statement: `COPY (SELECT 1) TO PROGRAM ${literal(harmless)}`, transactional: false },
     },
     {
@@ -522,6 +595,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       fence: 'EXECUTE on the server-file functions, revoked from PUBLIC',
       covers: ['no superuser', 'function privileges'],
       live: { kind: 'rollback' }, // reads, changes nothing
+      mirror: noMirror('reading a server file needs EXECUTE on pg_read_file, granted to no role of the sandbox\'s, and no file of the server belongs to the sandbox'),
       control: asProvisioner('sandbox', `SELECT pg_read_file(${literal('PG_VERSION')})`),
     },
     {
@@ -538,8 +612,9 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
         query: `SELECT has_function_privilege(current_user, 'pg_catalog.lo_import(text)', 'EXECUTE') AS allowed`,
         rule: 'server-side lo_import needs EXECUTE on lo_import(text); it reads a server file, so it never runs live',
       },
+      mirror: noMirror('server-side lo_import needs EXECUTE on lo_import(text), granted to no role of the sandbox\'s, and no file of the server belongs to the sandbox'),
       control: asProvisioner('sandbox', `SELECT lo_import(${literal('PG_VERSION')})`),
     },
   ];
-  return probes.map(defineProbe);
+  return probes.map((probe) => defineProbe(probe, context));
 }

@@ -1,4 +1,5 @@
 import type { InstanceNames } from '../../naming';
+import { ident, literal } from '../connect';
 
 /**
  * A probe of the prod-undroppable proof (ADR-0003 §QA): one attempt the sandbox credential must not be
@@ -31,6 +32,27 @@ export interface ProbeContext {
 export type LiveForm =
   | { readonly kind: 'rollback'; readonly statement?: string; readonly rule?: string }
   | { readonly kind: 'catalogue'; readonly query: string; readonly rule: string };
+
+/**
+ * The probe's mirror: the same attempt aimed at the sandbox's own object (its database, its owner role, its tables,
+ * sequences and functions), run as the sandbox login in the sandbox database, which must SUCCEED — so a refusal on
+ * prod is shown to be the fence and not a malformed statement, on a target that holds no credential entitled to
+ * the attempt on prod. It is as safe as a live form: nothing of it survives.
+ * - `rollback`: `statement` in BEGIN … ROLLBACK (null: connecting to the sandbox is the whole mirror); `rule` says
+ *   why it goes through the probe's check when it is not the probe's own statement (required when the probe's
+ *   statement cannot be rolled back: the mirror is then the live form's counterpart);
+ * - `catalogue`: a read-only query returning one row `{ allowed: boolean }`, asked of the sandbox's own object;
+ *   it must answer allowed = true;
+ * - `none`: nothing of the sandbox's is entitled to the attempt; `why` says so, and the positive control stays
+ *   not applicable wherever the entitled credential is not held.
+ *
+ * `aimsAt` names the sandbox's objects it needs that only a sandbox holding Dolibarr's schema has (a relation,
+ * or a function by its signature), so a run can make sure the sandbox holds them before the mirror runs.
+ */
+export type Mirror =
+  | { readonly kind: 'rollback'; readonly statement: string | null; readonly rule?: string; readonly aimsAt?: readonly string[] }
+  | { readonly kind: 'catalogue'; readonly query: string; readonly rule: string; readonly aimsAt?: readonly string[] }
+  | { readonly kind: 'none'; readonly why: string };
 
 /** A known gap of the as-provisioned layout, and what closes it. */
 export interface Weakness {
@@ -103,6 +125,8 @@ export interface Probe {
   readonly covers: readonly Fence[];
   readonly live: LiveForm;
   readonly control: ProbeControl;
+  /** The positive control a target without an entitled credential runs: the attempt on the sandbox's own object. */
+  readonly mirror: Mirror;
   /** The runner opens a prod session (as a prod owner member) and puts its pid in place of PROD_SESSION_PID. */
   readonly needsProdSession?: boolean;
   /** Set on probes that are allowed on the as-provisioned layout. */
@@ -154,6 +178,12 @@ export const NON_TRANSACTIONAL: readonly { readonly name: string; readonly patte
   { name: 'NOTIFY', pattern: /\bNOTIFY\b/i },
 ];
 
+/**
+ * A statement or query that could lift the lock and statement timeouts its transaction runs under (SET LOCAL,
+ * checked with SHOW before it runs): a live form or a mirror must never wait on another session.
+ */
+const LIFTS_BOUNDS = /\b(lock_timeout|statement_timeout|set_config|RESET)\b/i;
+
 /** A statement that ends or escapes the transaction the rollback-only form wraps it in. */
 const TRANSACTION_CONTROL = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|PREPARE|SAVEPOINT|RELEASE|SET\s+TRANSACTION|SET\s+SESSION\s+CHARACTERISTICS|CALL|DO)\b/i;
 
@@ -172,6 +202,17 @@ export function withoutLiterals(sql: string): string {
   return sql.replace(/'(?:[^']|'')*'/g, "''");
 }
 
+/** The SQL the mirror sends (null: only connecting to the sandbox, or no mirror). */
+export function mirrorSql(probe: Probe): string | null {
+  const { mirror } = probe;
+  return mirror.kind === 'catalogue' ? mirror.query : mirror.kind === 'rollback' ? mirror.statement : null;
+}
+
+/** The sandbox objects the mirrors of `probes` aim at, each once, in the catalogue's order. */
+export function mirrorObjects(probes: readonly Probe[]): string[] {
+  return [...new Set(probes.flatMap((probe) => (probe.mirror.kind === 'none' ? [] : (probe.mirror.aimsAt ?? []))))];
+}
+
 /** The SQL the live form sends: the substitute or the probe's own statement (null: only connecting), or the catalogue query. */
 export function liveSql(probe: Probe): string | null {
   return probe.live.kind === 'catalogue' ? probe.live.query : probe.live.statement ?? probe.statement;
@@ -184,28 +225,71 @@ function problemsOfRollbackSql(sql: string, what: string): string[] {
   if (TRANSACTION_CONTROL.test(sql)) problems.push(`${what} is transaction control or a procedure/DO block: it could end the transaction that rolls it back`);
   if (sql.trim().replace(/;\s*$/, '').includes(';')) problems.push(`${what} holds more than one statement (a ";")`);
   if (sql.includes(PROD_SESSION_PID)) problems.push(`${what} needs a prod session (${PROD_SESSION_PID}): a live form is fixed at definition time`);
+  const lifts = sql.match(LIFTS_BOUNDS);
+  if (lifts) problems.push(`${what} touches ${lifts[0]}: it could lift the lock and statement timeouts it runs under`);
   return problems;
 }
 
-function problemsOfCatalogueQuery(query: string): string[] {
+function problemsOfCatalogueQuery(query: string, what: string): string[] {
   const problems: string[] = [];
-  if (!/^\s*(SELECT|WITH)\b/i.test(query)) problems.push('the catalogue query is not a SELECT');
-  if (/\b(query_to_xml\w*|cursor_to_xml\w*|dblink\w*)\b/i.test(query)) problems.push('the catalogue query runs SQL held in text');
-  if (query.includes(';')) problems.push('the catalogue query holds a ";": it must be a single SELECT');
+  if (!/^\s*(SELECT|WITH)\b/i.test(query)) problems.push(`${what} is not a SELECT`);
+  if (/\b(query_to_xml\w*|cursor_to_xml\w*|dblink\w*)\b/i.test(query)) problems.push(`${what} runs SQL held in text`);
+  if (query.includes(';')) problems.push(`${what} holds a ";": it must be a single SELECT`);
   // Privilege names ('USAGE, UPDATE') and signatures ('lo_import(text)') are string literals: look for writing
   // words and side-effecting calls outside them (nothing in a SELECT runs SQL held in a literal, since
   // the functions that would — query_to_xml, dblink — are refused outright).
   const outsideLiterals = withoutLiterals(query);
   const writes = outsideLiterals.match(WRITES_IN_A_SELECT);
-  if (writes) problems.push(`the catalogue query contains ${writes[0]!.toUpperCase()}: it must only read`);
+  if (writes) problems.push(`${what} contains ${writes[0]!.toUpperCase()}: it must only read`);
   const found = nonTransactionalConstructs(outsideLiterals);
-  if (found.length > 0) problems.push(`the catalogue query contains ${found.join(', ')}: it must only read`);
-  if (!/\ballowed\b/.test(query)) problems.push('the catalogue query must return a column named "allowed"');
-  if (query.includes(PROD_SESSION_PID)) problems.push(`the catalogue query needs a prod session (${PROD_SESSION_PID}): a live form is fixed at definition time`);
+  if (found.length > 0) problems.push(`${what} contains ${found.join(', ')}: it must only read`);
+  const lifts = outsideLiterals.match(LIFTS_BOUNDS);
+  if (lifts) problems.push(`${what} calls ${lifts[0]}: it could lift the lock and statement timeouts it runs under`);
+  if (!/\ballowed\b/.test(query)) problems.push(`${what} must return a column named "allowed"`);
+  if (query.includes(PROD_SESSION_PID)) problems.push(`${what} needs a prod session (${PROD_SESSION_PID}): a live form is fixed at definition time`);
   return problems;
 }
 
-function problemsOf(probe: Probe): string[] {
+/**
+ * What is wrong with the mirror: it must be as safe as a live form, say why it checks the same thing when it is
+ * not the probe's own statement, name the objects it aims at, and (given the context) aim at nothing of prod's.
+ */
+function problemsOfMirror(probe: Probe, context: ProbeContext | undefined): string[] {
+  const { mirror } = probe;
+  const blank = (value: string | undefined) => value === undefined || value.trim() === '';
+  if (mirror.kind === 'none') return blank(mirror.why) ? ['a probe without a mirror must say why nothing of the sandbox\'s is entitled to the attempt'] : [];
+  const problems: string[] = [];
+  const sql = mirrorSql(probe);
+  if (mirror.kind === 'rollback') {
+    if (mirror.statement === null) {
+      if (probe.statement !== null) problems.push('the mirror only connects, but the attempt is a statement: give the statement aimed at the sandbox\'s own object');
+    } else {
+      if (blank(mirror.statement)) problems.push('the mirror statement is empty (null means: connecting to the sandbox is the mirror)');
+      problems.push(...problemsOfRollbackSql(mirror.statement, 'the mirror'));
+    }
+    if (!probe.transactional && blank(mirror.rule)) {
+      problems.push('the attempt cannot be rolled back, so the mirror is a counterpart that goes through the same check: give the rule that makes it so');
+    }
+  } else if (mirror.kind === 'catalogue') {
+    if (blank(mirror.rule)) problems.push('a catalogue mirror needs the rule it reads');
+    problems.push(...problemsOfCatalogueQuery(mirror.query, 'the mirror\'s catalogue query'));
+  } else {
+    return [`unknown mirror ${(mirror as { kind: string }).kind}`];
+  }
+  for (const object of mirror.aimsAt ?? []) {
+    // A function is named in a call without its argument types.
+    const name = object.replace(/\(.*$/, '').toLowerCase();
+    if (!(sql ?? '').toLowerCase().includes(name)) problems.push(`the mirror aims at ${object}, which its SQL does not name`);
+  }
+  if (context && sql !== null) {
+    for (const name of [context.prod.database, context.prod.ownerRole]) {
+      if ([ident(name), literal(name)].some((quoted) => sql.includes(quoted))) problems.push(`the mirror names prod's ${name}: it must aim at the sandbox's own objects`);
+    }
+  }
+  return problems;
+}
+
+function problemsOf(probe: Probe, context: ProbeContext | undefined): string[] {
   const problems: string[] = [];
   const blank = (value: string | undefined | null) => value === undefined || value === null || value.trim() === '';
   if (!KEBAB.test(probe.id)) problems.push(`id "${probe.id}" is not kebab-case`);
@@ -243,16 +327,20 @@ function problemsOf(probe: Probe): string[] {
     }
   } else if (live.kind === 'catalogue') {
     if (blank(live.rule)) problems.push('a catalogue form needs the rule it reads');
-    problems.push(...problemsOfCatalogueQuery(live.query));
+    problems.push(...problemsOfCatalogueQuery(live.query, 'the catalogue query'));
   } else {
     problems.push(`unknown live form ${(live as { kind: string }).kind}`);
   }
+  problems.push(...problemsOfMirror(probe, context));
   return problems;
 }
 
-/** The probe, once it is well-formed and has a live form that cannot change prod; else ProbeDefinitionError. */
-export function defineProbe(probe: Probe): Probe {
-  const problems = problemsOf(probe);
+/**
+ * The probe, once it is well-formed, has a live form that cannot change prod and a mirror (or says why it has none)
+ * as safe as a live form; else ProbeDefinitionError. With `context`, its mirror must also name nothing of prod's.
+ */
+export function defineProbe(probe: Probe, context?: ProbeContext): Probe {
+  const problems = problemsOf(probe, context);
   if (problems.length > 0) {
     throw new ProbeDefinitionError(`probe "${probe.id}" (${probe.attempt}) cannot be defined:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
