@@ -1,7 +1,7 @@
 /**
  * The probe catalogue against real clusters laid out like the factory's, one per layout, with the
- * fixture in prod `erp`: what each probe claims (its refusal, its control, its weakness, the fences it
- * covers) is checked against what PostgreSQL actually does.
+ * fixture in prod `erp` and in the sandbox (as a reset leaves it): what each probe claims (its refusal, its
+ * control, its mirror, its weakness, the fences it covers) is checked against what PostgreSQL actually does.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -9,16 +9,22 @@ import { DEFAULT_SEED } from '../fixtures/dolibarr';
 import { takeSnapshot } from '../support/lifecycle/snapshot';
 import { instanceNames } from '../support/naming';
 import type { PostgresCluster } from '../support/postgres/cluster';
-import { ident, withClient } from '../support/postgres/connect';
+import { connect, ident, withClient } from '../support/postgres/connect';
 import { DirectMinter } from './helpers/direct-minter';
 import {
+  BOUNDS,
   defineProbe,
+  describeMirror,
   describeOutcome,
   FENCES,
+  missingFromSandbox,
+  mirrorObjects,
   probeCatalogue,
   runControl,
+  runMirror,
   runProbe,
   type ControlOutcome,
+  type MirrorOutcome,
   type Fence,
   type Form,
   type Probe,
@@ -50,6 +56,8 @@ async function startRig(layout: Layout): Promise<Rig> {
   const provisioned = await provisionFactoryLayout(cluster, [prod, sandbox], layout);
   const minter = new DirectMinter({ endpoint: cluster.endpoint, credentialsEditor: provisioned.credentialsEditor });
   await loadFixtureAsOwner(cluster.endpoint, minter, prod, { seed: DEFAULT_SEED, scale: 0.2 });
+  // The mirrors aim at the sandbox's own Dolibarr objects, owned by its owner role as a reset leaves them.
+  await loadFixtureAsOwner(cluster.endpoint, minter, sandbox, { seed: DEFAULT_SEED, scale: 0.05 });
   const credentials: ProbeCredentials = {
     sandbox: await minter.mint(sandbox),
     prodOwner: await minter.mint(prod),
@@ -76,6 +84,20 @@ async function controls(r: Rig): Promise<ControlOutcome[]> {
   const outcomes: ControlOutcome[] = [];
   for (const probe of r.probes) outcomes.push(await runControl(r.cluster.endpoint, probe, r.credentials, r.context));
   return outcomes;
+}
+
+async function mirrors(r: Rig): Promise<MirrorOutcome[]> {
+  const outcomes: MirrorOutcome[] = [];
+  for (const probe of r.probes) if (probe.mirror.kind !== 'none') outcomes.push(await runMirror(r.cluster.endpoint, probe, r.credentials, r.context));
+  return outcomes;
+}
+
+/** Every mirror succeeded, in a session of the sandbox login in the sandbox database. */
+function assertMirrorsSucceed(r: Rig, outcomes: readonly MirrorOutcome[]): void {
+  const failed = outcomes.filter((outcome) => !outcome.succeeded);
+  assert.deepEqual(failed.map(describeMirror), [], 'a failed mirror proves nothing on a target without an entitled credential');
+  for (const outcome of outcomes) assert.deepEqual(outcome.ranAs, { user: r.credentials.sandbox.user, database: sandbox.database }, outcome.probe.id);
+  assert.equal(outcomes.length, r.probes.filter((probe) => probe.mirror.kind !== 'none').length);
 }
 
 async function prodRoot(r: Rig): Promise<string> {
@@ -147,6 +169,22 @@ describe('on the hardened layout', () => {
     assertControlsSucceed(await controls(rig('hardened')));
   });
 
+  it('every mirror succeeds as the sandbox login on the sandbox\'s own object, while its probe\'s live form is refused on prod', async () => {
+    const r = rig('hardened');
+    assert.deepEqual(await missingFromSandbox(r.cluster.endpoint, r.credentials.sandbox, r.context, mirrorObjects(r.probes)), []);
+    assertMirrorsSucceed(r, await mirrors(r));
+    assertAllRefused(await matrix(r, 'live'));
+  });
+
+  it('a mirror leaves the sandbox as it was: every one is rolled back', async () => {
+    const r = rig('hardened');
+    const sandboxRoot = () =>
+      withClient(r.cluster.endpoint, r.credentials.sandbox, sandbox.database, async (client) => (await takeSnapshot(client, { ownerRole: sandbox.ownerRole })).root);
+    const before = await sandboxRoot();
+    await mirrors(r);
+    assert.equal(await sandboxRoot(), before);
+  });
+
   it('prod\'s content hash is unchanged by every hermetic-form probe run with the sandbox login', async () => {
     const r = rig('hardened');
     const before = await prodRoot(r);
@@ -184,6 +222,53 @@ describe('a broken probe is caught, not passed', () => {
   });
 });
 
+describe('live forms and mirrors run bounded: they never wait on another session', () => {
+  /** A catalogue query that reads, inside the transaction, the bounds it runs under. */
+  const boundsRead = `SELECT current_setting('lock_timeout') = '${BOUNDS.lockTimeout}' AND current_setting('statement_timeout') = '${BOUNDS.statementTimeout}' AS allowed`;
+
+  it('a live catalogue form and a catalogue mirror see lock_timeout and statement_timeout set in their transaction', async () => {
+    const r = rig('as-provisioned');
+    const select = r.probes.find((p) => p.id === 'select-prod-table')!;
+    const probe = defineProbe({
+      ...select,
+      id: 'bounds-read',
+      live: { kind: 'catalogue', query: boundsRead, rule: 'reads the bounds' },
+      mirror: { kind: 'catalogue', query: boundsRead, rule: 'reads the bounds' },
+    });
+    const live = await runProbe(r.cluster.endpoint, probe, 'live', r.credentials, r.context);
+    assert.deepEqual([live.verdict, live.message], ['allowed', 'catalogue: allowed = true'], describeOutcome(live));
+    const mirror = await runMirror(r.cluster.endpoint, probe, r.credentials, r.context);
+    assert.equal(mirror.succeeded, true, describeMirror(mirror));
+  });
+
+  it('a mirror gives up on a lock another session of the sandbox holds, and says it never waits', async () => {
+    const r = rig('hardened');
+    const holder = await connect(r.cluster.endpoint, r.credentials.provisioner, sandbox.database);
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE public.llx_societe IN ACCESS EXCLUSIVE MODE');
+      const probe = r.probes.find((p) => p.id === 'select-prod-table')!;
+      const outcome = await runMirror(r.cluster.endpoint, probe, r.credentials, r.context);
+      assert.deepEqual([outcome.succeeded, outcome.sqlstate], [false, '55P03'], describeMirror(outcome));
+      assert.match(outcome.message!, /a mirror never waits: run it again when the sandbox is idle/);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+  });
+
+  it('a broken mirror fails, with the server\'s answer, and is never taken for a success', async () => {
+    const r = rig('hardened');
+    const select = r.probes.find((p) => p.id === 'select-prod-table')!;
+    const typo = defineProbe({ ...select, id: 'select-mirror-typo', mirror: { kind: 'rollback', statement: 'SELECT count(*) FROM public.llx_societee' } });
+    const outcome = await runMirror(r.cluster.endpoint, typo, r.credentials, r.context);
+    assert.deepEqual([outcome.succeeded, outcome.sqlstate], [false, '42P01']);
+    assert.match(describeMirror(outcome), /FAILED — SELECT count\(\*\) FROM public\.llx_societee → 42P01 relation "public\.llx_societee" does not exist/);
+    const refusing = defineProbe({ ...select, id: 'select-mirror-refused', mirror: { kind: 'catalogue', query: 'SELECT false AS allowed', rule: 'never allowed' } });
+    assert.equal((await runMirror(r.cluster.endpoint, refusing, r.credentials, r.context)).succeeded, false);
+  });
+});
+
 describe('on the as-provisioned layout', () => {
   for (const form of ['hermetic', 'live'] as const) {
     it(`exactly the probes carrying a weakness are allowed in the ${form} form, and say which weakness and its fix`, async () => {
@@ -205,6 +290,10 @@ describe('on the as-provisioned layout', () => {
 
   it('every positive control succeeds for the credential entitled to it', async () => {
     assertControlsSucceed(await controls(rig('as-provisioned')));
+  });
+
+  it('every mirror succeeds as the sandbox login on the sandbox\'s own object', async () => {
+    assertMirrorsSucceed(rig('as-provisioned'), await mirrors(rig('as-provisioned')));
   });
 
   it('prod\'s content hash is unchanged by every hermetic-form probe run with the sandbox login', async () => {

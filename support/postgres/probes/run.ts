@@ -3,7 +3,7 @@ import type { Endpoint, Login } from '../cluster';
 import { NotApplicable } from '../../not-applicable';
 import { connect, type SessionOptions } from '../connect';
 import { sessionIdentity } from '../catalog';
-import { liveSql, PROD_SESSION_PID, type Credential, type Place, type Probe, type ProbeContext } from './probe';
+import { liveSql, mirrorSql, PROD_SESSION_PID, type Credential, type Place, type Probe, type ProbeContext } from './probe';
 
 /**
  * Running a probe as the sandbox login, in the form its target allows, and its positive control as a
@@ -13,6 +13,9 @@ import { liveSql, PROD_SESSION_PID, type Credential, type Place, type Probe, typ
  *   at the statement; the rollback keeps a broken fence from disturbing what runs next), the others bare.
  * - `live`: the probe's live form, whose safety defineProbe checked: the statement or its substitute in
  *   BEGIN … ROLLBACK, or a catalogue query in a READ ONLY transaction.
+ *
+ * The mirror (the attempt aimed at the sandbox's own object) runs as the sandbox login in the sandbox database, in
+ * the same bounded transaction as a live form. Which of the control and the mirror runs is the target's choice.
  */
 
 export interface ProbeCredentials {
@@ -39,6 +42,17 @@ export interface ProbeOutcome {
   readonly sql: string | null;
 }
 
+export interface MirrorOutcome {
+  readonly probe: Probe;
+  readonly succeeded: boolean;
+  /** current_user and current_database() of the session, read before the mirror; absent when the connection was refused. */
+  readonly ranAs?: { readonly user: string; readonly database: string };
+  readonly sqlstate?: string;
+  readonly message?: string;
+  /** What ran (for the report); null when connecting to the sandbox was the whole mirror. */
+  readonly sql: string | null;
+}
+
 export interface ControlOutcome {
   readonly probe: Probe;
   readonly succeeded: boolean;
@@ -52,6 +66,18 @@ const SESSION: SessionOptions = {
   applicationName: 'erp-rehearsal-probe',
   options: '-c lock_timeout=5s -c statement_timeout=60s -c idle_in_transaction_session_timeout=60s',
 };
+
+/**
+ * The bounds of every transaction a live form or a mirror runs in, set with SET LOCAL and read back before the attempt:
+ * it gives up on a lock held by another session (prod's, or the sandbox's Dolibarr) at once rather than queue behind it
+ * and make that session's next queries queue behind it in turn.
+ */
+export const BOUNDS = { lockTimeout: '50ms', statementTimeout: '5s' } as const;
+
+/** The harness could not make the transaction bounded as it must be, so it sent nothing. */
+export class UnboundedTransactionError extends Error {
+  override readonly name = 'UnboundedTransactionError';
+}
 
 interface ServerError {
   readonly code?: string;
@@ -106,17 +132,67 @@ async function withProdSession<T>(
   }
 }
 
-/** Runs `sql` in BEGIN … ROLLBACK (or bare), returning the server error if it failed. */
-async function runStatement(client: Client, sql: string, inTransaction: boolean): Promise<ServerError | undefined> {
-  if (inTransaction) await client.query('BEGIN');
+/**
+ * Runs `work` in BEGIN … ROLLBACK (READ ONLY for a catalogue query) under BOUNDS: the timeouts are set with SET LOCAL
+ * and checked with SHOW in the same transaction first; if they do not read back as set, `work` never runs.
+ */
+export async function inBoundedTransaction<T>(client: Client, readOnly: boolean, work: () => Promise<T>): Promise<T> {
+  await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
   try {
-    await client.query(sql);
-    return undefined;
-  } catch (error) {
-    return serverError(error);
+    await client.query(`SET LOCAL lock_timeout = '${BOUNDS.lockTimeout}'`);
+    await client.query(`SET LOCAL statement_timeout = '${BOUNDS.statementTimeout}'`);
+    const lock = (await client.query<{ lock_timeout: string }>('SHOW lock_timeout')).rows[0]?.lock_timeout;
+    const statement = (await client.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]?.statement_timeout;
+    if (lock !== BOUNDS.lockTimeout || statement !== BOUNDS.statementTimeout) {
+      throw new UnboundedTransactionError(
+        `the transaction reads lock_timeout = ${lock}, statement_timeout = ${statement} after SET LOCAL to ${BOUNDS.lockTimeout} and ${BOUNDS.statementTimeout}, ` +
+          'so nothing was sent: check that no connection pooler or server setting overrides them',
+      );
+    }
+    return await work();
   } finally {
-    if (inTransaction) await client.query('ROLLBACK');
+    await client.query('ROLLBACK');
   }
+}
+
+/** How `runStatement` wraps a statement: bare, in BEGIN … ROLLBACK, or in a bounded BEGIN … ROLLBACK (live forms, mirrors). */
+type Wrapping = 'bare' | 'rolled back' | 'bounded';
+
+/** Runs `sql` wrapped as asked, returning the server error if it failed. */
+async function runStatement(client: Client, sql: string, wrapping: Wrapping): Promise<ServerError | undefined> {
+  const run = async () => {
+    try {
+      await client.query(sql);
+      return undefined;
+    } catch (error) {
+      return serverError(error);
+    }
+  };
+  if (wrapping === 'bounded') return inBoundedTransaction(client, false, run);
+  if (wrapping === 'bare') return run();
+  await client.query('BEGIN');
+  try {
+    return await run();
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
+/** A catalogue query's answer, asked in a bounded READ ONLY transaction: `allowed` as returned, or the server error. */
+async function askCatalogue(client: Client, query: string): Promise<{ readonly allowed?: unknown; readonly error?: ServerError }> {
+  return inBoundedTransaction(client, true, async () => {
+    try {
+      const { rows } = await client.query<{ allowed: unknown }>(query);
+      return { allowed: rows.length === 1 ? rows[0]!.allowed : undefined };
+    } catch (error) {
+      return { error: serverError(error) };
+    }
+  });
+}
+
+/** Why a catalogue answer is not a boolean, for a report. */
+function notBoolean(allowed: unknown): string {
+  return `the catalogue query did not return one row with a boolean "allowed" (got ${JSON.stringify(allowed)})`;
 }
 
 function verdictOf(probe: Probe, error: ServerError): 'refused' | 'wrong reason' {
@@ -163,29 +239,14 @@ async function attempt(endpoint: Endpoint, probe: Probe, form: Form, credentials
       const ranAs = await sessionIdentity(client);
       if (sql === null) return { probe, form, ranAs, verdict: 'allowed', sql };
       if (form === 'live' && probe.live.kind === 'catalogue') {
-        let allowed: unknown;
-        const error = await (async () => {
-          await client.query('BEGIN READ ONLY');
-          try {
-            const { rows } = await client.query<{ allowed: unknown }>(sql);
-            allowed = rows.length === 1 ? rows[0]!.allowed : undefined;
-            return undefined;
-          } catch (caught) {
-            return serverError(caught);
-          } finally {
-            await client.query('ROLLBACK');
-          }
-        })();
+        const { allowed, error } = await askCatalogue(client, sql);
         if (error) return { probe, form, ranAs, verdict: 'wrong reason', refusedAt: 'catalogue', sqlstate: error.code, message: error.message, sql };
-        if (typeof allowed !== 'boolean') {
-          return { probe, form, ranAs, verdict: 'wrong reason', message: `the catalogue query did not return one row with a boolean "allowed" (got ${JSON.stringify(allowed)})`, sql };
-        }
+        if (typeof allowed !== 'boolean') return { probe, form, ranAs, verdict: 'wrong reason', message: notBoolean(allowed), sql };
         return allowed
           ? { probe, form, ranAs, verdict: 'allowed', message: 'catalogue: allowed = true', sql }
           : { probe, form, ranAs, verdict: 'refused', refusedAt: 'catalogue', message: 'catalogue: allowed = false', sql };
       }
-      const inTransaction = form === 'live' || probe.transactional;
-      const error = await runStatement(client, sql, inTransaction);
+      const error = await runStatement(client, sql, form === 'live' ? 'bounded' : probe.transactional ? 'rolled back' : 'bare');
       if (!error) return { probe, form, ranAs, verdict: 'allowed', sql };
       return { probe, form, ranAs, verdict: verdictOf(probe, error), refusedAt: 'statement', sqlstate: error.code, message: error.message, sql };
     } finally {
@@ -237,7 +298,7 @@ export async function runControl(endpoint: Endpoint, probe: Probe, credentials: 
         return failed(error);
       }
       try {
-        const error = await runStatement(client, substitute(control.statement), control.transactional);
+        const error = await runStatement(client, substitute(control.statement), control.transactional ? 'rolled back' : 'bare');
         return error
           ? { probe, succeeded: false, credential: control.credential, sqlstate: error.code, message: error.message }
           : { probe, succeeded: true, credential: control.credential };
@@ -248,6 +309,80 @@ export async function runControl(endpoint: Endpoint, probe: Probe, credentials: 
   } finally {
     await asProvisioner(endpoint, credentials, control.teardown);
   }
+}
+
+/** A lock the mirror would have had to wait for: the sandbox was busy, the mirror is not wrong. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/** The relations and functions (by signature) of `names` that the sandbox database does not hold. */
+export async function missingFromSandbox(endpoint: Endpoint, login: Login, context: ProbeContext, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const client = await connect(endpoint, login, context.sandbox.database, SESSION);
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT name FROM unnest($1::text[]) AS name
+       WHERE CASE WHEN name LIKE '%(%' THEN to_regprocedure(name)::oid ELSE to_regclass(name)::oid END IS NULL`,
+      [names],
+    );
+    return rows.map((row) => row.name);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The mirror: the attempt aimed at the sandbox's own object, as the sandbox login in the sandbox database, in a bounded
+ * BEGIN … ROLLBACK (a catalogue query: READ ONLY), which must succeed — a catalogue query by answering allowed = true.
+ * It also fails when its session is not the sandbox login's in the sandbox database. Throws for a probe without a
+ * mirror (the target decides what then stands in), and when the harness cannot run it.
+ */
+export async function runMirror(endpoint: Endpoint, probe: Probe, credentials: ProbeCredentials, context: ProbeContext): Promise<MirrorOutcome> {
+  const { mirror } = probe;
+  if (mirror.kind === 'none') throw new Error(`probe ${probe.id} has no mirror (${mirror.why}): ask the target what stands in for it`);
+  const sql = mirrorSql(probe);
+  const database = context.sandbox.database;
+  const failed = (error: ServerError, ranAs?: MirrorOutcome['ranAs']): MirrorOutcome => {
+    const busy = error.code === LOCK_NOT_AVAILABLE
+      ? `; it would have waited more than ${BOUNDS.lockTimeout} for a lock another session of the sandbox holds (its Dolibarr?), and a mirror never waits: run it again when the sandbox is idle`
+      : '';
+    return { probe, succeeded: false, ...(ranAs ? { ranAs } : {}), sqlstate: error.code, message: `${error.message}${busy}`, sql };
+  };
+  let client: Client;
+  try {
+    client = await connect(endpoint, credentials.sandbox, database, SESSION);
+  } catch (error) {
+    const refused = serverError(error);
+    if (refused.code === undefined || !/^[0-9A-Z]{5}$/.test(refused.code)) throw error; // not the server's answer: the harness could not reach it
+    return failed(refused);
+  }
+  try {
+    const ranAs = await sessionIdentity(client);
+    if (ranAs.user !== credentials.sandbox.user || ranAs.database !== database) {
+      return { probe, succeeded: false, ranAs, message: `the mirror's session is ${ranAs.user} in ${ranAs.database}, not the sandbox login in ${database}`, sql };
+    }
+    if (sql === null) return { probe, succeeded: true, ranAs, sql };
+    if (mirror.kind === 'catalogue') {
+      const { allowed, error } = await askCatalogue(client, sql);
+      if (error) return failed(error, ranAs);
+      if (allowed !== true) return { probe, succeeded: false, ranAs, message: allowed === false ? 'catalogue: allowed = false' : notBoolean(allowed), sql };
+      return { probe, succeeded: true, ranAs, message: 'catalogue: allowed = true', sql };
+    }
+    const error = await runStatement(client, sql, 'bounded');
+    return error ? failed(error, ranAs) : { probe, succeeded: true, ranAs, sql };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** One line for a report or an assertion: what the mirror ran, as whom, and how it ended. */
+export function describeMirror(outcome: MirrorOutcome): string {
+  const { probe } = outcome;
+  const where = outcome.ranAs ? ` as ${outcome.ranAs.user} in ${outcome.ranAs.database}` : '';
+  const ran = outcome.sql === null ? 'connecting' : outcome.sql;
+  const answer = outcome.sqlstate ? `${outcome.sqlstate} ${outcome.message ?? ''}`.trim() : (outcome.message ?? '');
+  return outcome.succeeded
+    ? `${probe.id} mirror${where}: succeeded — ${ran}${outcome.message ? ` (${outcome.message})` : ''}`
+    : `${probe.id} mirror${where}: FAILED — ${ran} → ${answer || 'nothing'}; the probe's refusal on prod is not shown to be its fence`;
 }
 
 /** One line for a report or an assertion; an allowed probe with a known weakness names it and its fix. */
