@@ -3,8 +3,11 @@ Feature: Prod-undroppable proof: the sandbox credentials can neither drop nor wr
   ADR-0003: attempting DROP DATABASE erp, or any object write on prod, with the sandbox runtime
   credential must be rejected by PostgreSQL on ownership grounds. A refusal proves something only if it
   came from the sandbox login's own session with the exact SQLSTATE and reason, and if the same attempt
-  succeeds for a credential entitled to it (the positive control). Each row also runs the form that is
-  safe against a live prod (rolled back, or a catalogue check) and expects the same refusal.
+  succeeds for a credential entitled to it (the positive control). Where no such credential is held (a live
+  target holds only the sandbox's identity), the control is the attempt's mirror: the same attempt aimed at the
+  sandbox's own object, as the sandbox login, rolled back, which must succeed; a hermetic target runs both. Each
+  row also runs the form that is safe against a live prod (rolled back, or a catalogue check) and expects the
+  same refusal.
 
   The Dolibarr layer: a write sent to prod's host with a key that must not write there is refused by
   Dolibarr itself. The request deliberately skips the host-guard (a test-only sender, not the write
@@ -22,6 +25,7 @@ Feature: Prod-undroppable proof: the sandbox credentials can neither drop nor wr
     And login "sandbox" is a member of exactly "erp_sandbox_role"
 
   Scenario Outline: the sandbox credential cannot <attempt>
+    Given the sandbox holds what the probes' mirrors aim at, or is reset to the golden by login "sandbox"
     When login "sandbox" tries to <attempt>
     Then it is refused with SQLSTATE 42501 because <refused because>, which proves <fence>
     And the same attempt succeeds for a credential entitled to it
