@@ -60,11 +60,12 @@ Then('it may read {string}', async function (this: RehearsalWorld, path: string)
  * policies deny the path, the refusal an ACL gives (403 permission denied).
  */
 Then('Vault refuses it with HTTP {http status} {string}', function (this: RehearsalWorld, status: number, message: string) {
-  const attempt: ReadAttempt = this.vaultRead!;
+  const attempt: ReadAttempt | undefined = this.vaultRead;
+  if (attempt === undefined) throw new Error('no Vault read was attempted in this scenario: a "When it reads …" step comes first');
   if (attempt.read !== undefined) expectRefusal(this, 'refusal' in attempt.read ? attempt.read.refusal : undefined, status, message);
   else if (status !== 403 || message !== 'permission denied') throw new NotApplicable(`only an ACL refusal (403 permission denied) can be asked of Vault without sending the read, not ${status} "${message}"`);
   expect(attempt.capabilities, `what Vault says the identity may do on ${attempt.apiPath}`).to.deep.equal(['deny']);
-  this.evidence(`${attempt.path}: ${attempt.read === undefined ? '' : `read refused 403; `}sys/capabilities-self on ${attempt.apiPath} → ${JSON.stringify(attempt.capabilities)}`);
+  this.evidence(`${attempt.path}: ${attempt.read === undefined ? '' : `read refused ${status}; `}sys/capabilities-self on ${attempt.apiPath} → ${JSON.stringify(attempt.capabilities)}`);
 });
 
 /** Prod's workload logs in with its own identity and tries to read that Vault path, as the sandbox's does above. */
