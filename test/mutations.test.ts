@@ -20,7 +20,7 @@ const ROOT = join(__dirname, '..');
 const context: MutationContext = { prod: instanceNames('erp'), sandbox: instanceNames('erp', 'sandbox'), layout: 'hardened' };
 
 function scenario(name: string, outcome: ScenarioVerdict['outcome'], problem?: string): ScenarioVerdict {
-  return { feature: 'F', scenario: name, uri: 'features/f.feature', status: outcome === 'passed' ? 'PASSED' : 'FAILED', outcome, evidence: [], ...(problem ? { problem } : {}) };
+  return { feature: 'F', scenario: name, uri: 'features/f.feature', status: outcome === 'passed' ? 'PASSED' : 'FAILED', outcome, evidence: [], claims: [], ...(problem ? { problem } : {}) };
 }
 
 describe('the verdict on a mutation run', () => {
@@ -132,7 +132,7 @@ describe('installing a mutation', () => {
 
   it('refuses a live target: the variable set for one, and any live target built after the mutation is in', () => {
     const inject = ['--require', './bin/register.js', '--require', './support/mutations/inject.ts'];
-    const env = { ...process.env, ERP_REHEARSAL_MUTATION: 'host-guard-allows-domain' };
+    const env = { ...process.env, ERP_REHEARSAL_MUTATION: 'host-guard-allows-domain', ERP_REHEARSAL_TRANSPILER: 'typescript' };
     const onLive = spawnSync(process.execPath, [...inject, '-e', ''], { cwd: ROOT, encoding: 'utf8', env: { ...env, ERP_REHEARSAL_TARGET: 'live' } });
     assert.notEqual(onLive.status, 0);
     assert.match(onLive.stderr, /fence mutations run on the hermetic target only|ERP_REHEARSAL_/);

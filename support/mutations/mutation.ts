@@ -54,6 +54,7 @@ export function failing(reason: RegExp, ...scenarios: readonly string[]): Expect
  */
 export function replaceExport<M extends object, K extends keyof M & string>(module: M, name: K, wrap: (original: M[K]) => M[K]): void {
   const descriptor = Object.getOwnPropertyDescriptor(module, name);
+  if (descriptor?.get) throw new Error(`mutation: the export ${name} is a getter (SWC's CommonJS output): run with ERP_REHEARSAL_TRANSPILER=typescript (bin/register.js)`);
   if (!descriptor || typeof descriptor.value !== 'function') throw new Error(`mutation: ${name} is not an exported function of its module`);
   if (!descriptor.writable) throw new Error(`mutation: the export ${name} cannot be replaced`);
   (module as Record<string, unknown>)[name] = wrap(descriptor.value as M[K]);

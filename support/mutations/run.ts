@@ -68,6 +68,8 @@ async function runOnce(mutation: FenceMutation | undefined, options: MutationRun
     ERP_REHEARSAL_TARGET: 'hermetic',
     ERP_REHEARSAL_LAYOUT: options.context.layout,
     ERP_REHEARSAL_REPORT_DIR: dir,
+    // A mutation replaces exports of the library: TypeScript's CommonJS output keeps them writable (bin/register.js).
+    ERP_REHEARSAL_TRANSPILER: 'typescript',
   };
   // A waiver answers for a live target's gap; here every failure must be seen as it is.
   delete env.ERP_REHEARSAL_WAIVERS;
