@@ -4,7 +4,7 @@ import { goldenNames } from '../naming/golden';
 import type { Endpoint, Login } from './cluster';
 import { sessionIdentity } from './catalog';
 import { connect, ident, literal, type SessionOptions } from './connect';
-import { nonTransactionalConstructs, withoutLiterals } from './probes';
+import { BOUNDS, inBoundedTransaction, nonTransactionalConstructs, withoutLiterals } from './probes';
 
 /**
  * What prod's read-only golden identity (support/naming/golden.ts) must not be able to do, anywhere: each attempt made
@@ -12,9 +12,9 @@ import { nonTransactionalConstructs, withoutLiterals } from './probes';
  * is the reader role's privileges alone — and the exact refusal PostgreSQL 15 gives (measured on a cluster laid out
  * like the factory's, in both layouts).
  *
- * Safe against a live prod even if the fence were broken: a transactional attempt runs inside BEGIN … ROLLBACK with
- * `SET LOCAL lock_timeout = '50ms'` (a lock prod's sessions hold makes it give up at once, never queue them behind
- * it) and a statement_timeout; an attempt whose effect survives ROLLBACK (DROP and CREATE DATABASE, nextval) runs on
+ * Safe against a live prod even if the fence were broken: a transactional attempt runs inside the probes' bounded
+ * BEGIN … ROLLBACK (`SET LOCAL lock_timeout = '50ms'` and a statement_timeout, read back before the attempt: a lock
+ * prod's sessions hold makes it give up at once, never queue them behind it); an attempt whose effect survives ROLLBACK (DROP and CREATE DATABASE, nextval) runs on
  * a hermetic target only, and only once its catalogue check has said it would be refused; a live target runs that
  * check alone, in a READ ONLY transaction. The safety of both forms is checked when an attempt is defined, with the
  * probe catalogue's list of what ROLLBACK does not undo (support/postgres/probes/probe.ts).
@@ -61,9 +61,6 @@ export class GoldenAttemptDefinitionError extends Error {
 }
 
 const DENIED = '42501';
-
-/** Bounds of every attempt's transaction: never queue prod's sessions behind a lock, never run long. */
-export const ATTEMPT_BOUNDS: readonly string[] = ["SET LOCAL lock_timeout = '50ms'", "SET LOCAL statement_timeout = '5s'"];
 
 const SESSION: SessionOptions = { applicationName: 'erp-rehearsal golden fence' };
 
@@ -234,40 +231,31 @@ function serverError(error: unknown): ServerError {
 }
 
 /**
- * Runs `sql` inside BEGIN … ROLLBACK (READ ONLY when asked) under ATTEMPT_BOUNDS; the server's error if it failed.
- * Whatever happens, nothing of it is committed.
+ * Runs `sql` in the probes' bounded BEGIN … ROLLBACK (inBoundedTransaction: lock and statement timeouts set with SET
+ * LOCAL and read back first); the server's error if it failed. Whatever happens, nothing of it is committed.
  */
-export async function runBounded(client: Client, sql: string, readOnly = false): Promise<ServerError | undefined> {
-  await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
-  try {
-    for (const bound of ATTEMPT_BOUNDS) await client.query(bound);
-    await client.query(sql);
-    return undefined;
-  } catch (error) {
-    return serverError(error);
-  } finally {
-    await client.query('ROLLBACK');
-  }
+export function runBounded(client: Client, sql: string): Promise<ServerError | undefined> {
+  return inBoundedTransaction(client, false, async () => {
+    try {
+      await client.query(sql);
+      return undefined;
+    } catch (error) {
+      return serverError(error);
+    }
+  });
 }
 
-/** The catalogue check's answer, or the error that kept it from giving one. */
+/** The catalogue check's answer (asked in a bounded READ ONLY transaction), or the error that kept it from giving one. */
 async function catalogueCheck(client: Client, query: string): Promise<boolean | ServerError> {
-  let allowed: unknown;
-  const error = await (async () => {
-    await client.query('BEGIN READ ONLY');
+  return inBoundedTransaction(client, true, async () => {
     try {
-      for (const bound of ATTEMPT_BOUNDS) await client.query(bound);
       const { rows } = await client.query<{ allowed: unknown }>(query);
-      allowed = rows.length === 1 ? rows[0]!.allowed : undefined;
-      return undefined;
-    } catch (caught) {
-      return serverError(caught);
-    } finally {
-      await client.query('ROLLBACK');
+      const allowed = rows.length === 1 ? rows[0]!.allowed : undefined;
+      return typeof allowed === 'boolean' ? allowed : { message: `the catalogue check did not return one row with a boolean "allowed" (got ${JSON.stringify(allowed)})` };
+    } catch (error) {
+      return serverError(error);
     }
-  })();
-  if (error) return error;
-  return typeof allowed === 'boolean' ? allowed : { message: `the catalogue check did not return one row with a boolean "allowed" (got ${JSON.stringify(allowed)})` };
+  });
 }
 
 function verdictOf(attempt: GoldenAttempt, error: ServerError): 'refused' | 'wrong reason' {
@@ -308,8 +296,8 @@ export async function attemptAsGolden(
     if (checked) return { attempt, form, sql: query, ranAs, verdict: 'allowed', message: 'catalogue: allowed = true; the statement itself was not sent' };
     if (form === 'live') return { attempt, form, sql: query, ranAs, verdict: 'refused', refusedAt: 'catalogue', message: 'catalogue: allowed = false' };
     // Hermetic only, and only now that the catalogue says it will be refused: the statement itself, bounded.
-    await client.query(`SET lock_timeout = '50ms'`);
-    await client.query(`SET statement_timeout = '5s'`);
+    await client.query(`SET lock_timeout = '${BOUNDS.lockTimeout}'`);
+    await client.query(`SET statement_timeout = '${BOUNDS.statementTimeout}'`);
     try {
       await client.query(attempt.statement);
     } catch (caught) {
