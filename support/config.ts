@@ -3,7 +3,7 @@ import { DEFAULT_SEED } from '../fixtures/dolibarr';
 import { redactSecrets, setting, type EnvRecord } from './config/env';
 import { withEnvFile } from './config/env-file';
 import { fileProblem, nodeFiles, type ConfigFiles } from './config/files';
-import { parseLiveConfig, type LiveConfig } from './config/live';
+import { parseGoldenSourceConfig, parseLiveConfig, type GoldenSourceConfig, type LiveConfig, type LivePurpose } from './config/live';
 import { instanceNames, NamingError, PROD_ENV, type InstanceNames } from './naming';
 import type { ProviderChoice } from './postgres/provider';
 import { LAYOUTS, type Layout } from './postgres/provision';
@@ -13,13 +13,17 @@ export { nodeFiles, type ConfigFiles } from './config/files';
 export { redactSecrets, type EnvRecord } from './config/env';
 export {
   DEFAULT_DB_PORT,
+  DEFAULT_GOLDEN_MAX_AGE_HOURS,
   DEFAULT_SSLMODE,
+  parseGoldenSourceConfig,
   parseLiveConfig,
   parseResolve,
   SSL_MODES,
   VAULT_AUTH_METHODS,
   type DatabaseAddress,
+  type GoldenSourceConfig,
   type LiveConfig,
+  type LivePurpose,
   type LiveResult,
   type LiveSources,
   type SslMode,
@@ -72,8 +76,10 @@ export interface HarnessConfig {
   readonly liveProgress: boolean;
   /** The waiver file (absolute path, checked readable; its content is validated by the waivers module). */
   readonly waivers?: string;
-  /** Present exactly when target is live. */
+  /** Present exactly when target is live (and the purpose is the gates'). */
   readonly live?: LiveConfig;
+  /** Present exactly when target is live and the purpose is the golden job's (`rehearse golden`). */
+  readonly goldenSource?: GoldenSourceConfig;
 }
 
 /** A configuration of the live target: `live` is there. */
@@ -88,6 +94,8 @@ export interface ConfigSources {
   readonly files?: ConfigFiles;
   /** Where `./.env` is looked for and relative paths start from; process.cwd() by default. */
   readonly cwd?: string;
+  /** What a live command needs: every gate's settings (default), or only the golden job's. */
+  readonly purpose?: LivePurpose;
 }
 
 export class ConfigError extends Error {
@@ -118,14 +126,14 @@ export function loadConfig(env: EnvRecord = process.env, sources: ConfigSources 
   const withFile = withEnvFile(env, files, cwd);
   const problems: string[] = [...withFile.problems];
   try {
-    return readConfig(withFile.env, files, cwd, problems);
+    return readConfig(withFile.env, files, cwd, problems, sources.purpose ?? 'gates');
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigError(redactSecrets(error.problems, withFile.env));
     throw error;
   }
 }
 
-function readConfig(env: EnvRecord, files: ConfigFiles, cwd: string, problems: string[]): HarnessConfig {
+function readConfig(env: EnvRecord, files: ConfigFiles, cwd: string, problems: string[], purpose: LivePurpose): HarnessConfig {
   const value = (name: string, fallback: string) => setting(env, name) ?? fallback;
 
   const target = value('ERP_REHEARSAL_TARGET', 'hermetic');
@@ -212,10 +220,18 @@ function readConfig(env: EnvRecord, files: ConfigFiles, cwd: string, problems: s
 
   // Live only: hermetic runs ignore every live setting.
   let live: LiveConfig | undefined;
+  let goldenSource: GoldenSourceConfig | undefined;
   if (target === 'live') {
-    const result = parseLiveConfig({ env, files, cwd, ...(namingOk && sandbox ? { sandbox } : {}) });
-    problems.push(...result.problems);
-    live = result.live;
+    const sources = { env, files, cwd, ...(namingOk && sandbox ? { sandbox } : {}), ...(namingOk && prod ? { prod } : {}) };
+    if (purpose === 'golden') {
+      const result = parseGoldenSourceConfig(sources);
+      problems.push(...result.problems);
+      goldenSource = result.goldenSource;
+    } else {
+      const result = parseLiveConfig(sources);
+      problems.push(...result.problems);
+      live = result.live;
+    }
   }
 
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
@@ -242,6 +258,7 @@ function readConfig(env: EnvRecord, files: ConfigFiles, cwd: string, problems: s
     liveProgress: progress === 'on' || (progress === 'auto' && process.stderr.isTTY === true),
     ...(waivers === undefined ? {} : { waivers }),
     ...(live === undefined ? {} : { live }),
+    ...(goldenSource === undefined ? {} : { goldenSource }),
   };
 }
 

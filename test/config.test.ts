@@ -72,7 +72,8 @@ before(async () => {
   empty = await mkdtemp(join(tmpdir(), 'erp-rehearsal-config-empty-'));
   vaultCa = (await createCertificateAuthority()).ca;
   dolibarrCa = (await createCertificateAuthority()).ca;
-  const manifest = JSON.stringify({ format: 2, root: 'sha256:0f3c', database: 'erp', ownerRole: 'erp_role' });
+  const manifest = JSON.stringify({ format: 2, root: 'sha256:0f3c', database: 'erp', ownerRole: 'erp_role', createdAt: new Date().toISOString() });
+  const aged = (fields: Record<string, unknown>) => JSON.stringify({ format: 2, root: 'sha256:0f3c', database: 'erp', ownerRole: 'erp_role', createdAt: new Date().toISOString(), ...fields });
   const files: Record<string, string> = {
     'homelab-ca.pem': vaultCa,
     'dolibarr-ca.pem': dolibarrCa,
@@ -85,6 +86,10 @@ before(async () => {
     'nolist/manifest.json': manifest,
     'not-json.json': '{"root": ',
     'no-root.json': '{"format": 1, "entries": []}',
+    'format-1.json': aged({ format: 1 }),
+    'other-prod.json': aged({ database: 'webapp' }),
+    'stale.json': aged({ createdAt: new Date(Date.now() - 200 * 3_600_000).toISOString() }),
+    'undated.json': aged({ createdAt: undefined }),
     'ci.jwt': `${JWT}\n`,
     'sa-token': 'service-account-token',
     'waivers.yaml': '[]\n',
@@ -285,8 +290,13 @@ describe('loadConfig: the live target', () => {
     ['an unreadable golden archive', { ERP_REHEARSAL_GOLDEN_ARCHIVE: 'golden/locked.dump' }, /^ERP_REHEARSAL_GOLDEN_ARCHIVE="golden\/locked\.dump": the golden archive cannot be read \(permission denied\)/, unreadable],
     ['a missing restore list beside the archive', { ERP_REHEARSAL_GOLDEN_ARCHIVE: 'nolist/golden.dump' }, /^ERP_REHEARSAL_GOLDEN_LIST \(default ".*\/nolist\/golden\.list"\): the restore list does not exist/],
     ['a missing manifest', { ERP_REHEARSAL_GOLDEN_MANIFEST: 'nolist/none.json' }, /^ERP_REHEARSAL_GOLDEN_MANIFEST="nolist\/none\.json": the golden manifest does not exist; point ERP_REHEARSAL_GOLDEN_MANIFEST at the manifest\.json/],
-    ['a manifest that is not JSON', { ERP_REHEARSAL_GOLDEN_MANIFEST: 'not-json.json' }, /^ERP_REHEARSAL_GOLDEN_MANIFEST="not-json\.json" is not valid JSON; point/],
+    ['a manifest that is not JSON', { ERP_REHEARSAL_GOLDEN_MANIFEST: 'not-json.json' }, /^ERP_REHEARSAL_GOLDEN_MANIFEST="not-json\.json" is not valid JSON: the golden's files are damaged; make the golden again/],
     ['a manifest without root', { ERP_REHEARSAL_GOLDEN_MANIFEST: 'no-root.json' }, /^ERP_REHEARSAL_GOLDEN_MANIFEST="no-root\.json" has no "root" field/],
+    ['a manifest of format 1', { ERP_REHEARSAL_GOLDEN_MANIFEST: 'format-1.json' }, /^ERP_REHEARSAL_GOLDEN_MANIFEST="format-1\.json" is a golden of format 1, made by an earlier version .*; make the golden again \(rehearse golden/],
+    ['a golden of another prod', { ERP_REHEARSAL_GOLDEN_MANIFEST: 'other-prod.json' }, /^ERP_REHEARSAL_GOLDEN_MANIFEST="other-prod\.json" is a golden of database "webapp", not of this prod "erp"/],
+    ['a golden older than the allowed age', { ERP_REHEARSAL_GOLDEN_MANIFEST: 'stale.json' }, /^ERP_REHEARSAL_GOLDEN_MANIFEST="stale\.json" is 200 hours old, older than ERP_REHEARSAL_GOLDEN_MAX_AGE_HOURS \(192\)/],
+    ['a golden of unknown age', { ERP_REHEARSAL_GOLDEN_MANIFEST: 'undated.json' }, /^ERP_REHEARSAL_GOLDEN_MANIFEST="undated\.json" has no valid "createdAt"/],
+    ['a bad maximum age', { ERP_REHEARSAL_GOLDEN_MAX_AGE_HOURS: 'a week' }, /^ERP_REHEARSAL_GOLDEN_MAX_AGE_HOURS="a week": must be a number of hours greater than 0/],
     ['a bad port', { ERP_REHEARSAL_SANDBOX_DB_PORT: '70000' }, /^ERP_REHEARSAL_SANDBOX_DB_PORT="70000": must be a TCP port number from 1 to 65535 \(default 5432\)$/],
     ['a port that is not a number', { ERP_REHEARSAL_PROD_DB_PORT: '5432/tcp' }, /^ERP_REHEARSAL_PROD_DB_PORT="5432\/tcp": must be a TCP port number/],
     ['an unknown sslmode', { ERP_REHEARSAL_PROD_DB_SSLMODE: 'prefer' }, /^ERP_REHEARSAL_PROD_DB_SSLMODE="prefer": use disable, require, verify-ca, verify-full \(default verify-full\)$/],
@@ -349,6 +359,39 @@ describe('loadConfig: the live target', () => {
     assert.match(problems[0]!, /^VAULT_ADDR="\[secret VAULT_TOKEN\]" is not a URL/);
     assert.match(problems[2]!, /^ERP_REHEARSAL_RESOLVE entry "\[secret VAULT_TOKEN\]=\[secret ERP_REHEARSAL_VAULT_JWT\]"/);
     assert.match(problems[1]!, /^ERP_REHEARSAL_SANDBOX_DB_HOST="\[secret ERP_REHEARSAL_VAULT_JWT\]:5432"/);
+  });
+});
+
+describe('loadConfig: the golden identity and the golden job', () => {
+  const load = (env: EnvRecord, purpose?: 'golden') => loadConfig(env, { cwd: dir, ...(purpose ? { purpose } : {}) });
+
+  it('reads prod through the golden identity when one is configured: under jwt it shares the CI token, with its own role', () => {
+    const config = load({ ...liveEnv(), ERP_REHEARSAL_GOLDEN_VAULT_ROLE: 'gitea_cicd_erp_golden' });
+    const golden = config.live!.vault.golden as { method: string; role: string; token?: { reveal(): string } };
+    assert.equal(golden.method, 'jwt');
+    assert.equal(golden.role, 'gitea_cicd_erp_golden');
+    assert.equal(golden.token?.reveal(), JWT);
+    assert.equal(load(liveEnv()).live!.vault.golden, undefined, 'no golden identity unless configured');
+  });
+
+  it('needs the golden service account\'s own token under Kubernetes auth (the pod\'s own is the sandbox\'s)', () => {
+    const problems = problemsOf({ ...liveEnv(), ERP_REHEARSAL_VAULT_AUTH: 'kubernetes', ERP_REHEARSAL_VAULT_TOKEN_FILE: 'sa-token', ERP_REHEARSAL_VAULT_JWT: undefined, ERP_REHEARSAL_GOLDEN_VAULT_ROLE: 'erp-golden' });
+    assert.deepEqual(problems, ["ERP_REHEARSAL_GOLDEN_VAULT_TOKEN_FILE is not set: Kubernetes auth of the read-only golden identity needs its own service account's token (the pod's own token is the sandbox's)"]);
+    const config = load({ ...liveEnv(), ERP_REHEARSAL_VAULT_AUTH: 'kubernetes', ERP_REHEARSAL_VAULT_TOKEN_FILE: 'sa-token', ERP_REHEARSAL_VAULT_JWT: undefined, ERP_REHEARSAL_GOLDEN_VAULT_TOKEN_FILE: 'sa-token' });
+    assert.deepEqual(config.live!.vault.golden, { method: 'kubernetes', role: 'erp-golden', mount: 'kubernetes', tokenPath: join(dir, 'sa-token') });
+  });
+
+  it('the golden job needs Vault, the golden identity and prod\'s database, and nothing of the sandbox\'s', () => {
+    const env = { ERP_REHEARSAL_TARGET: 'live', VAULT_ADDR: 'https://vault.arcodange.lab:8200', VAULT_CACERT: 'homelab-ca.pem', ERP_REHEARSAL_VAULT_AUTH: 'jwt', ERP_REHEARSAL_GOLDEN_VAULT_JWT: JWT, ERP_REHEARSAL_PROD_DB_HOST: 'postgres.arcodange.lab' };
+    const config = load(env, 'golden');
+    assert.equal(config.live, undefined);
+    assert.equal(config.goldenSource!.prod.host, 'postgres.arcodange.lab');
+    assert.equal((config.goldenSource!.vault.golden as { role: string }).role, 'gitea_cicd_erp_golden');
+    const missing = (() => { try { load({ ERP_REHEARSAL_TARGET: 'live', VAULT_ADDR: 'https://vault.arcodange.lab:8200' }, 'golden'); } catch (error) { return (error as ConfigError).problems; } return []; })();
+    assert.deepEqual(missing, [
+      'ERP_REHEARSAL_GOLDEN_VAULT_ROLE is not set: the read-only golden identity needs its own Vault identity (its role, and ERP_REHEARSAL_GOLDEN_VAULT_TOKEN_FILE under Kubernetes auth)',
+      'ERP_REHEARSAL_PROD_DB_HOST is not set: give the host name of the PostgreSQL server that holds the prod database',
+    ]);
   });
 });
 
@@ -456,7 +499,8 @@ describe('.env.example', () => {
     'ERP_REHEARSAL_FIXTURE_SCALE', 'ERP_REHEARSAL_LAYOUT', 'VAULT_ADDR', 'VAULT_CACERT', 'ERP_REHEARSAL_VAULT_AUTH',
     'ERP_REHEARSAL_VAULT_ROLE', 'ERP_REHEARSAL_VAULT_MOUNT', 'ERP_REHEARSAL_VAULT_TOKEN_FILE', 'ERP_REHEARSAL_VAULT_JWT',
     'VAULT_TOKEN', 'ERP_REHEARSAL_GOLDEN_ARCHIVE', 'ERP_REHEARSAL_GOLDEN_LIST', 'ERP_REHEARSAL_GOLDEN_MANIFEST',
-    'ERP_REHEARSAL_DOLIBARR_CA', 'ERP_REHEARSAL_RESOLVE',
+    'ERP_REHEARSAL_DOLIBARR_CA', 'ERP_REHEARSAL_RESOLVE', 'ERP_REHEARSAL_GOLDEN_MAX_AGE_HOURS', 'ERP_REHEARSAL_CLONE_VAULT_TOKEN_FILE',
+    ...['AUTH', 'ROLE', 'MOUNT', 'TOKEN_FILE', 'JWT', 'TOKEN'].map((field) => `ERP_REHEARSAL_GOLDEN_VAULT_${field}`),
     ...['SANDBOX', 'PROD'].flatMap((kind) => ['HOST', 'PORT', 'SSLMODE', 'CA'].map((field) => `ERP_REHEARSAL_${kind}_DB_${field}`)),
   ];
 
