@@ -9,7 +9,11 @@ import type { FunctionIdentity } from './postgres/catalog';
 import type { ResetResult } from './lifecycle/reset';
 import type { Snapshot } from './lifecycle/snapshot';
 import { stateOf } from './lifecycle/state';
-import { EVIDENCE_MEDIA_TYPE, requireOnTarget } from './not-applicable';
+import { expect } from 'chai';
+import { CLAIM_MEDIA_TYPE } from './gates/outcomes';
+import { PROD_UNCHANGED } from './gates/claims';
+import { goldenNames } from './naming/golden';
+import { EVIDENCE_MEDIA_TYPE, NotApplicable, requireOnTarget } from './not-applicable';
 import type { WrittenSupplierInvoice } from './erp/supplier-invoice';
 import type { DolibarrClient } from './dolibarr/client';
 import type { VaultSession } from './vault';
@@ -21,6 +25,10 @@ import type { ReadAttempt } from './vault-fence/reads';
 import type { Promotion } from './promote/promote';
 import type { Target } from './targets/target';
 import { agentWriteTooling } from './targets/write-tooling';
+import { liveEnvironmentOf } from './targets/live-environment';
+import { commandWords, runRehearse, type CommandRun } from './operator/rehearse-command';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TargetKind } from './targets/session';
 
 /** The login a scenario reads the sandbox's state with, apart from the ones its steps act as. */
@@ -81,6 +89,9 @@ export class RehearsalWorld extends World<WorldParameters> {
   promotion?: Promotion | Error;
   /** The target promote runs against, when a step configured it differently (e.g. with the agent's identity). */
   promoteTarget?: Target;
+  /** The operator's side of the scenario: where its commands run, with which environment, and the last one's run. */
+  operator?: { readonly dir: string; readonly env: Readonly<Record<string, string | undefined>> };
+  command?: CommandRun;
   /** What puts back what a step changed on the shared target; run after the scenario, last first. */
   readonly undo: (() => void | Promise<void>)[] = [];
 
@@ -135,10 +146,61 @@ export class RehearsalWorld extends World<WorldParameters> {
     return this.login(OBSERVER);
   }
 
-  /** Prod's current state, read through a prod owner member of its own (minted on first use). */
+  /**
+   * Prod's state, read through the read-only golden identity (a login of its own, minted on first use), never a
+   * credential that could write prod. On a live target, the run's recorded state: prod is hashed at most twice a run.
+   */
   async prodState(): Promise<Snapshot> {
-    if (!this.logins.has(PROD_OBSERVER)) this.logins.set(PROD_OBSERVER, await this.target.minter.mint(this.target.prod));
-    return stateOf(this.target.endpointFor(this.target.prod.database), this.login(PROD_OBSERVER), this.target.prod);
+    if (this.target.prodWatch) return this.target.prodWatch.recorded();
+    return stateOf(this.target.endpointFor(this.target.prod.database), await this.goldenReader(), this.target.prod);
+  }
+
+  /**
+   * Prod's content hash is still `recorded`: compared now (hermetic), or claimed for the end of the run, where the
+   * run's last hash of prod settles it (live: support/gates/claims.ts).
+   */
+  async expectProdUnchanged(recorded: Snapshot): Promise<void> {
+    if (this.target.prodWatch) {
+      this.attach(PROD_UNCHANGED, CLAIM_MEDIA_TYPE);
+      this.evidence(`prod's content hash ${recorded.root} was recorded; the end of the run compares it with prod's last hash`);
+      return;
+    }
+    expect((await this.prodState()).root, "prod's content hash").to.equal(recorded.root);
+  }
+
+  /** A login of the golden identity, which reads prod and nothing else (minted on first use). */
+  private async goldenReader(): Promise<MintedLogin> {
+    if (!this.logins.has(PROD_OBSERVER)) this.logins.set(PROD_OBSERVER, await this.target.minter.mint(goldenNames(this.target.prod).minting));
+    return this.login(PROD_OBSERVER);
+  }
+
+  /**
+   * Runs a `rehearse` command line as the operator would, in a directory of the scenario's own: against a hermetic
+   * target, configured as the live target, so it reaches this stack the way it reaches the real one.
+   */
+  async operatorRuns(line: string): Promise<CommandRun> {
+    const args = commandWords(line);
+    if (this.target.kind === 'live' && args[0] === 'golden') {
+      throw new NotApplicable('a live run never dumps prod: the weekly golden job makes the golden, with the golden identity');
+    }
+    const operator = await this.operatorSide();
+    this.command = await runRehearse(args, { env: operator.env, cwd: operator.dir });
+    return this.command;
+  }
+
+  /** The operator's commands from now on run with `name` set to `value`. */
+  async operatorSets(name: string, value: string): Promise<void> {
+    const operator = await this.operatorSide();
+    this.operator = { dir: operator.dir, env: { ...operator.env, [name]: value } };
+  }
+
+  /** Where the operator's commands run and with which configuration: live, the run's own; hermetic, one reaching this stack as live. */
+  private async operatorSide(): Promise<NonNullable<RehearsalWorld['operator']>> {
+    if (!this.operator) {
+      const dir = mkdtempSync(join(this.target.workDir, 'operator-'));
+      this.operator = { dir, env: { ...process.env, ...(this.target.kind === 'hermetic' ? await liveEnvironmentOf(this.target, dir) : {}) } };
+    }
+    return this.operator;
   }
 
   /** The agent's write tooling: the guarded Dolibarr client, with the sandbox agent's key. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { auditStatements, describeViolation, loggedStatements } from '../support/postgres/statement-audit';
+import { auditStatements, describeViolation, loggedStatements, notReads } from '../support/postgres/statement-audit';
 
 const line = (session: string, db: string, text: string, user = 'v-kubernet-erp-sand-x') =>
   `2026-11-26 03:00:00.123 UTC [4242] db=${db} user=${user} session=${session} LOG:  statement: ${text}`;
@@ -37,6 +37,29 @@ describe('auditStatements', () => {
     const found = auditStatements(log, 'erp').map(describeViolation);
     assert.deepEqual(found.map((text) => text.split(':')[0]), ['outside a transaction', 'committed', 'outside a transaction', 'DROP DATABASE', 'in a transaction that never ended']);
     assert.match(found[1]!, /ALTER TABLE llx_societe ADD COLUMN x int/);
+  });
+
+  it('lets only the databases named droppable be dropped, however the name is written', () => {
+    const log = [
+      line('a', 'postgres', 'DROP DATABASE "erp-sandbox"'),
+      line('a', 'postgres', 'DROP DATABASE IF EXISTS "erp-sandbox-next"'),
+      line('b', 'postgres', 'DROP DATABASE ERP'),
+      line('b', 'postgres', 'DROP DATABASE "erp"'),
+      line('b', 'postgres', 'drop database'),
+    ].join('\n');
+    const found = auditStatements(log, 'erp', ['erp-sandbox', 'erp-sandbox-next']).map((violation) => violation.statement.text);
+    assert.deepEqual(found, ['DROP DATABASE ERP', 'DROP DATABASE "erp"', 'drop database']);
+  });
+
+  it('finds what is not a read, committed or rolled back', () => {
+    const log = [
+      line('a', 'erp', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1; COMMIT'),
+      line('b', 'erp', 'BEGIN'),
+      line('b', 'erp', 'UPDATE llx_societe SET nom = nom'),
+      line('b', 'erp', 'ROLLBACK'),
+      line('c', 'erp', "SELECT setval('s', 1)"),
+    ].join('\n');
+    assert.deepEqual(notReads(loggedStatements(log)).map((statement) => statement.text), ['UPDATE llx_societe SET nom = nom', "SELECT setval('s', 1)"]);
   });
 
   it('joins multi-line statements and ignores other log entries', () => {

@@ -90,6 +90,7 @@ function verdict(scenario: string, outcome: ScenarioVerdict['outcome']): Scenari
     outcome,
     ...(outcome === 'passed' ? {} : { problem: 'failed at "it is refused": allowed' }),
     evidence: [],
+    claims: [],
   };
 }
 

@@ -10,6 +10,7 @@ import { interruptedBy, runTeardowns } from '../process/teardown';
 import { redactWrites } from '../redaction';
 import { VaultConfigError } from '../vault/config';
 import { VaultError } from '../vault/errors';
+import type { ResetChoice } from './lifecycle';
 
 const USAGE = `rehearse — prove that the ERP sandbox can never hurt production (ADR-0003)
 
@@ -24,6 +25,26 @@ Usage:
       Reports (html, junit, message) go to ERP_REHEARSAL_REPORT_DIR (default: reports/).
   rehearse gates [...]
       The same as "rehearse run --target hermetic".
+  rehearse golden [--target hermetic|live] [--out DIR]
+      Make the golden: prod dumped in a read-only session by the read-only golden identity (never a credential that
+      can write prod), its content hash taken from the dump's own MVCC snapshot; golden.dump, golden.list,
+      manifest.json and the row images (rows/) written to a temporary directory and swapped into DIR (default
+      golden/) only once complete, so a failed or killed golden leaves the previous one intact. Prints the hash.
+  rehearse reset [--target hermetic|live] [--mode atomic|parallel|clone]
+      Put the sandbox back to the golden, as the sandbox's own identity: the pre- and post-reset commands, the lock,
+      session and drift checks; atomic (default: all or nothing), parallel (pg_restore --jobs, not atomic) or clone
+      (the template-clone reset, with its own identity). Prints the content hash before and after, and the time.
+      Exit 0 at the golden's hash, 1 refused or failed (atomic: the sandbox unchanged, and said so).
+  rehearse snapshot [--target hermetic|live] [--out FILE]
+      The sandbox's content hash and manifest, as the sandbox's identity; with --out, written to FILE (its row images
+      in FILE.rows/ beside it) for a later diff.
+  rehearse diff A B [--target hermetic|live] [--html FILE]
+      What changed from A to B, row by row: each is a snapshot file, golden or sandbox (read now). On the terminal, and
+      with --html as a page in the review's shape.
+  rehearse status [--target hermetic|live]
+      Is the sandbox fit for a session: at the golden's hash, no drift, no other session a reset would refuse for, the
+      golden's age and hash, no login role minted by the harness left behind. One line per check, each problem with
+      what to do. Exit 0 healthy, 1 not.
   rehearse review CHANGESET [--html FILE]
       Show a rehearsal's changeset for review: its operations, the rows it changed by table (changed columns
       highlighted), and its digest; writes the same review as a self-contained HTML page (default: next to it).
@@ -56,7 +77,7 @@ Usage:
       (npm run steps:docs rewrites that file).
   rehearse help
 
-Exit status of run:
+Exit status of run (the lifecycle commands: 0 done, 1 refused/failed/not healthy, 2 usage or configuration, 4 unreachable):
   0  every gate passed (waived failures and known gaps of the layout allowed)
   1  a gate failed (a failed scenario, an expired waiver, a run-level error, or no scenario ran)
   2  the run could not start: usage, configuration or waiver file (the message says what to do)
@@ -86,8 +107,10 @@ export function classify(error: unknown): { readonly code: number; readonly mess
     };
   }
   const name = (error as Error | undefined)?.name;
-  // Matched by name, so this module need not load the promote library to know its errors.
+  // Matched by name, so this module need not load the promote or lifecycle libraries to know their errors.
   if (name === 'PromotionRefused') return { code: PROMOTION_REFUSED, message: `promote refused: ${(error as Error).message}` };
+  if (name === 'LifecycleRefusal' || name === 'GoldenError') return { code: EXIT.failed, message: (error as Error).message };
+  if (name === 'GoldenDirError' || name === 'GoldenFilesError' || name === 'StateFileError' || name === 'NoCloneIdentityError') return { code: EXIT.cannotStart, message: (error as Error).message };
   if (CANNOT_START.some((kind) => error instanceof kind) || name === 'GateRunError' || name === 'ChangesetError' || name === 'MutationSuiteError') {
     return { code: EXIT.cannotStart, message: (error as Error).message };
   }
@@ -226,6 +249,53 @@ async function bench(args: string[]): Promise<number> {
   });
 }
 
+/** --target, else ERP_REHEARSAL_TARGET, else hermetic; the configuration reads it from the environment. */
+function chooseTarget(args: string[]): TargetName {
+  const targetFlag = option(args, '--target');
+  const envTarget = process.env.ERP_REHEARSAL_TARGET?.trim();
+  const target = targetFlag ? targetChoice(targetFlag, '--target') : envTarget ? targetChoice(envTarget, 'ERP_REHEARSAL_TARGET') : 'hermetic';
+  process.env.ERP_REHEARSAL_TARGET = target;
+  return target;
+}
+
+function noMore(args: string[], command: string, operands = 0): void {
+  const unknown = args.find((arg) => arg.startsWith('--'));
+  if (unknown) throw new UsageError(`unknown option ${unknown}`);
+  if (args.length !== operands) throw new UsageError(operands === 0 ? `${command} takes no argument, not "${args[0]}"` : `${command} needs exactly ${operands} arguments`);
+}
+
+function progressLine(): (line: string) => void {
+  const started = Date.now();
+  return (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+}
+
+/** golden, reset, snapshot, diff, status: the operator's lifecycle commands (support/cli/lifecycle.ts). */
+async function lifecycle(command: 'golden' | 'reset' | 'snapshot' | 'diff' | 'status', args: string[]): Promise<number> {
+  chooseTarget(args);
+  const out = command === 'golden' || command === 'snapshot' ? option(args, '--out') : undefined;
+  const mode = command === 'reset' ? option(args, '--mode') : undefined;
+  const html = command === 'diff' ? option(args, '--html') : undefined;
+  noMore(args, command, command === 'diff' ? 2 : 0);
+  const lifecycleCommands = await import('./lifecycle');
+  if (mode !== undefined && !(lifecycleCommands.RESET_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`--mode "${mode}": use ${lifecycleCommands.RESET_MODES.join(', ')}`);
+  }
+  const config = loadConfig(process.env, command === 'golden' ? { purpose: 'golden' } : {});
+  const progress = progressLine();
+  switch (command) {
+    case 'golden':
+      return lifecycleCommands.goldenCommand(out ?? 'golden', config, progress);
+    case 'reset':
+      return lifecycleCommands.resetCommand((mode ?? 'atomic') as ResetChoice, config, progress);
+    case 'snapshot':
+      return lifecycleCommands.snapshotCommand(out, config, progress);
+    case 'diff':
+      return lifecycleCommands.diffCommand(args[0]!, args[1]!, html, config, progress);
+    case 'status':
+      return lifecycleCommands.statusCommand(config, progress);
+  }
+}
+
 function names(args: string[]): number {
   const domain = option(args, '--domain');
   const [app, env] = args;
@@ -260,6 +330,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await run(args);
       case 'gates':
         return await run(args, 'hermetic');
+      case 'golden':
+      case 'reset':
+      case 'snapshot':
+      case 'diff':
+      case 'status':
+        return await lifecycle(command, args);
       case 'review':
         return await reviewCommand(args);
       case 'promote':

@@ -13,6 +13,9 @@ export const NOT_APPLICABLE_MEDIA_TYPE = 'text/x.erp-rehearsal.not-applicable';
 /** Lines of evidence a step wants in the terminal summary: hashes, refusals with SQLSTATE or HTTP status. */
 export const EVIDENCE_MEDIA_TYPE = 'text/x.erp-rehearsal.evidence';
 
+/** A claim only the end of the run can settle, e.g. prod unchanged on a live target (see claims.ts). */
+export const CLAIM_MEDIA_TYPE = 'text/x.erp-rehearsal.claim';
+
 /**
  * A scenario's outcome. Only `passed` is a pass; `waived` and `known gap` are failures someone answered for
  * (a waiver file, the layout's expectations), `not applicable` is neither a pass nor a failure.

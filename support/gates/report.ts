@@ -1,6 +1,6 @@
 import type { runCucumber } from '@cucumber/cucumber/api';
 import { redact } from '../redaction';
-import { EVIDENCE_MEDIA_TYPE, EXIT, NOT_APPLICABLE_MEDIA_TYPE, type ExitCode, type Outcome } from './outcomes';
+import { CLAIM_MEDIA_TYPE, EVIDENCE_MEDIA_TYPE, EXIT, NOT_APPLICABLE_MEDIA_TYPE, type ExitCode, type Outcome } from './outcomes';
 import type { Waiver } from './waivers';
 
 /** One Cucumber message, typed from the API itself rather than from Cucumber's internal packages. */
@@ -32,6 +32,8 @@ export interface ScenarioVerdict {
   readonly reason?: string;
   /** Evidence lines its steps attached (EVIDENCE_MEDIA_TYPE). */
   readonly evidence: readonly string[];
+  /** Claims only the end of the run can settle (CLAIM_MEDIA_TYPE, see claims.ts). */
+  readonly claims: readonly string[];
   /** The waiver that covers its failure (outcome `waived`). */
   readonly waiver?: Waiver;
 }
@@ -94,6 +96,7 @@ interface Attempt {
   detail?: string;
   notApplicable?: string;
   readonly evidence: string[];
+  readonly claims: string[];
 }
 
 export class ReportBuilder {
@@ -117,7 +120,7 @@ export class ReportBuilder {
       );
       this.testCases.set(envelope.testCase.id, { pickleId: envelope.testCase.pickleId, stepText });
     } else if (envelope.testCaseStarted) {
-      this.attempts.set(envelope.testCaseStarted.id, { testCaseId: envelope.testCaseStarted.testCaseId, status: 'PASSED', evidence: [] });
+      this.attempts.set(envelope.testCaseStarted.id, { testCaseId: envelope.testCaseStarted.testCaseId, status: 'PASSED', evidence: [], claims: [] });
     } else if (envelope.attachment) {
       const attempt = envelope.attachment.testCaseStartedId ? this.attempts.get(envelope.attachment.testCaseStartedId) : undefined;
       if (!attempt) return;
@@ -125,6 +128,8 @@ export class ReportBuilder {
         attempt.notApplicable ??= attachmentText(envelope.attachment).trim() || 'not applicable on this target (no reason given)';
       } else if (envelope.attachment.mediaType === EVIDENCE_MEDIA_TYPE) {
         attempt.evidence.push(...attachmentText(envelope.attachment).split('\n').map((line) => line.trim()).filter(Boolean));
+      } else if (envelope.attachment.mediaType === CLAIM_MEDIA_TYPE) {
+        attempt.claims.push(attachmentText(envelope.attachment).trim());
       }
     } else if (envelope.testStepFinished) {
       const { testCaseStartedId, testStepId, testStepResult } = envelope.testStepFinished;
@@ -166,6 +171,7 @@ export class ReportBuilder {
         ...(attempt.detail === undefined || notApplicable ? {} : { detail: attempt.detail }),
         ...(notApplicable ? { reason: attempt.notApplicable } : {}),
         evidence: attempt.evidence,
+        claims: attempt.claims,
       };
     });
     return tally(scenarios, this.runErrors);

@@ -1,6 +1,7 @@
 import { loadConfiguration, loadSources, runCucumber } from '@cucumber/cucumber/api';
 import { registerTeardown } from '../process/teardown';
 import { closeTarget, openTarget, type TargetKind } from '../targets/session';
+import { settleClaims } from './claims';
 import { applyKnownGaps, expectationsFile, loadKnownGaps } from './expectations';
 import { isUnreachable, TargetUnreachableError } from './outcomes';
 import { discardReportFiles, redactReportFiles, reportFormats } from './report-files';
@@ -89,7 +90,9 @@ export async function runGates(options: GateRunOptions): Promise<GateReport> {
     }
     // The known gaps of a layout are the hermetic cluster's; a live target answers for its gaps with waivers.
     const layout = target && options.target === 'hermetic' ? target.config.layout : undefined;
-    const built = report.build();
+    // A live run's second and last hash of prod settles the scenarios that claimed prod unchanged.
+    const settlement = await target?.prodWatch?.settle().catch((error: Error) => error);
+    const built = settleClaims(report.build(), settlement);
     const withGaps = layout ? applyKnownGaps(built, loadKnownGaps(layout), expectationsFile(layout)) : built;
     return applyWaivers(withGaps, options.waivers);
   } finally {

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { pipeline } from 'node:stream/promises';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'pg';
@@ -44,6 +47,8 @@ export interface GoldenManifest {
   readonly createdAt: string;
   /** Entries of the archive that the restore replays (owned by ownerRole). */
   readonly restoredEntries: number;
+  /** sha256 (hex) of golden.dump and golden.list as written, so a damaged or mixed-up golden is told before a reset. */
+  readonly files?: Readonly<Record<string, string>>;
   readonly entries: readonly SnapshotEntry[];
 }
 
@@ -66,6 +71,8 @@ export interface MakeGoldenOptions {
   readonly prod: InstanceNames;
   /** Directory the golden's files are written to (created if missing). */
   readonly dir: string;
+  /** Where to keep the row images of prod's state at the dump, for row-level diffs against the golden. */
+  readonly rowsDir?: string;
 }
 
 export interface ReadOnlySettings {
@@ -123,6 +130,7 @@ export async function makeGolden(options: MakeGoldenOptions): Promise<Golden> {
       dumpArchive(options.tools, options.login, prod.database, [`--snapshot=${rows[0]!.id}`], READ_ONLY_SESSION),
       snapshotInTransaction(client, {
         ownerRole: prod.ownerRole,
+        ...(options.rowsDir === undefined ? {} : { rowsDir: options.rowsDir }),
         parallel: { sessions: availableParallelism(), connect: () => connectReadOnly(options.endpoint, options.login, prod.database) },
       }),
     ]);
@@ -134,6 +142,7 @@ export async function makeGolden(options: MakeGoldenOptions): Promise<Golden> {
 
     const owned = restorableEntries(await listArchive(options.tools, options.login, archive), prod.ownerRole);
     if (owned.length === 0) throw new GoldenError(`no archive entry of ${prod.database} is owned by ${prod.ownerRole}`);
+    const list = `${owned.join('\n')}\n`;
     const manifest: GoldenManifest = {
       format: GOLDEN_FORMAT,
       root: snapshot.root,
@@ -142,16 +151,43 @@ export async function makeGolden(options: MakeGoldenOptions): Promise<Golden> {
       serverVersion,
       createdAt: new Date().toISOString(),
       restoredEntries: owned.length,
+      files: { [ARCHIVE_FILE]: sha256(archive), [LIST_FILE]: sha256(list) },
       entries: snapshot.entries,
     };
-    await mkdir(options.dir, { recursive: true });
+    // Prod's data: readable by the golden's owner only.
+    await mkdir(options.dir, { recursive: true, mode: 0o700 });
     const golden = paths(options.dir, manifest);
-    await writeFile(golden.archivePath, archive);
-    await writeFile(golden.listPath, `${owned.join('\n')}\n`);
-    await writeFile(join(options.dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFile(golden.archivePath, archive, { mode: 0o600 });
+    await writeFile(golden.listPath, list, { mode: 0o600 });
+    await writeFile(join(options.dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
     return golden;
   } finally {
     await client.end();
+  }
+}
+
+const sha256 = (content: Buffer | string) => createHash('sha256').update(content).digest('hex');
+
+/** The golden's files are not the ones its manifest was made with (changed, cut short, mixed with another golden's). */
+export class GoldenFilesError extends Error {
+  override readonly name = 'GoldenFilesError';
+}
+
+/**
+ * Checks the archive and list against the checksums in the manifest, reading each file once (streamed). A golden made
+ * before checksums were kept is refused too: nothing says its archive is the one its hash describes.
+ */
+export async function verifyGoldenFiles(golden: Golden): Promise<void> {
+  const remake = 'make the golden again (rehearse golden), or fetch it whole';
+  if (!golden.manifest.files) throw new GoldenFilesError(`${golden.dir}: the golden's manifest has no checksums of its files, so its archive cannot be shown to be the one its hash describes: ${remake}`);
+  for (const [name, path] of [[ARCHIVE_FILE, golden.archivePath], [LIST_FILE, golden.listPath]] as const) {
+    const expected = golden.manifest.files[name];
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(path), hash);
+    const actual = hash.digest('hex');
+    if (actual !== expected) {
+      throw new GoldenFilesError(`${path} is not the ${name} its manifest was made with (sha256 ${actual.slice(0, 12)}…, the manifest says ${String(expected).slice(0, 12)}…): it was changed, cut short or mixed with another golden's; ${remake}`);
+    }
   }
 }
 

@@ -136,6 +136,16 @@ async function sessionsNow(client: Client): Promise<Session[]> {
   return rows;
 }
 
+/** One line per session, as refusals and status name them. */
+function describeSessions(sessions: readonly Session[]): string[] {
+  return sessions.map((session) => `pid ${session.pid} ${session.user} (${session.application || 'no application name'}) from ${session.client} since ${session.since}`);
+}
+
+/** The client sessions a reset would refuse for, now, described one per line (for `rehearse status`). */
+export async function sessionsBlockingReset(client: Client): Promise<string[]> {
+  return describeSessions(await sessionsNow(client));
+}
+
 /**
  * The other sessions, after a grace period: a client that has just disconnected (the step before the
  * reset, or Dolibarr scaled to 0 by the pre-reset command) leaves pg_stat_activity only once its backend
@@ -329,7 +339,7 @@ async function resetWithCommands(options: ResetOptions, progress: (line: string)
         'sessions',
         `${sessions.length} other session(s) use ${options.sandbox.database}; nothing was changed — stop them ` +
           '(e.g. scale Dolibarr to 0 with a pre-reset command) and retry',
-        sessions.map((session) => `pid ${session.pid} ${session.user} (${session.application || 'no application name'}) from ${session.client} since ${session.since}`),
+        describeSessions(sessions),
       );
     }
 

@@ -14,7 +14,11 @@ let taken = 0;
  * hashed on one session per core, all reading the same MVCC snapshot.
  */
 export function stateOf(endpoint: Endpoint, login: Login, names: InstanceNames, workDir?: string, live?: (line: string) => void): Promise<Snapshot> {
-  const rowsDir = workDir ? join(workDir, 'snapshots', `${names.instance}-${++taken}`) : undefined;
+  return stateWithRowsIn(endpoint, login, names, workDir ? join(workDir, 'snapshots', `${names.instance}-${++taken}`) : undefined, live);
+}
+
+/** The same, its row images (if `rowsDir` is given) written exactly there, e.g. beside a snapshot file. */
+export function stateWithRowsIn(endpoint: Endpoint, login: Login, names: InstanceNames, rowsDir: string | undefined, live?: (line: string) => void): Promise<Snapshot> {
   return withClient(
     endpoint,
     login,

@@ -2,8 +2,10 @@
  * Reads a PostgreSQL server log written with `log_line_prefix = '%m [%p] db=%d user=%u session=%c '` and statement
  * logging on, and finds every statement that reached a database and could have changed it without being undone:
  * anything but a read (SELECT, SHOW, SET, transaction control…) that ran outside a transaction, or inside one that
- * was not rolled back. And every DROP DATABASE, in any database. Used by the live-emulation test to show that a
- * live run never sends prod anything that would change it if a fence were broken.
+ * was not rolled back. And every DROP DATABASE, in any database, but of the databases the caller says may be dropped
+ * (the template-clone reset's own: the sandbox it replaces and its golden, building and next copies). Used by the
+ * live-emulation test to show that a live run never sends prod anything that would change it if a fence were broken,
+ * and that the golden identity's sessions only read.
  */
 
 export const AUDIT_LOG_LINE_PREFIX = '%m [%p] db=%d user=%u session=%c ';
@@ -55,14 +57,26 @@ function statementsOf(text: string): string[] {
   return text.split(/;\s*(?=(?:[^']*'[^']*')*[^']*$)/).map((part) => part.trim()).filter(Boolean);
 }
 
-/** What could have changed `database` and was not rolled back; and every DROP DATABASE anywhere. */
-export function auditStatements(log: string, database: string): AuditViolation[] {
+/** The database a DROP DATABASE names (unquoted as PostgreSQL folds it), or undefined for any other statement. */
+function droppedDatabase(text: string): string | undefined {
+  const match = /\bDROP\s+DATABASE\s+(?:IF\s+EXISTS\s+)?("(?:[^"]|"")+"|[^\s;(]+)/i.exec(text);
+  if (!match) return /\bDROP\s+DATABASE\b/i.test(text) ? '' : undefined;
+  const name = match[1]!;
+  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase();
+}
+
+/**
+ * What could have changed `database` and was not rolled back; and every DROP DATABASE anywhere but of `droppable`
+ * (a DROP DATABASE whose name cannot be read is never droppable).
+ */
+export function auditStatements(log: string, database: string, droppable: readonly string[] = []): AuditViolation[] {
   const violations: AuditViolation[] = [];
   const open = new Map<string, LoggedStatement[]>();
   for (const statement of loggedStatements(log)) {
     for (const text of statementsOf(statement.text)) {
       const part = { ...statement, text };
-      if (/\bDROP\s+DATABASE\b/i.test(text)) violations.push({ statement: part, why: 'DROP DATABASE' });
+      const dropped = droppedDatabase(text);
+      if (dropped !== undefined && !droppable.includes(dropped)) violations.push({ statement: part, why: 'DROP DATABASE' });
       if (statement.database !== database) continue;
       const pending = open.get(statement.session);
       if (BEGIN.test(text)) open.set(statement.session, []);
@@ -79,6 +93,14 @@ export function auditStatements(log: string, database: string): AuditViolation[]
   // A transaction the log never saw end was not rolled back as far as anyone can tell.
   for (const pending of open.values()) for (const change of pending) violations.push({ statement: change, why: 'in a transaction that never ended' });
   return violations;
+}
+
+/** Statements of `statements` that do more than read or steer the session and its transaction, whatever became of them. */
+export function notReads(statements: readonly LoggedStatement[]): LoggedStatement[] {
+  return statements.flatMap((statement) =>
+    statementsOf(statement.text)
+      .filter((text) => !BEGIN.test(text) && !ROLLBACK.test(text) && !COMMIT.test(text) && (!HARMLESS.test(text) || CHANGING_CALL.test(text)))
+      .map((text) => ({ ...statement, text })));
 }
 
 export function describeViolation(violation: AuditViolation): string {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HarnessConfig } from '../config';
 import type { DatabaseAddress, LiveConfig } from '../config/live';
-import { GOLDEN_FORMAT, type Golden, type GoldenManifest } from '../lifecycle/golden';
+import { GOLDEN_FORMAT, verifyGoldenFiles, type Golden, type GoldenManifest } from '../lifecycle/golden';
 import { DolibarrClient } from '../dolibarr/client';
 import { NotApplicable } from '../not-applicable';
 import type { Endpoint } from '../postgres/cluster';
@@ -17,6 +17,12 @@ import type { DolibarrSites } from './dolibarr-sites';
 import { overridingLookup } from './live-network';
 import type { Target } from './target';
 import { promoterNames } from '../promote/names';
+import { cloneNames } from '../lifecycle/template-clone-names';
+import { stateOf } from '../lifecycle/state';
+import { goldenNames } from '../naming/golden';
+import type { VaultAuthInput } from '../vault/config';
+import { ProdWatch } from './prod-watch';
+import { MintLedger } from '../vault/ledger';
 import type { VaultAccess } from './vault-access';
 
 export type Progress = (line: string) => void;
@@ -32,7 +38,8 @@ export type Progress = (line: string) => void;
  * What would need more is not applicable here, and says so. This builder is the only code that knows the target is live.
  */
 
-function endpointOf(address: DatabaseAddress, workDir: string, name: string): Endpoint {
+/** Where a database of the live target is reached; its CA is also written to `workDir`, where libpq's tools read it. */
+export function endpointOf(address: DatabaseAddress, workDir: string, name: string): Endpoint {
   if (address.sslmode === 'disable') return { host: address.host, port: address.port };
   let caFile: string | undefined;
   if (address.ca !== undefined) {
@@ -46,12 +53,17 @@ function endpointOf(address: DatabaseAddress, workDir: string, name: string): En
 export function loadGolden(paths: LiveConfig['golden']): Golden {
   const manifest = JSON.parse(readFileSync(paths.manifest, 'utf8')) as GoldenManifest;
   if ((manifest.format as number) === 1) {
-    throw new Error(`${paths.manifest} is a golden of format 1, made by an earlier version of the harness whose content hash is computed differently: make the golden again (the harness's makeGolden, support/lifecycle/golden.ts)`);
+    throw new Error(`${paths.manifest} is a golden of format 1, made by an earlier version of the harness whose content hash is computed differently: make the golden again (rehearse golden --out DIR)`);
   }
   if (manifest.format !== GOLDEN_FORMAT || typeof manifest.root !== 'string' || !Array.isArray(manifest.entries)) {
-    throw new Error(`${paths.manifest} is not a golden manifest of format ${GOLDEN_FORMAT} (with root and entries): the golden's three files (golden.dump, golden.list, manifest.json) come from the harness's makeGolden (support/lifecycle/golden.ts)`);
+    throw new Error(`${paths.manifest} is not a golden manifest of format ${GOLDEN_FORMAT} (with root and entries): the golden's three files (golden.dump, golden.list, manifest.json) come from rehearse golden`);
   }
   return { dir: dirname(paths.archive), archivePath: paths.archive, listPath: paths.list, manifest };
+}
+
+/** The ledger of the login roles live runs mint, in the state directory (see support/vault/ledger.ts). */
+export function mintLedger(stateDir: string): MintLedger {
+  return new MintLedger(join(stateDir, 'minted-logins.ndjson'));
 }
 
 export async function buildLiveTarget(config: HarnessConfig, progress: Progress): Promise<Target> {
@@ -66,36 +78,45 @@ export async function buildLiveTarget(config: HarnessConfig, progress: Progress)
     [prod.database, endpointOf(live.databases.prod, workDir, 'prod')],
   ]);
   const lookup = overridingLookup(live.resolve);
+  const vaultAt = { address: live.vault.address, ...(live.vault.ca === undefined ? {} : { ca: live.vault.ca }) };
+  // The identities the live target may log in as: the sandbox's, and the golden's and the clone's where configured.
+  const reader = goldenNames(prod);
+  const clone = cloneNames(sandbox);
+  const identities = new Map<string, VaultAuthInput>([[sandbox.instance, live.vault.auth]]);
+  if (live.vault.golden) identities.set(reader.minting.instance, live.vault.golden);
+  if (live.vault.clone) identities.set(clone.minting.instance, live.vault.clone);
+  const identityMissing = (instance: string) =>
+    instance === reader.minting.instance
+      ? `the live target has no golden identity configured (ERP_REHEARSAL_GOLDEN_VAULT_ROLE, Vault role ${reader.vaultRole}): prod's content is read only through it`
+      : `the live target holds only the sandbox's Vault identity${identities.size > 1 ? ' (and those configured for it)' : ''}, never ${instance}'s`;
   const vaultAccess: VaultAccess = {
     address: live.vault.address,
     ca: live.vault.ca ?? '',
     lookup,
     identity(names) {
-      if (names.instance !== sandbox.instance) {
-        throw new NotApplicable(`the live target holds only the sandbox's Vault identity, never ${names.instance}'s`);
-      }
-      return { address: live.vault.address, ...(live.vault.ca === undefined ? {} : { ca: live.vault.ca }), auth: live.vault.auth };
+      const auth = identities.get(names.instance);
+      if (auth === undefined) throw new NotApplicable(identityMissing(names.instance));
+      return { ...vaultAt, auth };
     },
+    ...(live.vault.clone === undefined ? {} : { cloner: { ...vaultAt, auth: live.vault.clone } }),
+    ...(live.vault.golden === undefined ? {} : { golden: { ...vaultAt, auth: live.vault.golden } }),
     // Promote's own identity, never the sandbox's: only `rehearse promote` logs in with it (support/promote/credential.ts).
     ...(live.promoteTokenFile === undefined
       ? {}
-      : {
-          promoter: {
-            address: live.vault.address,
-            ...(live.vault.ca === undefined ? {} : { ca: live.vault.ca }),
-            auth: { method: 'kubernetes', role: promoterNames(prod).vaultRole, tokenPath: live.promoteTokenFile },
-          },
-        }),
+      : { promoter: { ...vaultAt, auth: { method: 'kubernetes', role: promoterNames(prod).vaultRole, tokenPath: live.promoteTokenFile } } }),
   };
   const minter = new VaultMinter({
     identity: (names) => vaultAccess.identity(names),
     endpoint: endpoints.get(sandbox.database)!,
+    ledger: mintLedger(live.stateDir),
     session: { ...(lookup ? { lookup } : {}), onEvent: (event: VaultEvent) => { if ('error' in event) progress(`Vault: ${event.kind}: ${event.error.message}`); } },
   });
   try {
+    // The golden first: a damaged one is said before anything is reached.
+    const golden = loadGolden(live.golden);
+    await verifyGoldenFiles(golden);
     const session = await minter.session(sandbox);
     progress(`Vault: ${live.vault.address} as ${session.identity?.method ?? 'token'} role ${'role' in live.vault.auth ? live.vault.auth.role : '(token)'} (policies ${session.identity?.policies.join(', ') ?? '?'})`);
-    const golden = loadGolden(live.golden);
     progress(`golden ${golden.manifest.root.slice(0, 12)} from ${live.golden.archive} (${golden.manifest.restoredEntries} entries)`);
     const binaries = findLocalBinaries(live.clientTools.bindir, CLIENT_PROGRAMS);
     if (!binaries.bindir) throw new Error(`no PostgreSQL client tools (${binaries.tried.join('; ')}): install postgresql-client or set ERP_REHEARSAL_PG_BINDIR`);
@@ -131,9 +152,19 @@ export async function buildLiveTarget(config: HarnessConfig, progress: Progress)
         }
       },
     };
+    // Prod's content, through the golden identity only: hashed at most twice a run (recorded once, compared at the end).
+    const prodWatch = live.vault.golden === undefined ? undefined : new ProdWatch(async () => {
+      const login = await minter.mint(reader.minting);
+      try {
+        return await stateOf(endpoints.get(prod.database)!, login, prod);
+      } finally {
+        await minter.revoke(login);
+      }
+    });
     let closed = false;
     return {
       kind: 'live',
+      ...(prodWatch ? { prodWatch } : {}),
       config,
       prod,
       sandbox,

@@ -4,6 +4,7 @@ import type { ClientTools, Endpoint, Login, PostgresCluster } from '../postgres/
 import type { VaultMinter } from '../vault';
 import type { Golden } from '../lifecycle/golden';
 import type { DolibarrSites } from './dolibarr-sites';
+import type { ProdWatch } from './prod-watch';
 import type { VaultAccess } from './vault-access';
 
 /**
@@ -31,6 +32,11 @@ export interface Target {
   readonly minter: VaultMinter;
   /** How workloads reach Vault, and (hermetic) the issuers of their identities and the leases Vault holds. */
   readonly vault: VaultAccess;
+  /**
+   * Live only, with a golden identity configured: prod's content read at most twice a run (recorded once, compared at
+   * the end). Without it, each scenario reads prod's state itself (hermetic).
+   */
+  readonly prodWatch?: ProdWatch;
   /** The golden checkpoint the sandbox resets to. */
   readonly golden: Golden;
   /** The two Dolibarr instances: the sandbox the write tooling talks to, prod that must refuse. */

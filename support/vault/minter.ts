@@ -21,6 +21,7 @@ import { describeDrift } from '../lifecycle/reset';
 import type { VaultConfigInput } from './config';
 import { VaultError, VaultLeaseRevocationError } from './errors';
 import type { DatabaseLease } from './lease';
+import type { MintLedger } from './ledger';
 import { VaultSession, type VaultSessionOptions } from './session';
 
 export interface VaultMinterOptions {
@@ -29,6 +30,8 @@ export interface VaultMinterOptions {
   readonly session?: VaultSessionOptions;
   /** The cluster, to ask a login role Vault could not revoke what it owns. */
   readonly endpoint: Endpoint;
+  /** Live: where each login minted and revoked is noted, so a run that dies leaves a trace (see ledger.ts). */
+  readonly ledger?: MintLedger;
 }
 
 interface Held {
@@ -83,6 +86,10 @@ export class VaultMinter implements CredentialMinter {
       vault: { path: names.credsPath, auth: session.identity?.method ?? 'token', role: names.vaultRole, database: names.database },
     };
     this.#held.set(lease.leaseId, { lease, session, login });
+    this.options.ledger?.minted({
+      username: login.user, instance: names.instance, leaseId: lease.leaseId, mintedAt: new Date().toISOString(),
+      cluster: `${this.options.endpoint.host}:${this.options.endpoint.port}`,
+    });
     return login;
   }
 
@@ -98,6 +105,7 @@ export class VaultMinter implements CredentialMinter {
     }
     this.#held.delete(login.leaseId);
     this.#revoked.add(login.leaseId);
+    this.options.ledger?.revoked(login.user);
   }
 
   /** Revokes every lease still held; one error names each failure (and its drift). */

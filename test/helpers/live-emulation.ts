@@ -1,18 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../support/config';
 import { AUDIT_LOG_LINE_PREFIX } from '../../support/postgres/statement-audit';
 import { withClient } from '../../support/postgres/connect';
 import { buildHermeticTarget } from '../../support/targets/hermetic';
+import { liveEnvironmentOf } from '../../support/targets/live-environment';
 import type { Target } from '../../support/targets/target';
 
 /**
  * The hermetic stack dressed as a live one: a hermetic target (cluster, Vault and Dolibarr stand-ins, golden) whose
  * server logs every statement sent to prod (`log_statement=all` on database erp, DDL everywhere), and the
  * environment a live run needs to reach it exactly as it reaches the real stack: Vault's address and CA, the
- * sandbox's service-account token, the databases, the golden files, and name overrides instead of DNS.
+ * workloads' service-account tokens, the databases, the golden files, and name overrides instead of DNS
+ * (support/targets/live-environment.ts).
  */
 export interface EmulatedLiveStack {
   readonly target: Target;
@@ -20,11 +21,6 @@ export interface EmulatedLiveStack {
   /** The server log up to now: waits until a marker sent last is in the file, so nothing logged before is missing. */
   serverLog(): Promise<string>;
   close(): Promise<void>;
-}
-
-function resolve(lookup: LookupFunction, host: string): Promise<string> {
-  return new Promise((done, fail) =>
-    (lookup as unknown as (h: string, o: object, cb: (e: Error | null, a: string) => void) => void)(host, {}, (error, address) => (error ? fail(error) : done(address))));
 }
 
 export async function emulatedLiveStack(): Promise<EmulatedLiveStack> {
@@ -36,41 +32,12 @@ export async function emulatedLiveStack(): Promise<EmulatedLiveStack> {
     serverSettings: { log_line_prefix: AUDIT_LOG_LINE_PREFIX, log_statement: 'ddl' },
   });
   try {
-    const { cluster, vault, dolibarr, golden, sandbox, prod } = target;
+    const { cluster, prod } = target;
     await withClient(cluster!.endpoint, cluster!.superuser, 'postgres', (client) => client.query(`ALTER DATABASE "${prod.database}" SET log_statement = 'all'`));
-    const caFile = join(dir, 'ca.pem');
-    writeFileSync(caFile, vault.ca);
-    const identity = vault.identity(sandbox);
-    const tokenPath = identity.auth.method === 'kubernetes' ? identity.auth.tokenPath : undefined;
-    if (!tokenPath) throw new Error('the hermetic sandbox identity is not a Kubernetes one');
-    const vaultHost = new URL(vault.address).hostname;
-    const hosts = [vaultHost, sandbox.host, prod.host];
-    const addresses = await Promise.all(hosts.map((host) => resolve(vault.lookup!, host)));
-    const { host, port } = cluster!.endpoint;
-    // The operator's declared overlay: the agent's sandbox key as the sandbox's Dolibarr stores it, and its rights.
-    writeFileSync(join(dir, 'overlay.sql'), dolibarr.standins!.overlaySql());
     const example = JSON.parse(readFileSync(join(__dirname, '..', '..', 'waivers.example.json'), 'utf8')) as { waivers: { expires: string }[] };
     const expires = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     writeFileSync(join(dir, 'waivers.json'), JSON.stringify({ waivers: example.waivers.map((waiver) => ({ ...waiver, expires })) }));
-    const env: Record<string, string> = {
-      ERP_REHEARSAL_TARGET: 'live',
-      ERP_REHEARSAL_DOMAIN: config.domain,
-      VAULT_ADDR: vault.address,
-      VAULT_CACERT: caFile,
-      ERP_REHEARSAL_VAULT_AUTH: 'kubernetes',
-      ERP_REHEARSAL_VAULT_TOKEN_FILE: tokenPath,
-      ERP_REHEARSAL_SANDBOX_DB_HOST: host, ERP_REHEARSAL_SANDBOX_DB_PORT: String(port), ERP_REHEARSAL_SANDBOX_DB_SSLMODE: 'disable',
-      ERP_REHEARSAL_PROD_DB_HOST: host, ERP_REHEARSAL_PROD_DB_PORT: String(port), ERP_REHEARSAL_PROD_DB_SSLMODE: 'disable',
-      ERP_REHEARSAL_GOLDEN_ARCHIVE: golden.archivePath,
-      ERP_REHEARSAL_GOLDEN_LIST: golden.listPath,
-      ERP_REHEARSAL_GOLDEN_MANIFEST: join(golden.dir, 'manifest.json'),
-      ERP_REHEARSAL_DOLIBARR_CA: caFile,
-      ERP_REHEARSAL_RESOLVE: hosts.map((name, at) => `${name}=${addresses[at]}`).join(','),
-      ERP_REHEARSAL_REPORT_DIR: join(dir, 'reports'),
-      ERP_REHEARSAL_SANDBOX_OVERLAY: join(dir, 'overlay.sql'),
-      ERP_REHEARSAL_LAYOUT: config.layout,
-      ERP_REHEARSAL_WAIVERS: join(dir, 'waivers.json'),
-    };
+    const env: Record<string, string> = { ...(await liveEnvironmentOf(target, dir)), ERP_REHEARSAL_WAIVERS: join(dir, 'waivers.json') };
     const logPath = cluster!.serverLogPath;
     if (!logPath) throw new Error('the live emulation reads the local server log: run it with the local provider');
     let markers = 0;
