@@ -159,7 +159,7 @@ Given("the golden identity's workload is logged in to Vault", async function (th
  * The golden job logs in to Vault as its own CI role (`gitea_cicd_<app>_golden`) with a CI token of that repository;
  * a refusal is kept for the next steps.
  *
- * Hermetic target only: the token is signed by the run's CI issuer.
+ * Hermetic: a token of the run's CI issuer; live: the run's own, when it logs in as the golden job's CI role.
  */
 When("the golden job logs in to Vault with a CI token of repository {string}", async function (this: RehearsalWorld, repository: string) {
   await actAs(this, goldenJobVaultSession(this.target, repository));

@@ -128,22 +128,21 @@ Then('the login succeeds with the policies of {instance}', function (this: Rehea
 });
 
 /**
- * The minted login came from Vault at that credentials path, through Kubernetes auth as that role.
+ * The minted login came from Vault at that credentials path, through the Vault role and auth method its workload's
+ * identity is configured with (hermetic: Kubernetes auth as the instance's role; a live CI run: JWT auth as the app's).
  *
- * Its username follows Vault's template for Kubernetes auth, and Vault holds its lease.
+ * Its username follows Vault's template for that role, and (hermetic) Vault holds its lease.
  */
-Then(
-  'login {string} was issued by Vault at {string} to Kubernetes auth role {instance}',
-  function (this: RehearsalWorld, label: string, path: string, role: string) {
-    const login = this.login(label);
-    expect(login.vault, 'where the login came from').to.deep.include({ path, auth: 'kubernetes', role });
-    expect(login.leaseId.startsWith(`${path}/`), `lease ${login.leaseId}`).to.equal(true);
-    // Vault's username template: v-<display name ≤ 8>-<role ≤ 8>-…; Kubernetes auth's display name starts "kubernetes-".
-    expect(login.user.startsWith(`v-kubernet-${role.slice(0, 8)}-`), login.user).to.equal(true);
-    const held = this.target.vault.hermetic?.leases();
-    if (held) expect(held.map((lease) => [lease.leaseId, lease.username])).to.deep.include([login.leaseId, login.user]);
-  },
-);
+Then('login {string} was issued by Vault at {string} to its workload\'s own Vault role', function (this: RehearsalWorld, label: string, path: string) {
+  const login = this.login(label);
+  const { method, role } = this.workloadRoleOf(login);
+  expect(login.vault, 'where the login came from').to.deep.include({ path, auth: method, role });
+  expect(login.leaseId.startsWith(`${path}/`), `lease ${login.leaseId}`).to.equal(true);
+  // Vault's username template: v-<display name ≤ 8>-<role ≤ 8>-<20 random>-<unix seconds>.
+  expect(login.user.split('-').slice(1, -2).join('-').endsWith(`-${role.slice(0, 8)}`), login.user).to.equal(true);
+  const held = this.target.vault.hermetic?.leases();
+  if (held) expect(held.map((lease) => [lease.leaseId, lease.username])).to.deep.include([login.leaseId, login.user]);
+});
 
 /**
  * Vault no longer holds the minted login's lease.

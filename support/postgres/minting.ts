@@ -58,7 +58,7 @@ export function vaultUsername(displayName: string, roleName: string, now: Date):
 }
 
 /** Vault's default username shape, for assertions about minted roles. */
-export const VAULT_USERNAME = /^v-[^-]{1,8}-[a-z0-9-]{1,8}-[A-Za-z0-9]{20}-\d{10}$/;
+export const VAULT_USERNAME = /^v-[A-Za-z0-9_.-]{1,8}-[A-Za-z0-9_.-]{1,8}-[A-Za-z0-9]{20}-\d{10}$/;
 
 export class RevocationError extends Error {
   override readonly name = 'RevocationError';

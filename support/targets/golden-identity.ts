@@ -7,7 +7,7 @@ import type { Login } from '../postgres/cluster';
 import { readAccess, type ReadAccess } from '../postgres/catalog';
 import { ident } from '../postgres/connect';
 import { VaultSession } from '../vault';
-import { requireOnTarget } from '../not-applicable';
+import { NotApplicable } from '../not-applicable';
 import type { Target } from './target';
 
 /**
@@ -45,15 +45,35 @@ export function goldenVaultSession(target: Target): VaultSession {
 }
 
 /**
- * A Vault session of the golden CI job: JWT auth as its CI role with a CI token of `repository`, signed by the run's
- * CI issuer; not yet logged in, the caller closes it. Hermetic only (the harness holds no issuer Vault trusts
- * elsewhere): NotApplicable otherwise.
+ * A Vault session of the golden CI job: JWT auth as its CI role with a CI token of `repository`; not yet logged in,
+ * the caller closes it. Hermetic: a token signed by the run's CI issuer. Live: the run's own golden identity, when it
+ * is that CI role with a token of that repository (a CI run of the nightly); NotApplicable otherwise, since the
+ * harness holds no issuer Vault trusts there.
  */
 export function goldenJobVaultSession(target: Target, repository: string): VaultSession {
   const { vault } = target;
-  const hermetic = requireOnTarget(vault.hermetic, `the ${target.kind} target holds no CI issuer Vault trusts: it cannot make the golden job's token`);
-  const auth = { method: 'jwt', role: goldenNames(target.prod).ciJwtRole, token: hermetic.issuers.ciToken({ repository }) } as const;
-  return new VaultSession({ address: vault.address, ca: vault.ca, auth }, { lookup: vault.lookup });
+  const role = goldenNames(target.prod).ciJwtRole;
+  if (vault.hermetic) {
+    const auth = { method: 'jwt', role, token: vault.hermetic.issuers.ciToken({ repository }) } as const;
+    return new VaultSession({ address: vault.address, ca: vault.ca, auth }, { lookup: vault.lookup });
+  }
+  const own = vault.golden;
+  if (own?.auth.method !== 'jwt' || own.auth.role !== role || own.auth.token === undefined) {
+    throw new NotApplicable(`the ${target.kind} target holds no CI issuer Vault trusts, and does not log in as the golden job (JWT auth as ${role}): it cannot make the golden job's token`);
+  }
+  const claimed = jwtClaim(own.auth.token.reveal(), 'repository');
+  if (claimed !== repository) throw new NotApplicable(`this run's CI token is of repository ${claimed ?? '(none named)'}, not ${repository}`);
+  return new VaultSession(own, { lookup: vault.lookup });
+}
+
+/** A claim of a JWT's payload, read without checking the signature (Vault checks it; this only picks the case). */
+function jwtClaim(token: string, claim: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    return typeof payload[claim] === 'string' ? payload[claim] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The attempt of the golden identity's fence (support/postgres/golden-fence.ts) as `login`; the target decides the form. */
