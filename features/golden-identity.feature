@@ -19,7 +19,7 @@ Feature: The golden identity reads prod and nothing else, and can change nothing
 
   Scenario: the golden credential is its own Vault identity, a member of erp_reader_role only
     Then login "golden" has a Vault-style username
-    And login "golden" was issued by Vault at \"postgres/creds/erp-golden\" to its workload's own Vault role
+    And login "golden" was issued by Vault at "postgres/creds/erp-golden" to its workload's own Vault role
     And login "golden" is a member of exactly "erp_reader_role"
     And login "golden", and every role it can become, has none of SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS
 

@@ -27,7 +27,7 @@ Feature: No-superuser proof: the reset needs nothing but the sandbox's own login
       | create a role     |
 
   Scenario: the reset's credential is the sandbox's own Vault lease, and it is gone once revoked
-    Then login "reset" was issued by Vault at \"postgres/creds/erp-sandbox\" to its workload's own Vault role
+    Then login "reset" was issued by Vault at "postgres/creds/erp-sandbox" to its workload's own Vault role
     When the sandbox is reset to the golden by login "reset"
     And login "reset" is revoked
     Then Vault no longer holds the lease of login "reset"

@@ -59,10 +59,12 @@ Feature: The hermetic cluster is laid out like the factory's postgres/iac
 
   Scenario: every object in prod is owned by erp_role, except the provisioner's
     Then every object in database "erp" is owned by "erp_role", except the provisioner's
-    And database "erp" holds the fixture's whole catalogue
 
-  Scenario: the cluster's own client tools read prod as a prod member
-    Given a login role "reader" is minted for instance "erp"
+  Scenario: the hermetic prod holds the Dolibarr-shaped fixture, whole
+    Then database "erp" holds the fixture's whole catalogue
+
+  Scenario: the cluster's own client tools read prod's schema as the golden identity
+    Given a golden login "reader" is minted through Vault for prod's read-only golden identity
     When login "reader" dumps the schema of database "erp" with the cluster's pg_dump
     Then the archive lists "TABLE public llx_societe erp_role"
     And the archive lists "FUNCTION public update_modified_column_tms() erp_role"

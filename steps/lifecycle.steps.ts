@@ -159,8 +159,6 @@ Then('the diff from {string} shows exactly these definitions changed:', async fu
 
 /**
  * Notes the provisioner's user_lookup in the sandbox database, to check later that a reset leaves it alone.
- *
- * Hermetic target only: it reads the catalog as the provisioner.
  */
 Given("the provisioner's user_lookup in the sandbox is noted", async function (this: RehearsalWorld) {
   this.userLookup = await this.inspect(this.target.sandbox.database, (client) => functionIdentity(client, userLookupSignature(this.target.config.layout)));

@@ -13,6 +13,7 @@ import { expect } from 'chai';
 import { CLAIM_MEDIA_TYPE } from './gates/outcomes';
 import { PROD_UNCHANGED } from './gates/claims';
 import { goldenNames } from './naming/golden';
+import { cloneNames } from './lifecycle/template-clone-names';
 import { EVIDENCE_MEDIA_TYPE, NotApplicable, requireOnTarget } from './not-applicable';
 import type { WrittenSupplierInvoice } from './erp/supplier-invoice';
 import type { DolibarrClient } from './dolibarr/client';
@@ -104,15 +105,40 @@ export class RehearsalWorld extends World<WorldParameters> {
     this.shared = target;
   }
 
-  /** Runs catalog questions in `database` as the provisioner (hermetic targets only). */
-  inspect<T>(database: string, question: (client: Client) => Promise<T>): Promise<T> {
-    const provisioner = requireOnTarget(this.target.provisioner, `the ${this.target.kind} target reads no catalog as the provisioner`);
-    return withClient(this.target.endpointFor(database), provisioner, database, question);
+  /**
+   * Runs catalog questions in `database`, which any login connected to it may ask: in prod as the golden identity (the
+   * one credential that reaches prod and only reads), in the sandbox as the scenario's observer, elsewhere as the
+   * provisioner (hermetic only). Every target answers them alike.
+   */
+  async inspect<T>(database: string, question: (client: Client) => Promise<T>): Promise<T> {
+    const { prod, sandbox } = this.target;
+    if (database === sandbox.database) return this.inSandbox(question);
+    const login = database === prod.database
+      ? await this.goldenReader()
+      : requireOnTarget(this.target.provisioner, `the ${this.target.kind} target reaches only ${prod.database} and ${sandbox.database}, not ${database}`);
+    return withClient(this.target.endpointFor(database), login, database, question);
   }
 
-  /** The provisioner's role name (hermetic targets only: the live target does not know who provisioned it). */
-  provisionerName(): string {
-    return requireOnTarget(this.target.provisioner, `the ${this.target.kind} target does not know the provisioner's role`).user;
+  /**
+   * Who counts as the provisioner, the owner of the infrastructure in the app databases: on a hermetic target its own
+   * login; live, whoever the server holds as superuser (the factory's provisioner is the cluster's superuser).
+   */
+  async provisioners(): Promise<(role: string) => boolean> {
+    const provisioner = this.target.provisioner;
+    if (provisioner) return (role) => role === provisioner.user;
+    const superusers = await this.inSharedCatalog(async (client) =>
+      new Set((await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolsuper')).rows.map((row) => row.rolname)));
+    return (role) => superusers.has(role);
+  }
+
+  /** The Vault role and auth method the target logs in with for the identity that minted `login`. */
+  workloadRoleOf(login: MintedLogin): { readonly method: string; readonly role: string } {
+    const { prod, sandbox } = this.target;
+    const identities = [sandbox, prod, goldenNames(prod).minting, cloneNames(sandbox).minting];
+    const names = identities.find((candidate) => candidate.instance === login.instance);
+    if (!names) throw new Error(`login ${login.user} was minted for ${login.instance}, an identity this target does not know`);
+    const { auth } = this.target.vault.identity(names);
+    return { method: auth.method, role: 'role' in auth ? auth.role : '(token)' };
   }
 
   /** Runs `work` connected to `database` as a login role this scenario minted. */

@@ -65,3 +65,10 @@ export function isPrivilegeEntry(line: string): boolean {
 export function restorableEntries(toc: readonly string[], owner: string): string[] {
   return entriesOwnedBy(toc, owner).filter((line) => !isPrivilegeEntry(line));
 }
+
+/** The owner of the table-of-contents entry of that kind and schema-qualified name (e.g. FUNCTION, `public.f(text)`), if listed. */
+export function entryOwner(toc: readonly string[], kind: string, qualifiedName: string): string | undefined {
+  const dot = qualifiedName.indexOf('.');
+  const wanted = ` ${kind} ${qualifiedName.slice(0, dot)} ${qualifiedName.slice(dot + 1)} `;
+  return toc.find((line) => line.includes(wanted))?.trimEnd().split(/\s+/).at(-1);
+}
