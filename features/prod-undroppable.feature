@@ -7,7 +7,8 @@ Feature: Prod-undroppable proof: the sandbox credentials can neither drop nor wr
   target holds only the sandbox's identity), the control is the attempt's mirror: the same attempt aimed at the
   sandbox's own object, as the sandbox login, rolled back, which must succeed; a hermetic target runs both. Each
   row also runs the form that is safe against a live prod (rolled back, or a catalogue check) and expects the
-  same refusal.
+  same refusal. An attempt nothing of the sandbox's is entitled to has no mirror: its positive control is proven
+  apart, wherever the entitled credential is held.
 
   The Dolibarr layer: a write sent to prod's host with a key that must not write there is refused by
   Dolibarr itself. The request deliberately skips the host-guard (a test-only sender, not the write
@@ -59,11 +60,34 @@ Feature: Prod-undroppable proof: the sandbox credentials can neither drop nor wr
       | create a trigger on prod table llx_societe  | no privilege on prod table llx_societe                     | TRIGGER on prod tables, held by erp_role only                                     |
 
     Examples: the prod owner role itself
-      | attempt                                         | refused because             | fence                                                      |
-      | set role erp_role                               | not a member of erp_role    | membership of erp_role, never granted to the sandbox login |
-      | grant erp_role to itself                        | no ADMIN OPTION on erp_role | ADMIN OPTION on erp_role, held by credentials_editor only  |
-      | drop everything erp_role owns                   | no privileges of erp_role   | membership of erp_role, never granted to the sandbox login |
-      | reassign what erp_role owns to erp_sandbox_role | no privileges of erp_role   | membership of erp_role, never granted to the sandbox login |
+      | attempt                                         | refused because           | fence                                                      |
+      | set role erp_role                               | not a member of erp_role  | membership of erp_role, never granted to the sandbox login |
+      | drop everything erp_role owns                   | no privileges of erp_role | membership of erp_role, never granted to the sandbox login |
+      | reassign what erp_role owns to erp_sandbox_role | no privileges of erp_role | membership of erp_role, never granted to the sandbox login |
+
+    Examples: the provisioner's user_lookup in the sandbox database
+      | attempt                                                    | refused because                                          | fence                                                         |
+      | read password hashes through the provisioner's user_lookup | EXECUTE on user_lookup is granted to pgbouncer_auth only | EXECUTE on the provisioner's user_lookup, revoked from PUBLIC |
+      | drop the provisioner's user_lookup                         | neither the owner of user_lookup nor of its schema       | ownership of user_lookup and of its schema by the provisioner |
+      | replace the provisioner's user_lookup                      | not the owner of user_lookup                             | ownership of user_lookup by the provisioner                   |
+
+    Examples: the server itself
+      | attempt                  | refused because                                  | fence                                                 |
+      | terminate a prod session | neither the session's role nor pg_signal_backend | pg_signal_backend, never granted to the sandbox login |
+
+  Scenario Outline: the sandbox credential cannot <attempt>
+    Nothing of the sandbox's is entitled to these attempts, so no mirror on its own objects can show them sound:
+    only a credential the sandbox's identity never holds can, and their positive controls are proven together in the
+    scenario below, wherever those credentials are held. The attempt, its exact refusal (the SQLSTATE and message
+    tell a missing privilege from a malformed statement) and its form safe for a live prod run on every target.
+
+    When login "sandbox" tries to <attempt>
+    Then it is refused with SQLSTATE 42501 because <refused because>, which proves <fence>
+    And the form safe for a live prod is refused too
+
+    Examples: the prod owner role itself
+      | attempt                  | refused because             | fence                                                     |
+      | grant erp_role to itself | no ADMIN OPTION on erp_role | ADMIN OPTION on erp_role, held by credentials_editor only |
 
     Examples: the sandbox login's own powers
       | attempt               | refused because                         | fence                              |
@@ -73,18 +97,18 @@ Feature: Prod-undroppable proof: the sandbox credentials can neither drop nor wr
       | give itself CREATEDB  | no CREATEROLE to change role attributes | no CREATEROLE on the sandbox login |
       | give itself BYPASSRLS | only a superuser grants BYPASSRLS       | no superuser on the sandbox login  |
 
-    Examples: the provisioner's user_lookup in the sandbox database
-      | attempt                                                    | refused because                                          | fence                                                         |
-      | read password hashes through the provisioner's user_lookup | EXECUTE on user_lookup is granted to pgbouncer_auth only | EXECUTE on the provisioner's user_lookup, revoked from PUBLIC |
-      | drop the provisioner's user_lookup                         | neither the owner of user_lookup nor of its schema       | ownership of user_lookup and of its schema by the provisioner |
-      | replace the provisioner's user_lookup                      | not the owner of user_lookup                             | ownership of user_lookup by the provisioner                   |
-
     Examples: the server itself
       | attempt                                | refused because                                         | fence                                                         |
-      | terminate a prod session               | neither the session's role nor pg_signal_backend        | pg_signal_backend, never granted to the sandbox login         |
       | run a program on the server            | not pg_execute_server_program                           | pg_execute_server_program, never granted to the sandbox login |
       | read a file of the server              | EXECUTE on pg_read_file is revoked from PUBLIC          | EXECUTE on the server-file functions, revoked from PUBLIC     |
       | import a server file as a large object | EXECUTE on server-side lo_import is revoked from PUBLIC | EXECUTE on the server-file functions, revoked from PUBLIC     |
+
+  Scenario: every attempt nothing of the sandbox's is entitled to succeeds for the credential entitled to it
+    The positive controls of the attempts above, taken from the probe catalogue itself (every probe without a
+    mirror), each run by the credential entitled to it (Vault's database engine, the provisioner). A target holding
+    only the sandbox's identity (live) cannot run them: there, and only there, this scenario is not applicable.
+
+    Then every attempt nothing of the sandbox's is entitled to succeeds for the credential entitled to it
 
   Scenario: the sandbox credential's attempts leave prod exactly as it was
     Given prod's state is recorded

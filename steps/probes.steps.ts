@@ -1,15 +1,16 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { describeOutcome, probeCatalogue, runProbe, type Probe, type ProbeOutcome } from '../support/postgres/probes';
-import { ensureMirrorObjects, probeContext, probeCredentials, probeForm, provePositive } from '../support/targets/probes';
+import { ensureMirrorObjects, probeContext, probeCredentials, probeForm, provePositive, proveUnmirroredControls } from '../support/targets/probes';
 import type { RehearsalWorld } from '../support/world';
 
 /** The login the positive controls run as when they need a prod owner member. */
 const PROD_OWNER = 'prod owner';
 
-async function credentials(world: RehearsalWorld, label: string) {
+/** The probes' credentials: the minted login `label` as the sandbox login; without one, for positive controls only. */
+async function credentials(world: RehearsalWorld, label?: string) {
   if (!world.logins.has(PROD_OWNER) && world.target.kind === 'hermetic') world.logins.set(PROD_OWNER, await world.target.minter.mint(world.target.prod));
-  return probeCredentials(world.target, world.login(label), world.logins.get(PROD_OWNER));
+  return probeCredentials(world.target, label === undefined ? undefined : world.login(label), world.logins.get(PROD_OWNER));
 }
 
 /** Probes run where the sandbox login reaches the cluster (prod and the sandbox share it, as in the factory). */
@@ -103,6 +104,19 @@ Then('the same attempt succeeds for a credential entitled to it', async function
   const proof = await provePositive(this.target, endpoint(this), this.probing!.probe, await credentials(this, this.probing!.label));
   for (const line of proof.lines) this.evidence(line);
   expect(proof.succeeded, proof.lines.join('; ')).to.equal(true);
+});
+
+/**
+ * Every attempt of the probe catalogue that nothing of the sandbox's is entitled to (a probe without a mirror) succeeds
+ * for the credential entitled to it, each named in the evidence with its control.
+ *
+ * A target that holds only the sandbox's identity (live) cannot run them: not applicable, naming the attempts and the
+ * credentials they need.
+ */
+Then('every attempt nothing of the sandbox\'s is entitled to succeeds for the credential entitled to it', async function (this: RehearsalWorld) {
+  const proof = await proveUnmirroredControls(this.target, endpoint(this), await credentials(this));
+  for (const line of proof.lines) this.evidence(line);
+  expect(proof.failed, `positive controls that did not succeed, so their probes prove nothing: ${proof.failed.join('; ')}`).to.deep.equal([]);
 });
 
 /** The last attempt's live-safe form (rolled back, or a catalogue check) is refused too. */

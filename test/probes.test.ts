@@ -4,7 +4,11 @@
  * the catalogue got through it.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { AstBuilder, GherkinClassicTokenMatcher, Parser } from '@cucumber/gherkin';
+import { IdGenerator, type Scenario } from '@cucumber/messages';
 import { instanceNames } from '../support/naming';
 import {
   defineProbe,
@@ -18,6 +22,7 @@ import {
   type Probe,
   type ProbeContext,
   withoutLiterals,
+  withoutMirror,
 } from '../support/postgres/probes';
 import { LAYOUTS, userLookupSignature } from '../support/postgres/provision';
 
@@ -278,5 +283,37 @@ describe('defineProbe refuses a probe without a safe live form', () => {
     rejects({ ...base, id: 'Drop_DB' }, /kebab-case/);
     rejects({ ...base, refusal: { ...base.refusal, message: /must be owner/ } }, /not anchored/);
     rejects({ ...base, covers: [] }, /covers no fence/);
+  });
+});
+
+describe('features/prod-undroppable.feature and the probe catalogue', () => {
+  const feature = join(__dirname, '..', 'features', 'prod-undroppable.feature');
+  const document = new Parser(new AstBuilder(IdGenerator.incrementing()), new GherkinClassicTokenMatcher()).parse(readFileSync(feature, 'utf8'));
+  const scenarios = (document.feature?.children ?? []).flatMap((child) => (child.scenario ? [child.scenario] : []));
+  const outlines = scenarios.filter((scenario) => scenario.name === 'the sandbox credential cannot <attempt>');
+  const hasStep = (scenario: Scenario, text: string) => scenario.steps.some((step) => step.text === text);
+  /** The <attempt> of every row of the outline, in file order. */
+  const attempts = (outline: Scenario) =>
+    outline.examples.flatMap((examples) => {
+      const column = examples.tableHeader!.cells.findIndex((cell) => cell.value === 'attempt');
+      return examples.tableBody.map((row) => row.cells[column]!.value);
+    });
+  const CONTROL = 'the same attempt succeeds for a credential entitled to it';
+  const probes = probeCatalogue(contexts[0]!);
+
+  it('has two outlines of the probes under one name: one with the positive-control step, one without', () => {
+    assert.deepEqual(outlines.map((outline) => hasStep(outline, CONTROL)), [true, false]);
+  });
+
+  it('runs the probes without a mirror, exactly, in the outline without a positive-control step, and every other probe in the one with it', () => {
+    const [mirrored, unmirrored] = outlines;
+    const without = withoutMirror(probes).map((probe) => probe.attempt);
+    assert.deepEqual(attempts(unmirrored!), without);
+    assert.deepEqual(attempts(mirrored!), probes.map((probe) => probe.attempt).filter((attempt) => !without.includes(attempt)));
+  });
+
+  it('proves the positive controls of the probes without a mirror in a scenario of their own', () => {
+    const proofs = scenarios.filter((scenario) => hasStep(scenario, "every attempt nothing of the sandbox's is entitled to succeeds for the credential entitled to it"));
+    assert.deepEqual(proofs.map((scenario) => scenario.name), ["every attempt nothing of the sandbox's is entitled to succeeds for the credential entitled to it"]);
   });
 });

@@ -5,6 +5,7 @@ import {
   probeCatalogue,
   runControl,
   runMirror,
+  withoutMirror,
   type Credential,
   type Form,
   type Probe,
@@ -40,12 +41,16 @@ const CREDENTIAL_NAMES: Record<Credential, string> = {
 
 /**
  * The credentials a probe and its positive control run under. Those the target does not hold (live: prod's owner,
- * Vault's database-engine login, the provisioner) make whatever needs them not applicable, with the reason.
+ * Vault's database-engine login, the provisioner) make whatever needs them not applicable, with the reason. Without
+ * a sandbox login, they serve positive controls only: whatever needs the sandbox login fails, saying so.
  */
-export function probeCredentials(target: Target, sandbox: Login, prodOwner: Login | undefined): ProbeCredentials {
+export function probeCredentials(target: Target, sandbox: Login | undefined, prodOwner: Login | undefined): ProbeCredentials {
   const missing = (credential: Credential) => `the ${target.kind} target holds no credential of ${CREDENTIAL_NAMES[credential]}, which this needs`;
   return {
-    sandbox,
+    get sandbox() {
+      if (!sandbox) throw new Error('these probe credentials name no sandbox login: mint one and name it, for anything but the positive controls');
+      return sandbox;
+    },
     get prodOwner() {
       return requireOnTarget(prodOwner, missing('prod owner'));
     },
@@ -85,8 +90,8 @@ export async function provePositive(target: Target, endpoint: Endpoint, probe: P
   const lines: string[] = [];
   let succeeded = true;
   if (proofs.control) {
-    const control = await runControl(endpoint, probe, credentials, context);
-    lines.push(`positive control as ${entitled}: ${control.succeeded ? 'succeeded' : `FAILED — ${control.sqlstate ?? ''} ${control.message ?? ''}`.trim()}`);
+    const control = await proveControl(endpoint, probe, credentials, context);
+    lines.push(control.line);
     succeeded &&= control.succeeded;
   }
   if (probe.mirror.kind === 'none') {
@@ -100,6 +105,49 @@ export async function provePositive(target: Target, endpoint: Endpoint, probe: P
     succeeded &&= mirror.succeeded;
   }
   return { succeeded, lines };
+}
+
+/** Runs the probe's positive control as the credential entitled to it: whether it succeeded, and a line of evidence. */
+async function proveControl(endpoint: Endpoint, probe: Probe, credentials: ProbeCredentials, context: ProbeContext): Promise<{ readonly succeeded: boolean; readonly line: string }> {
+  const control = await runControl(endpoint, probe, credentials, context);
+  const answer = control.succeeded ? 'succeeded' : `FAILED — ${control.sqlstate ?? ''} ${control.message ?? ''}`.trim();
+  return { succeeded: control.succeeded, line: `positive control as ${CREDENTIAL_NAMES[probe.control.credential]}: ${answer}` };
+}
+
+export interface UnmirroredProof {
+  /** One line per probe: its attempt, its control's statement, as whom it ran, and how it ended. */
+  readonly lines: readonly string[];
+  /** The lines of the controls that did not succeed: each such probe proves nothing. */
+  readonly failed: readonly string[];
+}
+
+/**
+ * Runs the positive control of every attempt nothing of the sandbox's is entitled to (the catalogue's probes without a
+ * mirror), each as the credential entitled to it: the only proof that their refusals are fences and not malformed
+ * statements. Only a target holding those credentials runs them (positiveProofs); any other throws NotApplicable,
+ * naming the attempts and the credentials it lacks.
+ */
+export async function proveUnmirroredControls(target: Target, endpoint: Endpoint, credentials: ProbeCredentials): Promise<UnmirroredProof> {
+  const context = probeContext(target);
+  const probes = withoutMirror(probeCatalogue(context));
+  if (probes.length === 0) throw new Error('every probe of the catalogue has a mirror: no positive control is left to prove apart, so drop this step');
+  if (!positiveProofs(target).control) {
+    const entitled = [...new Set(probes.map((probe) => CREDENTIAL_NAMES[probe.control.credential]))];
+    throw new NotApplicable(
+      `nothing of the sandbox's is entitled to ${probes.map((probe) => `"${probe.attempt}"`).join(', ')}, so no mirror shows them sound; ` +
+        `their positive controls need ${entitled.join(' or ')}, and the ${target.kind} target holds only the sandbox's identity ` +
+        '(their exact refusals and live forms run on it all the same)',
+    );
+  }
+  const lines: string[] = [];
+  const failed: string[] = [];
+  for (const probe of probes) {
+    const control = await proveControl(endpoint, probe, credentials, context);
+    const line = `${probe.attempt}: ${probe.control.statement} — ${control.line}`;
+    lines.push(line);
+    if (!control.succeeded) failed.push(line);
+  }
+  return { lines, failed };
 }
 
 /**

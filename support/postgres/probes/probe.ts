@@ -208,6 +208,14 @@ export function mirrorSql(probe: Probe): string | null {
   return mirror.kind === 'catalogue' ? mirror.query : mirror.kind === 'rollback' ? mirror.statement : null;
 }
 
+/**
+ * The probes of `probes` nothing of the sandbox's is entitled to (mirror 'none'), in the catalogue's order: only their
+ * positive control, by a credential the sandbox's identity never holds, shows their attempt sound.
+ */
+export function withoutMirror(probes: readonly Probe[]): Probe[] {
+  return probes.filter((probe) => probe.mirror.kind === 'none');
+}
+
 /** The sandbox objects the mirrors of `probes` aim at, each once, in the catalogue's order. */
 export function mirrorObjects(probes: readonly Probe[]): string[] {
   return [...new Set(probes.flatMap((probe) => (probe.mirror.kind === 'none' ? [] : (probe.mirror.aimsAt ?? []))))];
