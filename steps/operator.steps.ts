@@ -2,7 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeRun, showsAddedRow } from '../support/operator/rehearse-command';
+import { describeRun, showsAddedRow, summaryOf } from '../support/operator/rehearse-command';
 import type { RehearsalWorld } from '../support/world';
 
 /**
@@ -26,7 +26,7 @@ Given('the operator sets {word} to {string}', async function (this: RehearsalWor
 /** The last command the operator ran exited with that status. */
 Then('it exits {int}', function (this: RehearsalWorld, code: number) {
   expect(this.command!.code, describeRun(this.command!)).to.equal(code);
-  this.evidence(`rehearse ${this.command!.args.join(' ')} → exit ${code}: ${(this.command!.stdout.split('\n').find(Boolean) ?? this.command!.stderr.split('\n').find(Boolean) ?? '').trim()}`);
+  this.evidence(`${summaryOf(this.command!)} → exit ${code}`);
 });
 
 /** The last command printed that text, on its output or its error output (one line of it, or a part of one). */

@@ -35,6 +35,13 @@ export function runRehearse(args: readonly string[], options: { readonly env: Re
   });
 }
 
+/** The run in one line for the gate report: the command, and the first and last lines it printed. */
+export function summaryOf(run: CommandRun): string {
+  const lines = (run.stdout.trim() || run.stderr.trim()).split('\n').map((line) => line.trim()).filter(Boolean);
+  const said = lines.length <= 1 ? lines.join('') : `${lines[0]} … ${lines.at(-1)}`;
+  return `rehearse ${run.args.join(' ')}: ${said}`;
+}
+
 /** The run in a few lines, for a failed expectation: what ran, how it ended, what it said. */
 export function describeRun(run: CommandRun): string {
   return `rehearse ${run.args.join(' ')} → ${run.signal ?? `exit ${run.code}`}\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
