@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { requireOnTarget } from '../not-applicable';
+import { NotApplicable, requireOnTarget } from '../not-applicable';
 import { ident, literal, withClient } from '../postgres/connect';
 import type { Target } from '../targets/target';
 import { digestOf, type Changeset } from './changeset';
@@ -37,19 +37,21 @@ export function rehearsedOnProdHost(path: string, target: Target): void {
   });
 }
 
-function hermeticKv(target: Target) {
-  return requireOnTarget(target.vault.hermetic, `the ${target.kind} target's Vault KV is the operator's: the gate cannot change it`);
+/** The target's Vault KV as an operator changes it; `change` says what the scenario would do to it, where it cannot. */
+function hermeticKv(target: Target, change: string) {
+  return requireOnTarget(target.vault.hermetic, `${change} changes the ${target.kind} target's Vault KV, which is the operator's: a gate run never changes it`);
 }
 
 const kvPath = (target: Target) => promoterNames(target.prod).kvPath.replace(/^kvv2\//, '');
 
 /** Each returns what puts the credential back as it was, for the scenarios that follow (its value never leaves Vault). */
 export function removeProdWriteCredential(target: Target): () => void {
-  return hermeticKv(target).replaceKv(kvPath(target), undefined);
+  return hermeticKv(target, `removing promote's prod-write credential from ${promoterNames(target.prod).kvPath}`).replaceKv(kvPath(target), undefined);
 }
 
 export function prodWriteCredentialIsAgentKey(target: Target): () => void {
-  return hermeticKv(target).replaceKv(kvPath(target), { [PROD_WRITE_KEY]: target.dolibarr.keys.sandboxAgent.reveal() });
+  return hermeticKv(target, `putting the agent's sandbox key at ${promoterNames(target.prod).kvPath} as promote's prod-write credential`)
+    .replaceKv(kvPath(target), { [PROD_WRITE_KEY]: target.dolibarr.keys.sandboxAgent.reveal() });
 }
 
 /** The target as it would be if promote were configured to log in as the agent (the sandbox's workload). */
@@ -63,7 +65,8 @@ export function promoterAsAgent(target: Target): Target {
  * until every one is empty of the promotion's rows. Sequences stay where the promotion left them, as after any insert.
  */
 export function withdrawPromotion(target: Target, promotion: Promotion): Promise<void> {
-  return asProdOwner(target, async (client) => {
+  const why = "taking a promotion's rows back from prod writes prod as its owner: only a hermetic target's promotions are taken back";
+  return asProdOwner(target, why, async (client) => {
     let left = promotion.prodChanges.filter((change) => change.kind === 'table' && (change.rows?.added.length ?? 0) > 0);
     while (left.length > 0) {
       const failed: typeof left = [];
@@ -86,8 +89,12 @@ export function withdrawPromotion(target: Target, promotion: Promotion): Promise
   });
 }
 
-/** Runs `work` in one transaction on prod as its owner role, through a prod login of its own (revoked after). */
-async function asProdOwner(target: Target, work: (client: Client) => Promise<void>): Promise<void> {
+/**
+ * Runs `work` in one transaction on prod as its owner role, through a prod login of its own (revoked after). A live run
+ * never writes prod, whatever identities it holds: there it is not applicable, for the reason `why`.
+ */
+async function asProdOwner(target: Target, why: string, work: (client: Client) => Promise<void>): Promise<void> {
+  if (target.kind !== 'hermetic') throw new NotApplicable(why);
   const login = await target.minter.mint(target.prod);
   try {
     await withClient(target.endpointFor(target.prod.database), login, target.prod.database, async (client) => {
@@ -103,14 +110,18 @@ async function asProdOwner(target: Target, work: (client: Client) => Promise<voi
 
 /** A thirdparty added on prod by prod's own owner role, as a user of prod would. */
 export function changeProdThirdparties(target: Target): Promise<void> {
-  return asProdOwner(target, async (client) => {
+  const why = "the conflict is prod changed under the rehearsal: a thirdparty inserted on prod as prod's owner, then seen by promote through its " +
+    'prod-write credential; a live run holds neither and never writes prod';
+  return asProdOwner(target, why, async (client) => {
     await client.query("INSERT INTO public.llx_societe (nom, entity, datec) VALUES ('Changed on prod since the rehearsal', 1, now())");
   });
 }
 
 /** Prod's thirdparty ids moved on without a row, as an insert rolled back leaves them: prod's next id is not the sandbox's. */
 export function advanceProdThirdpartyIds(target: Target): Promise<void> {
-  return asProdOwner(target, async (client) => {
+  const why = "the scenario replays the changeset on prod: prod's thirdparty ids moved on by a nextval as prod's owner, then the writes replayed " +
+    "with promote's prod-write credential; a live run holds neither and never writes prod (on a live target only a human promotes, with rehearse promote)";
+  return asProdOwner(target, why, async (client) => {
     await client.query("SELECT nextval('public.llx_societe_rowid_seq')");
   });
 }
