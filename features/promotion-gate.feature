@@ -13,6 +13,12 @@ Feature: Promotion gate: nothing reaches prod unless rehearsed, reviewed, approv
   agent's overlay; each scenario promotes its own copy of the changeset, and a promotion's rows are taken back from
   prod after its scenario.
 
+  On a live target the refusals that come before the prod-write credential run too: a live run holds no promote
+  identity, so promote could not obtain the credential even if the refusal under test failed, and the rehearsal writes
+  only the sandbox. Prod's content hash is then settled at the end of the run. What replays on prod, writes prod as its
+  owner or changes the operator's Vault is not applicable there, and so is every scenario of a run that holds
+  promote's identity.
+
   Background:
     Given the agent's rehearsal of a supplier invoice with 2 lines for a new thirdparty, recorded once from the golden as a changeset
     And prod's state is recorded

@@ -1,9 +1,5 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { copyFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { knownSupplierInvoice, writeSupplierInvoice } from '../support/erp/supplier-invoice';
-import { readChangeset } from '../support/promote/changeset';
 import {
   advanceProdThirdpartyIds,
   changeProdThirdparties,
@@ -12,44 +8,13 @@ import {
   prodWriteCredentialIsAgentKey,
   rehearsedOnProdHost,
   removeProdWriteCredential,
-  withdrawPromotion,
 } from '../support/promote/faults';
-import { NotApplicable } from '../support/not-applicable';
-import { promote, type PromoteOptions, type Promotion } from '../support/promote/promote';
-import { RehearsalRecording } from '../support/promote/record';
+import { GATE_ACTOR, promoteInScenario, rehearsalForScenario, scenarioAudit, scenarioChangeset as changeset } from '../support/promote/gate';
+import type { Promotion } from '../support/promote/promote';
 import { PromotionRefused } from '../support/promote/refusal';
 import { renderReviewHtml } from '../support/promote/review-html';
 import { renderReviewText } from '../support/promote/review';
-import type { AuditRecord } from '../support/promote/audit';
-import { resetTargetSandbox } from '../support/targets/reset';
-import type { Target } from '../support/targets/target';
 import type { RehearsalWorld } from '../support/world';
-
-/** Each scenario's own copy of the changeset, and its own audit file. */
-let copies = 0;
-
-function changeset(world: RehearsalWorld) {
-  expect(world.changesetPath, 'a rehearsal was recorded').to.not.equal(undefined);
-  return readChangeset(world.changesetPath!).changeset;
-}
-
-async function promoteAs(world: RehearsalWorld, approval: Pick<PromoteOptions, 'approve' | 'confirm'>): Promise<void> {
-  if (world.target.kind !== 'hermetic') {
-    throw new NotApplicable('promote writes to prod: on a live target no gate approves a promotion, only a human does, with rehearse promote');
-  }
-  try {
-    const promotion = await promote(world.promoteTarget ?? world.target, {
-      changesetPath: world.changesetPath!,
-      ...approval,
-      who: 'the promotion gate',
-      auditPath: world.auditPath!,
-    });
-    world.promotion = promotion;
-    world.undo.push(() => withdrawPromotion(world.target, promotion));
-  } catch (error) {
-    world.promotion = error as Error;
-  }
-}
 
 function succeeded(world: RehearsalWorld): Promotion {
   const promotion = world.promotion;
@@ -58,47 +23,17 @@ function succeeded(world: RehearsalWorld): Promotion {
   return promotion!;
 }
 
-function auditRecords(world: RehearsalWorld): AuditRecord[] {
-  return readFileSync(world.auditPath!, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditRecord);
-}
-
-/** The changeset recorded for this run's target, once: every scenario promotes its own copy of it. */
-const recordings = new WeakMap<Target, Promise<string>>();
-
-async function recordRehearsal(target: Target, lines: number): Promise<string> {
-  const login = await target.minter.mint(target.sandbox);
-  try {
-    await resetTargetSandbox(target, login);
-    await target.dolibarr.applySandboxOverlay();
-  } finally {
-    await target.minter.revoke(login);
-  }
-  const recording = await RehearsalRecording.start(target, { title: `a supplier invoice with ${lines} lines for a new thirdparty`, by: 'the agent' });
-  try {
-    await writeSupplierInvoice(recording.tooling(), knownSupplierInvoice(lines));
-    const path = join(target.workDir, 'rehearsal.changeset.json');
-    await recording.finish(path);
-    return path;
-  } finally {
-    await recording.close();
-  }
-}
-
 /**
  * The agent's rehearsal of a supplier invoice for a new thirdparty, recorded as a changeset; the scenario gets a copy.
  *
  * The rehearsal runs once, from a sandbox reset to the golden with the overlay applied; each scenario promotes its own
- * copy of the changeset and writes its own promote audit file.
+ * copy of the changeset and writes its own promote audit file. Not applicable on a live target that holds promote's
+ * identity: there a promotion could write prod.
  */
 Given(
   "the agent's rehearsal of a supplier invoice with {int} lines for a new thirdparty, recorded once from the golden as a changeset",
   async function (this: RehearsalWorld, lines: number) {
-    if (!recordings.has(this.target)) recordings.set(this.target, recordRehearsal(this.target, lines));
-    const recorded = await recordings.get(this.target)!;
-    this.changesetPath = join(this.target.workDir, `changeset-${++copies}.json`);
-    this.auditPath = join(this.target.workDir, `promote-audit-${copies}.ndjson`);
-    copyFileSync(recorded, this.changesetPath);
-    const { digest, operations, changes } = changeset(this);
+    const { digest, operations, changes } = await rehearsalForScenario(this, lines);
     this.evidence(`changeset ${digest}: ${operations.length} operations, ${changes.length} relations changed`);
   },
 );
@@ -127,27 +62,27 @@ Then('the review names the digest and the rows added to:', function (this: Rehea
 
 /** Promotes the scenario's changeset approved with its own digest, as rehearse promote --approve DIGEST does. */
 When('the changeset is promoted with --approve and its digest', async function (this: RehearsalWorld) {
-  await promoteAs(this, { approve: changeset(this).digest });
+  await promoteInScenario(this, { approve: changeset(this).digest });
 });
 
 /** Promotes the scenario's changeset with --approve naming a digest that is not the changeset's. */
 When("the changeset is promoted with --approve and another changeset's digest", async function (this: RehearsalWorld) {
-  await promoteAs(this, { approve: `sha256:${'0'.repeat(64)}` });
+  await promoteInScenario(this, { approve: `sha256:${'0'.repeat(64)}` });
 });
 
 /** Promotes the scenario's changeset with no approval and no terminal to ask on. */
 When('the changeset is promoted without --approve, not on a terminal', async function (this: RehearsalWorld) {
-  await promoteAs(this, {});
+  await promoteInScenario(this, {});
 });
 
 /** Promotes the scenario's changeset, the human typing its digest at the prompt. */
 When('the changeset is promoted with its digest typed at the prompt', async function (this: RehearsalWorld) {
-  await promoteAs(this, { confirm: async (digest) => digest });
+  await promoteInScenario(this, { confirm: async (digest) => digest });
 });
 
 /** Promotes the scenario's changeset, the human typing a digest that differs from it at the prompt. */
 When('the changeset is promoted with another digest typed at the prompt', async function (this: RehearsalWorld) {
-  await promoteAs(this, { confirm: async (digest) => digest.replace(/.$/, (last) => (last === '0' ? '1' : '0')) });
+  await promoteInScenario(this, { confirm: async (digest) => digest.replace(/.$/, (last) => (last === '0' ? '1' : '0')) });
 });
 
 /** Edits the invoice amount in the scenario's changeset after review, without re-digesting it. */
@@ -241,13 +176,13 @@ Then('promote refuses it for {string}, naming {string}', function (this: Rehears
 
 /** The last line of the scenario's promote audit has that outcome and the changeset's digest. */
 Then('the promote audit records the changeset\'s digest as {string}', function (this: RehearsalWorld, outcome: string) {
-  const last = auditRecords(this).at(-1)!;
+  const last = scenarioAudit(this).at(-1)!;
   expect({ outcome: last.outcome, digest: last.digest }).to.deep.equal({ outcome, digest: changeset(this).digest });
 });
 
 /** The last line of the scenario's promote audit has that outcome and that reason, by the promotion gate. */
 Then('the promote audit records the attempt as {string} for {string}', function (this: RehearsalWorld, outcome: string, reason: string) {
-  const last = auditRecords(this).at(-1)!;
+  const last = scenarioAudit(this).at(-1)!;
   expect({ outcome: last.outcome, reason: last.reason }).to.deep.equal({ outcome, reason });
-  expect(last.who, 'who').to.equal('the promotion gate');
+  expect(last.who, 'who').to.equal(GATE_ACTOR);
 });
