@@ -58,8 +58,10 @@ describe('auditStatements', () => {
       line('b', 'erp', 'UPDATE llx_societe SET nom = nom'),
       line('b', 'erp', 'ROLLBACK'),
       line('c', 'erp', "SELECT setval('s', 1)"),
+      line('d', 'erp', 'SELECT set_config(name, value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)'),
+      line('d', 'erp', "SELECT set_config('default_transaction_read_only', 'off', false)"),
     ].join('\n');
-    assert.deepEqual(notReads(loggedStatements(log)).map((statement) => statement.text), ['UPDATE llx_societe SET nom = nom', "SELECT setval('s', 1)"]);
+    assert.deepEqual(notReads(loggedStatements(log)).map((statement) => statement.text), ['UPDATE llx_societe SET nom = nom', "SELECT setval('s', 1)", "SELECT set_config('default_transaction_read_only', 'off', false)"]);
   });
 
   it('joins multi-line statements and ignores other log entries', () => {

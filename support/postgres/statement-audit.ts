@@ -50,7 +50,13 @@ const BEGIN = /^(BEGIN|START\s+TRANSACTION)\b/i;
 const ROLLBACK = /^(ROLLBACK|ABORT)\b(?!\s+TO\b)/i;
 const COMMIT = /^(COMMIT|END)\b/i;
 /** `SELECT` calls that change state all the same. */
-const CHANGING_CALL = /\b(pg_terminate_backend|pg_cancel_backend|lo_import|lo_unlink|lo_create|setval|nextval|pg_advisory_lock|set_config|pg_reload_conf|pg_rotate_logfile)\s*\(/i;
+const CHANGING_CALLS = /\b(pg_terminate_backend|pg_cancel_backend|lo_import|lo_unlink|lo_create|setval|nextval|pg_advisory_lock|set_config|pg_reload_conf|pg_rotate_logfile)\s*\(/i;
+/** `set_config(…, …, true)`: a setting of the transaction, gone with it like SET LOCAL (the snapshot pins its settings so). */
+const TRANSACTION_SETTING = /\bset_config\s*\(\s*[^,()]+,\s*[^,()]+,\s*true\s*\)/gi;
+
+function changingCall(text: string): boolean {
+  return CHANGING_CALLS.test(text.replace(TRANSACTION_SETTING, ''));
+}
 
 function statementsOf(text: string): string[] {
   // psql -c "BEGIN; …; ROLLBACK" arrives as one logged statement: judge each part.
@@ -84,7 +90,7 @@ export function auditStatements(log: string, database: string, droppable: readon
       else if (COMMIT.test(text)) {
         for (const change of pending ?? []) violations.push({ statement: change, why: 'committed' });
         open.delete(statement.session);
-      } else if (!HARMLESS.test(text) || CHANGING_CALL.test(text)) {
+      } else if (!HARMLESS.test(text) || changingCall(text)) {
         if (pending) pending.push(part);
         else violations.push({ statement: part, why: 'outside a transaction' });
       }
@@ -99,7 +105,7 @@ export function auditStatements(log: string, database: string, droppable: readon
 export function notReads(statements: readonly LoggedStatement[]): LoggedStatement[] {
   return statements.flatMap((statement) =>
     statementsOf(statement.text)
-      .filter((text) => !BEGIN.test(text) && !ROLLBACK.test(text) && !COMMIT.test(text) && (!HARMLESS.test(text) || CHANGING_CALL.test(text)))
+      .filter((text) => !BEGIN.test(text) && !ROLLBACK.test(text) && !COMMIT.test(text) && (!HARMLESS.test(text) || changingCall(text)))
       .map((text) => ({ ...statement, text })));
 }
 
