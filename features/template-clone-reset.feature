@@ -6,15 +6,18 @@ Feature: Template-clone reset: a CREATEDB role that owns only the sandbox and go
   erp_sandbox_role, through which it owns exactly the sandbox database, the golden database erp-sandbox-golden and
   their objects. Prod's database is owned by erp_role, so ownership still keeps prod undroppable: with its CREATEDB
   taken (SET ROLE erp_sandbox_clone_role), the clone login can neither drop, rename nor copy prod, nor read or write
-  prod's tables, nor become erp_role. Dropping prod is really attempted, so those scenarios run on a hermetic target
-  only; where no clone identity is configured (the live target) the whole feature is not applicable.
+  prod's tables, nor become erp_role. Each attempt also has a form safe for a live prod, which every target runs: the
+  attempt rolled back, or for DROP, RENAME and CREATE DATABASE (never sent to a live prod) a catalogue query of the
+  rule PostgreSQL applies, which must answer no for prod's database and yes for the sandbox's; a hermetic target then
+  sends the attempt itself too. The interrupted resets touch the sandbox's own databases only, on the sandbox's server.
+  Where no clone identity is configured, the whole feature is not applicable.
 
   Background:
     Given a clone login "clone" is minted through Vault for the sandbox's template-clone reset
 
   Scenario: the clone credential is its own Vault identity, with CREATEDB and the sandbox owner role, nothing else
     Then login "clone" has a Vault-style username
-    And login "clone" was issued by Vault at "postgres/creds/erp-sandbox-clone" to Kubernetes auth role "erp-sandbox-clone"
+    And login "clone" was issued by Vault at "postgres/creds/erp-sandbox-clone" to its workload's own Vault role
     And login "clone" is a member of exactly "erp_sandbox_clone_role, erp_sandbox_role"
     And the powers of login "clone", and of every role it can become, are exactly "CREATEDB through erp_sandbox_clone_role"
 

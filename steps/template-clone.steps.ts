@@ -1,13 +1,19 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { powersWithin } from '../support/postgres/catalog';
-import { attemptAsClone, cloneAttempt, type CloneAttemptOutcome } from '../support/postgres/clone-fence';
+import { describeCloneOutcome, notRefusedAsExpected, type CloneAttemptOutcome } from '../support/postgres/clone-fence';
 import { NotApplicable } from '../support/not-applicable';
 import { CloneResetRefusedError, databaseAclText, databaseComment, goldenMark, type CloneResetResult } from '../support/lifecycle/template-clone';
-import { leaveInterruptedCloneReset, type Interruption } from '../support/lifecycle/template-clone-faults';
+import type { Interruption } from '../support/lifecycle/template-clone-faults';
 import { cloneNames } from '../support/lifecycle/template-clone-names';
 import { resetTargetSandbox } from '../support/targets/reset';
-import { cloneResetTargetSandbox, mintCloneLogin, NoCloneIdentityError } from '../support/targets/template-clone';
+import {
+  attemptCloneFenceOnTarget,
+  cloneResetTargetSandbox,
+  leaveTargetInterruptedCloneReset,
+  mintCloneLogin,
+  NoCloneIdentityError,
+} from '../support/targets/template-clone';
 import type { RehearsalWorld } from '../support/world';
 
 /** What this file's steps keep per scenario, beside the World's own fields. */
@@ -67,7 +73,7 @@ function lastReset(world: RehearsalWorld): CloneResetResult | Error {
  * Mints a login of the template-clone role through Vault, by the clone's own identity (Kubernetes role
  * `<sandbox>-clone`, creds `postgres/creds/<sandbox>-clone`), kept under that label and revoked after the scenario.
  *
- * Not applicable where the target has no clone identity configured (the live target). After the scenario, the sandbox
+ * Not applicable where the target has no clone identity configured. After the scenario, the sandbox
  * is put back at the golden if it is not there.
  */
 Given("a clone login {string} is minted through Vault for the sandbox's template-clone reset", async function (this: RehearsalWorld, label: string) {
@@ -139,11 +145,13 @@ Then(
 /**
  * Leaves what a crashed clone reset leaves, made with the clone login: "before the drop" (a leftover next database) or
  * "between the drop and the rename" (no sandbox, only the next database).
+ *
+ * It touches the sandbox's own databases only, on the sandbox's server, so it runs on every target.
  */
 Given(
   /^a clone reset by login "([^"]*)" was interrupted (before the drop|between the drop and the rename)$/,
   async function (this: RehearsalWorld, label: string, at: Interruption) {
-    await leaveInterruptedCloneReset(this.target.endpointFor('postgres'), this.login(label), this.target.sandbox, at);
+    await leaveTargetInterruptedCloneReset(this.target, this.login(label), at);
   },
 );
 
@@ -156,21 +164,24 @@ Then('the clone reset reported that it {string}', function (this: RehearsalWorld
 });
 
 /**
- * The clone login, having taken the clone role (its CREATEDB live), attempts that against prod, for real.
+ * The clone login, having taken the clone role (its CREATEDB live), attempts that against prod, in the form the target allows.
  *
- * Hermetic target only: DROP and RENAME DATABASE cannot be rolled back, so no live prod ever receives them.
+ * Every target runs the form safe for a live prod (the attempt rolled back in a bounded transaction, or, for DROP,
+ * RENAME and CREATE DATABASE, a catalogue query of the rule); a hermetic target then sends the attempt itself too.
  */
 When(/^the clone login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
-  state(this).attempt = await attemptAsClone(this.target, this.login(label), this.target.prod, this.target.sandbox, attempt);
+  state(this).attempt = await attemptCloneFenceOnTarget(this.target, this.login(label), attempt);
 });
 
-/** PostgreSQL refused the clone login's attempt with that SQLSTATE and the message that names the fence. */
+/**
+ * PostgreSQL refused every form of the clone login's attempt that ran, with that SQLSTATE and the message that names the fence.
+ *
+ * A form that is a catalogue check sends no statement, so it has no SQLSTATE: it is then refused by the catalogue
+ * (allowed = false for prod's database, true for the sandbox's), and the evidence says so.
+ */
 Then('PostgreSQL refuses it with SQLSTATE {sqlstate}, which proves {}', function (this: RehearsalWorld, sqlstate: string, fence: string) {
   const outcome = state(this).attempt;
   expect(outcome, 'an attempt was made').to.not.equal(undefined);
-  expect(outcome!.refusedAt, `"${outcome!.sql}" was not refused (ran as ${outcome!.ranAs ?? '?'})`).to.not.equal(undefined);
-  expect(outcome!.sqlstate, `SQLSTATE of: ${outcome!.message}`).to.equal(sqlstate);
-  const { refusal } = cloneAttempt(outcome!.attempt);
-  expect(outcome!.message, 'the refusal names the fence').to.match(refusal);
-  this.evidence(`${outcome!.sql}: refused at the ${outcome!.refusedAt}${outcome!.ranAs ? ` (as ${outcome!.ranAs})` : ''}, SQLSTATE ${outcome!.sqlstate}: ${outcome!.message} — ${fence}`);
+  expect(notRefusedAsExpected(outcome!, sqlstate), describeCloneOutcome(outcome!)).to.deep.equal([]);
+  this.evidence(`${describeCloneOutcome(outcome!)} — ${fence}`);
 });

@@ -5,7 +5,15 @@ import { instanceNames } from '../support/naming';
 import { cloneNames, CloneNamingError } from '../support/lifecycle/template-clone-names';
 import { cloneRoleSql } from '../support/postgres/provision-clone';
 import { databaseAclStatements, goldenMark } from '../support/lifecycle/template-clone';
-import { CLONE_ATTEMPTS } from '../support/postgres/clone-fence';
+import {
+  CloneAttemptDefinitionError,
+  cloneAttempt,
+  cloneAttempts,
+  defineCloneAttempt,
+  notRefusedAsExpected,
+  type CloneAttempt,
+  type CloneAttemptOutcome,
+} from '../support/postgres/clone-fence';
 
 describe('the template-clone names', () => {
   const sandbox = instanceNames('erp', 'sandbox');
@@ -81,11 +89,60 @@ describe("a database's ACL as statements", () => {
 });
 
 describe("the clone credential's attempts on prod", () => {
+  const context = { prod: instanceNames('erp', 'prod'), sandbox: instanceNames('erp', 'sandbox') };
+  const drop = cloneAttempt(context, 'drop database erp');
+
   it('name the fence in each layout: no CONNECT on prod (hardened), or no privilege on its table (as provisioned)', () => {
-    const read = CLONE_ATTEMPTS['read prod table llx_societe']!.refusal;
+    const read = cloneAttempt(context, 'read prod table llx_societe').refusal.message;
     assert.match('permission denied for database "erp"', read);
     assert.match('permission denied for table llx_societe', read);
     assert.doesNotMatch('permission denied for schema public', read);
+  });
+
+  it('never have DROP, RENAME or CREATE DATABASE as a live form: those are asked of the catalogue, of prod and of the sandbox', () => {
+    const byKind = Object.fromEntries(cloneAttempts(context).map((attempt) => [attempt.attempt, attempt.live.kind]));
+    assert.deepEqual(byKind, {
+      'drop database erp': 'catalogue',
+      'rename database erp': 'catalogue',
+      'copy database erp as a template': 'catalogue',
+      'read prod table llx_societe': 'rollback',
+      'write prod table llx_societe': 'rollback',
+      'set role erp_role': 'rollback',
+    });
+    assert.ok(drop.live.kind === 'catalogue');
+    assert.match(drop.live.query('erp'), /d\.datname = 'erp'/);
+    assert.match(drop.live.query('erp-sandbox'), /d\.datname = 'erp-sandbox'/);
+  });
+
+  it('cannot be defined with a live form that could change prod', () => {
+    const unsafe: CloneAttempt[] = [
+      // DROP DATABASE in a rolled-back form: it cannot be rolled back.
+      { ...drop, live: { kind: 'rollback' } },
+      { ...drop, transactional: true, live: { kind: 'rollback' } },
+      // A catalogue query that writes, runs text as SQL, or is the same whatever the database.
+      { ...drop, live: { kind: 'catalogue', rule: 'r', query: (database) => `SELECT true AS allowed FROM pg_database WHERE datname = '${database}' FOR UPDATE` } },
+      { ...drop, live: { kind: 'catalogue', rule: 'r', query: (database) => `SELECT query_to_xml('DROP TABLE x', true, true, '${database}') IS NULL AS allowed` } },
+      { ...drop, live: { kind: 'catalogue', rule: 'r', query: () => 'SELECT false AS allowed' } },
+      { ...drop, live: { kind: 'catalogue', rule: ' ', query: (database) => `SELECT datname = '${database}' AS allowed FROM pg_database` } },
+      // A rolled-back statement that lifts its own bounds, or ends the transaction that rolls it back.
+      { ...drop, transactional: true, statement: "SET lock_timeout = '0'", live: { kind: 'rollback' } },
+      { ...drop, transactional: true, statement: 'COMMIT', live: { kind: 'rollback' } },
+      { ...drop, refusal: { sqlstate: '42501', message: /must be owner/ } },
+    ];
+    for (const attempt of unsafe) assert.throws(() => defineCloneAttempt(attempt, context), CloneAttemptDefinitionError, attempt.statement);
+  });
+
+  it('prove the fence only when every form the target calls for was refused for its reason', () => {
+    const refusedLive = { form: 'live', sql: 'q', verdict: 'refused', refusedAt: 'catalogue', message: 'catalogue: allowed = false' } as const;
+    const refusedReal = { form: 'real', sql: 's', verdict: 'refused', refusedAt: 'statement', sqlstate: '42501', message: 'must be owner of database erp' } as const;
+    const outcome = (form: 'hermetic' | 'live', results: CloneAttemptOutcome['results']): CloneAttemptOutcome => ({ attempt: drop, form, results });
+    assert.deepEqual(notRefusedAsExpected(outcome('live', [refusedLive]), '42501'), []);
+    assert.deepEqual(notRefusedAsExpected(outcome('hermetic', [refusedLive, refusedReal]), '42501'), []);
+    // A hermetic target that did not send the attempt itself, a form allowed or refused otherwise, another SQLSTATE.
+    assert.equal(notRefusedAsExpected(outcome('hermetic', [refusedLive]), '42501').length, 1);
+    assert.equal(notRefusedAsExpected(outcome('live', [{ ...refusedLive, verdict: 'allowed' }]), '42501').length, 1);
+    assert.equal(notRefusedAsExpected(outcome('hermetic', [refusedLive, { ...refusedReal, verdict: 'wrong reason' }]), '42501').length, 1);
+    assert.equal(notRefusedAsExpected(outcome('live', [refusedLive]), '42P01').length, 1);
   });
 
   it('mark the golden database with the golden it holds', () => {

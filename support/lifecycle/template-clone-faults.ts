@@ -1,7 +1,7 @@
 import type { Endpoint, Login } from '../postgres/cluster';
 import { ident, withClient } from '../postgres/connect';
 import type { InstanceNames } from '../naming';
-import { cloneNames } from './template-clone-names';
+import { cloneNames, MAINTENANCE_DATABASE } from './template-clone-names';
 
 /**
  * What a clone reset that crashed leaves behind (template-clone.ts is not atomic), made with the clone login itself:
@@ -13,7 +13,7 @@ export const INTERRUPTIONS: readonly Interruption[] = ['before the drop', 'betwe
 
 export async function leaveInterruptedCloneReset(endpoint: Endpoint, login: Login, sandbox: InstanceNames, at: Interruption): Promise<void> {
   const names = cloneNames(sandbox);
-  await withClient(endpoint, login, 'postgres', async (client) => {
+  await withClient(endpoint, login, MAINTENANCE_DATABASE, async (client) => {
     await client.query(`SET ROLE ${ident(names.role)}`);
     if (at === 'before the drop') {
       await client.query(`CREATE DATABASE ${ident(names.nextDatabase)} OWNER ${ident(names.ownerRole)} TEMPLATE ${ident(names.goldenDatabase)}`);

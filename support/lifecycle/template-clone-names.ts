@@ -18,6 +18,9 @@ import type { InstanceNames } from '../naming';
  *   `postgres/creds/<sandbox>-clone`; its creation statement grants the clone role and nothing else.
  */
 
+/** The server's maintenance database, where the clone role's CREATE, DROP and ALTER DATABASE run (a database cannot drop itself). */
+export const MAINTENANCE_DATABASE = 'postgres';
+
 export interface CloneNames {
   /** The CREATEDB role, e.g. `erp_sandbox_clone_role`. */
   readonly role: string;

@@ -6,7 +6,7 @@ import { connect, ident, literal } from '../postgres/connect';
 import type { Golden } from './golden';
 import { afterGrace, RefusedError, stagedGolden } from './reset';
 import { takeSnapshot } from './snapshot';
-import { cloneNames, type CloneNames } from './template-clone-names';
+import { cloneNames, MAINTENANCE_DATABASE, type CloneNames } from './template-clone-names';
 
 /**
  * The opt-in template-clone reset, ADR-0003's escape hatch for scale: the sandbox is replaced by a clone of a golden
@@ -27,7 +27,6 @@ import { cloneNames, type CloneNames } from './template-clone-names';
  */
 
 export const CLONE_APPLICATION = 'erp-rehearsal clone reset';
-const MAINTENANCE_DATABASE = 'postgres';
 /** What the golden database's comment says: which golden it holds. */
 const GOLDEN_MARK = 'erp-rehearsal golden ';
 

@@ -1,113 +1,317 @@
+import type { Client } from 'pg';
 import type { InstanceNames } from '../naming';
-import { NotApplicable } from '../not-applicable';
-import { cloneNames } from '../lifecycle/template-clone-names';
+import { cloneNames, MAINTENANCE_DATABASE } from '../lifecycle/template-clone-names';
 import type { Endpoint, Login } from './cluster';
-import { connect, ident } from './connect';
+import { connect, ident, literal } from './connect';
+import { inBoundedTransaction, problemsOfCatalogueQuery, problemsOfRollbackSql, type Form } from './probes';
 
 /**
- * What the template-clone reset's login must not be able to do to prod, attempted for real: each attempt runs in a
- * session of the clone login that has first taken the clone role (`SET ROLE <clone role>`, so its CREATEDB is live),
- * and must be refused by PostgreSQL itself. `DROP DATABASE` and `ALTER DATABASE … RENAME` cannot be rolled back, so
- * these attempts run on a hermetic target only (DESIGN.md, safety rule 2): `attemptAsClone` refuses any other target
- * before it connects.
+ * What the template-clone reset's login must not be able to do to prod: each attempt runs in a session of the clone
+ * login that has first taken the clone role (`SET ROLE <clone role>`, so its CREATEDB is live), and must be refused.
+ *
+ * Each attempt has a form safe against a live prod even if the fence were broken, checked when it is defined with the
+ * probes' own rules (support/postgres/probes/probe.ts):
+ * - `rollback`: the attempt itself, in the probes' bounded BEGIN … ROLLBACK (lock and statement timeouts set and read
+ *   back first): reading and writing prod's table, SET ROLE;
+ * - `catalogue`: DROP, RENAME and CREATE DATABASE cannot be rolled back (or, for a rename, would cut prod's sessions
+ *   off), so they are never sent to a live prod: a read-only catalogue query of the rule PostgreSQL applies answers
+ *   `allowed` instead. The same query asked of the sandbox's own database, which the clone role may drop, rename and
+ *   copy, must answer allowed = true in the same transaction: the query reads the rule, it is not a constant false.
+ *
+ * The caller (the target, support/targets/template-clone.ts) says which form runs: `live` runs the safe form alone;
+ * `hermetic` runs it first and then, only once it was refused, the attempt itself for real (DESIGN.md, safety rule 2),
+ * so every run of the hermetic gates proves the live form too.
  */
 
+export interface CloneFenceContext {
+  readonly prod: InstanceNames;
+  readonly sandbox: InstanceNames;
+}
+
+/** The form of an attempt that may reach a live prod. */
+export type CloneLiveForm =
+  | { readonly kind: 'rollback' }
+  | {
+      readonly kind: 'catalogue';
+      /** The rule the query reads, in plain words. */
+      readonly rule: string;
+      /** The query, one row `{ allowed: boolean }`, asked of a database by name. */
+      readonly query: (database: string) => string;
+    };
+
 export interface CloneAttempt {
-  /** The database the session connects to. */
-  readonly database: (prod: InstanceNames) => string;
-  readonly sql: (prod: InstanceNames) => string;
-  /** The refusal that proves the fence; either layout (hardened: no CONNECT on prod; as provisioned: no privilege). */
-  readonly refusal: RegExp;
-}
-
-const prodTable = 'llx_societe';
-
-export const CLONE_ATTEMPTS: Readonly<Record<string, CloneAttempt>> = {
-  'drop database erp': {
-    database: () => 'postgres',
-    sql: (prod) => `DROP DATABASE ${ident(prod.database)}`,
-    refusal: /^must be owner of database erp$/,
-  },
-  'rename database erp': {
-    database: () => 'postgres',
-    sql: (prod) => `ALTER DATABASE ${ident(prod.database)} RENAME TO ${ident(`${prod.database}-renamed`)}`,
-    refusal: /^must be owner of database erp$/,
-  },
-  'copy database erp as a template': {
-    database: () => 'postgres',
-    sql: (prod) => `CREATE DATABASE ${ident(`${prod.database}-copied`)} TEMPLATE ${ident(prod.database)}`,
-    refusal: /^permission denied to copy database "erp"$/,
-  },
-  'read prod table llx_societe': {
-    database: (prod) => prod.database,
-    sql: () => `SELECT count(*) FROM public.${prodTable}`,
-    refusal: /^permission denied for (database "erp"|table llx_societe)$/,
-  },
-  'write prod table llx_societe': {
-    database: (prod) => prod.database,
-    sql: () => `UPDATE public.${prodTable} SET nom = nom`,
-    refusal: /^permission denied for (database "erp"|table llx_societe)$/,
-  },
-  'set role erp_role': {
-    database: () => 'postgres',
-    sql: (prod) => `SET ROLE ${ident(prod.ownerRole)}`,
-    refusal: /^permission denied to set role "erp_role"$/,
-  },
-};
-
-export interface CloneAttemptOutcome {
+  /** What an auditor reads, e.g. 'drop database erp'. */
   readonly attempt: string;
-  readonly sql: string;
-  /** Where it was refused: at the connection (no CONNECT) or at the statement; absent when it was allowed. */
-  readonly refusedAt?: 'connection' | 'statement';
-  readonly sqlstate?: string;
-  readonly message?: string;
-  /** The role the statement ran as (current_user), when the session was opened. */
-  readonly ranAs?: string;
+  /** The database the session connects to: prod's, or the server's maintenance database `postgres`. */
+  readonly database: 'prod' | 'postgres';
+  readonly statement: string;
+  /** false: it cannot run in a transaction block, or its effect is not undone by ROLLBACK (its live form is then a catalogue query). */
+  readonly transactional: boolean;
+  readonly live: CloneLiveForm;
+  /** The refusal that proves the fence; either layout (hardened: no CONNECT on prod; as provisioned: no privilege). */
+  readonly refusal: { readonly sqlstate: string; readonly message: RegExp };
 }
 
-export function cloneAttempt(name: string): CloneAttempt {
-  const attempt = CLONE_ATTEMPTS[name];
-  if (!attempt) throw new Error(`no clone attempt "${name}"; known: ${Object.keys(CLONE_ATTEMPTS).join(', ')}`);
+export class CloneAttemptDefinitionError extends Error {
+  override readonly name = 'CloneAttemptDefinitionError';
+}
+
+const DENIED = '42501';
+
+function exactly(...messages: string[]): RegExp {
+  const escaped = messages.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^(?:${escaped.join('|')})$`);
+}
+
+/** What is wrong with the attempt: its refusal must be anchored, and each form that may reach a live prod safe. */
+function problemsOf(attempt: CloneAttempt, context: CloneFenceContext): string[] {
+  const problems: string[] = [];
+  if (!/^[0-9A-Z]{5}$/.test(attempt.refusal.sqlstate)) problems.push(`SQLSTATE "${attempt.refusal.sqlstate}" is not five characters`);
+  const { source } = attempt.refusal.message;
+  if (!source.startsWith('^') || !source.endsWith('$')) problems.push(`the refusal ${attempt.refusal.message} is not anchored (^…$)`);
+  if (attempt.transactional) problems.push(...problemsOfRollbackSql(attempt.statement, 'the statement (marked transactional)'));
+  const { live } = attempt;
+  if (live.kind === 'rollback') {
+    if (!attempt.transactional) problems.push('the live form is the statement in BEGIN … ROLLBACK, but the statement is marked non-transactional: give a catalogue query');
+  } else {
+    if (live.rule.trim() === '') problems.push('a catalogue form needs the rule it reads');
+    const onProd = live.query(context.prod.database);
+    const onSandbox = live.query(context.sandbox.database);
+    problems.push(...problemsOfCatalogueQuery(onProd, 'the catalogue query'), ...problemsOfCatalogueQuery(onSandbox, "the catalogue query's counterpart"));
+    if (onProd === onSandbox) problems.push('the catalogue query does not depend on the database it is asked of: it cannot have a counterpart on the sandbox');
+  }
+  return problems;
+}
+
+/** The attempt, once it is well-formed and its live form cannot change prod; else CloneAttemptDefinitionError. */
+export function defineCloneAttempt(attempt: CloneAttempt, context: CloneFenceContext): CloneAttempt {
+  const problems = problemsOf(attempt, context);
+  if (problems.length > 0) {
+    throw new CloneAttemptDefinitionError(`clone attempt "${attempt.attempt}" cannot be defined:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
   return attempt;
 }
 
+/** Every attempt of the clone credential's fence, aimed at the context's prod. */
+export function cloneAttempts(context: CloneFenceContext): readonly CloneAttempt[] {
+  const { prod } = context;
+  const erp = prod.database;
+  const db = ident(erp);
+  const societe = 'public.llx_societe';
+  const notOwner = { sqlstate: DENIED, message: exactly(`must be owner of database ${erp}`) };
+  /** Hardened: the door (no CONNECT on prod); as provisioned: the table's own privileges. */
+  const noTablePrivilege = { sqlstate: DENIED, message: exactly(`permission denied for database "${erp}"`, 'permission denied for table llx_societe') };
+  /** One row of the database asked of, and of the role the session acts as (the clone role, after SET ROLE). */
+  const asked = (database: string, allowed: string) =>
+    `SELECT ${allowed} AS allowed FROM pg_catalog.pg_database d, pg_catalog.pg_roles r WHERE d.datname = ${literal(database)} AND r.rolname = current_user`;
+  /** PostgreSQL's ownership check: the privileges of the owner role (pg_has_role USAGE), or superuser. */
+  const owns = "(pg_has_role(current_user, d.datdba, 'USAGE') OR r.rolsuper)";
+  const createdb = '(r.rolcreatedb OR r.rolsuper)';
+
+  const attempts: CloneAttempt[] = [
+    {
+      attempt: `drop database ${erp}`, database: 'postgres', transactional: false, refusal: notOwner,
+      statement: `DROP DATABASE ${db}`,
+      live: { kind: 'catalogue', rule: 'DROP DATABASE needs ownership of the database (the privileges of its owner role) or superuser', query: (database) => asked(database, owns) },
+    },
+    {
+      attempt: `rename database ${erp}`, database: 'postgres', transactional: false, refusal: notOwner,
+      statement: `ALTER DATABASE ${db} RENAME TO ${ident(`${erp}-renamed`)}`,
+      live: {
+        kind: 'catalogue', rule: 'ALTER DATABASE … RENAME needs ownership of the database and CREATEDB (or superuser)',
+        query: (database) => asked(database, `${owns} AND ${createdb}`),
+      },
+    },
+    {
+      attempt: `copy database ${erp} as a template`, database: 'postgres', transactional: false,
+      refusal: { sqlstate: DENIED, message: exactly(`permission denied to copy database "${erp}"`) },
+      statement: `CREATE DATABASE ${ident(`${erp}-copied`)} TEMPLATE ${db}`,
+      live: {
+        kind: 'catalogue', rule: 'CREATE DATABASE … TEMPLATE needs CREATEDB, and a source marked a template (datistemplate) or owned by the caller',
+        query: (database) => asked(database, `${createdb} AND (d.datistemplate OR ${owns})`),
+      },
+    },
+    {
+      attempt: 'read prod table llx_societe', database: 'prod', transactional: true, refusal: noTablePrivilege,
+      statement: `SELECT count(*) FROM ${societe}`, live: { kind: 'rollback' },
+    },
+    {
+      // One row at most: a broken fence would lock no more of prod than that, and only until the rollback.
+      attempt: 'write prod table llx_societe', database: 'prod', transactional: true, refusal: noTablePrivilege,
+      statement: `UPDATE ${societe} SET nom = nom WHERE rowid = 1`, live: { kind: 'rollback' },
+    },
+    {
+      attempt: `set role ${prod.ownerRole}`, database: 'postgres', transactional: true,
+      refusal: { sqlstate: DENIED, message: exactly(`permission denied to set role "${prod.ownerRole}"`) },
+      statement: `SET ROLE ${ident(prod.ownerRole)}`, live: { kind: 'rollback' },
+    },
+  ];
+  return attempts.map((attempt) => defineCloneAttempt(attempt, context));
+}
+
+export function cloneAttempt(context: CloneFenceContext, name: string): CloneAttempt {
+  const attempts = cloneAttempts(context);
+  const found = attempts.find((candidate) => candidate.attempt === name);
+  if (!found) throw new Error(`no clone attempt "${name}"; known: ${attempts.map((known) => known.attempt).join('; ')}`);
+  return found;
+}
+
+/** One form of the attempt as it ran: `live` the safe form, `real` the attempt itself (hermetic targets only). */
+export interface CloneFormResult {
+  readonly form: 'live' | 'real';
+  /** What ran: the statement, or the catalogue query asked of prod's database. */
+  readonly sql: string;
+  readonly verdict: 'refused' | 'allowed' | 'wrong reason';
+  /** Where it was refused: at the connection (no CONNECT), at the statement, or by the catalogue. */
+  readonly refusedAt?: 'connection' | 'statement' | 'catalogue';
+  readonly sqlstate?: string;
+  readonly message?: string;
+}
+
+export interface CloneAttemptOutcome {
+  readonly attempt: CloneAttempt;
+  readonly form: Form;
+  /** The role the attempt ran as (current_user after SET ROLE), when the session was opened. */
+  readonly ranAs?: string;
+  /** The safe form first; on a hermetic target, the attempt itself after it, once the safe form was refused. */
+  readonly results: readonly CloneFormResult[];
+}
+
+interface ServerError {
+  readonly code?: string;
+  readonly message: string;
+}
+
+function serverError(error: unknown): ServerError {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : String(error) };
+}
+
+function judged(attempt: CloneAttempt, form: CloneFormResult['form'], sql: string, error: ServerError | undefined, at: 'connection' | 'statement'): CloneFormResult {
+  if (!error) return { form, sql, verdict: 'allowed' };
+  const verdict = error.code === attempt.refusal.sqlstate && attempt.refusal.message.test(error.message) ? 'refused' : 'wrong reason';
+  return { form, sql, verdict, refusedAt: at, ...(error.code ? { sqlstate: error.code } : {}), message: error.message };
+}
+
+async function failure(work: () => Promise<unknown>): Promise<ServerError | undefined> {
+  try {
+    await work();
+    return undefined;
+  } catch (error) {
+    return serverError(error);
+  }
+}
+
 /**
- * Runs the attempt as the clone login (after SET ROLE to the clone role) against prod. Hermetic targets only: the
- * statements are prod's DROP and RENAME, which no live prod may ever receive.
+ * The safe form, in the probes' bounded transaction: the statement rolled back, or the catalogue query (READ ONLY)
+ * asked of prod's database, refused when it answers allowed = false — and only when the same query asked of the
+ * sandbox's database answers allowed = true.
+ */
+async function runLiveForm(client: Client, attempt: CloneAttempt, context: CloneFenceContext): Promise<CloneFormResult> {
+  const { live } = attempt;
+  if (live.kind === 'rollback') {
+    return judged(attempt, 'live', attempt.statement, await inBoundedTransaction(client, false, () => failure(() => client.query(attempt.statement))), 'statement');
+  }
+  const sql = live.query(context.prod.database);
+  return inBoundedTransaction(client, true, async (): Promise<CloneFormResult> => {
+    const ask = async (query: string): Promise<unknown> => {
+      const { rows } = await client.query<{ allowed: unknown }>(query);
+      return rows.length === 1 ? rows[0]!.allowed : undefined;
+    };
+    let onProd: unknown;
+    let onSandbox: unknown;
+    try {
+      onProd = await ask(sql);
+      onSandbox = await ask(live.query(context.sandbox.database));
+    } catch (error) {
+      const { code, message } = serverError(error);
+      return { form: 'live', sql, verdict: 'wrong reason', refusedAt: 'catalogue', ...(code ? { sqlstate: code } : {}), message };
+    }
+    if (onProd === true) return { form: 'live', sql, verdict: 'allowed', message: `allowed = true for ${context.prod.database}` };
+    if (onProd !== false || onSandbox !== true) {
+      const message =
+        `the catalogue query answered ${JSON.stringify(onProd)} for ${context.prod.database} and ${JSON.stringify(onSandbox)} for ${context.sandbox.database}, ` +
+        `not false and true: it does not read the rule (${live.rule}) as the clone role meets it`;
+      return { form: 'live', sql, verdict: 'wrong reason', refusedAt: 'catalogue', message };
+    }
+    return { form: 'live', sql, verdict: 'refused', refusedAt: 'catalogue', message: `allowed = false for ${context.prod.database}, true for ${context.sandbox.database}: ${live.rule}` };
+  });
+}
+
+/**
+ * Makes the attempt as the clone login, after SET ROLE to the clone role, in `form`: `live` the safe form alone;
+ * `hermetic` the safe form and then, once it was refused, the statement itself (bare). `endpointFor` says where each
+ * database is reached. Never throws for what the server answers; throws if the harness cannot reach the server.
  */
 export async function attemptAsClone(
-  target: { readonly kind: 'hermetic' | 'live'; endpointFor(database: string): Endpoint },
+  endpointFor: (database: string) => Endpoint,
   login: Login,
-  prod: InstanceNames,
-  sandbox: InstanceNames,
+  context: CloneFenceContext,
   name: string,
+  form: Form,
 ): Promise<CloneAttemptOutcome> {
-  if (target.kind !== 'hermetic') {
-    throw new NotApplicable(`"${name}" is sent to prod for real (DROP or RENAME DATABASE cannot be rolled back): only on a hermetic target`);
-  }
-  const attempt = cloneAttempt(name);
-  const database = attempt.database(prod);
-  const sql = attempt.sql(prod);
-  let client;
+  const attempt = cloneAttempt(context, name);
+  const database = attempt.database === 'prod' ? context.prod.database : MAINTENANCE_DATABASE;
+  let client: Client;
   try {
-    client = await connect(target.endpointFor(database), login, database, { applicationName: 'erp-rehearsal clone probe' });
+    client = await connect(endpointFor(database), login, database, { applicationName: 'erp-rehearsal clone probe' });
   } catch (error) {
-    const { code, message } = error as { code?: string; message: string };
-    return { attempt: name, sql, refusedAt: 'connection', ...(code ? { sqlstate: code } : {}), message };
+    const refused = serverError(error);
+    if (refused.code === undefined || !/^[0-9A-Z]{5}$/.test(refused.code)) throw error; // not the server's answer: the harness could not reach it
+    // The door refused the session, so no form of the attempt was sent.
+    const forms: CloneFormResult['form'][] = form === 'hermetic' ? ['live', 'real'] : ['live'];
+    return { attempt, form, results: forms.map((which) => judged(attempt, which, attempt.statement, refused, 'connection')) };
   }
   try {
-    await client.query(`SET ROLE ${ident(cloneNames(sandbox).role)}`);
+    await client.query(`SET ROLE ${ident(cloneNames(context.sandbox).role)}`);
     const { rows } = await client.query<{ user: string }>('SELECT current_user AS user');
     const ranAs = rows[0]!.user;
-    try {
-      await client.query(sql);
-      return { attempt: name, sql, ranAs };
-    } catch (error) {
-      const { code, message } = error as { code?: string; message: string };
-      return { attempt: name, sql, ranAs, refusedAt: 'statement', ...(code ? { sqlstate: code } : {}), message };
+    const live = await runLiveForm(client, attempt, context);
+    if (form === 'live') return { attempt, form, ranAs, results: [live] };
+    if (live.verdict !== 'refused') {
+      const note = 'its form safe for a live prod was not refused, so the statement itself was not sent';
+      return { attempt, form, ranAs, results: [{ ...live, message: live.message ? `${live.message}; ${note}` : note }] };
     }
+    const real = judged(attempt, 'real', attempt.statement, await failure(() => client.query(attempt.statement)), 'statement');
+    return { attempt, form, ranAs, results: [live, real] };
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * What keeps the outcome from proving the fence with `sqlstate`, one line each (none: it proves it): every form the
+ * outcome's form calls for ran (the safe form; on a hermetic target the attempt itself too) and was refused for the
+ * attempt's reason, with `sqlstate` where a statement was sent (a catalogue check sends none, so has no SQLSTATE).
+ */
+export function notRefusedAsExpected(outcome: CloneAttemptOutcome, sqlstate: string): string[] {
+  const problems: string[] = [];
+  if (outcome.attempt.refusal.sqlstate !== sqlstate) problems.push(`the attempt is refused with SQLSTATE ${outcome.attempt.refusal.sqlstate}, not ${sqlstate}`);
+  const expected = outcome.form === 'hermetic' ? ['live', 'real'] : ['live'];
+  const ran = outcome.results.map((result) => result.form);
+  if (ran.join() !== expected.join()) problems.push(`the forms that ran are ${ran.join(', ') || 'none'}, not ${expected.join(', ')}`);
+  for (const result of outcome.results) {
+    if (result.verdict !== 'refused') problems.push(`the ${result.form} form was ${result.verdict === 'allowed' ? 'allowed' : 'refused for the wrong reason'}`);
+    else if (result.refusedAt !== 'catalogue' && result.sqlstate !== sqlstate) problems.push(`the ${result.form} form was refused with SQLSTATE ${result.sqlstate ?? 'none'}`);
+  }
+  return problems;
+}
+
+/** One line per form for a report or an assertion. */
+export function describeCloneOutcome(outcome: CloneAttemptOutcome): string {
+  const who = outcome.ranAs ? ` as ${outcome.ranAs}` : '';
+  return outcome.results
+    .map((result) => {
+      const head = `${outcome.attempt.attempt} [${result.form === 'live' ? 'form safe for a live prod' : 'the attempt itself'}]${who}: ${result.sql}`;
+      const answer = result.sqlstate ? `${result.sqlstate} ${result.message ?? ''}`.trim() : (result.message ?? '');
+      switch (result.verdict) {
+        case 'refused':
+          return `${head} → refused at the ${result.refusedAt}: ${answer}${result.refusedAt === 'catalogue' ? ' (no statement sent, so no SQLSTATE)' : ''}`;
+        case 'allowed':
+          return `${head} → ALLOWED${result.message ? ` (${result.message})` : ''}: the fence did not hold`;
+        case 'wrong reason':
+          return `${head} → refused for the WRONG REASON${result.refusedAt ? ` at the ${result.refusedAt}` : ''}: expected ${outcome.attempt.refusal.sqlstate} ${outcome.attempt.refusal.message}, got ${answer || 'nothing'}`;
+      }
+    })
+    .join('; ');
 }

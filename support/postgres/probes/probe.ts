@@ -226,7 +226,7 @@ export function liveSql(probe: Probe): string | null {
   return probe.live.kind === 'catalogue' ? probe.live.query : probe.live.statement ?? probe.statement;
 }
 
-function problemsOfRollbackSql(sql: string, what: string): string[] {
+export function problemsOfRollbackSql(sql: string, what: string): string[] {
   const problems: string[] = [];
   const found = nonTransactionalConstructs(sql);
   if (found.length > 0) problems.push(`${what} contains ${found.join(', ')}: its effect survives ROLLBACK (or it cannot run in a transaction block)`);
@@ -238,7 +238,7 @@ function problemsOfRollbackSql(sql: string, what: string): string[] {
   return problems;
 }
 
-function problemsOfCatalogueQuery(query: string, what: string): string[] {
+export function problemsOfCatalogueQuery(query: string, what: string): string[] {
   const problems: string[] = [];
   if (!/^\s*(SELECT|WITH)\b/i.test(query)) problems.push(`${what} is not a SELECT`);
   if (/\b(query_to_xml\w*|cursor_to_xml\w*|dblink\w*)\b/i.test(query)) problems.push(`${what} runs SQL held in text`);
