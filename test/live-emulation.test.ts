@@ -13,7 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cloneNames } from '../support/lifecycle/template-clone-names';
-import { vaultUsername } from '../support/postgres/minting';
+import { VAULT_USERNAME } from '../support/postgres/minting';
+import { instanceNames } from '../support/naming';
+import { goldenNames } from '../support/naming/golden';
 import { auditStatements, describeViolation, loggedStatements, notReads, type LoggedStatement } from '../support/postgres/statement-audit';
 import type { Target } from '../support/targets/target';
 import { runProbe, probeCatalogue } from '../support/postgres/probes';
@@ -22,9 +24,12 @@ import { emulatedLiveStack, type EmulatedLiveStack } from './helpers/live-emulat
 
 const REHEARSE = join(__dirname, '..', 'bin', 'rehearse.js');
 
-/** A login the golden identity's Vault role minted: Vault's username template, up to its random part. */
-const GOLDEN_LOGIN = `${vaultUsername('kubernetes', 'erp-golden', new Date()).split('-').slice(0, -2).join('-')}-`;
-const byGoldenIdentity = (statement: LoggedStatement) => statement.user.startsWith(GOLDEN_LOGIN);
+/**
+ * A login the golden identity's Vault role minted, whatever the auth method: Vault's username template is
+ * v-<display name ≤ 8>-<role ≤ 8>-<20 random>-<unix seconds>, and the display name may hold a hyphen (jwt-…).
+ */
+const byGoldenIdentity = (statement: LoggedStatement) =>
+  VAULT_USERNAME.test(statement.user) && statement.user.split('-').slice(1, -2).join('-').endsWith(`-${goldenNames(instanceNames('erp')).vaultRole.slice(0, 8)}`);
 
 /** The databases the template-clone reset may drop on a live target: the sandbox it replaces and its own copies. */
 function sandboxDatabases(target: Target): string[] {

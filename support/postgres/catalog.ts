@@ -67,21 +67,33 @@ export async function memberships(client: Client, role: string): Promise<{ role:
   return rows;
 }
 
+/**
+ * The pg_proc rows of a function given by signature, e.g. `pgbouncer.user_lookup(text)`, found by its schema, name and
+ * argument types in the catalog: to_regprocedure would need USAGE on the schema, which a login asking about the
+ * provisioner's own schema does not hold. `$1`, `$2`, `$3` are the schema, name and argument types (signatureParts).
+ */
+const FUNCTION_BY_SIGNATURE = `SELECT p.* FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  WHERE n.nspname = $1 AND p.proname = $2 AND oidvectortypes(p.proargtypes) = $3`;
+
+function signatureParts(signature: string): [string, string, string] {
+  const match = /^([^.(]+)\.([^(]+)\((.*)\)$/.exec(signature);
+  if (!match) throw new Error(`"${signature}" is not a schema-qualified function signature such as public.user_lookup(text)`);
+  return [match[1]!, match[2]!, match[3]!.split(',').map((type) => type.trim()).filter(Boolean).join(', ')];
+}
+
 /** Owner of a function given by signature, e.g. `public.user_lookup(text)`, in the connected database. */
 export async function functionOwner(client: Client, signature: string): Promise<string | undefined> {
-  const { rows } = await client.query<{ owner: string }>(
-    'SELECT pg_get_userbyid(proowner) AS owner FROM pg_proc WHERE oid = to_regprocedure($1)',
-    [signature],
-  );
+  const { rows } = await client.query<{ owner: string }>(`SELECT pg_get_userbyid(f.proowner) AS owner FROM (${FUNCTION_BY_SIGNATURE}) f`, signatureParts(signature));
   return rows[0]?.owner;
 }
 
 /** Whether `role` (or `public`) may execute the function, as PostgreSQL itself decides. */
 export async function canExecute(client: Client, role: string, signature: string): Promise<boolean> {
   const { rows } = await client.query<{ allowed: boolean }>(
-    'SELECT has_function_privilege($1, to_regprocedure($2), \'EXECUTE\') AS allowed',
-    [role, signature],
+    `SELECT has_function_privilege($4, f.oid, 'EXECUTE') AS allowed FROM (${FUNCTION_BY_SIGNATURE}) f`,
+    [...signatureParts(signature), role],
   );
+  if (rows.length === 0) throw new Error(`no function ${signature} in the connected database`);
   return rows[0]!.allowed;
 }
 
@@ -151,9 +163,9 @@ export interface FunctionIdentity {
 
 export async function functionIdentity(client: Client, signature: string): Promise<FunctionIdentity | undefined> {
   const { rows } = await client.query<FunctionIdentity>(
-    `SELECT p.oid::int AS oid, pg_get_userbyid(p.proowner) AS owner, pg_get_functiondef(p.oid) AS definition, p.proacl::text AS acl
-       FROM pg_proc p WHERE p.oid = to_regprocedure($1)`,
-    [signature],
+    `SELECT f.oid::int AS oid, pg_get_userbyid(f.proowner) AS owner, pg_get_functiondef(f.oid) AS definition, f.proacl::text AS acl
+       FROM (${FUNCTION_BY_SIGNATURE}) f`,
+    signatureParts(signature),
   );
   return rows[0];
 }
