@@ -1,7 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { roleFlags } from '../support/postgres/catalog';
-import { RevocationError } from '../support/postgres/minting';
+import { mintedForRole, RevocationError } from '../support/postgres/minting';
 import { VaultError, VaultSession } from '../support/vault';
 import { NotApplicable } from '../support/not-applicable';
 import { loginAttempt } from '../support/vault-fence/credentials';
@@ -136,10 +136,9 @@ Then('the login succeeds with the policies of {instance}', function (this: Rehea
 Then('login {string} was issued by Vault at {string} to its workload\'s own Vault role', function (this: RehearsalWorld, label: string, path: string) {
   const login = this.login(label);
   const { method, role } = this.workloadRoleOf(login);
-  expect(login.vault, 'where the login came from').to.deep.include({ path, auth: method, role });
+  expect(login.vault, 'where the login came from').to.deep.include({ path, auth: method, authRole: role });
   expect(login.leaseId.startsWith(`${path}/`), `lease ${login.leaseId}`).to.equal(true);
-  // Vault's username template: v-<display name ≤ 8>-<role ≤ 8>-<20 random>-<unix seconds>.
-  expect(login.user.split('-').slice(1, -2).join('-').endsWith(`-${role.slice(0, 8)}`), login.user).to.equal(true);
+  expect(mintedForRole(login.user, login.vault!.role), `${login.user}: Vault's username for role ${login.vault!.role}`).to.equal(true);
   const held = this.target.vault.hermetic?.leases();
   if (held) expect(held.map((lease) => [lease.leaseId, lease.username])).to.deep.include([login.leaseId, login.user]);
 });

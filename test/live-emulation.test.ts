@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cloneNames } from '../support/lifecycle/template-clone-names';
-import { VAULT_USERNAME } from '../support/postgres/minting';
+import { mintedForRole } from '../support/postgres/minting';
 import { instanceNames } from '../support/naming';
 import { goldenNames } from '../support/naming/golden';
 import { auditStatements, describeViolation, loggedStatements, notReads, type LoggedStatement } from '../support/postgres/statement-audit';
@@ -24,12 +24,8 @@ import { emulatedLiveStack, type EmulatedLiveStack } from './helpers/live-emulat
 
 const REHEARSE = join(__dirname, '..', 'bin', 'rehearse.js');
 
-/**
- * A login the golden identity's Vault role minted, whatever the auth method: Vault's username template is
- * v-<display name ≤ 8>-<role ≤ 8>-<20 random>-<unix seconds>, and the display name may hold a hyphen (jwt-…).
- */
-const byGoldenIdentity = (statement: LoggedStatement) =>
-  VAULT_USERNAME.test(statement.user) && statement.user.split('-').slice(1, -2).join('-').endsWith(`-${goldenNames(instanceNames('erp')).vaultRole.slice(0, 8)}`);
+/** A login the golden identity's Vault role minted, whatever the auth method. */
+const byGoldenIdentity = (statement: LoggedStatement) => mintedForRole(statement.user, goldenNames(instanceNames('erp')).vaultRole);
 
 /** The databases the template-clone reset may drop on a live target: the sandbox it replaces and its own copies. */
 function sandboxDatabases(target: Target): string[] {

@@ -17,7 +17,11 @@ export interface MintedLogin extends Login {
   readonly leaseId: string;
   readonly expiresAt: Date;
   /** Where Vault minted it: the creds path, the auth method and role of the identity, the instance's database. */
-  readonly vault?: { readonly path: string; readonly auth: string; readonly role: string; readonly database: string };
+  /**
+   * Where Vault issued it: the creds path, the auth method and role the identity logged in as (a JWT role may serve
+   * several instances), the database role whose creation statement made it, its database.
+   */
+  readonly vault?: { readonly path: string; readonly auth: string; readonly authRole?: string; readonly role: string; readonly database: string };
 }
 
 export interface CredentialMinter {
@@ -59,6 +63,14 @@ export function vaultUsername(displayName: string, roleName: string, now: Date):
 
 /** Vault's default username shape, for assertions about minted roles. */
 export const VAULT_USERNAME = /^v-[A-Za-z0-9_.-]{1,8}-[A-Za-z0-9_.-]{1,8}-[A-Za-z0-9]{20}-\d{10}$/;
+
+/**
+ * Whether `username` is one Vault's default template makes for database role `role`, whatever the auth method:
+ * v-<display name ≤ 8>-<role ≤ 8>-<20 random>-<unix seconds>, where the display name may hold a hyphen (`jwt-arco`).
+ */
+export function mintedForRole(username: string, role: string): boolean {
+  return VAULT_USERNAME.test(username) && username.split('-').slice(1, -2).join('-').endsWith(`-${role.slice(0, 8)}`);
+}
 
 export class RevocationError extends Error {
   override readonly name = 'RevocationError';

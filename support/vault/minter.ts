@@ -40,6 +40,11 @@ interface Held {
   readonly login: MintedLogin;
 }
 
+/** The auth role an identity logs in as (Kubernetes or JWT), for the record of where a login came from. */
+function authRoleOf(identity: VaultConfigInput): { readonly authRole?: string } {
+  return 'role' in identity.auth ? { authRole: identity.auth.role } : {};
+}
+
 export class VaultMinter implements CredentialMinter {
   readonly #sessions = new Map<string, Promise<VaultSession>>();
   readonly #held = new Map<string, Held>();
@@ -83,7 +88,10 @@ export class VaultMinter implements CredentialMinter {
       ownerRole: names.ownerRole,
       leaseId: lease.leaseId,
       expiresAt: lease.expiresAt,
-      vault: { path: names.credsPath, auth: session.identity?.method ?? 'token', role: names.vaultRole, database: names.database },
+      vault: {
+        path: names.credsPath, auth: session.identity?.method ?? 'token', role: names.vaultRole, database: names.database,
+        ...authRoleOf(this.options.identity(names)),
+      },
     };
     this.#held.set(lease.leaseId, { lease, session, login });
     this.options.ledger?.minted({
