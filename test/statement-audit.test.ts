@@ -51,7 +51,7 @@ describe('auditStatements', () => {
     assert.deepEqual(found, ['DROP DATABASE ERP', 'DROP DATABASE "erp"', 'drop database']);
   });
 
-  it('finds what is not a read, committed or rolled back', () => {
+  it('finds what is not a read, committed or rolled back (settings and share locks are reads: they change nothing)', () => {
     const log = [
       line('a', 'erp', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1; COMMIT'),
       line('b', 'erp', 'BEGIN'),
@@ -59,9 +59,11 @@ describe('auditStatements', () => {
       line('b', 'erp', 'ROLLBACK'),
       line('c', 'erp', "SELECT setval('s', 1)"),
       line('d', 'erp', 'SELECT set_config(name, value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)'),
-      line('d', 'erp', "SELECT set_config('default_transaction_read_only', 'off', false)"),
+      line('d', 'erp', "SELECT pg_catalog.set_config('search_path', '', false)"),
+      line('e', 'erp', 'LOCK TABLE public.llx_societe IN ACCESS SHARE MODE'),
+      line('e', 'erp', 'LOCK TABLE public.llx_societe IN EXCLUSIVE MODE'),
     ].join('\n');
-    assert.deepEqual(notReads(loggedStatements(log)).map((statement) => statement.text), ['UPDATE llx_societe SET nom = nom', "SELECT setval('s', 1)", "SELECT set_config('default_transaction_read_only', 'off', false)"]);
+    assert.deepEqual(notReads(loggedStatements(log)).map((statement) => statement.text), ['UPDATE llx_societe SET nom = nom', "SELECT setval('s', 1)", 'LOCK TABLE public.llx_societe IN EXCLUSIVE MODE']);
   });
 
   it('joins multi-line statements and ignores other log entries', () => {

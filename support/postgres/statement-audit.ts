@@ -45,17 +45,18 @@ export function loggedStatements(log: string): LoggedStatement[] {
 }
 
 /** Statements that only read, or only steer the session or its transaction. */
-const HARMLESS = /^(SELECT|SHOW|SET|RESET|EXPLAIN(?!\s+\(?\s*ANALY[SZ]E)|VALUES|FETCH|CLOSE|DECLARE|DISCARD|DEALLOCATE|PREPARE|SAVEPOINT|RELEASE|ROLLBACK TO|LISTEN|UNLISTEN)\b/i;
+const HARMLESS = /^(SELECT|SHOW|SET|RESET|EXPLAIN(?!\s+\(?\s*ANALY[SZ]E)|VALUES|FETCH|CLOSE|DECLARE|DISCARD|DEALLOCATE|PREPARE|SAVEPOINT|RELEASE|ROLLBACK TO|LISTEN|UNLISTEN|LOCK\s+(TABLE\s+)?[^;]*\bIN\s+ACCESS\s+SHARE\s+MODE\s*$)\b/i;
 const BEGIN = /^(BEGIN|START\s+TRANSACTION)\b/i;
 const ROLLBACK = /^(ROLLBACK|ABORT)\b(?!\s+TO\b)/i;
 const COMMIT = /^(COMMIT|END)\b/i;
-/** `SELECT` calls that change state all the same. */
-const CHANGING_CALLS = /\b(pg_terminate_backend|pg_cancel_backend|lo_import|lo_unlink|lo_create|setval|nextval|pg_advisory_lock|set_config|pg_reload_conf|pg_rotate_logfile)\s*\(/i;
-/** `set_config(…, …, true)`: a setting of the transaction, gone with it like SET LOCAL (the snapshot pins its settings so). */
-const TRANSACTION_SETTING = /\bset_config\s*\(\s*[^,()]+,\s*[^,()]+,\s*true\s*\)/gi;
+/**
+ * `SELECT` calls that change state all the same. Not `set_config`: like SET, it steers the session or its transaction
+ * (pg_dump and the snapshot pin their settings with it), and changes nothing of the database.
+ */
+const CHANGING_CALL = /\b(pg_terminate_backend|pg_cancel_backend|lo_import|lo_unlink|lo_create|setval|nextval|pg_advisory_lock|pg_reload_conf|pg_rotate_logfile)\s*\(/i;
 
 function changingCall(text: string): boolean {
-  return CHANGING_CALLS.test(text.replace(TRANSACTION_SETTING, ''));
+  return CHANGING_CALL.test(text);
 }
 
 function statementsOf(text: string): string[] {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../support/config';
-import { AUDIT_LOG_LINE_PREFIX } from '../../support/postgres/statement-audit';
+import { AUDIT_LOG_LINE_PREFIX, type LoggedStatement } from '../../support/postgres/statement-audit';
 import { withClient } from '../../support/postgres/connect';
 import { buildHermeticTarget } from '../../support/targets/hermetic';
 import { liveEnvironmentOf } from '../../support/targets/live-environment';
@@ -20,8 +20,12 @@ export interface EmulatedLiveStack {
   readonly env: Record<string, string>;
   /** The server log up to now: waits until a marker sent last is in the file, so nothing logged before is missing. */
   serverLog(): Promise<string>;
+  /** Whether a logged statement is one of serverLog's markers (sent to prod by the cluster's superuser). */
+  isMarker(statement: LoggedStatement): boolean;
   close(): Promise<void>;
 }
+
+const MARKER_QUERY = 'SELECT $1::text';
 
 export async function emulatedLiveStack(): Promise<EmulatedLiveStack> {
   const dir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-emulation-'));
@@ -46,7 +50,7 @@ export async function emulatedLiveStack(): Promise<EmulatedLiveStack> {
       env,
       async serverLog() {
         const marker = `erp-rehearsal log marker ${++markers}`;
-        await withClient(cluster!.endpoint, cluster!.superuser, prod.database, (client) => client.query('SELECT $1::text', [marker]));
+        await withClient(cluster!.endpoint, cluster!.superuser, prod.database, (client) => client.query(MARKER_QUERY, [marker]));
         // The server's stderr reaches the file through this process's event loop: wait for the marker, bounded.
         for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
           const log = readFileSync(logPath, 'utf8');
@@ -55,6 +59,7 @@ export async function emulatedLiveStack(): Promise<EmulatedLiveStack> {
         }
         throw new Error(`the server log never showed ${marker}`);
       },
+      isMarker: (statement) => statement.user === cluster!.superuser.user && statement.text.startsWith(MARKER_QUERY),
       async close() {
         await target.close();
         rmSync(dir, { recursive: true, force: true });
