@@ -51,7 +51,7 @@ describe('auditStatements', () => {
     assert.deepEqual(found, ['DROP DATABASE ERP', 'DROP DATABASE "erp"', 'drop database']);
   });
 
-  it('finds what is not a read, committed or rolled back (settings and share locks are reads: they change nothing)', () => {
+  it('finds what is not a read, committed or rolled back: settings, share locks, reading WITH queries and all a READ ONLY transaction runs are reads, but for signals', () => {
     const log = [
       line('a', 'erp', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1; COMMIT'),
       line('b', 'erp', 'BEGIN'),
@@ -62,8 +62,17 @@ describe('auditStatements', () => {
       line('d', 'erp', "SELECT pg_catalog.set_config('search_path', '', false)"),
       line('e', 'erp', 'LOCK TABLE public.llx_societe IN ACCESS SHARE MODE'),
       line('e', 'erp', 'LOCK TABLE public.llx_societe IN EXCLUSIVE MODE'),
+      line('f', 'erp', 'BEGIN'),
+      line('f', 'erp', 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY'),
+      line('f', 'erp', "EXECUTE dumpFunc('19896')"),
+      line('f', 'erp', 'SELECT pg_terminate_backend(42)'),
+      line('g', 'erp', 'WITH RECURSIVE w AS (SELECT 1) SELECT * FROM w'),
+      line('g', 'erp', 'WITH gone AS (DELETE FROM llx_societe RETURNING *) SELECT * FROM gone'),
     ].join('\n');
-    assert.deepEqual(notReads(loggedStatements(log)).map((statement) => statement.text), ['UPDATE llx_societe SET nom = nom', "SELECT setval('s', 1)", 'LOCK TABLE public.llx_societe IN EXCLUSIVE MODE']);
+    assert.deepEqual(notReads(loggedStatements(log)).map((statement) => statement.text), [
+      'UPDATE llx_societe SET nom = nom', "SELECT setval('s', 1)", 'LOCK TABLE public.llx_societe IN EXCLUSIVE MODE',
+      'SELECT pg_terminate_backend(42)', 'WITH gone AS (DELETE FROM llx_societe RETURNING *) SELECT * FROM gone',
+    ]);
   });
 
   it('joins multi-line statements and ignores other log entries', () => {

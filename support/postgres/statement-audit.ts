@@ -72,6 +72,39 @@ function droppedDatabase(text: string): string | undefined {
   return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase();
 }
 
+const SET_TRANSACTION_READ_ONLY = /^SET\s+TRANSACTION\b[^;]*\bREAD\s+ONLY\b/i;
+/** A WITH query that only reads: no data-modifying statement in it (string literals aside). */
+const READING_WITH = (text: string) => /^WITH\b/i.test(text) && !/\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE)\b/i.test(text.replace(/'(?:[^']|'')*'/g, "''"));
+
+type Judgement = 'begin' | 'commit' | 'rollback' | 'read' | 'change';
+
+/**
+ * Each statement (part) of the log with what it is, session by session: transaction control, a read, or what could
+ * change a database. Whatever runs in a READ ONLY transaction is a read, since PostgreSQL refuses its writes (pg_dump
+ * and the snapshot read so), but for the calls that act outside the data (signals, advisory locks…).
+ */
+function* judged(statements: readonly LoggedStatement[]): Generator<{ readonly statement: LoggedStatement; readonly judgement: Judgement }> {
+  const readOnly = new Map<string, boolean>();
+  for (const statement of statements) {
+    for (const text of statementsOf(statement.text)) {
+      const part = { ...statement, text };
+      if (BEGIN.test(text)) {
+        readOnly.set(statement.session, /\bREAD\s+ONLY\b/i.test(text));
+        yield { statement: part, judgement: 'begin' };
+      } else if (ROLLBACK.test(text) || COMMIT.test(text)) {
+        readOnly.delete(statement.session);
+        yield { statement: part, judgement: ROLLBACK.test(text) ? 'rollback' : 'commit' };
+      } else if (SET_TRANSACTION_READ_ONLY.test(text)) {
+        if (readOnly.has(statement.session)) readOnly.set(statement.session, true);
+        yield { statement: part, judgement: 'read' };
+      } else {
+        const reads = !changingCall(text) && (readOnly.get(statement.session) === true || HARMLESS.test(text) || READING_WITH(text));
+        yield { statement: part, judgement: reads ? 'read' : 'change' };
+      }
+    }
+  }
+}
+
 /**
  * What could have changed `database` and was not rolled back; and every DROP DATABASE anywhere but of `droppable`
  * (a DROP DATABASE whose name cannot be read is never droppable).
@@ -79,22 +112,19 @@ function droppedDatabase(text: string): string | undefined {
 export function auditStatements(log: string, database: string, droppable: readonly string[] = []): AuditViolation[] {
   const violations: AuditViolation[] = [];
   const open = new Map<string, LoggedStatement[]>();
-  for (const statement of loggedStatements(log)) {
-    for (const text of statementsOf(statement.text)) {
-      const part = { ...statement, text };
-      const dropped = droppedDatabase(text);
-      if (dropped !== undefined && !droppable.includes(dropped)) violations.push({ statement: part, why: 'DROP DATABASE' });
-      if (statement.database !== database) continue;
-      const pending = open.get(statement.session);
-      if (BEGIN.test(text)) open.set(statement.session, []);
-      else if (ROLLBACK.test(text)) open.delete(statement.session);
-      else if (COMMIT.test(text)) {
-        for (const change of pending ?? []) violations.push({ statement: change, why: 'committed' });
-        open.delete(statement.session);
-      } else if (!HARMLESS.test(text) || changingCall(text)) {
-        if (pending) pending.push(part);
-        else violations.push({ statement: part, why: 'outside a transaction' });
-      }
+  for (const { statement, judgement } of judged(loggedStatements(log))) {
+    const dropped = droppedDatabase(statement.text);
+    if (dropped !== undefined && !droppable.includes(dropped)) violations.push({ statement, why: 'DROP DATABASE' });
+    if (statement.database !== database) continue;
+    const pending = open.get(statement.session);
+    if (judgement === 'begin') open.set(statement.session, []);
+    else if (judgement === 'rollback') open.delete(statement.session);
+    else if (judgement === 'commit') {
+      for (const change of pending ?? []) violations.push({ statement: change, why: 'committed' });
+      open.delete(statement.session);
+    } else if (judgement === 'change') {
+      if (pending) pending.push(statement);
+      else violations.push({ statement, why: 'outside a transaction' });
     }
   }
   // A transaction the log never saw end was not rolled back as far as anyone can tell.
@@ -104,10 +134,7 @@ export function auditStatements(log: string, database: string, droppable: readon
 
 /** Statements of `statements` that do more than read or steer the session and its transaction, whatever became of them. */
 export function notReads(statements: readonly LoggedStatement[]): LoggedStatement[] {
-  return statements.flatMap((statement) =>
-    statementsOf(statement.text)
-      .filter((text) => !BEGIN.test(text) && !ROLLBACK.test(text) && !COMMIT.test(text) && (!HARMLESS.test(text) || changingCall(text)))
-      .map((text) => ({ ...statement, text })));
+  return [...judged(statements)].filter(({ judgement }) => judgement === 'change').map(({ statement }) => statement);
 }
 
 export function describeViolation(violation: AuditViolation): string {
