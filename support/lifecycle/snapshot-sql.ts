@@ -47,9 +47,12 @@ const PINNED_SETTINGS: Readonly<Record<string, string>> = {
   jit: 'off',
 };
 
+/** How a snapshot pins its settings (SET LOCAL of each, in one round trip): every snapshot's session sends it once. */
+export const PIN_SETTINGS_SQL = 'SELECT set_config(name, value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)';
+
 /** SET LOCAL of every pinned setting, in one round trip. */
 export async function pinSettings(client: Client): Promise<void> {
-  await ask(client, 'cannot pin the session settings', 'SELECT set_config(name, value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)', [
+  await ask(client, 'cannot pin the session settings', PIN_SETTINGS_SQL, [
     Object.keys(PINNED_SETTINGS),
     Object.values(PINNED_SETTINGS),
   ]);
