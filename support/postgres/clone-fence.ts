@@ -3,7 +3,8 @@ import type { InstanceNames } from '../naming';
 import { cloneNames, MAINTENANCE_DATABASE } from '../lifecycle/template-clone-names';
 import type { Endpoint, Login } from './cluster';
 import { connect, ident, literal } from './connect';
-import { inBoundedTransaction, problemsOfCatalogueQuery, problemsOfRollbackSql, type Form } from './probes';
+import { inBoundedTransaction, problemsOfCatalogueQuery, problemsOfRollbackSql, runBounded, type Form } from './probes';
+import { failureOf, isServerAnswer, serverError, type ServerError } from './server-error';
 
 /**
  * What the template-clone reset's login must not be able to do to prod: each attempt runs in a session of the clone
@@ -177,29 +178,11 @@ export interface CloneAttemptOutcome {
   readonly results: readonly CloneFormResult[];
 }
 
-interface ServerError {
-  readonly code?: string;
-  readonly message: string;
-}
-
-function serverError(error: unknown): ServerError {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : String(error) };
-}
 
 function judged(attempt: CloneAttempt, form: CloneFormResult['form'], sql: string, error: ServerError | undefined, at: 'connection' | 'statement'): CloneFormResult {
   if (!error) return { form, sql, verdict: 'allowed' };
   const verdict = error.code === attempt.refusal.sqlstate && attempt.refusal.message.test(error.message) ? 'refused' : 'wrong reason';
   return { form, sql, verdict, refusedAt: at, ...(error.code ? { sqlstate: error.code } : {}), message: error.message };
-}
-
-async function failure(work: () => Promise<unknown>): Promise<ServerError | undefined> {
-  try {
-    await work();
-    return undefined;
-  } catch (error) {
-    return serverError(error);
-  }
 }
 
 /**
@@ -210,7 +193,7 @@ async function failure(work: () => Promise<unknown>): Promise<ServerError | unde
 async function runLiveForm(client: Client, attempt: CloneAttempt, context: CloneFenceContext): Promise<CloneFormResult> {
   const { live } = attempt;
   if (live.kind === 'rollback') {
-    return judged(attempt, 'live', attempt.statement, await inBoundedTransaction(client, false, () => failure(() => client.query(attempt.statement))), 'statement');
+    return judged(attempt, 'live', attempt.statement, await runBounded(client, attempt.statement), 'statement');
   }
   const sql = live.query(context.prod.database);
   return inBoundedTransaction(client, true, async (): Promise<CloneFormResult> => {
@@ -257,7 +240,7 @@ export async function attemptAsClone(
     client = await connect(endpointFor(database), login, database, { applicationName: 'erp-rehearsal clone probe' });
   } catch (error) {
     const refused = serverError(error);
-    if (refused.code === undefined || !/^[0-9A-Z]{5}$/.test(refused.code)) throw error; // not the server's answer: the harness could not reach it
+    if (!isServerAnswer(refused)) throw error; // not the server's answer: the harness could not reach it
     // The door refused the session, so no form of the attempt was sent.
     const forms: CloneFormResult['form'][] = form === 'hermetic' ? ['live', 'real'] : ['live'];
     return { attempt, form, results: forms.map((which) => judged(attempt, which, attempt.statement, refused, 'connection')) };
@@ -272,7 +255,7 @@ export async function attemptAsClone(
       const note = 'its form safe for a live prod was not refused, so the statement itself was not sent';
       return { attempt, form, ranAs, results: [{ ...live, message: live.message ? `${live.message}; ${note}` : note }] };
     }
-    const real = judged(attempt, 'real', attempt.statement, await failure(() => client.query(attempt.statement)), 'statement');
+    const real = judged(attempt, 'real', attempt.statement, await failureOf(() => client.query(attempt.statement)), 'statement');
     return { attempt, form, ranAs, results: [live, real] };
   } finally {
     await client.end().catch(() => undefined);

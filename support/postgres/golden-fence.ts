@@ -4,7 +4,8 @@ import { goldenNames } from '../naming/golden';
 import type { Endpoint, Login } from './cluster';
 import { sessionIdentity } from './catalog';
 import { connect, ident, literal, type SessionOptions } from './connect';
-import { BOUNDS, inBoundedTransaction, nonTransactionalConstructs, withoutLiterals } from './probes';
+import { askCatalogue, BOUNDS, nonTransactionalConstructs, runBounded, withoutLiterals } from './probes';
+import { isServerAnswer, serverError, type ServerError } from './server-error';
 
 /**
  * What prod's read-only golden identity (support/naming/golden.ts) must not be able to do, anywhere: each attempt made
@@ -220,42 +221,12 @@ export function goldenAttempt(context: GoldenFenceContext, name: string): Golden
   return found;
 }
 
-interface ServerError {
-  readonly code?: string;
-  readonly message: string;
-}
-
-function serverError(error: unknown): ServerError {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : String(error) };
-}
-
-/**
- * Runs `sql` in the probes' bounded BEGIN … ROLLBACK (inBoundedTransaction: lock and statement timeouts set with SET
- * LOCAL and read back first); the server's error if it failed. Whatever happens, nothing of it is committed.
- */
-export function runBounded(client: Client, sql: string): Promise<ServerError | undefined> {
-  return inBoundedTransaction(client, false, async () => {
-    try {
-      await client.query(sql);
-      return undefined;
-    } catch (error) {
-      return serverError(error);
-    }
-  });
-}
 
 /** The catalogue check's answer (asked in a bounded READ ONLY transaction), or the error that kept it from giving one. */
 async function catalogueCheck(client: Client, query: string): Promise<boolean | ServerError> {
-  return inBoundedTransaction(client, true, async () => {
-    try {
-      const { rows } = await client.query<{ allowed: unknown }>(query);
-      const allowed = rows.length === 1 ? rows[0]!.allowed : undefined;
-      return typeof allowed === 'boolean' ? allowed : { message: `the catalogue check did not return one row with a boolean "allowed" (got ${JSON.stringify(allowed)})` };
-    } catch (error) {
-      return serverError(error);
-    }
-  });
+  const { allowed, error } = await askCatalogue(client, query);
+  if (error) return error;
+  return typeof allowed === 'boolean' ? allowed : { message: `the catalogue check did not return one row with a boolean "allowed" (got ${JSON.stringify(allowed)})` };
 }
 
 function verdictOf(attempt: GoldenAttempt, error: ServerError): 'refused' | 'wrong reason' {
@@ -280,7 +251,7 @@ export async function attemptAsGolden(
     client = await connect(endpoint(database), login, database, SESSION);
   } catch (error) {
     const { code, message } = serverError(error);
-    if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) throw error; // not the server's answer: the harness could not reach it
+    if (!isServerAnswer({ code, message })) throw error; // not the server's answer: the harness could not reach it
     return { attempt, form, sql: attempt.statement, verdict: verdictOf(attempt, { code, message }), refusedAt: 'connection', sqlstate: code, message };
   }
   try {

@@ -1,7 +1,8 @@
 import type { Client } from 'pg';
 import { connectReadOnly, readOnlySettings, type ReadOnlySettings } from '../lifecycle/golden';
 import { goldenNames } from '../naming/golden';
-import { attemptAsGolden, goldenAttempt, runBounded, type GoldenAttemptOutcome } from '../postgres/golden-fence';
+import { attemptAsGolden, goldenAttempt, type GoldenAttemptOutcome } from '../postgres/golden-fence';
+import { runBounded } from '../postgres/probes';
 import type { MintedLogin } from '../postgres/minting';
 import type { Login } from '../postgres/cluster';
 import { readAccess, type ReadAccess } from '../postgres/catalog';

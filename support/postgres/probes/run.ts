@@ -4,6 +4,7 @@ import { NotApplicable } from '../../not-applicable';
 import { connect, type SessionOptions } from '../connect';
 import { sessionIdentity } from '../catalog';
 import { liveSql, mirrorSql, PROD_SESSION_PID, type Credential, type Place, type Probe, type ProbeContext } from './probe';
+import { failureOf, isServerAnswer, serverError, type ServerError } from '../server-error';
 
 /**
  * Running a probe as the sandbox login, in the form its target allows, and its positive control as a
@@ -79,15 +80,6 @@ export class UnboundedTransactionError extends Error {
   override readonly name = 'UnboundedTransactionError';
 }
 
-interface ServerError {
-  readonly code?: string;
-  readonly message: string;
-}
-
-function serverError(error: unknown): ServerError {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : String(error) };
-}
 
 function databaseOf(place: Place | 'postgres', context: ProbeContext): string {
   return place === 'postgres' ? 'postgres' : place === 'prod' ? context.prod.database : context.sandbox.database;
@@ -158,17 +150,15 @@ export async function inBoundedTransaction<T>(client: Client, readOnly: boolean,
 /** How `runStatement` wraps a statement: bare, in BEGIN … ROLLBACK, or in a bounded BEGIN … ROLLBACK (live forms, mirrors). */
 type Wrapping = 'bare' | 'rolled back' | 'bounded';
 
+/** Runs `sql` in the bounded BEGIN … ROLLBACK (see inBoundedTransaction): the server's error if it failed. */
+export function runBounded(client: Client, sql: string): Promise<ServerError | undefined> {
+  return inBoundedTransaction(client, false, () => failureOf(() => client.query(sql)));
+}
+
 /** Runs `sql` wrapped as asked, returning the server error if it failed. */
 async function runStatement(client: Client, sql: string, wrapping: Wrapping): Promise<ServerError | undefined> {
-  const run = async () => {
-    try {
-      await client.query(sql);
-      return undefined;
-    } catch (error) {
-      return serverError(error);
-    }
-  };
-  if (wrapping === 'bounded') return inBoundedTransaction(client, false, run);
+  const run = () => failureOf(() => client.query(sql));
+  if (wrapping === 'bounded') return runBounded(client, sql);
   if (wrapping === 'bare') return run();
   await client.query('BEGIN');
   try {
@@ -179,7 +169,7 @@ async function runStatement(client: Client, sql: string, wrapping: Wrapping): Pr
 }
 
 /** A catalogue query's answer, asked in a bounded READ ONLY transaction: `allowed` as returned, or the server error. */
-async function askCatalogue(client: Client, query: string): Promise<{ readonly allowed?: unknown; readonly error?: ServerError }> {
+export async function askCatalogue(client: Client, query: string): Promise<{ readonly allowed?: unknown; readonly error?: ServerError }> {
   return inBoundedTransaction(client, true, async () => {
     try {
       const { rows } = await client.query<{ allowed: unknown }>(query);
@@ -228,7 +218,7 @@ async function attempt(endpoint: Endpoint, probe: Probe, form: Form, credentials
       client = await connect(endpoint, credentials.sandbox, database, SESSION);
     } catch (error) {
       const { code, message } = serverError(error);
-      if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) throw error; // not the server's answer: the harness could not reach it
+      if (!isServerAnswer({ code, message })) throw error; // not the server's answer: the harness could not reach it
       // The door locked: a stronger fence than the statement's, valid for any probe aimed at prod.
       const locked = probe.database === 'prod' && code === '42501' && message === connectRefusal(database);
       const own = probe.statement === null && code === probe.refusal.sqlstate && probe.refusal.message.test(message);
@@ -352,7 +342,7 @@ export async function runMirror(endpoint: Endpoint, probe: Probe, credentials: P
     client = await connect(endpoint, credentials.sandbox, database, SESSION);
   } catch (error) {
     const refused = serverError(error);
-    if (refused.code === undefined || !/^[0-9A-Z]{5}$/.test(refused.code)) throw error; // not the server's answer: the harness could not reach it
+    if (!isServerAnswer(refused)) throw error; // not the server's answer: the harness could not reach it
     return failed(refused);
   }
   try {
