@@ -41,16 +41,25 @@ export class LifecycleRefusal extends Error {
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(2)} s`;
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Runs `work` on the configured target, always closed; an unreachable service is exit 4, whenever it shows. */
-async function onTarget<T>(config: HarnessConfig, progress: Progress, work: (target: Target) => Promise<T>): Promise<T> {
+/** Runs `work`; an unreachable service is exit 4 (TargetUnreachableError), whenever it shows. */
+async function reaching<T>(config: HarnessConfig, work: () => Promise<T>): Promise<T> {
   try {
-    return await work(await openTarget('runner', config.target, progress));
+    return await work();
   } catch (error) {
     if (isUnreachable(error)) throw new TargetUnreachableError(config.target, error);
     throw error;
-  } finally {
-    await closeTarget('runner');
   }
+}
+
+/** Runs `work` on the configured target, always closed. */
+function onTarget<T>(config: HarnessConfig, progress: Progress, work: (target: Target) => Promise<T>): Promise<T> {
+  return reaching(config, async () => {
+    try {
+      return await work(await openTarget('runner', config.target, progress));
+    } finally {
+      await closeTarget('runner');
+    }
+  });
 }
 
 /** `rehearse golden --out DIR`: prod dumped read-only by the golden identity, swapped into DIR only once complete. */
@@ -59,28 +68,27 @@ export async function goldenCommand(out: string, config: HarnessConfig, progress
   // Said before anything reaches Vault or prod.
   checkGoldenPlace(dir);
   const started = Date.now();
-  let source;
-  try {
-    source = await openGoldenSource(config, progress);
-    const { prod, endpoint, tools } = source;
-    const reader = await source.mintReader();
+  return reaching(config, async () => {
+    const source = await openGoldenSource(config, progress);
     try {
-      progress(`dumping ${prod.database} read-only as ${reader.user} (the golden identity)`);
-      const golden = await replaceGoldenDir(dir, (partial) =>
-        makeGolden({ endpoint, tools, login: reader, prod, dir: partial, rowsDir: join(partial, ROWS_DIR) }), progress);
-      print(`golden ${golden.manifest.root}`);
-      print(`  of ${prod.database} (owner ${prod.ownerRole}), ${golden.manifest.restoredEntries} entries, PostgreSQL ${golden.manifest.serverVersion}, made ${golden.manifest.createdAt} in ${seconds(started)}`);
-      print(`  in ${dir}`);
-      return EXIT.green;
+      const { prod, endpoint, tools } = source;
+      const reader = await source.mintReader();
+      try {
+        progress(`dumping ${prod.database} read-only as ${reader.user} (the golden identity)`);
+        const live = config.liveProgress ? progress : undefined;
+        const golden = await replaceGoldenDir(dir, (partial) =>
+          makeGolden({ endpoint, tools, login: reader, prod, dir: partial, rowsDir: join(partial, ROWS_DIR), ...(live ? { live } : {}) }), progress);
+        print(`golden ${golden.manifest.root}`);
+        print(`  of ${prod.database} (owner ${prod.ownerRole}), ${golden.manifest.restoredEntries} entries, PostgreSQL ${golden.manifest.serverVersion}, made ${golden.manifest.createdAt} in ${seconds(started)}`);
+        print(`  in ${dir}`);
+        return EXIT.green;
+      } finally {
+        await source.revoke(reader);
+      }
     } finally {
-      await source.revoke(reader);
+      await source.close();
     }
-  } catch (error) {
-    if (isUnreachable(error)) throw new TargetUnreachableError(config.target, error);
-    throw error;
-  } finally {
-    await source?.close();
-  }
+  });
 }
 
 /** `rehearse reset --mode M`: the sandbox back to the golden, as the sandbox's identity (the clone's for `clone`). */

@@ -10,6 +10,7 @@ import type { ClientTools, Endpoint, Login } from '../postgres/cluster';
 import { connect, readServerVersion } from '../postgres/connect';
 import { dumpArchive, listArchive, restorableEntries } from '../postgres/archive';
 import { snapshotInTransaction, type SnapshotEntry } from './snapshot';
+import { snapshotProgress } from './progress';
 
 /**
  * The golden checkpoint: a read-only dump of prod, scoped by ownership, and a manifest whose content
@@ -73,6 +74,8 @@ export interface MakeGoldenOptions {
   readonly dir: string;
   /** Where to keep the row images of prod's state at the dump, for row-level diffs against the golden. */
   readonly rowsDir?: string;
+  /** A line a second while prod's content is hashed (pg_dump runs alongside), e.g. for a terminal. */
+  readonly live?: (line: string) => void;
 }
 
 export interface ReadOnlySettings {
@@ -131,6 +134,7 @@ export async function makeGolden(options: MakeGoldenOptions): Promise<Golden> {
       snapshotInTransaction(client, {
         ownerRole: prod.ownerRole,
         ...(options.rowsDir === undefined ? {} : { rowsDir: options.rowsDir }),
+        ...(options.live ? { onTable: snapshotProgress(prod.database, options.live) } : {}),
         parallel: { sessions: availableParallelism(), connect: () => connectReadOnly(options.endpoint, options.login, prod.database) },
       }),
     ]);

@@ -4,7 +4,8 @@ import type { InstanceNames } from '../naming';
 import type { Endpoint, Login } from '../postgres/cluster';
 import { connect, withClient } from '../postgres/connect';
 import { READ_ONLY_SESSION } from './golden';
-import { takeSnapshot, type Snapshot, type SnapshotProgress, type SnapshotSessions } from './snapshot';
+import { snapshotProgress } from './progress';
+import { takeSnapshot, type Snapshot, type SnapshotSessions } from './snapshot';
 
 let taken = 0;
 
@@ -28,7 +29,7 @@ export function stateWithRowsIn(endpoint: Endpoint, login: Login, names: Instanc
         ownerRole: names.ownerRole,
         rowsDir,
         parallel: snapshotSessions(endpoint, login, names),
-        ...(live ? { onTable: everySecond<SnapshotProgress>(live, (progress) => `snapshot of ${names.database}: ${progress.tablesDone} of ${progress.tables} tables, ${progress.rowsDone.toLocaleString('en-US')} rows hashed`) } : {}),
+        ...(live ? { onTable: snapshotProgress(names.database, live) } : {}),
       }),
     { options: READ_ONLY_SESSION },
   );
@@ -37,14 +38,4 @@ export function stateWithRowsIn(endpoint: Endpoint, login: Login, names: Instanc
 /** One read-only session per core for a snapshot's large tables, as the same login. */
 export function snapshotSessions(endpoint: Endpoint, login: Login, names: InstanceNames): SnapshotSessions {
   return { sessions: availableParallelism(), connect: () => connect(endpoint, login, names.database, { options: READ_ONLY_SESSION }) };
-}
-
-/** Reports at most one progress line a second. */
-function everySecond<T>(report: (line: string) => void, line: (progress: T) => string): (progress: T) => void {
-  let shownAt = Date.now();
-  return (progress) => {
-    if (Date.now() - shownAt < 1000) return;
-    shownAt = Date.now();
-    report(line(progress));
-  };
 }
