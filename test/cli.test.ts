@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFakeGolden } from './helpers/fake-golden';
 import { describe, it } from 'node:test';
 import { classify } from '../support/cli/main';
 import { EXIT, isUnreachable, TargetUnreachableError } from '../support/gates/outcomes';
@@ -135,25 +136,17 @@ describe('unreachable targets', () => {
   });
 
   it('are what the gate runner turns a failed target build into; other build errors pass unchanged', async () => {
-    const session = require('../support/targets/session') as typeof import('../support/targets/session');
     const { runGates } = await import('../support/gates/run');
-    const open = session.openTarget;
     const options = { profile: 'live', target: 'live' as const, paths: [], reportDir: '/nonexistent/reports', progress: () => {} };
-    try {
-      session.openTarget = () => Promise.reject(new TypeError('fetch failed', { cause: coded('ENOTFOUND') }));
-      await assert.rejects(runGates(options), (error: unknown) => error instanceof TargetUnreachableError && /cannot be reached: fetch failed/.test(error.message));
-      session.openTarget = () => Promise.reject(new RangeError('a bug'));
-      await assert.rejects(runGates(options), RangeError);
-    } finally {
-      session.openTarget = open;
-    }
+    const unreachable = () => Promise.reject(new TypeError('fetch failed', { cause: coded('ENOTFOUND') }));
+    await assert.rejects(runGates({ ...options, open: unreachable }), (error: unknown) => error instanceof TargetUnreachableError && /cannot be reached: fetch failed/.test(error.message));
+    await assert.rejects(runGates({ ...options, open: () => Promise.reject(new RangeError('a bug')) }), RangeError);
   });
 
   it('rehearse run --target live with Vault unreachable: exit 4, one actionable line, no token, no stack', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rehearse-live-'));
     try {
-      for (const file of ['golden.dump', 'golden.list']) writeFileSync(join(dir, file), '');
-      writeFileSync(join(dir, 'manifest.json'), '{"root":"0000"}');
+      writeFakeGolden(dir);
       const run = rehearse(['run', '--target', 'live'], {
         VAULT_ADDR: 'https://127.0.0.1:1',
         ERP_REHEARSAL_VAULT_AUTH: 'token',

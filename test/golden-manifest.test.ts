@@ -26,6 +26,6 @@ describe("a live target's golden manifest", () => {
   });
 
   it('that is not a manifest is refused, naming where goldens come from', () => {
-    assert.throws(() => golden({ root: 'abc' }), /is not a golden manifest of format 2 .* makeGolden/);
+    assert.throws(() => golden({ root: 'abc' }), /is not a golden manifest of format 2 .* come from rehearse golden/);
   });
 });

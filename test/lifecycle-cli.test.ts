@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createCertificateAuthority } from '../support/hermetic/certificates';
-import type { Golden, GoldenManifest } from '../support/lifecycle/golden';
+import type { Golden } from '../support/lifecycle/golden';
+import { writeFakeGolden } from './helpers/fake-golden';
 import { damagedGoldenCopy, GOLDEN_DAMAGE_NAMES } from './helpers/damaged-golden';
 
 const REHEARSE = join(__dirname, '..', 'bin', 'rehearse.js');
@@ -74,20 +74,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   port = (listener.address() as { port: number }).port;
-  // A golden's files as `rehearse golden` writes them: an archive, its list, a manifest with their checksums.
-  const goldenDir = join(dir, 'golden');
-  mkdirSync(goldenDir);
-  const archive = Buffer.from(`PGDMP${'x'.repeat(4096)}`);
-  const list = '1; 2615 2200 SCHEMA - public erp_role\n';
-  const sha256 = (content: Buffer | string) => createHash('sha256').update(content).digest('hex');
-  const manifest: GoldenManifest = {
-    format: 2, root: 'f'.repeat(64), database: 'erp', ownerRole: 'erp_role', serverVersion: '15.18', createdAt: new Date().toISOString(),
-    restoredEntries: 1, files: { 'golden.dump': sha256(archive), 'golden.list': sha256(list) }, entries: [],
-  };
-  writeFileSync(join(goldenDir, 'golden.dump'), archive);
-  writeFileSync(join(goldenDir, 'golden.list'), list);
-  writeFileSync(join(goldenDir, 'manifest.json'), JSON.stringify(manifest));
-  golden = { dir: goldenDir, archivePath: join(goldenDir, 'golden.dump'), listPath: join(goldenDir, 'golden.list'), manifest };
+  golden = writeFakeGolden(join(dir, 'golden'));
 });
 
 after(async () => {

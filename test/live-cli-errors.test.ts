@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFakeGolden } from './helpers/fake-golden';
 import { after, before, describe, it } from 'node:test';
 import { createCertificateAuthority } from '../support/hermetic/certificates';
 import { EXIT } from '../support/gates/outcomes';
@@ -34,8 +35,7 @@ describe('rehearse run --target live against a stack that is not as configured',
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rehearse-live-errors-'));
-    for (const file of ['golden.dump', 'golden.list']) writeFileSync(join(dir, file), '');
-    writeFileSync(join(dir, 'manifest.json'), '{"root":"0000"}');
+    writeFakeGolden(dir);
     // A "Vault" whose certificate the configured CA did not sign.
     const [theirs, ours] = await Promise.all([createCertificateAuthority(), createCertificateAuthority()]);
     const certificate = await theirs.issue(['vault.arcodange.lab']);

@@ -1,6 +1,7 @@
 import { loadConfiguration, loadSources, runCucumber } from '@cucumber/cucumber/api';
 import { registerTeardown } from '../process/teardown';
 import { closeTarget, openTarget, type TargetKind } from '../targets/session';
+import type { Target } from '../targets/target';
 import { settleClaims } from './claims';
 import { applyKnownGaps, expectationsFile, loadKnownGaps } from './expectations';
 import { isUnreachable, TargetUnreachableError } from './outcomes';
@@ -29,6 +30,8 @@ export interface GateRunOptions {
   readonly waivers?: WaiverSet;
   /** Progress lines (target build) go here. */
   readonly progress: (line: string) => void;
+  /** How the target is built: the session's (support/targets/session.ts) unless a test gives another. */
+  readonly open?: (kind: TargetKind, progress: (line: string) => void) => Promise<Target>;
 }
 
 /** The run cannot start as asked (a profile that does not exist or is for another target). */
@@ -74,7 +77,7 @@ export async function runGates(options: GateRunOptions): Promise<GateReport> {
     throw error;
   }
 
-  const target = kind === NO_TARGET ? undefined : await buildTarget(options.target, options.progress);
+  const target = kind === NO_TARGET ? undefined : await buildTarget(options.target, options.progress, options.open);
   const started = Date.now();
   // Interrupted (SIGINT/SIGTERM) or crashed mid-run, Cucumber's half-written reports are removed rather than
   // left unredacted; a run that ends normally has them rewritten through the redaction point.
@@ -100,9 +103,9 @@ export async function runGates(options: GateRunOptions): Promise<GateReport> {
   }
 }
 
-async function buildTarget(kind: TargetKind, progress: (line: string) => void) {
+async function buildTarget(kind: TargetKind, progress: (line: string) => void, open: NonNullable<GateRunOptions['open']> = (which, lines) => openTarget('runner', which, lines)) {
   try {
-    return await openTarget('runner', kind, progress);
+    return await open(kind, progress);
   } catch (error) {
     await closeTarget('runner');
     if (isUnreachable(error)) throw new TargetUnreachableError(kind, error);
