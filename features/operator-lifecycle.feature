@@ -10,7 +10,7 @@ Feature: The operator's lifecycle, from the command line
   Scenario: golden, an agent's write, status, diff, reset, status
     When the operator runs "rehearse golden --out golden"
     Then it exits 0
-    And it prints the golden's content hash
+    And it prints prod's content hash
     And the operator's directory "golden" is readable by its owner only
     Given the operator sets ERP_REHEARSAL_GOLDEN_ARCHIVE to "golden/golden.dump"
     When the operator runs "rehearse reset"

@@ -34,9 +34,14 @@ Then('it prints {string}', function (this: RehearsalWorld, text: string) {
   expect(`${this.command!.stdout}\n${this.command!.stderr}`, describeRun(this.command!)).to.contain(text);
 });
 
-/** The last command printed the golden's content hash (the target's golden: prod has not changed since it was made). */
+/** The last command printed the golden's content hash (the target's golden, which the sandbox was reset to). */
 Then("it prints the golden's content hash", function (this: RehearsalWorld) {
   expect(this.command!.stdout, describeRun(this.command!)).to.contain(this.target.golden.manifest.root);
+});
+
+/** The last command printed prod's content hash as it is now, read through the golden identity (what a golden made now holds). */
+Then("it prints prod's content hash", async function (this: RehearsalWorld) {
+  expect(this.command!.stdout, describeRun(this.command!)).to.contain((await this.prodState()).root);
 });
 
 /** The last command, a diff, shows the thirdparty and the supplier invoice the agent wrote as added rows. */

@@ -18,6 +18,8 @@ import type { RehearsalWorld } from '../support/world';
 
 /** What this file's steps keep per scenario, beside the World's own fields. */
 interface CloneState {
+  /** Whether the scenario changed the sandbox (a clone reset, an interrupted one), so it is put back after it. */
+  putBack?: boolean;
   /** The last clone reset's result, or the error that stopped it. */
   reset?: CloneResetResult | Error;
   /** The sandbox database's ACL (datacl) just before the last clone reset. */
@@ -56,7 +58,19 @@ async function backToGolden(world: RehearsalWorld, label: string): Promise<void>
   }
 }
 
+/**
+ * After a scenario that changed the sandbox, the sandbox is put back at the golden (other scenarios start there); a
+ * scenario that only tried the clone role's fence leaves it as it found it, whatever an earlier scenario left.
+ */
+function putBackAfter(world: RehearsalWorld, label: string): void {
+  const kept = state(world);
+  if (kept.putBack) return;
+  kept.putBack = true;
+  world.undo.push(() => backToGolden(world, label));
+}
+
 async function cloneReset(world: RehearsalWorld, label: string): Promise<void> {
+  putBackAfter(world, label);
   const kept = state(world);
   // Read through the sandbox database, which an interrupted clone reset may have left missing: then unknown.
   kept.aclBefore = await sandboxAcl(world).catch(() => undefined);
@@ -73,8 +87,7 @@ function lastReset(world: RehearsalWorld): CloneResetResult | Error {
  * Mints a login of the template-clone role through Vault, by the clone's own identity (Kubernetes role
  * `<sandbox>-clone`, creds `postgres/creds/<sandbox>-clone`), kept under that label and revoked after the scenario.
  *
- * Not applicable where the target has no clone identity configured. After the scenario, the sandbox
- * is put back at the golden if it is not there.
+ * Not applicable where the target has no clone identity configured.
  */
 Given("a clone login {string} is minted through Vault for the sandbox's template-clone reset", async function (this: RehearsalWorld, label: string) {
   try {
@@ -83,7 +96,6 @@ Given("a clone login {string} is minted through Vault for the sandbox's template
     if (error instanceof NoCloneIdentityError) throw new NotApplicable(error.message);
     throw error;
   }
-  this.undo.push(() => backToGolden(this, label));
 });
 
 /**
@@ -151,6 +163,7 @@ Then(
 Given(
   /^a clone reset by login "([^"]*)" was interrupted (before the drop|between the drop and the rename)$/,
   async function (this: RehearsalWorld, label: string, at: Interruption) {
+    putBackAfter(this, label);
     await leaveTargetInterruptedCloneReset(this.target, this.login(label), at);
   },
 );

@@ -3,7 +3,7 @@ import { failing, replaceExport, type FenceMutation } from '../mutations/mutatio
 import { nameScopedGolden } from './faults';
 import { RESET_THEN_HASH, RESET_THEN_WRITE } from './reset.mutations';
 import * as golden from './golden';
-import { CLONE_PUT_BACK, CLONE_RESETS } from './template-clone.mutations';
+import { CLONE_RESETS } from './template-clone.mutations';
 
 /**
  * Breaks of the golden (golden.ts): scoped by table name (`pg_dump -t 'llx_*'`) instead of by ownership, so it holds
@@ -23,7 +23,6 @@ export const goldenScopedByTableName: FenceMutation = {
       ...RESET_THEN_WRITE,
       "the reset's credential is the sandbox's own Vault lease, and it is gone once revoked",
       'a login role that made an object without SET ROLE cannot be revoked, and the harness names the drift',
-      ...CLONE_PUT_BACK,
       // The golden identity's sandbox attempts are made in a sandbox reset to the golden first.
       ...['read', 'update'].map((verb) => `the golden credential cannot ${verb} sandbox table llx_societe, in a sandbox holding the golden`),
     ),

@@ -48,6 +48,7 @@ export const RESET_THEN_WRITE = [
   'a reset that fails midway leaves the sandbox as it was (its scope by table name)',
   'a reset that fails midway leaves the sandbox as it was (a corrupted archive entry)',
   'two resets at once serialize and both end at the golden',
+  'a snapshot kept in a file is diffed with the sandbox later',
   // The promotion gate rehearses from a reset sandbox in its Background.
   "reviewed, approved by its digest, replayed on prod: prod's diff is the rehearsed diff",
   'the digest typed at the prompt approves it too',

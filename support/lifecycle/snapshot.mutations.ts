@@ -7,6 +7,16 @@ import * as sql from './snapshot-sql';
  * hash no longer sees.
  */
 
+/**
+ * The operator's commands run in processes of their own, which hash with the snapshot as it is: their hashes are not
+ * the broken ones of the harness's process, which sees it — the golden they make is not prod's hash as the harness
+ * reads it, and a reset to the harness's golden ends at another hash than its manifest's.
+ */
+const OPERATOR_SEES_ANOTHER_HASH = [
+  ...failing(/it prints prod's content hash.*rehearse golden --out golden → exit 0/, "golden, an agent's write, status, diff, reset, status"),
+  ...failing(/it exits 0.*rehearse reset → exit 1/, 'a snapshot kept in a file is diffed with the sandbox later'),
+];
+
 export const snapshotIgnoresSequences: FenceMutation = {
   name: 'snapshot-ignores-sequences',
   gate: 'reset-round-trip',
@@ -20,6 +30,7 @@ export const snapshotIgnoresSequences: FenceMutation = {
       'a write moves the hash, the diff names exactly what was written, a reset brings the golden back',
       'a supplier invoice for a new supplier, rehearsed, checked against the books, and reset',
     ),
+    ...OPERATOR_SEES_ANOTHER_HASH,
   ],
 };
 
@@ -36,5 +47,8 @@ export const snapshotIgnoresDefaults: FenceMutation = {
         return { ...relation, definition: JSON.stringify(definition) };
       }),
     ),
-  expect: () => failing(/content hash|definitions/, 'a column default a rehearsal changed, and nothing else, moves the hash; a reset puts it back'),
+  expect: () => [
+    ...failing(/content hash|definitions/, 'a column default a rehearsal changed, and nothing else, moves the hash; a reset puts it back'),
+    ...OPERATOR_SEES_ANOTHER_HASH,
+  ],
 };

@@ -11,14 +11,3 @@ export const CLONE_RESETS = [
   'a clone reset interrupted between the drop and the rename is repaired by the next one',
 ];
 
-/**
- * The template-clone feature's other scenarios: they change nothing, and are failed only by their After hook, which
- * puts a sandbox that is not at the golden back there with a reset.
- */
-export const CLONE_PUT_BACK = [
-  'the clone credential is its own Vault identity, with CREATEDB and the sandbox owner role, nothing else',
-  "the sandbox's own login cannot become the clone role",
-  ...['drop database erp', 'rename database erp', 'copy database erp as a template', 'read prod table llx_societe', 'write prod table llx_societe', 'set role erp_role'].map(
-    (attempt) => `with its CREATEDB taken, the clone credential cannot ${attempt}`,
-  ),
-];
