@@ -3,14 +3,17 @@
  * attachments).
  *
  * A process-wide registry of secret values: every `Secret` registers its value when it is made, and plain
- * strings that are secrets (a database password held as a string) are registered with `registerSecret`.
- * `redact(text)` replaces every registered value with `[redacted]` — the value as it is, and as the report
- * formats encode it (inside a JSON string, in the HTML report's script, in XML text or attributes), so a
- * password holding `"`, `<` or `&` does not slip through in its escaped form.
+ * strings that are secrets (a database password held as a string, a JWT read from a file) are registered with
+ * `registerSecret` where they enter the process. `redact(text)` replaces every registered value with `[redacted]`
+ * — the value as it is, and as the report formats encode it (inside a JSON string, in the HTML report's script, in
+ * XML text or attributes), so a password holding `"`, `<` or `&` does not slip through in its escaped form.
  *
- * Where it applies: the CLI routes process.stdout and process.stderr through `redactWrites` (everything the
- * process prints), and rewrites every file the gate run wrote under the report directory through `redact`
- * (support/gates/report-files.ts; base64 attachments are decoded, redacted and re-encoded there).
+ * Where it applies, from the first byte: the CLI routes process.stdout and process.stderr through `redactWrites`
+ * (everything the process prints, a value split across two writes included) and prints a crash through it
+ * (crash-printing.ts); the gate run's report files are written through a `RedactionFilter` as Cucumber's formatters
+ * produce them (support/gates/redacted-reports.ts); files that can hold what a secret touched (changesets, review
+ * pages, the promote audit) are written with `writeRedacted`/`appendRedacted` (redacted-files.ts); hook commands get
+ * an environment without the harness's secrets (secret-free-env.ts).
  *
  * Values shorter than MIN_SECRET_LENGTH characters are not registered: they would turn ordinary words and
  * numbers of the output into `[redacted]`, and a secret that short protects nothing anyway.
@@ -21,7 +24,17 @@ export const REDACTED = '[redacted]';
 export const MIN_SECRET_LENGTH = 6;
 
 const secrets = new Set<string>();
-let pattern: RegExp | undefined;
+
+interface Compiled {
+  /** Every encoded form of every value, longest first, as a pattern over JavaScript strings. */
+  readonly text: RegExp;
+  /** The same forms as their UTF-8 bytes, one latin1 character per byte: a pattern over raw output. */
+  readonly bytes: RegExp;
+  readonly byteForms: readonly string[];
+  /** The length in bytes of the longest form. */
+  readonly longest: number;
+}
+let compiled: Compiled | undefined;
 
 /**
  * Registers `value` as a secret of this process; from now on `redact` hides it. Returns whether it was
@@ -31,9 +44,14 @@ export function registerSecret(value: string): boolean {
   if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) return false;
   if (!secrets.has(value)) {
     secrets.add(value);
-    pattern = undefined;
+    compiled = undefined;
   }
   return true;
+}
+
+/** Whether `value` itself is registered (for tests and the environment of hook commands; never lists values). */
+export function isRegisteredSecret(value: string): boolean {
+  return secrets.has(value);
 }
 
 /** How many distinct values are registered (for tests and diagnostics; never the values). */
@@ -44,7 +62,8 @@ export function registeredSecretCount(): number {
 /** `text` with every registered value, in any of the encodings of the report formats, replaced by `[redacted]`. */
 export function redact(text: string): string {
   if (secrets.size === 0 || typeof text !== 'string' || text === '') return text;
-  pattern ??= compile();
+  const { text: pattern } = compile();
+  pattern.lastIndex = 0;
   return text.replace(pattern, REDACTED);
 }
 
@@ -53,24 +72,41 @@ export function containsSecret(text: string): boolean {
   return redact(text) !== text;
 }
 
-/** Byte-level redaction for data that is not UTF-8 text: the raw UTF-8 bytes of each value are replaced. */
-export function redactBytes(data: Buffer): Buffer {
-  let result = data;
-  for (const value of secrets) {
-    const needle = Buffer.from(value, 'utf8');
-    let at = result.indexOf(needle);
-    if (at < 0) continue;
-    const parts: Buffer[] = [];
-    let from = 0;
-    while (at >= 0) {
-      parts.push(result.subarray(from, at), Buffer.from(REDACTED));
-      from = at + needle.length;
-      at = result.indexOf(needle, from);
-    }
-    parts.push(result.subarray(from));
-    result = Buffer.concat(parts);
+/**
+ * `value` (data such as a parsed JSON document or a Cucumber message) with `redact` applied to every string in it,
+ * keys left as they are; the same object wherever nothing changed, and the original never changed. `special` may
+ * take over a node (return its redacted form) or leave it to the walk (undefined).
+ */
+export function redactData<T>(value: T, special?: (node: object) => object | undefined): T {
+  if (secrets.size === 0) return value;
+  return redactNode(value, special) as T;
+}
+
+function redactNode(value: unknown, special: ((node: object) => object | undefined) | undefined): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (value === null || typeof value !== 'object') return value;
+  const taken = special?.(value);
+  if (taken !== undefined) return taken;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => redactNode(item, special));
+    return items.some((item, at) => item !== value[at]) ? items : value;
   }
-  return result;
+  let changed: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const redacted = redactNode(item, special);
+    if (redacted !== item) (changed ??= { ...value })[key] = redacted;
+  }
+  return changed ?? value;
+}
+
+/** Byte-level redaction for data that is not UTF-8 text: the UTF-8 bytes of each form of each value are replaced. */
+export function redactBytes(data: Buffer): Buffer {
+  if (secrets.size === 0 || data.length === 0) return data;
+  const { bytes: pattern } = compile();
+  const text = data.toString('latin1');
+  pattern.lastIndex = 0;
+  const redacted = text.replace(pattern, REDACTED);
+  return redacted === text ? data : Buffer.from(redacted, 'latin1');
 }
 
 /**
@@ -94,35 +130,132 @@ function xml(value: string, entities: Record<string, string>): string {
   return value.replace(/[&<>"'\t\n\r]/g, (char) => entities[char] ?? char);
 }
 
-function compile(): RegExp {
-  const forms = [...new Set([...secrets].flatMap(encodedForms))].sort((a, b) => b.length - a.length);
+function alternation(forms: readonly string[]): RegExp {
   return new RegExp(forms.map((form) => form.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g');
 }
 
-type Write = NodeJS.WriteStream['write'];
-const redacting = new WeakSet<NodeJS.WritableStream>();
+function compile(): Compiled {
+  if (compiled) return compiled;
+  // Longest first: where one value contains another, the longer one is replaced whole.
+  const forms = [...new Set([...secrets].flatMap(encodedForms))].sort((a, b) => b.length - a.length);
+  const byteForms = [...new Set(forms.map((form) => Buffer.from(form, 'utf8').toString('latin1')))].sort((a, b) => b.length - a.length);
+  compiled = { text: alternation(forms), bytes: alternation(byteForms), byteForms, longest: byteForms[0]!.length };
+  return compiled;
+}
 
 /**
- * Routes every `write` of `stream` (process.stdout, process.stderr) through `redact`. Idempotent. A value split
- * across two writes is not recognised; the harness writes whole lines, and Cucumber's formatters whole blocks.
+ * Redacts a stream of output chunk by chunk, so a value split across two chunks is still found: what could be the
+ * beginning of a value (a registered form starts with the chunk's last bytes) is held back until the next chunk
+ * or `end()`, everything else is handed out at once, in order, nothing lost. Works on bytes (a chunk may end inside
+ * a multi-byte character), so what comes out is exactly what went in but for the `[redacted]` replacements.
+ */
+export class RedactionFilter {
+  /** Held back, one latin1 character per byte. */
+  #held = '';
+
+  /** What may be written now of what came so far (possibly nothing). */
+  push(chunk: Uint8Array): Buffer {
+    const data = Buffer.isBuffer(chunk) ? chunk : chunk.byteLength === 0 ? Buffer.alloc(0) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (secrets.size === 0 && this.#held === '') return data;
+    const text = this.#held + data.toString('latin1');
+    if (secrets.size === 0) {
+      this.#held = '';
+      return Buffer.from(text, 'latin1');
+    }
+    const { bytes: pattern, byteForms, longest } = compile();
+    // What starts at `at` may still change with the next chunk: a form longer than the rest begins with all of it.
+    const open = (at: number) => byteForms.some((form) => form.length > text.length - at && form.startsWith(text.slice(at)));
+    // Before `decided` every form fits whole inside `text`: what starts there is settled.
+    const decided = text.length - (longest - 1);
+    let out = '';
+    let from = 0;
+    let hold = text.length;
+    const firstOpen = (to: number) => {
+      for (let at = Math.max(from, decided); at < to; at++) if (open(at)) return at;
+      return undefined;
+    };
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+      const unsettled = firstOpen(match.index + 1);
+      if (unsettled !== undefined) {
+        hold = unsettled;
+        break;
+      }
+      out += text.slice(from, match.index) + REDACTED;
+      from = match.index + match[0].length;
+    }
+    if (hold === text.length) hold = firstOpen(text.length) ?? text.length;
+    this.#held = text.slice(hold);
+    return Buffer.from(out + text.slice(from, hold), 'latin1');
+  }
+
+  /** The rest, redacted: the stream ends (or the process exits). */
+  end(): Buffer {
+    const rest = Buffer.from(this.#held, 'latin1');
+    this.#held = '';
+    return redactBytes(rest);
+  }
+
+  /** How many bytes are held back (for tests). */
+  get held(): number {
+    return this.#held.length;
+  }
+}
+
+type Write = (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
+interface Redacting {
+  readonly filter: RedactionFilter;
+  readonly write: Write;
+}
+const redacting = new Map<NodeJS.WritableStream, Redacting>();
+let exiting = false;
+
+/**
+ * Routes every `write` of `stream` (process.stdout, process.stderr) through the redaction point, chunk by chunk
+ * (RedactionFilter). Idempotent. What is held back goes out with the next write, with `end()`, with
+ * `flushRedactedWrites()` and at the process's exit. From the exit on, each write goes out whole, redacted on its own:
+ * nothing runs after the last 'exit' listener to write what would be held back (the harness's write whole lines).
  */
 export function redactWrites(stream: NodeJS.WriteStream): void {
   if (redacting.has(stream)) return;
-  redacting.add(stream);
-  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-  stream.write = function redactedWrite(chunk: unknown, ...rest: unknown[]): boolean {
-    return write(redactChunk(chunk, typeof rest[0] === 'string' ? rest[0] : undefined), ...rest);
-  } as Write;
+  const write = stream.write.bind(stream) as Write;
+  const end = stream.end.bind(stream) as (...args: unknown[]) => unknown;
+  const state: Redacting = { filter: new RedactionFilter(), write };
+  redacting.set(stream, state);
+  if (redacting.size === 1) process.once('exit', flushAtExit);
+  stream.write = function redactedWrite(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    const done = typeof encoding === 'function' ? encoding : callback;
+    const data = bytesOf(chunk, typeof encoding === 'string' ? encoding : undefined);
+    if (data === undefined) return write(chunk, encoding, callback);
+    const out = exiting ? Buffer.concat([state.filter.push(data), state.filter.end()]) : state.filter.push(data);
+    return write(out, done);
+  } as NodeJS.WriteStream['write'];
+  stream.end = function redactedEnd(...args: unknown[]) {
+    if (args.length > 0 && typeof args[0] !== 'function') {
+      const chunk = args.shift();
+      (stream.write as Write)(chunk, typeof args[0] === 'string' ? args.shift() : undefined);
+    }
+    const rest = state.filter.end();
+    if (rest.length > 0) write(rest);
+    return end(...args);
+  } as NodeJS.WriteStream['end'];
 }
 
-function redactChunk(chunk: unknown, encoding: string | undefined): unknown {
-  if (typeof chunk === 'string') {
-    return encoding === undefined || /^utf-?8$/i.test(encoding) ? redact(chunk) : chunk;
+/** Writes out what the redacting streams hold back (a prompt before reading the answer; a crash before exit). */
+export function flushRedactedWrites(): void {
+  for (const { filter, write } of redacting.values()) {
+    const rest = filter.end();
+    if (rest.length > 0) write(rest);
   }
-  if (chunk instanceof Uint8Array && secrets.size > 0) {
-    const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
-    const redacted = redact(text);
-    return redacted === text ? chunk : Buffer.from(redacted, 'utf8');
-  }
-  return chunk;
+}
+
+function flushAtExit(): void {
+  exiting = true;
+  flushRedactedWrites();
+}
+
+function bytesOf(chunk: unknown, encoding: string | undefined): Uint8Array | undefined {
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding !== undefined && Buffer.isEncoding(encoding) ? encoding : 'utf8');
+  if (chunk instanceof Uint8Array) return chunk;
+  return undefined;
 }
