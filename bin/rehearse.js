@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 require('./register');
+// From here on, everything printed, a crash Node would print itself included, goes through the redaction point.
+require('../support/crash-printing').printCrashesRedacted();
 require('../support/cli/main')
   .main(process.argv.slice(2))
   .then(
