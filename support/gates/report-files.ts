@@ -1,12 +1,17 @@
 import { lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { containsSecret, redact, redactBytes } from '../redaction';
+import { redact, redactBytes, redactData } from '../redaction';
 
 /**
- * The report files of a gate run: Cucumber writes `html`, `junit` and `message` (NDJSON) into the report
- * directory itself; afterwards every file written there during the run is rewritten through the redaction
- * point, attachments Cucumber stored in base64 included. The directory is the configuration's `reports.dir`
- * (ERP_REHEARSAL_REPORT_DIR, default `reports/`).
+ * The report files of a gate run (`html`, `junit` and `message` NDJSON, in the configuration's `reports.dir`:
+ * ERP_REHEARSAL_REPORT_DIR, default `reports/`). Cucumber's formatters produce them, but every byte reaches the disk
+ * through the redaction point as it is written (redacted-reports.ts: the messages they are given are redacted, base64
+ * attachments included, and their output passes a RedactionFilter), so a run killed at any moment leaves no secret
+ * the harness had registered in them.
+ *
+ * At the end of a run every file written under the directory is still rewritten through the redaction point
+ * (`redactReportFiles`). It adds what the filter cannot know while it writes: a value registered only after it went
+ * by, and files put in the directory by something other than the formatters (a step's own file).
  */
 
 /** The files every gate run writes, and the Cucumber formatter of each. */
@@ -24,7 +29,7 @@ export function reportFormats(dir: string): Record<string, string> {
   return { [files.html]: 'html', [files.junit]: 'junit', [files.message]: 'message' };
 }
 
-/** Removes the run's report files (an interrupted run's are incomplete, and not yet redacted). */
+/** Removes the run's report files (an interrupted run's are incomplete: half a report would mislead). */
 export function discardReportFiles(dir: string): void {
   for (const file of Object.values(reportFiles(dir))) rmSync(file, { force: true });
 }
@@ -83,16 +88,33 @@ interface AttachmentLike {
   contentEncoding: string;
 }
 
-/** An envelope whose base64 attachment held a secret, with that attachment redacted; undefined when none did. */
-function redactedEnvelope(envelope: unknown): unknown {
-  const attachment = (envelope as { attachment?: AttachmentLike } | null)?.attachment;
-  if (!attachment || attachment.contentEncoding !== 'BASE64' || typeof attachment.body !== 'string') return undefined;
-  const data = Buffer.from(attachment.body, 'base64');
+const isAttachment = (value: object): value is AttachmentLike =>
+  (value as Partial<AttachmentLike>).contentEncoding === 'BASE64' && typeof (value as Partial<AttachmentLike>).body === 'string';
+
+/** A base64 attachment's body with every registered secret of its content redacted (text or bytes). */
+function redactBase64(body: string): string {
+  const data = Buffer.from(body, 'base64');
   const text = data.toString('utf8');
-  const isText = Buffer.from(text, 'utf8').equals(data);
-  if (isText ? !containsSecret(text) : redactBytes(data).equals(data)) return undefined;
-  const body = (isText ? Buffer.from(redact(text), 'utf8') : redactBytes(data)).toString('base64');
-  return { ...(envelope as object), attachment: { ...attachment, body } };
+  const redacted = Buffer.from(text, 'utf8').equals(data) ? Buffer.from(redact(text), 'utf8') : redactBytes(data);
+  return redacted.equals(data) ? body : redacted.toString('base64');
+}
+
+/** An attachment whose base64 body is redacted once decoded (its other fields by the walk); undefined for any other node. */
+function base64Attachment(node: object): object | undefined {
+  if (!isAttachment(node)) return undefined;
+  const fields = Object.entries(node);
+  const redacted = fields.map(([key, value]) => [key, key === 'body' ? redactBase64(value as string) : redactData(value)] as const);
+  // The same fields in the same order: the message as Cucumber made it, but for the body.
+  return redacted.some(([, value], at) => value !== fields[at]![1]) ? Object.fromEntries(redacted) : node;
+}
+
+/**
+ * A Cucumber message with every registered secret redacted from every string in it, base64 attachments decoded,
+ * redacted and re-encoded; the same object when it held none (the original is never changed). What the report
+ * formatters are given (redacted-reports.ts), and what the rewrite of a finished file applies.
+ */
+export function redactEnvelope<T>(envelope: T): T {
+  return redactData(envelope, base64Attachment);
 }
 
 /** NDJSON messages: each line with a base64 attachment holding a secret is re-encoded with it redacted. */
@@ -102,8 +124,9 @@ function redactMessageLines(content: string): string {
     .map((line) => {
       if (!line.includes('"BASE64"')) return line;
       try {
-        const replaced = redactedEnvelope(JSON.parse(line));
-        return replaced === undefined ? line : JSON.stringify(replaced);
+        const envelope: unknown = JSON.parse(line);
+        const replaced = redactEnvelope(envelope);
+        return replaced === envelope ? line : JSON.stringify(replaced);
       } catch {
         return line;
       }
@@ -133,9 +156,9 @@ function redactHtmlMessages(content: string): string {
   }
   let changed = false;
   const written = envelopes.map((envelope) => {
-    const replaced = redactedEnvelope(envelope);
-    if (replaced !== undefined) changed = true;
-    return JSON.stringify(replaced ?? envelope).replace(/</g, '\\x3C');
+    const replaced = redactEnvelope(envelope);
+    if (replaced !== envelope) changed = true;
+    return JSON.stringify(replaced).replace(/</g, '\\x3C');
   });
   return changed ? `${content.slice(0, from)}${written.join(',')}${content.slice(end)}` : content;
 }

@@ -5,6 +5,7 @@ import type { Target } from '../targets/target';
 import { settleClaims } from './claims';
 import { applyKnownGaps, expectationsFile, loadKnownGaps } from './expectations';
 import { isUnreachable, TargetUnreachableError } from './outcomes';
+import { openReportWriters, UnredactableFormatError } from './redacted-reports';
 import { discardReportFiles, redactReportFiles, reportFormats } from './report-files';
 import { ReportBuilder, type GateReport } from './report';
 import { applyWaivers, type WaiverSet } from './waivers';
@@ -56,8 +57,10 @@ export async function runGates(options: GateRunOptions): Promise<GateReport> {
     const own = runConfiguration.sources.tagExpression;
     runConfiguration.sources.tagExpression = own ? `(${own}) and (${options.tags})` : options.tags;
   }
-  runConfiguration.formats.files = { ...runConfiguration.formats.files, ...reportFormats(options.reportDir) };
-  // Reports leave the machine only as the files the redaction point rewrote: never published by Cucumber
+  // Every report file is written by the harness through the redaction point (redacted-reports.ts), none by Cucumber.
+  const reportFiles = { ...runConfiguration.formats.files, ...reportFormats(options.reportDir) };
+  runConfiguration.formats.files = {};
+  // Reports leave the machine only as the files the redaction point wrote: never published by Cucumber
   // itself (CUCUMBER_PUBLISH_TOKEN in an operator's environment would), and never from worker processes whose
   // secrets this process's registry does not know (the target is per process anyway).
   runConfiguration.formats.publish = false;
@@ -79,14 +82,25 @@ export async function runGates(options: GateRunOptions): Promise<GateReport> {
 
   const target = kind === NO_TARGET ? undefined : await buildTarget(options.target, options.progress, options.open);
   const started = Date.now();
-  // Interrupted (SIGINT/SIGTERM) or crashed mid-run, Cucumber's half-written reports are removed rather than
-  // left unredacted; a run that ends normally has them rewritten through the redaction point.
+  // Interrupted (SIGINT/SIGTERM) or crashed mid-run, the half-written reports are removed: redacted, but incomplete.
+  // A run that ends normally has every file of the report directory rewritten through the redaction point
+  // (report-files.ts says what that still adds).
   const discard = () => discardReportFiles(options.reportDir);
   const forget = registerTeardown({ name: "the interrupted run's report files", stop: async () => discard(), lastResort: discard });
   try {
     const report = new ReportBuilder();
     try {
-      await runCucumber(runConfiguration, undefined, (envelope) => report.accept(envelope));
+      const writers = await openReportWriters(reportFiles, runConfiguration.formats.options).catch((error: unknown) => {
+        throw error instanceof UnredactableFormatError ? new GateRunError(error.message) : error;
+      });
+      try {
+        await runCucumber(runConfiguration, undefined, (envelope) => {
+          report.accept(envelope);
+          writers.accept(envelope);
+        });
+      } finally {
+        await writers.finish();
+      }
     } finally {
       forget();
       redactReportFiles(options.reportDir, started);
