@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
@@ -10,6 +11,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { selfSignedCertificate } from './helpers/certificate';
 import { createCertificateAuthority } from '../support/hermetic/certificates';
 import { runTeardowns } from '../support/process/teardown';
+import { isRegisteredSecret } from '../support/redaction';
 import { Secret } from '../support/secret';
 import {
   DatabaseLease,
@@ -813,6 +815,56 @@ describe('VaultSession against a scripted loopback Vault', () => {
       const e3 = await rejection(session.revoke(lease));
       assert.ok(!e3.message.includes(PASSWORD));
       delete script['PUT /v1/sys/leases/revoke'];
+    });
+
+    it('registers every secret it reads with the redaction point the moment it reads it', async () => {
+      // Fresh values: the tests above registered the file's planted ones already.
+      const fresh = (what: string) => `${what}-${randomBytes(8).toString('hex')}`;
+      const saJwt = `eyJhbGciOiJSUzI1NiJ9.${fresh('fresh-sa-jwt')}.c2ln`;
+      const ciJwt = `eyJhbGciOiJSUzI1NiJ9.${fresh('fresh-ci-jwt')}.c2ln`;
+      const givenToken = fresh('hvs.fresh-given');
+      const clientToken = fresh('hvs.fresh-client');
+      const password = fresh('A1a-fresh-password');
+      const unusable = fresh('A1a-fresh-unusable-password');
+      const apiKey = fresh('fresh-dolibarr-api-key');
+      const passphrase = fresh('fresh-passphrase');
+      const url = 'https://erp-sandbox.arcodange.lab:8443';
+      for (const value of [saJwt, ciJwt, givenToken, clientToken, password, unusable, apiKey, passphrase, url]) assert.ok(!isRegisteredSecret(value));
+
+      // A token given as a Secret made not to redact (as a KV URL is) is registered by the configuration all the same.
+      vaultConfig({ address: address(), auth: { method: 'token', token: new Secret('Vault token', givenToken, { redact: false }) } });
+      assert.ok(isRegisteredSecret(givenToken), 'the given token');
+
+      const saFile = join(dir, 'fresh-sa-token');
+      const ciFile = join(dir, 'fresh-ci-jwt');
+      writeFileSync(saFile, `${saJwt}\n`);
+      writeFileSync(ciFile, ciJwt);
+      const login = loginAnswer();
+      script['POST /v1/auth/kubernetes/login'] = { status: 200, body: { ...login.body, auth: { ...login.body.auth, client_token: clientToken } } };
+      const session = make({ method: 'kubernetes', role: 'erp-sandbox', tokenPath: saFile });
+      await session.login();
+      assert.ok(isRegisteredSecret(saJwt), 'the service-account JWT read from its file');
+      assert.ok(isRegisteredSecret(clientToken), 'the token Vault granted');
+      script['POST /v1/auth/jwt/login'] = loginAnswer();
+      await make({ method: 'jwt', role: 'gitea_cicd_erp', tokenPath: ciFile }).login();
+      assert.ok(isRegisteredSecret(ciJwt), 'the CI JWT read from its file');
+
+      script[`GET /v1/${CREDS}`] = credsAnswer(3600, true, password);
+      await session.databaseCredentials(CREDS, { autoRenew: false });
+      assert.ok(isRegisteredSecret(password), "a lease's password");
+      script[`GET /v1/${CREDS}`] = { status: 200, body: { lease_id: `${CREDS}/unusable`, lease_duration: 60, renewable: false, data: { password: unusable } } };
+      await rejection(session.databaseCredentials(CREDS, { autoRenew: false }));
+      assert.ok(isRegisteredSecret(unusable), "the password of an answer the session refuses (no username)");
+
+      script['GET /v1/kvv2/data/erp-sandbox/config'] = {
+        status: 200,
+        body: { data: { data: { DOLIBARR_API_KEY: apiKey, DOLIBARR_URL: url, BACKUP_PASSPHRASE: passphrase }, metadata: { version: 1 } } },
+      };
+      const kv = await session.readKv('kvv2/erp-sandbox/config');
+      collected.push(kv);
+      assert.ok(isRegisteredSecret(apiKey), 'a KV API key (as the sandbox config and promote credential hold theirs)');
+      assert.ok(isRegisteredSecret(passphrase), 'a KV passphrase');
+      assert.ok(!isRegisteredSecret(url), 'a KV URL is no secret: the output keeps it');
     });
 
     it('debug logging of the Vault library prints nothing: the session silences it', async () => {

@@ -6,6 +6,7 @@ import { cloneNames } from '../lifecycle/template-clone-names';
 import { goldenNames } from '../naming/golden';
 import type { InstanceNames } from '../naming';
 import { Secret } from '../secret';
+import { registerSqlSecrets } from '../sql-secrets';
 import { DEFAULT_KUBERNETES_TOKEN_PATH, vaultConfig, VaultConfigError, vaultPathProblem, type VaultAuthInput } from '../vault/config';
 import { setting, type EnvRecord } from './env';
 import { fileProblem, pemCertificateProblem, type ConfigFiles } from './files';
@@ -448,6 +449,7 @@ export function parseLiveConfig(sources: LiveSources): LiveResult {
   if (overlayPath !== undefined) {
     try {
       overlaySql = sources.files.readText(resolve(cwd, overlayPath));
+      registerSqlSecrets(overlaySql);
       if (overlaySql.trim() === '') problems.push(`ERP_REHEARSAL_SANDBOX_OVERLAY="${overlayPath}" is empty; write the overlay's SQL in it, or unset it`);
     } catch (error) {
       problems.push(`ERP_REHEARSAL_SANDBOX_OVERLAY="${overlayPath}": the overlay file ${fileProblem(error)}; point it at the overlay's SQL, or unset it`);

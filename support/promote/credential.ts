@@ -1,4 +1,5 @@
 import type { InstanceNames } from '../naming';
+import { registerSecret } from '../redaction';
 import type { Secret } from '../secret';
 import { VaultError, VaultSession, type VaultConfigInput } from '../vault';
 import type { LookupFunction } from 'node:net';
@@ -56,6 +57,8 @@ export async function loadProdWriteCredential(access: ProdWriteAccess, prod: Ins
     }
     const key = values[PROD_WRITE_KEY];
     if (key === undefined) throw new PromotionRefused('no prod-write credential', `${names.kvPath} holds no ${PROD_WRITE_KEY}`);
+    // Prod's write key is registered as it is read, whatever the KV's key names say.
+    registerSecret(key.reveal());
     if (key.reveal() === agent.sandboxKey.reveal()) {
       throw new PromotionRefused("the agent's key", `the prod-write credential at ${names.kvPath} is the agent's own sandbox key: give promote a key of its own`);
     }

@@ -1,4 +1,5 @@
 import type { InstanceNames } from '../naming';
+import { registerSecret } from '../redaction';
 import type { Secret } from '../secret';
 import type { KvSecret, VaultMinter } from '../vault';
 import type { DolibarrSite } from './dolibarr-sites';
@@ -25,9 +26,12 @@ export async function dolibarrConfigOf(minter: VaultMinter, names: InstanceNames
   if (url.hostname !== names.host) {
     throw new Error(`Vault ${kv.path} DOLIBARR_URL names host ${url.hostname}, not ${names.host} (the naming rule's host of ${names.instance})`);
   }
+  const apiKey = setting(kv, 'DOLIBARR_API_KEY');
+  // The key is a secret whatever the KV's key names say: registered as it is read.
+  registerSecret(apiKey.reveal());
   return {
     site: { host: names.host, url: url.href.replace(/\/$/, '') },
     port: url.port === '' ? 443 : Number(url.port),
-    apiKey: setting(kv, 'DOLIBARR_API_KEY'),
+    apiKey,
   };
 }

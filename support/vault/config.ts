@@ -9,6 +9,7 @@
  * - `auth`: a token given as a Secret, Kubernetes auth (the service-account JWT is read from `tokenPath` at login
  *   time) or JWT/OIDC auth (such as the Gitea CI role `gitea_cicd_erp`; the JWT given as a Secret or read from a file).
  */
+import { registerSecret } from '../redaction';
 import { Secret } from '../secret';
 
 export const DEFAULT_KUBERNETES_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -74,6 +75,12 @@ export function vaultPathProblem(path: unknown): string | null {
 
 function isSecret(value: unknown): value is Secret {
   return value instanceof Secret;
+}
+
+/** A token given to the configuration is registered with the redaction point, whatever its Secret was made with. */
+function given(token: Secret): Secret {
+  registerSecret(token.reveal());
+  return token;
 }
 
 /** Validates `input`; throws VaultConfigError listing every problem. Secrets are never quoted. */
@@ -161,7 +168,7 @@ function checkAuth(value: unknown, problems: string[]): VaultAuth | undefined {
   switch (auth['method']) {
     case 'token': {
       if (!isSecret(auth['token'])) problems.push('auth.token must be a Secret (new Secret("vault token", value))');
-      return problems.length > before ? undefined : { method: 'token', token: auth['token'] as Secret };
+      return problems.length > before ? undefined : { method: 'token', token: given(auth['token'] as Secret) };
     }
     case 'kubernetes': {
       const result = { method: 'kubernetes' as const, role: role(), mount: mount('kubernetes'), tokenPath: tokenPath(DEFAULT_KUBERNETES_TOKEN_PATH)! };
@@ -176,7 +183,7 @@ function checkAuth(value: unknown, problems: string[]): VaultAuth | undefined {
         problems.push('auth (jwt): give exactly one of token (a Secret) and tokenPath (a file holding the JWT)');
       }
       if (problems.length > before) return undefined;
-      return token !== undefined ? { ...result, token: token as Secret } : { ...result, tokenPath: path! };
+      return token !== undefined ? { ...result, token: given(token as Secret) } : { ...result, tokenPath: path! };
     }
     default:
       problems.push(`auth.method ${JSON.stringify(auth['method'])}: use "token", "kubernetes" or "jwt"`);

@@ -16,6 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import type { LookupFunction } from 'node:net';
 import { inspect } from 'node:util';
+import { registerSecret } from '../redaction';
 import { Secret } from '../secret';
 import { registerTeardown } from '../process/teardown';
 import { VaultConfig, VaultConfigInput, vaultConfig, vaultPathProblem } from './config';
@@ -45,7 +46,7 @@ export type VaultEvent =
   | { readonly kind: 'token-expiring'; readonly expiresAt: Date; readonly reason: string };
 
 /** KV keys whose values are secrets: API keys, tokens, passwords, private keys… (DOLIBARR_URL is not). */
-const SECRET_KEY = /KEY|TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|PRIVATE|CERT/i;
+const SECRET_KEY = /KEY|TOKEN|PASS|SECRET|CREDENTIAL|PRIVATE|CERT|JWT/i;
 
 export interface VaultSessionOptions {
   /** Progress and renewal problems. Default: renewal failures and expiries are written to stderr (never a secret). */
@@ -189,7 +190,11 @@ export class VaultSession {
     const data = isObject(body) ? body['data'] : undefined;
     const username = isObject(data) ? data['username'] : undefined;
     const password = isObject(data) ? data['password'] : undefined;
-    if (typeof password === 'string') this.#transport.addSecret(password);
+    // Registered as it arrives, before anything is checked: even an unusable answer's password is never printed.
+    if (typeof password === 'string') {
+      this.#transport.addSecret(password);
+      registerSecret(password);
+    }
     const duration = isObject(body) ? body['lease_duration'] : undefined;
     const renewable = isObject(body) ? body['renewable'] : undefined;
     if (leaseId === undefined || typeof username !== 'string' || username === '' || typeof password !== 'string' || password === ''
@@ -433,6 +438,8 @@ export class VaultSession {
       throw new VaultAuthenticationError(0, [`cannot read ${what} from ${file}${typeof code === 'string' ? ` (${code})` : ''}`], 'POST', path);
     }
     if (text === '') throw new VaultAuthenticationError(0, [`${what} file ${file} is empty`], 'POST', path);
+    // Registered the moment it is read. The whole token is enough: a JWT's header and payload alone authenticate nobody.
+    registerSecret(text);
     return text;
   }
 
