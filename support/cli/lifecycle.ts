@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { HarnessConfig } from '../config';
@@ -14,6 +14,7 @@ import { TemplateCloneError } from '../lifecycle/template-clone';
 import { renderDiffHtml } from '../promote/review-html';
 import { renderDiffText, shouldColour } from '../promote/review';
 import { registerTeardown } from '../process/teardown';
+import { writeRedacted } from '../redacted-files';
 import { openGoldenSource } from '../targets/golden-source';
 import { mintLedger } from '../targets/live';
 import { resetTargetSandbox } from '../targets/reset';
@@ -188,7 +189,7 @@ export async function diffCommand(from: string, to: string, html: string | undef
       const diff = { from: { name: from, root: a.root }, to: { name: to, root: b.root }, changes: (await diffSnapshots(a, b)).changes };
       process.stdout.write(`${renderDiffText(diff, { colour: shouldColour(process.stdout, process.env) })}\n`);
       if (html !== undefined) {
-        writeFileSync(html, renderDiffHtml(diff), { mode: 0o600 });
+        writeRedacted(html, renderDiffHtml(diff));
         print(`the same diff as a page: ${resolve(html)}`);
       }
       return EXIT.green;

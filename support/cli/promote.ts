@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
@@ -6,6 +5,8 @@ import type { HarnessConfig } from '../config';
 import { readChangeset } from '../promote/changeset';
 import { renderReviewHtml } from '../promote/review-html';
 import { renderReviewText, shouldColour } from '../promote/review';
+import { writeRedacted } from '../redacted-files';
+import { flushRedactedWrites } from '../redaction';
 import type { TargetKind } from '../targets/session';
 
 /**
@@ -27,7 +28,7 @@ export function auditPath(config: HarnessConfig, env: NodeJS.ProcessEnv = proces
 export function review(path: string, htmlPath: string | undefined): number {
   const { changeset, computed } = readChangeset(path);
   const html = htmlPath ?? `${path.replace(/\.json$/, '')}.html`;
-  writeFileSync(html, renderReviewHtml(changeset, { file: path }));
+  writeRedacted(html, renderReviewHtml(changeset, { file: path }));
   process.stdout.write(`${renderReviewText(changeset, { colour: shouldColour(process.stdout, process.env), file: path })}\n`);
   process.stdout.write(`\nThe same review as a page: ${html}\n`);
   if (computed !== changeset.digest) {
@@ -44,7 +45,10 @@ export function terminalConfirmation(): ((digest: string) => Promise<string>) | 
     const prompt = createInterface({ input: process.stdin, output: process.stderr });
     try {
       process.stderr.write(`You are about to replay this changeset on prod.\nIts digest is ${digest}\n`);
-      return await prompt.question('Type the digest you reviewed to approve it: ');
+      const answer = prompt.question('Type the digest you reviewed to approve it: ');
+      // The prompt is on the terminal before the answer is awaited, whatever the redaction point holds back.
+      flushRedactedWrites();
+      return await answer;
     } finally {
       prompt.close();
     }

@@ -1,9 +1,11 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { appendRedacted } from '../redacted-files';
 
 /**
  * The promote audit trail: one JSON line per attempt, refused or not — who, when, which changeset and digest, and
- * the outcome with its reason. Appended, never rewritten; a line is written before promote returns or throws.
+ * the outcome with its reason. Appended, never rewritten; a line is written before promote returns or throws, through
+ * the redaction point (a refusal's reason may quote what Vault or Dolibarr answered).
  */
 
 export interface AuditRecord {
@@ -22,5 +24,5 @@ export interface AuditRecord {
 
 export function appendAudit(path: string, record: AuditRecord): void {
   mkdirSync(dirname(path), { recursive: true });
-  appendFileSync(path, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  appendRedacted(path, `${JSON.stringify(record)}\n`);
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import type { WriteExchange } from '../dolibarr/client';
 import type { RelationChange } from '../lifecycle/diff';
+import { writeRedacted } from '../redacted-files';
+import { redactData } from '../redaction';
 
 /**
  * A changeset: what a rehearsal on the sandbox did, as one file a human reviews and approves before it may be
@@ -76,11 +78,16 @@ export function digestOf(content: ChangesetContent): string {
   return `sha256:${createHash('sha256').update(canonicalJson(rest)).digest('hex')}`;
 }
 
-/** Writes the changeset atomically (a crash leaves the old file or the new one, never half of one) and returns it. */
+/**
+ * Writes the changeset atomically (a crash leaves the old file or the new one, never half of one) through the
+ * redaction point, and returns it as written: a secret the rehearsal met (an answer quoting a key) is `[redacted]`
+ * in it, and the digest is the redacted content's, so what is reviewed is what promote would replay.
+ */
 export function writeChangeset(path: string, content: ChangesetContent): Changeset {
-  const changeset: Changeset = { ...content, digest: digestOf(content) };
+  const written = redactData(content);
+  const changeset: Changeset = { ...written, digest: digestOf(written) };
   const partial = `${path}.partial`;
-  writeFileSync(partial, `${JSON.stringify(changeset, null, 2)}\n`, { mode: 0o600 });
+  writeRedacted(partial, `${JSON.stringify(changeset, null, 2)}\n`);
   renameSync(partial, path);
   return changeset;
 }

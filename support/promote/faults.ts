@@ -1,7 +1,8 @@
 import type { Client } from 'pg';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { NotApplicable, requireOnTarget } from '../not-applicable';
 import { ident, literal, withClient } from '../postgres/connect';
+import { writeRedacted } from '../redacted-files';
 import type { Target } from '../targets/target';
 import { digestOf, type Changeset } from './changeset';
 import { PROD_WRITE_KEY, promoterNames } from './names';
@@ -14,7 +15,7 @@ import type { Promotion } from './promote';
  */
 
 function rewrite(path: string, edit: (changeset: Changeset) => Changeset): void {
-  writeFileSync(path, `${JSON.stringify(edit(JSON.parse(readFileSync(path, 'utf8')) as Changeset), null, 2)}\n`);
+  writeRedacted(path, `${JSON.stringify(edit(JSON.parse(readFileSync(path, 'utf8')) as Changeset), null, 2)}\n`);
 }
 
 /** A reviewer's nightmare: an amount changed in the file after review, its digest left as it was. */
