@@ -4,6 +4,7 @@ import type { Client } from 'pg';
 import type { InstanceNames } from '../naming';
 import type { ClientTools, Endpoint, Login } from '../postgres/cluster';
 import { LOCKS, takeAdvisoryLock } from '../postgres/advisory-lock';
+import { environmentWithoutSecrets } from '../secret-free-env';
 import { connect, ident } from '../postgres/connect';
 import type { Golden } from './golden';
 import { watchRestore } from './restore-progress';
@@ -172,7 +173,8 @@ function runCommand(what: string, command: string, progress: (line: string) => v
   progress(`${what}: ${command}`);
   return new Promise((resolve, reject) => {
     // Its output goes to stderr with the harness's progress (through the redaction point), never into a report.
-    const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // It gets the harness's environment without its secrets (the Vault token, JWTs, passwords): it brings its own.
+    const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'], env: environmentWithoutSecrets() });
     child.stdout!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     child.once('error', reject);
