@@ -1,9 +1,8 @@
 import { registerSecret } from '../redaction';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, createWriteStream, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
@@ -18,6 +17,9 @@ import {
 } from './cluster';
 import { readServerVersion, withClient } from './connect';
 import { registerTeardown } from '../process/teardown';
+import { dyingWithHarness } from '../process/die-with-harness';
+import { pidRunning } from '../process/liveness';
+import { createWorkDir } from '../process/work-dirs';
 
 export interface LocalClusterOptions {
   /** Directory holding initdb, postgres and the client tools (see findLocalBinaries). */
@@ -70,7 +72,8 @@ function freePort(): Promise<number> {
 
 function run(program: string, args: string[], identity: OsIdentity | undefined): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { ...identity, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { command, args: argv } = dyingWithHarness(program, args);
+    const child = spawn(command, argv, { ...identity, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -124,7 +127,10 @@ function startServer(
     ...settings,
   };
   for (const [name, value] of Object.entries(all)) args.push('-c', `${name}=${value}`);
-  const server = spawn(join(bindir, 'postgres'), args, { ...identity, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A throwaway cluster dies with the harness rather than outlive it holding a port and a copy of the data: after a
+  // SIGKILL the kernel stops it (see die-with-harness.ts), and the next run removes its directory (stopLeftoverServer).
+  const { command, args: argv } = dyingWithHarness(join(bindir, 'postgres'), args);
+  const server = spawn(command, argv, { ...identity, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       server.kill('SIGKILL');
@@ -161,6 +167,64 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   });
 }
 
+/** Whether `pid` is a server of `dataDir`: the postmaster works in its data directory (a pid reused since does not). */
+function serverOf(pid: number, dataDir: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`) === realpathSync(dataDir);
+  } catch {
+    return false;
+  }
+}
+
+async function ended(pid: number, timeoutMs: number): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    if (!pidRunning(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return !pidRunning(pid);
+}
+
+/** Removes System V shared memory segment `shmid` when nothing is attached to it any more (/proc/sysvipc/shm says). */
+function removeDetachedSegment(key: string, shmid: string): boolean {
+  let table: string;
+  try {
+    table = readFileSync('/proc/sysvipc/shm', 'utf8');
+  } catch {
+    return false;
+  }
+  // Columns: key shmid perms size cpid lpid nattch …; postmaster.pid gives the key in decimal, as this table does.
+  const row = table.split('\n').slice(1).map((line) => line.trim().split(/\s+/)).find((fields) => fields[0] === key && fields[1] === shmid);
+  if (!row || row[6] !== '0') return false;
+  return spawnSync('ipcrm', ['-m', shmid], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Stops the server a dead run left in its cluster directory `root`, when one still runs there (a harness that could not
+ * make its children die with it): `postmaster.pid` names it, and only a process working in that data directory is
+ * signalled — immediate shutdown (SIGQUIT), then SIGKILL. Removes the shared memory segment a killed server leaves.
+ * The caller then removes the directory.
+ */
+export async function stopLeftoverServer(root: string, progress: (line: string) => void): Promise<void> {
+  const dataDir = join(root, 'data');
+  let lines: string[];
+  try {
+    lines = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return; // never started, or stopped cleanly
+  }
+  const pid = Number(lines[0]);
+  if (Number.isInteger(pid) && pid > 0 && pidRunning(pid) && serverOf(pid, dataDir)) {
+    progress(`stopping the PostgreSQL server (pid ${pid}) a run that is gone left in ${root}`);
+    process.kill(pid, 'SIGQUIT');
+    if (!(await ended(pid, STOP_TIMEOUT_MS))) {
+      process.kill(pid, 'SIGKILL');
+      if (!(await ended(pid, STOP_TIMEOUT_MS))) throw new Error(`the server (pid ${pid}) does not stop: stop it by hand (kill -KILL ${pid})`);
+    }
+  }
+  const [key, shmid] = (lines[6] ?? '').trim().split(/\s+/);
+  if (key && shmid && removeDetachedSegment(key, shmid)) progress(`removed the shared memory segment ${shmid} of the server a run that is gone left in ${root}`);
+}
+
 /** The machine's client tools, reaching the server at `endpoint` (with its TLS settings, if any). */
 export class LocalTools implements ClientTools {
   private staged = 0;
@@ -187,7 +251,9 @@ export class LocalTools implements ClientTools {
 
   run(tool: ClientTool, args: readonly string[], run: ToolRun): Promise<ToolResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(join(this.bindir, tool), args, {
+      // The tool dies with the harness: a psql left running would hold the sandbox's locks in its open transaction.
+      const { command, args: argv } = dyingWithHarness(join(this.bindir, tool), args);
+      const child = spawn(command, argv, {
         // Discarded output goes straight to /dev/null, not through a pipe this process would drain.
         stdio: ['pipe', run.discardStdout ? 'ignore' : 'pipe', 'pipe'],
         env: {
@@ -225,7 +291,7 @@ export class LocalTools implements ClientTools {
 export async function startLocalCluster(options: LocalClusterOptions): Promise<PostgresCluster> {
   const progress = options.progress ?? (() => undefined);
   const identity = identityFor(options.osUser);
-  const root = mkdtempSync(join(tmpdir(), 'erp-rehearsal-pg-'));
+  const root = createWorkDir('pg');
   const dataDir = join(root, 'data');
   if (identity) chownSync(root, identity.uid, identity.gid);
 
