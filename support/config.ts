@@ -7,6 +7,7 @@ import { parseGoldenSourceConfig, parseLiveConfig, type GoldenSourceConfig, type
 import { instanceNames, NamingError, PROD_ENV, type InstanceNames } from './naming';
 import type { ProviderChoice } from './postgres/provider';
 import { LAYOUTS, type Layout } from './postgres/provision';
+import { DEFAULT_DOLIBARR_PROFILE, DOLIBARR_PROFILES, type DolibarrProfileName } from './dolibarr/versions';
 
 export { parseEnvFile, withEnvFile, ENV_FILE_VARIABLE, type EnvFileContent, type EnvWithFile } from './config/env-file';
 export { nodeFiles, type ConfigFiles } from './config/files';
@@ -62,6 +63,8 @@ export interface HarnessConfig {
   readonly fixture: { readonly seed: number; readonly scale: number };
   /** The hermetic cluster's layout: the factory's as provisioned today, or hardened. */
   readonly layout: Layout;
+  /** The Dolibarr version the hermetic stand-ins answer as (support/dolibarr/versions.ts); a live Dolibarr says its own. */
+  readonly dolibarrVersion: DolibarrProfileName;
   readonly reset: {
     /** Shell command run before each reset (e.g. scale Dolibarr to 0); none by default. */
     readonly preCommand?: string;
@@ -159,6 +162,10 @@ function readConfig(env: EnvRecord, files: ConfigFiles, cwd: string, problems: s
   const seed = number('ERP_REHEARSAL_FIXTURE_SEED', DEFAULT_SEED, Number.isSafeInteger, 'an integer');
   const layout = value('ERP_REHEARSAL_LAYOUT', 'as-provisioned');
   if (!LAYOUTS.includes(layout as Layout)) problems.push(`ERP_REHEARSAL_LAYOUT="${layout}": use ${LAYOUTS.join(' or ')}`);
+  const dolibarrVersion = value('ERP_REHEARSAL_DOLIBARR_VERSION', DEFAULT_DOLIBARR_PROFILE);
+  if (!(DOLIBARR_PROFILES as readonly string[]).includes(dolibarrVersion)) {
+    problems.push(`ERP_REHEARSAL_DOLIBARR_VERSION="${dolibarrVersion}": use ${DOLIBARR_PROFILES.join(', ')} (the Dolibarr versions the hermetic stand-ins answer as)`);
+  }
   const lockTimeout = number('ERP_REHEARSAL_RESET_LOCK_TIMEOUT_S', 60, (n) => n > 0, 'a number of seconds greater than 0');
 
   // Naming: the domain, the app and the sandbox env each said once, under their own variable.
@@ -249,6 +256,7 @@ function readConfig(env: EnvRecord, files: ConfigFiles, cwd: string, problems: s
     },
     fixture: { seed, scale },
     layout: layout as Layout,
+    dolibarrVersion: dolibarrVersion as DolibarrProfileName,
     reset: {
       preCommand: setting(env, 'ERP_REHEARSAL_PRE_RESET_COMMAND'),
       postCommand: setting(env, 'ERP_REHEARSAL_POST_RESET_COMMAND'),
