@@ -17,6 +17,11 @@ export interface DolibarrStandins {
   readonly addresses: { readonly prod: string; readonly sandbox: string };
   /** Fault: the sandbox answers every request with a redirect to `location` (undefined: stop). */
   redirectSandboxTo(location: string | undefined): void;
+  /**
+   * Fault: the sandbox's Dolibarr loses its database (its login's Vault lease revoked) and answers its technical-error
+   * page; the function it resolves to gives it a new login.
+   */
+  loseSandboxDatabase(): Promise<() => Promise<void>>;
   /** The sandbox overlay as SQL, for an operator-style post-reset command (the live emulation uses it). */
   overlaySql(): string;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AI_AGENT_RIGHTS } from '../../fixtures/dolibarr/data/users';
 import type { HarnessConfig } from '../config';
+import { DOLIBARR_VERSIONS } from '../dolibarr/versions';
 import { grantApiAccess, RIGHT, startDolibarrStandin, storedApiKey, type DolibarrStandin } from '../hermetic/dolibarr-standin/server';
 import type { Endpoint } from '../postgres/cluster';
 import { withClient } from '../postgres/connect';
@@ -12,8 +13,8 @@ import type { HermeticNetwork } from './hermetic-network';
 
 /**
  * HERMETIC: the two Dolibarr instances of the hermetic target, as stand-ins (support/hermetic/dolibarr-standin)
- * each backed by its own database through its own login role (from Vault, like every login). Both listen on the
- * same port, prod and the sandbox each on its own loopback address, and the clients resolve the real host names to
+ * answering as the configured Dolibarr version (ERP_REHEARSAL_DOLIBARR_VERSION), each backed by its own database
+ * through its own login role (from Vault, like every login). Both listen on the same port, prod and the sandbox each on its own loopback address, and the clients resolve the real host names to
  * those addresses: a request for `https://erp.<domain>:<port>` that slipped past the host-guard would really reach
  * prod.
  */
@@ -100,18 +101,19 @@ export async function startHermeticDolibarr(
   const { prod, sandbox } = config;
   const issued = await network.authority.issue([prod.host, sandbox.host]);
   const tls = { key: Buffer.from(issued.key), cert: Buffer.from(issued.cert) };
+  const profile = DOLIBARR_VERSIONS[config.dolibarrVersion];
   const prodLogin = await minter.mint(prod);
-  const sandboxLogin = await minter.mint(sandbox);
+  let sandboxLogin = await minter.mint(sandbox);
 
   let standins: { prod: DolibarrStandin; sandbox: DolibarrStandin } | undefined;
   for (let attempt = 1; standins === undefined; attempt++) {
     const prodStandin = await startDolibarrStandin({
-      host: prod.host, ...tls, address: network.addresses.prod, instanceId: identity.prodInstanceId,
+      host: prod.host, ...tls, address: network.addresses.prod, instanceId: identity.prodInstanceId, profile,
       database: { endpoint, login: prodLogin, name: prod.database },
     });
     try {
       const sandboxStandin = await startDolibarrStandin({
-        host: sandbox.host, ...tls, address: network.addresses.sandbox, port: prodStandin.port, instanceId: identity.sandboxInstanceId,
+        host: sandbox.host, ...tls, address: network.addresses.sandbox, port: prodStandin.port, instanceId: identity.sandboxInstanceId, profile,
         database: { endpoint, login: sandboxLogin, name: sandbox.database },
       });
       standins = { prod: prodStandin, sandbox: sandboxStandin };
@@ -132,6 +134,17 @@ export async function startHermeticDolibarr(
       }),
       addresses: { prod: network.addresses.prod, sandbox: network.addresses.sandbox },
       redirectSandboxTo: (location) => started.sandbox.redirectEverythingTo(location),
+      async loseSandboxDatabase() {
+        // Vault revokes the stand-in's lease (its login role is dropped), as an outage of its credentials would look.
+        await minter.revoke(sandboxLogin);
+        let restored = false;
+        return async () => {
+          if (restored) return;
+          restored = true;
+          sandboxLogin = await minter.mint(sandbox);
+          started.sandbox.useDatabaseLogin(sandboxLogin);
+        };
+      },
       overlaySql: () => overlaySql(identity),
     },
     async applySandboxOverlay(key) {

@@ -1,4 +1,5 @@
 /** One authenticated API call as the endpoints see it, and the checks on its path, parameters and body. */
+import type { DolibarrProfile } from '../../dolibarr/versions';
 import type { ApiUser } from './auth';
 import { fail } from './errors';
 
@@ -10,6 +11,8 @@ export interface Call {
   /** The parsed JSON body, undefined when there is none. */
   readonly body: unknown;
   readonly user: ApiUser;
+  /** The version the stand-in answers as. */
+  readonly profile: DolibarrProfile;
 }
 
 /** The id of a path segment; anything but a positive 32-bit integer is a 404 like an unknown route. */
@@ -36,4 +39,9 @@ export function numberField(value: unknown, field: string, fallback: number, sou
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isFinite(n)) throw fail(400, source, `invalid number for field ${field}`);
   return n;
+}
+
+/** The id a create answers, as the version answers it: a bare JSON number, or a JSON string (19). */
+export function createdId(call: Call, id: number): number | string {
+  return call.profile.createdId.value === 'string' ? String(id) : id;
 }

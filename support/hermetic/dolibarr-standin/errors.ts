@@ -1,7 +1,9 @@
 /**
  * Dolibarr's API errors as Restler words them: `{"error":{"code":<n>,"message":"<reason>[: detail]"}}`, where
- * `source` is the PHP file the real one names in its `debug` object.
+ * `source` is the PHP file the real one names in its `debug` object. The reason prefix is always there (19.0.2 and
+ * 23 show it on every error, `Not Found: Thirdparty not found` included).
  */
+import { missingRight, type DolibarrProfile } from '../../dolibarr/versions';
 
 export const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
@@ -15,14 +17,32 @@ export class ApiError extends Error {
   }
 }
 
-/** `Forbidden`, `Forbidden: <detail>`, `Bad Request: <detail>`… as Restler words them. */
+/** `Forbidden`, `Forbidden: <detail>`, `Not Found: <detail>`… as Restler words them. */
 export const fail = (code: number, source: string, detail?: string): ApiError =>
   new ApiError(code, detail === undefined ? REASONS[code]! : `${REASONS[code]}: ${detail}`, source);
 
-/** Messages the facts show without the reason prefix (lists' and objects' "not found"). */
-export const notFound = (message: string, source: string): ApiError => new ApiError(404, message, source);
+/** A rights check that fails, as the version words it (401 on 19, 403 since 20). */
+export function denied(profile: DolibarrProfile, source: string, detail?: string): ApiError {
+  const { status, message } = missingRight(profile, detail);
+  return new ApiError(status, message, source);
+}
 
-/** The 401 detail when no key is presented (facts table). */
-export const NO_KEY = "Failed to login to API. No parameter 'HTTP_DOLAPIKEY' on HTTP header (and no parameter DOLAPIKEY in URL).";
-/** The 401 detail for an unknown key or a disabled user (facts table). */
-export const BAD_KEY = 'Error user not valid (not found with api key or bad status or bad validity dates) (conf->entity=1)';
+/**
+ * PostgreSQL's error as Dolibarr passes it on (`$db->lasterror()` with libpq's verbose text): the SQLSTATE after the
+ * severity, the statement line with a caret under the position, and the server's source location.
+ */
+export function verboseDatabaseError(error: unknown, sql: string): string {
+  const e = error as { severity?: string; code?: string; message?: string; position?: string; routine?: string; file?: string; line?: string };
+  const lines = [`${e.severity ?? 'ERROR'}:  ${e.code === undefined ? '' : `${e.code}: `}${e.message ?? String(error)}`];
+  const position = Number(e.position);
+  if (Number.isInteger(position) && position > 0) {
+    const before = sql.slice(0, position - 1);
+    const lineNumber = before.split('\n').length;
+    const column = before.length - (before.lastIndexOf('\n') + 1);
+    const prefix = `LINE ${lineNumber}: `;
+    lines.push(`${prefix}${sql.split('\n')[lineNumber - 1] ?? ''}`, `${' '.repeat(prefix.length + column)}^`);
+  }
+  if (e.routine !== undefined) lines.push(`LOCATION:  ${e.routine}, ${e.file ?? '?'}:${e.line ?? '?'}`);
+  return lines.join('\n');
+}
+

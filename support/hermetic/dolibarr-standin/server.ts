@@ -1,54 +1,64 @@
 /**
- * HERMETIC STAND-IN for one Dolibarr 20.0.2 instance (a test double of a third-party service; see DESIGN.md).
+ * HERMETIC STAND-IN for one Dolibarr instance of a configured version, 19, 20 or 23 (a test double of a third-party
+ * service; see DESIGN.md). Where versions differ it answers by support/dolibarr/versions.ts, the table of what real
+ * installs answered (shared/facts/vault-and-dolibarr.md), each entry with its source.
  *
  * A loopback HTTPS server (a 127.x.y.z address, default 127.0.0.1; random port unless given) serving the REST
  * endpoints the harness uses, under `/api/index.php/`, backed by the instance's own database through the instance's
- * own login role (rows only, never DDL). Like PHP's Dolibarr it opens one database connection per HTTP request and
- * closes it when the request's database work is done (no pool), so no session stays connected between requests:
- * the sandbox reset refuses to run while any other session is connected to the sandbox database (database.ts).
- * It answers like the real one (shared/facts/vault-and-dolibarr.md):
+ * own login role (rows only, never DDL). Like PHP's Dolibarr it opens one database connection per HTTP request, first
+ * thing (main.inc.php), and closes it when the request's database work is done (no pool), so no session stays
+ * connected between requests: the sandbox reset refuses to run while any other session is connected to the sandbox
+ * database (database.ts). It answers like the real one:
  *
- * - auth: `DOLAPIKEY` header, `?DOLAPIKEY=`, `?api_key=`, `Authorization: Bearer`; no key → 401; unknown key or
- *   disabled user → 401 after `unknownKeyDelayMs` (the real anti-brute-force sleep is 1 s). Keys are stored and
- *   looked up with the instance unique id (`instanceId`), so a key issued for another instance is unknown here even
- *   on the same database. See auth.ts.
- * - rights from llx_user_rights (admin bypasses), with Dolibarr's 403 messages (`Forbidden`,
- *   `Forbidden: Insuffisant rights`, `Forbidden: Not allowed`).
- * - error bodies `{"error":{"code","message"},"debug":{…}}`, no `debug` when `production`.
- * - creates answer the new id as a bare JSON number with status 200; empty lists answer 404.
+ * - a database it cannot reach (its login revoked, the server gone): HTTP 202 with Dolibarr's technical-error HTML
+ *   page, whatever the request and key; the process never stops on a database error.
+ * - an unknown API (first path segment): 501 with the text `API not found (failed to include API file)`, before
+ *   any key is looked at.
+ * - auth: `DOLAPIKEY` header, `?DOLAPIKEY=`, `?api_key=`, and `Authorization: Bearer` (that capitalised header
+ *   name) on versions that read it; no key → 401 with the version's message; unknown key or disabled user → 401
+ *   after `unknownKeyDelayMs` (the real anti-brute-force sleep is 1 s). Keys are stored and looked up with the
+ *   instance unique id (`instanceId`), so a key issued for another instance is unknown here even on the same
+ *   database. See auth.ts.
+ * - rights from llx_user_rights (admin bypasses), refused as the version refuses them: 401 `Unauthorized…` (19),
+ *   403 `Forbidden…` (20, 23), with the version's details (`Insuffisant rights`, `Insufficiant rights`, `Not allowed`).
+ * - error bodies `{"error":{"code","message":"<reason>: <detail>"}}`, plus `debug` unless the `llx_const` row
+ *   `API_PRODUCTION_MODE` is set; a failing query's message carries PostgreSQL's verbose text.
+ * - creates answer the new id with status 200, as a number or (19) a JSON string; an empty thirdparty list is a
+ *   404, an empty supplier-invoice list `[]`.
  *
  * Endpoints: GET /status; GET|POST /thirdparties; GET|PUT|DELETE /thirdparties/{id}; GET|POST /supplierinvoices;
- * GET /supplierinvoices/{id}; GET /users/info. Anything else: 404 "Not Found".
+ * GET /supplierinvoices/{id}; GET /users/info. Another path of a known API: 404 "Not Found".
  *
- * Not verified against a real instance (documented choices): the 404 messages of single objects
- * (`Thirdparty not found`, `Supplier invoice not found`), the empty supplier-invoice list (`No supplier invoice
- * found`), 400/409/500/503 messages. Without right 262 a non-admin sees no thirdparty at all: the fixture has no
- * `llx_societe_commerciaux` (sales representatives), so nothing is "linked to the user". A database that cannot be
- * reached answers 503 `Service Unavailable: Failed to connect to database: <cause>` (the real one prints a
- * dol_print_error page instead); the process never stops on a database error.
+ * Not verified against a real instance (documented choices): 400/405/409/500 messages, the 404 of a known API's
+ * unknown path, the HTML page beyond its first words. Without right 262 a non-admin sees no thirdparty at all: the
+ * fixture has no `llx_societe_commerciaux` (sales representatives), so nothing is "linked to the user".
  *
- * It counts TCP connections and HTTP requests so that a test can prove a refused request never reached it. A fault
- * for the host-guard gate, `redirectEverythingTo`, makes it answer every request with a redirect (before auth).
+ * It counts TCP connections and HTTP requests so that a test can prove a refused request never reached it. Faults:
+ * `redirectEverythingTo` makes it answer every request with a redirect (before anything else), for the host-guard
+ * gate; `useDatabaseLogin` gives it another login, as a restarted pod gets new credentials from Vault.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIPv4, type AddressInfo } from 'node:net';
+import { DEFAULT_DOLIBARR_PROFILE, DOLIBARR_VERSIONS, EVERY_VERSION, type DolibarrProfile } from '../../dolibarr/versions';
+import type { Login } from '../../postgres/cluster';
 import { readRequestBody } from '../request-body';
 import { authenticate, type ApiUser } from './auth';
 import type { Call } from './call';
 import { openConnection, type Connection, type DatabaseTarget, type Queryable } from './database';
-import { ApiError, BAD_KEY, fail, NO_KEY } from './errors';
+import { ApiError, fail } from './errors';
 import { status } from './status';
 import { supplierInvoices } from './supplier-invoices';
 import { thirdparties } from './thirdparties';
 import { usersInfo } from './users';
 
 export { grantApiAccess, storedApiKey, RIGHT } from './auth';
-export { DOLIBARR_VERSION } from './status';
 
 const API_PREFIX = '/api/index.php/';
 const MAX_BODY = 1 << 20;
 const DEFAULT_ADDRESS = '127.0.0.1';
+/** The APIs it serves, by the first path segment (api/index.php includes `api_<segment>.class.php`). */
+const APIS = new Set(['status', 'thirdparties', 'supplierinvoices', 'users']);
 
 export interface DolibarrStandinOptions {
   /** The name it serves (certificate, reports, application_name of its database sessions). */
@@ -63,10 +73,12 @@ export interface DolibarrStandinOptions {
   readonly cert: Buffer;
   /** The instance's own database, reached through the instance's own login role. */
   readonly database: DatabaseTarget;
+  /** The version it answers as; default the harness's default (support/dolibarr/versions.ts). */
+  readonly profile?: DolibarrProfile;
   /** The delay before refusing an unknown key; default 1000 ms like the real one. */
   readonly unknownKeyDelayMs?: number;
-  /** `$dolibarr_main_prod = '1'`: no `debug` in error bodies, status says `production`. */
-  readonly production?: boolean;
+  /** conf.php's `$dolibarr_main_prod = '1'`: `/status` has no `environment` (error bodies keep `debug`: see API_PRODUCTION_MODE). */
+  readonly mainProd?: boolean;
 }
 
 export interface DolibarrStandin {
@@ -74,6 +86,8 @@ export interface DolibarrStandin {
   /** The loopback address it listens on. */
   readonly address: string;
   readonly port: number;
+  /** The version it answers as. */
+  readonly profile: DolibarrProfile;
   /** TCP connections accepted so far. */
   connections(): number;
   /** HTTP requests received so far. */
@@ -83,15 +97,19 @@ export interface DolibarrStandin {
    * `status` (default 307), `Location: <location>` and an empty body; still counted. `undefined` stops it.
    */
   redirectEverythingTo(location: string | undefined, status?: number): void;
+  /** The login its next requests connect with (the one it had may have been revoked: then it cannot reach its database). */
+  useDatabaseLogin(login: Login): void;
   /** Stops listening, drops the HTTP connections and closes any database connection still open. Idempotent. */
   close(): Promise<void>;
 }
 
-/** What to answer: a JSON body with its status. */
-interface Reply {
-  readonly status: number;
-  readonly body: unknown;
-}
+/** What to answer: a JSON body, or a page as text, with its status. */
+type Reply =
+  | { readonly status: number; readonly body: unknown }
+  | { readonly status: number; readonly text: string; readonly contentType: string };
+
+/** Opening the request's database connection failed: the real one answers its technical-error page then. */
+class DatabaseUnreachable extends Error {}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -115,15 +133,41 @@ function checkOptions(options: DolibarrStandinOptions): { address: string; port:
   return { address, port };
 }
 
-function presentedKey(req: IncomingMessage, query: URLSearchParams): string | undefined {
+/** The key as api_access.class.php reads it: the DOLAPIKEY header, else the query, else (when the version reads it) `Authorization: Bearer`. */
+function presentedKey(req: IncomingMessage, query: URLSearchParams, profile: DolibarrProfile): string | undefined {
   const header = req.headers['dolapikey'];
   const fromHeader = Array.isArray(header) ? header[0] : header;
   if (fromHeader !== undefined && fromHeader !== '') return fromHeader;
   const fromQuery = query.get('DOLAPIKEY') ?? query.get('api_key');
   if (fromQuery !== null && fromQuery !== '') return fromQuery;
-  const auth = req.headers.authorization;
-  const bearer = auth !== undefined ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
+  if (!profile.bearer.value) return undefined;
+  // PHP's getallheaders() keeps the name as sent, and Dolibarr reads $headers['Authorization']: that spelling only.
+  const at = req.rawHeaders.findIndex((name, index) => index % 2 === 0 && name === 'Authorization');
+  const bearer = at < 0 ? null : /^Bearer\s+(\S+)$/i.exec(req.rawHeaders[at + 1] ?? '');
   return bearer?.[1];
+}
+
+/** Dolibarr's technical-error page, answered while its database is unreachable (its first words are the version's). */
+function databaseDownPage(profile: DolibarrProfile): Reply {
+  const text = [
+    '<!DOCTYPE html>',
+    '<html><head><meta charset="UTF-8"><title>Dolibarr</title></head><body>',
+    `<div class="error">${profile.databaseDownPage.value}.</div>`,
+    '<div>Failed to connect to the database server. Check that it is running and that conf.php names it and a valid login.</div>',
+    '</body></html>',
+    '',
+  ].join('\n');
+  const { status, contentType } = EVERY_VERSION.databaseDown.value;
+  return { status, text, contentType: `${contentType}; charset=UTF-8` };
+}
+
+/** Whether the `llx_const` row API_PRODUCTION_MODE is set (PHP's !empty: neither empty nor "0"). */
+async function apiProductionMode(db: Queryable): Promise<boolean> {
+  const { rows } = await db
+    .query<{ value: string | null }>("SELECT value FROM llx_const WHERE name = 'API_PRODUCTION_MODE' AND entity IN (0, 1) ORDER BY entity DESC LIMIT 1")
+    .catch(() => ({ rows: [] as { value: string | null }[] })); // a database without its tables: not set, as PHP reads a missing constant
+  const value = rows[0]?.value;
+  return value !== undefined && value !== null && value !== '' && value !== '0';
 }
 
 function checkRedirect(location: string | undefined, status: number): void {
@@ -139,10 +183,12 @@ function checkRedirect(location: string | undefined, status: number): void {
 export async function startDolibarrStandin(options: DolibarrStandinOptions): Promise<DolibarrStandin> {
   const listen = checkOptions(options);
   const delay = options.unknownKeyDelayMs ?? 1000;
-  const production = options.production ?? false;
+  const profile = options.profile ?? DOLIBARR_VERSIONS[DEFAULT_DOLIBARR_PROFILE];
+  const mainProd = options.mainProd ?? false;
   const applicationName = `dolibarr-standin ${options.host}`;
+  let database = options.database;
   // Fail fast on a wrong login, as Dolibarr's install check would; the check's session is closed at once.
-  await (await openConnection(options.database, applicationName)).close();
+  await (await openConnection(database, applicationName)).close();
 
   let connections = 0;
   let requests = 0;
@@ -153,9 +199,10 @@ export async function startDolibarrStandin(options: DolibarrStandinOptions): Pro
   /** Requests in progress, awaited by close(). */
   const inFlight = new Set<Promise<void>>();
 
-  function errorReply(error: ApiError, stage: string): Reply {
+  /** Restler's error body; `debug` unless API_PRODUCTION_MODE (unknown before the database answered: then shown). */
+  function errorReply(error: ApiError, stage: string, debug = true): Reply {
     const body: Record<string, unknown> = { error: { code: error.code, message: error.message } };
-    if (!production) {
+    if (debug) {
       body['debug'] = {
         source: `${error.source} at ${stage} stage`,
         stages: { success: ['get', 'route', 'negotiate', ...(stage === 'call' ? ['authenticate', 'validate'] : [])], failure: [stage, 'message'] },
@@ -166,20 +213,20 @@ export async function startDolibarrStandin(options: DolibarrStandinOptions): Pro
 
   function write(res: ServerResponse, reply: Reply): void {
     if (res.headersSent || res.destroyed) return;
-    const text = JSON.stringify(reply.body);
-    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, must-revalidate' });
+    const [text, contentType] = 'text' in reply ? [reply.text, reply.contentType] : [JSON.stringify(reply.body), 'application/json; charset=utf-8'];
+    res.writeHead(reply.status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, must-revalidate' });
     res.end(text);
   }
 
-  /** This request's database connection; a 503 when the database cannot be reached. */
+  /** This request's database connection; DatabaseUnreachable when the database cannot be reached. */
   async function connect(): Promise<Connection> {
     const stopping = (): ApiError => fail(503, 'index.php', 'Failed to connect to database: the instance is stopping');
     if (closing !== undefined) throw stopping();
     let db: Connection;
     try {
-      db = await openConnection(options.database, applicationName);
+      db = await openConnection(database, applicationName);
     } catch (error) {
-      throw fail(503, 'index.php', `Failed to connect to database: ${(error as Error).message}`);
+      throw new DatabaseUnreachable((error as Error).message);
     }
     if (closing !== undefined) {
       await db.close();
@@ -195,53 +242,70 @@ export async function startDolibarrStandin(options: DolibarrStandinOptions): Pro
   }
 
   /** The authenticated part: parse the body, then the endpoint. */
-  async function dispatch(db: Queryable, req: IncomingMessage, url: URL, segments: string[], text: string, user: ApiUser): Promise<Reply> {
+  async function dispatch(db: Queryable, req: IncomingMessage, url: URL, segments: string[], text: string, user: ApiUser, debug: boolean): Promise<Reply> {
     let body: unknown;
     if (text.trim() !== '') {
       try {
         body = JSON.parse(text);
       } catch {
-        return errorReply(fail(400, 'index.php', 'Error parsing JSON'), 'validate');
+        return errorReply(fail(400, 'index.php', 'Error parsing JSON'), 'validate', debug);
       }
     }
-    const call: Call = { method: (req.method ?? 'GET').toUpperCase(), segments, query: url.searchParams, body, user };
+    const call: Call = { method: (req.method ?? 'GET').toUpperCase(), segments, query: url.searchParams, body, user, profile };
     try {
       const resource = segments[0];
-      const answer = resource === 'status' ? status(call, production)
+      const answer = resource === 'status' ? status(call, mainProd)
         : resource === 'thirdparties' ? await thirdparties(db, call)
         : resource === 'supplierinvoices' ? await supplierInvoices(db, call)
         : usersInfo(call);
       return { status: 200, body: answer };
     } catch (error) {
-      if (error instanceof ApiError) return errorReply(error, 'call');
+      if (error instanceof ApiError) return errorReply(error, 'call', debug);
       throw error;
     }
   }
 
-  async function handle(req: IncomingMessage): Promise<Reply> {
-    const url = new URL(req.url ?? '/', 'https://standin.invalid');
-    if (!url.pathname.startsWith(API_PREFIX)) return errorReply(fail(404, 'index.php'), 'route');
+  /** What api/index.php does once main.inc.php has the database: route, authenticate, call. Undefined: an unknown key. */
+  async function route(db: Queryable, req: IncomingMessage, url: URL, text: string, debug: boolean): Promise<Reply | undefined> {
+    if (!url.pathname.startsWith(API_PREFIX)) return errorReply(fail(404, 'index.php'), 'route', debug);
     const segments = url.pathname.slice(API_PREFIX.length).split('/').filter((s) => s !== '');
     const resource = segments[0];
+    if (resource !== undefined && !APIS.has(resource)) {
+      const { status: code, text: page } = EVERY_VERSION.unknownRoute.value;
+      return { status: code, text: page, contentType: 'text/html; charset=UTF-8' };
+    }
     const known = resource === 'status' ? segments.length === 1
       : resource === 'thirdparties' || resource === 'supplierinvoices' ? segments.length <= 2
       : resource === 'users' ? segments.length === 2 && segments[1] === 'info'
       : false;
-    if (!known) return errorReply(fail(404, 'index.php'), 'route');
+    if (!known) return errorReply(fail(404, 'index.php'), 'route', debug);
+    const key = presentedKey(req, url.searchParams, profile);
+    if (key === undefined) return errorReply(new ApiError(401, profile.noKeyMessage.value, 'api_access.class.php'), 'authenticate', debug);
+    const user = await authenticate(db, options.instanceId, key);
+    return user === undefined ? undefined : dispatch(db, req, url, segments, text, user, debug);
+  }
+
+  async function handle(req: IncomingMessage): Promise<Reply> {
+    const url = new URL(req.url ?? '/', 'https://standin.invalid');
     const text = await readRequestBody(req, MAX_BODY, () => fail(400, 'index.php', 'request body too large'));
-    const key = presentedKey(req, url.searchParams);
-    if (key === undefined) return errorReply(fail(401, 'api_access.class.php', NO_KEY), 'authenticate');
-    const db = await connect();
+    let db: Connection;
+    try {
+      db = await connect();
+    } catch (error) {
+      if (error instanceof DatabaseUnreachable) return databaseDownPage(profile);
+      throw error;
+    }
+    let debug = true;
     let reply: Reply | undefined;
     try {
-      const user = await authenticate(db, options.instanceId, key);
-      if (user !== undefined) reply = await dispatch(db, req, url, segments, text, user);
+      debug = !(await apiProductionMode(db));
+      reply = await route(db, req, url, text, debug);
     } finally {
       await release(db); // before answering: once the client has its answer, the session is already closing
     }
     if (reply !== undefined) return reply;
     await sleep(delay); // Dolibarr's anti-brute-force sleep (the database is not needed for it)
-    return errorReply(fail(401, 'api_access.class.php', BAD_KEY), 'authenticate');
+    return errorReply(new ApiError(401, EVERY_VERSION.unknownKey.value, 'api_access.class.php'), 'authenticate', debug);
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -283,11 +347,15 @@ export async function startDolibarrStandin(options: DolibarrStandinOptions): Pro
     host: options.host,
     address: bound.address,
     port: bound.port,
+    profile,
     connections: () => connections,
     requests: () => requests,
     redirectEverythingTo(location: string | undefined, status = 307) {
       checkRedirect(location, status);
       redirect = location === undefined ? undefined : { location, status };
+    },
+    useDatabaseLogin(login: Login) {
+      database = { ...database, login };
     },
     close() {
       closing ??= (async () => {

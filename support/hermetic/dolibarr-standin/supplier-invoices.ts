@@ -3,9 +3,9 @@
  * and their lines `llx_facture_fourn_det`.
  */
 import { hasRight, RIGHT } from './auth';
-import { asObject, fieldValue, numberField, positiveId, type Call } from './call';
+import { asObject, createdId, fieldValue, numberField, positiveId, type Call } from './call';
 import { inTransaction, type Queryable } from './database';
-import { ApiError, fail, notFound } from './errors';
+import { ApiError, denied, fail, verboseDatabaseError } from './errors';
 import { canSee, listTail, sqlFilters, visibility, type Sql } from './list-query';
 import { supplierInvoiceObject } from './render';
 
@@ -13,7 +13,7 @@ const SI = 'api_supplier_invoices.class.php';
 
 async function list(db: Queryable, call: Call): Promise<unknown> {
   const { user, query } = call;
-  if (!hasRight(user, RIGHT.factureFournLire)) throw fail(403, SI);
+  if (!hasRight(user, RIGHT.factureFournLire)) throw denied(call.profile, SI);
   const sql: Sql = { text: '', values: [] };
   const where = ['t.entity IN (0, 1)', visibility(user)];
   const ids = query.get('thirdparty_ids');
@@ -32,16 +32,19 @@ async function list(db: Queryable, call: Call): Promise<unknown> {
   sql.text = `SELECT t.* FROM llx_facture_fourn t WHERE ${where.join(' AND ')}`;
   sql.text += listTail(query, sql, SI);
   const { rows } = await db.query(sql.text, sql.values).catch((error: Error) => {
-    throw fail(503, SI, `Error when retrieve supplier invoice list : ${error.message}`);
+    throw fail(503, SI, `Error when retrieve supplier invoice list : ${verboseDatabaseError(error, sql.text)}`);
   });
-  if (rows.length === 0) throw notFound('No supplier invoice found', SI);
   return rows.map((row) => supplierInvoiceObject(row as Record<string, unknown>));
 }
 
-/** Creates a draft invoice `(PROV<id>)` with its lines and totals, in one transaction on the request's connection. */
-async function create(db: Queryable, call: Call): Promise<number> {
-  const { user } = call;
-  if (!hasRight(user, RIGHT.factureFournCreer)) throw fail(403, SI, 'Insuffisant rights');
+/**
+ * Creates a draft invoice `(PROV<id>)` with its lines and totals, in one transaction on the request's connection. A
+ * line's unit price is read from the fields the version reads (19: `pu_ht` only, so a line with `subprice` alone is
+ * priced 0).
+ */
+async function create(db: Queryable, call: Call): Promise<number | string> {
+  const { user, profile } = call;
+  if (!hasRight(user, RIGHT.factureFournCreer)) throw denied(profile, SI, profile.insufficientRights.value);
   const body = asObject(call.body, SI);
   if (body['socid'] === undefined || body['socid'] === null || body['socid'] === '') throw fail(400, SI, 'socid field missing');
   const socid = numberField(body['socid'], 'socid', 0, SI);
@@ -55,7 +58,8 @@ async function create(db: Queryable, call: Call): Promise<number> {
   const lineValues = lines.map((raw, index) => {
     const line = asObject(raw, SI);
     const qty = numberField(line['qty'], `lines[${index}].qty`, 1, SI);
-    const pu = numberField(line['subprice'] ?? line['pu_ht'], `lines[${index}].subprice`, 0, SI);
+    const priceField = profile.linePriceFields.value.find((field) => line[field] !== undefined && line[field] !== null);
+    const pu = priceField === undefined ? 0 : numberField(line[priceField], `lines[${index}].${priceField}`, 0, SI);
     const tva = numberField(line['tva_tx'], `lines[${index}].tva_tx`, 0, SI);
     const remise = numberField(line['remise_percent'], `lines[${index}].remise_percent`, 0, SI);
     const productType = numberField(line['product_type'], `lines[${index}].product_type`, 0, SI);
@@ -99,7 +103,7 @@ async function create(db: Queryable, call: Call): Promise<number> {
           WHERE f.rowid = $1`,
         [id],
       );
-      return id;
+      return createdId(call, id);
     });
   } catch (error) {
     if (error instanceof ApiError) throw error;
@@ -110,10 +114,10 @@ async function create(db: Queryable, call: Call): Promise<number> {
 async function read(db: Queryable, call: Call): Promise<unknown> {
   const { user, segments } = call;
   const id = positiveId(segments[1], SI);
-  if (!hasRight(user, RIGHT.factureFournLire)) throw fail(403, SI);
+  if (!hasRight(user, RIGHT.factureFournLire)) throw denied(call.profile, SI);
   const { rows } = await db.query('SELECT * FROM llx_facture_fourn t WHERE t.rowid = $1 AND t.entity IN (0, 1)', [id]);
-  if (rows.length === 0) throw notFound('Supplier invoice not found', SI);
-  if (!canSee(user)) throw fail(403, SI, `Access not allowed for login ${user.login}`);
+  if (rows.length === 0) throw fail(404, SI, 'Supplier invoice not found');
+  if (!canSee(user)) throw denied(call.profile, SI, `Access not allowed for login ${user.login}`);
   const lines = await db.query('SELECT * FROM llx_facture_fourn_det WHERE fk_facture_fourn = $1 ORDER BY rang, rowid', [id]);
   return supplierInvoiceObject(rows[0] as Record<string, unknown>, lines.rows as Record<string, unknown>[]);
 }

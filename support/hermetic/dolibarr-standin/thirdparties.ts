@@ -1,23 +1,24 @@
 /** `/thirdparties` and `/thirdparties/{id}` (api_thirdparties.class.php): rows of `llx_societe`. */
-import { hasRight, RIGHT, type ApiUser } from './auth';
-import { asObject, fieldValue, positiveId, type Call } from './call';
+import { hasRight, RIGHT } from './auth';
+import { asObject, createdId, fieldValue, positiveId, type Call } from './call';
 import type { Queryable } from './database';
-import { fail, notFound } from './errors';
+import { ApiError, denied, fail, verboseDatabaseError } from './errors';
 import { canSee, listTail, sqlFilters, visibility, type Sql } from './list-query';
 import { THIRDPARTY_WRITABLE, thirdpartyObject } from './render';
 
 const TP = 'api_thirdparties.class.php';
 
-async function fetchThirdparty(db: Queryable, user: ApiUser, id: number): Promise<Record<string, unknown>> {
+async function fetchThirdparty(db: Queryable, call: Call, id: number): Promise<Record<string, unknown>> {
+  const { user, profile } = call;
   const { rows } = await db.query('SELECT * FROM llx_societe t WHERE t.rowid = $1 AND t.entity IN (0, 1)', [id]);
-  if (rows.length === 0) throw notFound('Thirdparty not found', TP);
-  if (!canSee(user)) throw fail(403, TP, `Access not allowed for login ${user.login}`);
+  if (rows.length === 0) throw fail(404, TP, 'Thirdparty not found');
+  if (!canSee(user)) throw denied(profile, TP, `Access not allowed for login ${user.login}`);
   return rows[0] as Record<string, unknown>;
 }
 
 async function list(db: Queryable, call: Call): Promise<unknown> {
-  const { user, query } = call;
-  if (!hasRight(user, RIGHT.societeLire)) throw fail(403, TP);
+  const { user, query, profile } = call;
+  if (!hasRight(user, RIGHT.societeLire)) throw denied(profile, TP);
   const sql: Sql = { text: '', values: [] };
   const where = ['t.entity IN (0, 1)', visibility(user)];
   const mode = query.get('mode');
@@ -30,15 +31,15 @@ async function list(db: Queryable, call: Call): Promise<unknown> {
   sql.text = `SELECT t.* FROM llx_societe t WHERE ${where.join(' AND ')}`;
   sql.text += listTail(query, sql, TP);
   const { rows } = await db.query(sql.text, sql.values).catch((error: Error) => {
-    throw fail(503, TP, `Error when retrieve thirdparties : ${error.message}`);
+    throw fail(503, TP, `Error when retrieve thirdparties : ${verboseDatabaseError(error, sql.text)}`);
   });
-  if (rows.length === 0) throw notFound('Thirdparties not found', TP);
+  if (rows.length === 0) throw new ApiError(404, profile.noThirdparties.value, TP);
   return rows.map(thirdpartyObject);
 }
 
-async function create(db: Queryable, call: Call): Promise<number> {
+async function create(db: Queryable, call: Call): Promise<number | string> {
   const { user } = call;
-  if (!hasRight(user, RIGHT.societeCreer)) throw fail(403, TP);
+  if (!hasRight(user, RIGHT.societeCreer)) throw denied(call.profile, TP);
   const body = asObject(call.body, TP);
   if (body['name'] === undefined || body['name'] === null || body['name'] === '') throw fail(400, TP, 'name field missing');
   const columns = ['entity', 'datec', 'fk_user_creat', 'status'];
@@ -61,13 +62,13 @@ async function create(db: Queryable, call: Call): Promise<number> {
     .catch((error: Error) => {
       throw fail(500, TP, `Error creating thirdparty: ${error.message}`);
     });
-  return rows[0]!.rowid;
+  return createdId(call, rows[0]!.rowid);
 }
 
 async function update(db: Queryable, call: Call, id: number): Promise<unknown> {
   const { user } = call;
-  if (!hasRight(user, RIGHT.societeCreer)) throw fail(403, TP);
-  await fetchThirdparty(db, user, id);
+  if (!hasRight(user, RIGHT.societeCreer)) throw denied(call.profile, TP);
+  await fetchThirdparty(db, call, id);
   const body = asObject(call.body, TP);
   const sets: string[] = ['fk_user_modif = $2'];
   const values: unknown[] = [id, user.id];
@@ -80,13 +81,13 @@ async function update(db: Queryable, call: Call, id: number): Promise<unknown> {
   await db.query(`UPDATE llx_societe SET ${sets.join(', ')}, tms = now() WHERE rowid = $1`, values).catch((error: Error) => {
     throw fail(500, TP, `Error updating thirdparty: ${error.message}`);
   });
-  return thirdpartyObject(await fetchThirdparty(db, user, id));
+  return thirdpartyObject(await fetchThirdparty(db, call, id));
 }
 
 async function remove(db: Queryable, call: Call, id: number): Promise<unknown> {
   const { user } = call;
-  if (!hasRight(user, RIGHT.societeSupprimer)) throw fail(403, TP);
-  await fetchThirdparty(db, user, id);
+  if (!hasRight(user, RIGHT.societeSupprimer)) throw denied(call.profile, TP);
+  await fetchThirdparty(db, call, id);
   try {
     await db.query('DELETE FROM llx_societe WHERE rowid = $1', [id]);
   } catch (error) {
@@ -103,8 +104,8 @@ export async function thirdparties(db: Queryable, call: Call): Promise<unknown> 
   if (segments.length === 2) {
     const id = positiveId(segments[1], TP);
     if (method === 'GET') {
-      if (!hasRight(user, RIGHT.societeLire)) throw fail(403, TP);
-      return thirdpartyObject(await fetchThirdparty(db, user, id));
+      if (!hasRight(user, RIGHT.societeLire)) throw denied(call.profile, TP);
+      return thirdpartyObject(await fetchThirdparty(db, call, id));
     }
     if (method === 'PUT') return update(db, call, id);
     if (method === 'DELETE') return remove(db, call, id);

@@ -1,7 +1,7 @@
 /** `/users/info` (api_users.class.php): the authenticated user itself, never its key. */
 import { RIGHT } from './auth';
 import type { Call } from './call';
-import { fail } from './errors';
+import { denied, fail } from './errors';
 
 const US = 'api_users.class.php';
 
@@ -9,7 +9,7 @@ export function usersInfo(call: Call): unknown {
   const { user } = call;
   if (call.method !== 'GET') throw fail(405, US);
   if (!user.admin && !user.rights.has(RIGHT.userLire) && !user.rights.has(RIGHT.userSelfCreer)) {
-    throw fail(403, US, 'Not allowed');
+    throw denied(call.profile, US, 'Not allowed');
   }
   return {
     id: String(user.id), login: user.login, admin: user.admin ? '1' : '0', entity: String(user.entity), statut: '1', status: '1',
