@@ -14,8 +14,10 @@ import {
   DolibarrNotFoundError,
   DolibarrPermissionError,
   DolibarrTimeoutError,
+  DolibarrUnavailable,
   DolibarrUnexpectedResponse,
 } from '../support/dolibarr/errors';
+import { isUnreachable } from '../support/gates/outcomes';
 import { HostGuardRefusal } from '../support/dolibarr/host-guard';
 import { instanceNames } from '../support/naming';
 
@@ -67,6 +69,13 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
   function answer(req: IncomingMessage, res: ServerResponse, body: string): void {
     const key = req.headers['dolapikey'];
     seen.push({ method: req.method!, url: req.url!, key: Array.isArray(key) ? key.join() : key, contentType: req.headers['content-type'], body });
+    // "NOKEY <METHOD> <path>" scripts an answer to a request without a key; otherwise it is Dolibarr's 401.
+    const withoutKey = key === undefined ? script[`NOKEY ${req.method} ${req.url}`] : undefined;
+    if (withoutKey !== undefined && !Array.isArray(withoutKey) && withoutKey !== 'hang') {
+      res.writeHead(withoutKey.status, { 'content-type': withoutKey.raw ? 'text/html' : 'application/json' });
+      res.end(withoutKey.raw ? String(withoutKey.body) : JSON.stringify(withoutKey.body));
+      return;
+    }
     if (key === undefined) {
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify(err(401,
         "Unauthorized: Failed to login to API. No parameter 'HTTP_DOLAPIKEY' on HTTP header (and no parameter DOLAPIKEY in URL).")));
@@ -113,7 +122,7 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
         status: 200,
         body: { success: { code: 200, dolibarr_version: '20.0.2', access_locked: '0', environment: 'non-production' } },
       };
-      assert.deepEqual(await make().status(), { dolibarrVersion: '20.0.2', environment: 'non-production' });
+      assert.deepEqual(await make().status(), { dolibarrVersion: '20.0.2', environment: 'non-production', answersAs: '20' });
       assert.deepEqual(seen.map((s) => [s.method, s.url, s.key]), [['GET', '/api/index.php/status', API_KEY]]);
       assert.deepEqual(resolved, [SANDBOX], 'only the sandbox name is ever resolved');
     });
@@ -130,6 +139,34 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
       script['GET /api/index.php/thirdparties/21'] = { status: 200, body: { id: '21', name: 'Rehearsal SARL' } };
       assert.deepEqual(await make().getThirdparty(21), { id: '21', name: 'Rehearsal SARL' });
       assert.equal(seen[0]!.key, API_KEY);
+    });
+
+    it('a create answered with the id as a JSON string (Dolibarr 19: "4") gives the number', async () => {
+      script['POST /api/index.php/thirdparties'] = { status: 200, body: '4' };
+      script['POST /api/index.php/supplierinvoices'] = { status: 200, body: '5' };
+      const c = make();
+      assert.equal(await c.createThirdparty({ name: 'Rehearsal SARL' }), 4);
+      assert.equal(await c.createSupplierInvoice({ socid: 4 }), 5);
+      script['POST /api/index.php/thirdparties'] = { status: 200, body: '4x' };
+      assert.ok(await rejection(c.createThirdparty({ name: 'x' })) instanceof DolibarrUnexpectedResponse);
+    });
+
+    it('onWrite hears of every write and its answer, a created id as a number whichever way it came; never of a read', async () => {
+      script['POST /api/index.php/thirdparties'] = { status: 200, body: '4' };
+      script['POST /api/index.php/supplierinvoices'] = { status: 200, body: 5 };
+      script['PUT /api/index.php/thirdparties/4'] = { status: 403, body: err(403, 'Forbidden') };
+      script['GET /api/index.php/thirdparties/4'] = { status: 200, body: { id: '4' } };
+      const heard: unknown[] = [];
+      const c = make({ onWrite: (exchange) => heard.push(exchange) });
+      await c.createThirdparty({ name: 'Rehearsal SARL' });
+      await c.createSupplierInvoice({ socid: 4 });
+      await c.getThirdparty(4);
+      await rejection(c.updateThirdparty(4, { town: 'Lyon' }));
+      assert.deepEqual(heard, [
+        { method: 'POST', path: '/thirdparties', body: { name: 'Rehearsal SARL' }, status: 200, response: 4 },
+        { method: 'POST', path: '/supplierinvoices', body: { socid: 4 }, status: 200, response: 5 },
+        { method: 'PUT', path: '/thirdparties/4', body: { town: 'Lyon' }, status: 403, response: 'Dolibarr PUT /api/index.php/thirdparties/4 → 403: Forbidden' },
+      ]);
     });
 
     it('createThirdparty(fields) → POST JSON, answers the bare id', async () => {
@@ -223,20 +260,72 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
       assert.ok(e instanceof DolibarrNotFoundError && e.dolibarrMessage === 'Thirdparty not found');
     });
 
-    it('non-JSON 200 (API module disabled) → DolibarrUnexpectedResponse', async () => {
-      script['GET /api/index.php/status'] = { status: 200, raw: true, body: 'Module Api must be enabled to use this feature.' };
-      script['POST /api/index.php/thirdparties'] = { status: 200, body: { not: 'an id' } };
+    it('a 401 of a rights check (Dolibarr 19) → DolibarrPermissionError, told from an unknown key by its message', async () => {
+      script['POST /api/index.php/thirdparties'] = { status: 401, body: err(401, 'Unauthorized') };
+      script['POST /api/index.php/supplierinvoices'] = { status: 401, body: err(401, 'Unauthorized: Insuffisant rights') };
+      script['GET /api/index.php/users/info'] = { status: 401, body: err(401, 'Unauthorized: Not allowed') };
+      script['GET /api/index.php/thirdparties/3'] = { status: 401, body: err(401, 'Unauthorized: Access not allowed for login ai_agent') };
       const c = make();
-      const e = await rejection(c.status());
-      assert.ok(e instanceof DolibarrUnexpectedResponse);
-      assert.equal(e.status, 200);
-      assert.match(e.dolibarrMessage, /Module Api must be enabled/);
-      assert.ok(await rejection(c.createThirdparty({ name: 'x' })) instanceof DolibarrUnexpectedResponse);
+      for (const refused of [c.createThirdparty({ name: 'x' }), c.createSupplierInvoice({ socid: 1 }), c.userInfo(), c.getThirdparty(3)]) {
+        const e = await rejection(refused);
+        assert.ok(e instanceof DolibarrPermissionError, String(e));
+        assert.equal(e.status, 401);
+      }
+      script['GET /api/index.php/users/info'] = { status: 401, body: err(401, 'Unauthorized: Error user not valid (not found with api key or bad status or bad validity dates) (conf->entity=1)') };
+      assert.ok(await rejection(c.userInfo()) instanceof DolibarrAuthenticationError);
+    });
+
+    it('once status() says 20 or later, a 401 is authentication whatever its words; on 19 the words decide', async () => {
+      script['POST /api/index.php/thirdparties'] = { status: 401, body: err(401, 'Unauthorized') };
+      for (const [version, answersAs, Kind] of [['20.0.2', '20', DolibarrAuthenticationError], ['23.0.0-alpha', '23', DolibarrAuthenticationError], ['19.0.2', '19', DolibarrPermissionError], ['21.0.1', '20', DolibarrAuthenticationError], ['18.0.5', '19', DolibarrPermissionError]] as const) {
+        script['GET /api/index.php/status'] = { status: 200, body: { success: { code: 200, dolibarr_version: version, access_locked: '0' } } };
+        const c = make();
+        assert.deepEqual(await c.status(), { dolibarrVersion: version, answersAs });
+        assert.ok(await rejection(c.createThirdparty({ name: 'x' })) instanceof Kind, version);
+      }
+    });
+
+    it("Dolibarr's technical-error page (202, HTML: its database unreachable) → one line, counted as unreachable", async () => {
+      const page = '<!DOCTYPE html>\n<html><body><div>Dolibarr has detected a technical error.</div></body></html>';
+      script['GET /api/index.php/status'] = { status: 202, raw: true, body: page };
+      script['POST /api/index.php/thirdparties'] = { status: 202, raw: true, body: '<html><body>DolibarrHasDetectedError</body></html>' };
+      const c = make();
+      for (const answer of [c.status(), c.createThirdparty({ name: 'x' })]) {
+        const e = await rejection(answer);
+        assert.ok(e instanceof DolibarrUnavailable, String(e));
+        assert.equal(e.message, `Dolibarr at ${SANDBOX} answered an error page, status 202: its database may be unreachable`);
+        assert.equal(e.status, 202);
+        assert.ok(isUnreachable(e), 'an unreachable target (exit 4 on a live run)');
+      }
+    });
+
+    it('another page or text instead of JSON → one line each, counted as unreachable', async () => {
+      script['GET /api/index.php/status'] = { status: 200, raw: true, body: 'Module Api must be enabled to use this feature.' };
+      script['GET /api/index.php/users/info'] = { status: 502, raw: true, body: '<html><head><title>502 Bad Gateway</title></head></html>' };
+      script['POST /api/index.php/thirdparties'] = { status: 200, body: { not: 'an id' } };
+      const c = make({ readRetries: 0 });
+      const text = await rejection(c.status());
+      assert.ok(text instanceof DolibarrUnavailable && isUnreachable(text));
+      assert.equal(text.message, `Dolibarr at ${SANDBOX} answered status 200 with text, not JSON: "Module Api must be enabled to use this feature."`);
+      const page = await rejection(c.userInfo());
+      assert.ok(page instanceof DolibarrUnavailable);
+      assert.equal(page.message, `Dolibarr at ${SANDBOX} answered an error page, status 502, not its API's JSON: check that Dolibarr and its API are up behind that host`);
+      assert.ok(await rejection(c.createThirdparty({ name: 'x' })) instanceof DolibarrUnexpectedResponse, 'JSON that is not an id');
+    });
+
+    it('checkAnswers(): GET /status without the key; the 401 for it means Dolibarr and its database answer', async () => {
+      const c = make();
+      await c.checkAnswers();
+      assert.deepEqual(seen.map((s) => [s.method, s.url, s.key]), [['GET', '/api/index.php/status', undefined]]);
+      script['NOKEY GET /api/index.php/status'] = { status: 202, raw: true, body: '<html>Dolibarr has detected a technical error</html>' };
+      const e = await rejection(c.checkAnswers());
+      assert.ok(e instanceof DolibarrUnavailable && isUnreachable(e));
+      assert.match(e.message, /answered an error page, status 202: its database may be unreachable$/);
     });
 
     it('status() without environment; every request carried the key', async () => {
       script['GET /api/index.php/status'] = { status: 200, body: { success: { dolibarr_version: '20.0.2' } } };
-      assert.deepEqual(await make().status(), { dolibarrVersion: '20.0.2' });
+      assert.deepEqual(await make().status(), { dolibarrVersion: '20.0.2', answersAs: '20' });
       assert.ok(seen.every((s) => s.key === API_KEY));
     });
   });
@@ -362,7 +451,7 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
       for (const url of [`https://${SANDBOX}:${port}/erp/`, `https://ERP-SANDBOX.arcodange.lab:${port}`, `https://${SANDBOX}.:${port}`]) {
         script['GET /erp/api/index.php/status'] = { status: 200, body: { success: { code: 200, dolibarr_version: '20.0.2' } } };
         script['GET /api/index.php/status'] = { status: 200, body: { success: { code: 200, dolibarr_version: '20.0.2' } } };
-        assert.deepEqual(await make({ url }).status(), { dolibarrVersion: '20.0.2' }, url);
+        assert.deepEqual(await make({ url }).status(), { dolibarrVersion: '20.0.2', answersAs: '20' }, url);
       }
       assert.deepEqual(seen.map((s) => s.url), ['/erp/api/index.php/status', '/api/index.php/status', '/api/index.php/status']);
     });
@@ -398,7 +487,7 @@ describe('DolibarrClient against a loopback Dolibarr stand-in', () => {
       }
       assert.deepEqual([...names].sort(), [
         'Symbol(nodejs.util.inspect.custom)',
-        'close', 'constructor', 'createSupplierInvoice', 'createThirdparty', 'deleteThirdparty', 'getSupplierInvoice',
+        'checkAnswers', 'close', 'constructor', 'createSupplierInvoice', 'createThirdparty', 'deleteThirdparty', 'getSupplierInvoice',
         'getThirdparty', 'listSupplierInvoices', 'listThirdparties', 'status', 'toJSON', 'toString', 'updateThirdparty', 'userInfo',
       ].sort());
       assert.deepEqual(Object.keys(c), []);

@@ -18,7 +18,7 @@ import {
   toCents,
   withinACent,
 } from '../support/erp/assertions/decimal';
-import { auditInvoice, auditSupplierInvoice, describeDiscrepancy, type AuditedInvoice, type AuditedLine } from '../support/erp/assertions/invoice-audit';
+import { auditInvoice, auditSupplierInvoice, describeDiscrepancy, readSupplierInvoice, type AuditedInvoice, type AuditedLine } from '../support/erp/assertions/invoice-audit';
 import {
   paymentDiscrepancies,
   paymentStateOf,
@@ -29,6 +29,7 @@ import {
 import { missingFields, thirdpartyCompleteness, thirdpartyNamed, type ThirdpartyRecord } from '../support/erp/assertions/thirdparty-completeness';
 import {
   canonicalAmounts,
+  erpToday,
   inPeriod,
   parsePeriod,
   PeriodError,
@@ -39,7 +40,14 @@ import {
   vatSummary,
   type VatSummary,
 } from '../support/erp/assertions/vat-summary';
-import { knownSupplierInvoice } from '../support/erp/supplier-invoice';
+import { knownSupplierInvoice, writeSupplierInvoice } from '../support/erp/supplier-invoice';
+import type { LookupFunction } from 'node:net';
+import { AI_AGENT_RIGHTS } from '../fixtures/dolibarr/data/users';
+import { DolibarrClient } from '../support/dolibarr/client';
+import { DOLIBARR_PROFILES, DOLIBARR_VERSIONS } from '../support/dolibarr/versions';
+import { grantApiAccess, RIGHT, startDolibarrStandin } from '../support/hermetic/dolibarr-standin/server';
+import type { Endpoint } from '../support/postgres/cluster';
+import { selfSignedCertificate } from './helpers/certificate';
 import { countryIdOf } from '../support/erp/thirdparty-details';
 import { instanceNames } from '../support/naming';
 import { connect } from '../support/postgres/connect';
@@ -274,6 +282,7 @@ describe('thirdparty completeness', () => {
 const prod = instanceNames('erp');
 const sandbox = instanceNames('erp', 'sandbox');
 let stopCluster: (() => Promise<void>) | undefined;
+let endpoint: Endpoint;
 let minter: DirectMinter | undefined;
 let client: Client | undefined;
 
@@ -293,6 +302,7 @@ describe('the assertions on the fixture', () => {
   before(async () => {
     const started = await testCluster();
     stopCluster = started.stop;
+    endpoint = started.cluster.endpoint;
     const layout = await provisionFactoryLayout(started.cluster, [prod, sandbox]);
     minter = new DirectMinter({ endpoint: started.cluster.endpoint, credentialsEditor: layout.credentialsEditor });
     await loadFixtureAsOwner(started.cluster.endpoint, minter, prod, { seed: DEFAULT_SEED, scale: 0.2 });
@@ -405,5 +415,38 @@ describe('the assertions on the fixture', () => {
       await assert.rejects(thirdpartyNamed(c, 'Rehearsal Supplies SARL'), /2 thirdparties are named "Rehearsal Supplies SARL"/);
       await assert.rejects(thirdpartyNamed(c, 'Nobody SA'), /no thirdparty named "Nobody SA"/);
     });
+  });
+  it('the known rehearsal write, through the write tooling, has the same totals on every Dolibarr version: the audit and the VAT summary agree', async () => {
+    // Each version's stand-in serves this database under the sandbox's name, so the write tooling can reach it.
+    const certificate = selfSignedCertificate([sandbox.host]);
+    const lookup = ((_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+      (options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4))) as unknown as LookupFunction;
+    const instanceId = 'every-version-instance';
+    const apiKey = 'every-version-agent-key-0123456789';
+    await grantApiAccess(db(), { instanceId, login: 'ai_agent', apiKey, rights: [...AI_AGENT_RIGHTS, RIGHT.societeCreer, RIGHT.factureFournCreer] });
+    const write = knownSupplierInvoice(2);
+    const totals: Record<string, unknown> = {};
+    for (const name of DOLIBARR_PROFILES) {
+      const standin = await startDolibarrStandin({
+        host: sandbox.host, instanceId, key: certificate.key, cert: certificate.cert, profile: DOLIBARR_VERSIONS[name],
+        database: { endpoint, login: await minter!.mint(prod), name: prod.database },
+      });
+      const tooling = new DolibarrClient({ sandbox, port: standin.port, apiKey, ca: certificate.cert, lookup });
+      try {
+        assert.equal((await tooling.status()).answersAs, name);
+        const period = periodOf(await erpToday(db()));
+        const before = await vatSummary(db(), period);
+        const written = await writeSupplierInvoice(tooling, write);
+        const invoice = await readSupplierInvoice(db(), written.invoiceId);
+        totals[name] = { ht: invoice.totalHt, vat: invoice.totalVat, ttc: invoice.totalTtc };
+        assert.deepEqual((await auditSupplierInvoice(db(), written.invoiceId)).map(describeDiscrepancy), [], `Dolibarr ${name}`);
+        assert.deepEqual(vatGrowth(before, await vatSummary(db(), period)), vatOfLines(write.lines), `Dolibarr ${name}`);
+      } finally {
+        await tooling.close();
+        await standin.close();
+      }
+    }
+    const expected = { ht: '37.50000000', vat: '7.50000000', ttc: '45.00000000' };
+    assert.deepEqual(totals, Object.fromEntries(DOLIBARR_PROFILES.map((name) => [name, expected])));
   });
 });

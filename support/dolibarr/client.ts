@@ -18,7 +18,12 @@
  *   error text, and `util.inspect`/`JSON.stringify` show only the host and port.
  * - Idempotent GETs are retried (`readRetries`, default 2) on network errors and 502/503/504; writes never are.
  *   A timeout (`timeoutMs`, default 15 s, per attempt, covering headers and body) is not retried either.
- * - Lists answer `[]` where Dolibarr answers 404 "… not found" (it never returns an empty array).
+ * - Lists answer `[]` where Dolibarr answers 404 "… not found" (the thirdparty list; supplier invoices answer `[]`).
+ * - It holds on every Dolibarr version the harness knows (versions.ts): `status()` reads `dolibarr_version` and the
+ *   client expects by it from then on; a create's id is taken as a number or a JSON string (19); a refusal by the
+ *   permission model is a DolibarrPermissionError whether its status is 403 or, on 19, a 401 told from an unknown key
+ *   by its message; an answer that is not JSON (an HTML error page: Dolibarr without its database answers one with
+ *   202) is a DolibarrUnavailable of one line, which counts as the target not being reached.
  */
 import type { LookupFunction } from 'node:net';
 import { inspect } from 'node:util';
@@ -27,6 +32,7 @@ import { guardedDispatcher } from './guarded-dispatcher';
 import { HostGuardRefusal, checkTarget, sandboxPolicy } from './host-guard';
 import { InstanceNames, PROD_ENV, instanceNames } from '../naming';
 import { grantedHost, type ProdWriteGrant } from './prod-grant';
+import { isDatabaseDownPage, profileOf, refusalOf, type DolibarrProfile, type DolibarrProfileName } from './versions';
 import {
   DolibarrAuthenticationError,
   DolibarrError,
@@ -34,6 +40,7 @@ import {
   DolibarrNotFoundError,
   DolibarrPermissionError,
   DolibarrTimeoutError,
+  DolibarrUnavailable,
   DolibarrUnexpectedResponse,
 } from './errors';
 
@@ -162,6 +169,8 @@ export class DolibarrClient {
   readonly #timeoutMs: number;
   readonly #readRetries: number;
   readonly #onWrite: ((exchange: WriteExchange) => void) | undefined;
+  /** What the Dolibarr answers like, once status() read its version. */
+  #profile: DolibarrProfile | undefined;
 
   constructor(options: DolibarrClientOptions) {
     if ((options?.sandbox === undefined) === (options?.prodGrant === undefined)) {
@@ -197,18 +206,38 @@ export class DolibarrClient {
     this.#onWrite = options.onWrite;
   }
 
-  /** GET /status */
-  async status(): Promise<{ dolibarrVersion: string; environment?: string }> {
+  /**
+   * GET /status: the version, and which known version's answers to expect from it from now on (`answersAs`, absent
+   * when the version is not one: the client then tells refusals apart by their messages alone).
+   */
+  async status(): Promise<{ dolibarrVersion: string; environment?: string; answersAs?: DolibarrProfileName }> {
     const path = `${API}/status`;
     const body = await this.#call('GET', path);
     const success = (body as { success?: Record<string, unknown> } | null)?.success;
     if (!success || typeof success['dolibarr_version'] !== 'string') {
       throw new DolibarrUnexpectedResponse(200, 'status answer without success.dolibarr_version', 'GET', path);
     }
+    const dolibarrVersion = success['dolibarr_version'];
+    this.#profile = profileOf(dolibarrVersion);
     const environment = success['environment'];
-    return typeof environment === 'string'
-      ? { dolibarrVersion: success['dolibarr_version'], environment }
-      : { dolibarrVersion: success['dolibarr_version'] };
+    return {
+      dolibarrVersion,
+      ...(typeof environment === 'string' ? { environment } : {}),
+      ...(this.#profile === undefined ? {} : { answersAs: this.#profile.name }),
+    };
+  }
+
+  /**
+   * GET /status without the key: whether Dolibarr's API and its database answer at all (Dolibarr reads its database
+   * before it looks at the key, so its 401 for the missing key is the answer expected). Throws what the client throws
+   * otherwise: a DolibarrUnavailable for an error page, a DolibarrNetworkError or DolibarrTimeoutError for no answer.
+   */
+  async checkAnswers(): Promise<void> {
+    try {
+      await this.#call('GET', `${API}/status`, undefined, false);
+    } catch (error) {
+      if (!(error instanceof DolibarrAuthenticationError)) throw error;
+    }
   }
 
   listThirdparties(query?: ListQuery): Promise<Thirdparty[]> {
@@ -287,18 +316,25 @@ export class DolibarrClient {
     return body as T;
   }
 
+  /** A create: the new id, recorded as such for `onWrite` whichever way the version answered it. */
   async #create(resource: string, fields: Record<string, unknown>): Promise<number> {
     const path = `${API}/${resource}`;
-    const body = await this.#call('POST', path, fields);
-    const id = typeof body === 'string' && /^\d+$/.test(body) ? Number(body) : body;
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
-      throw new DolibarrUnexpectedResponse(200, 'create answer is not a bare positive id', 'POST', path);
-    }
-    return id;
+    const id = await this.#call('POST', path, fields, true, (body) => {
+      // A bare JSON number (20, 23) or a JSON string (19: "4").
+      const value = typeof body === 'string' && /^\d+$/.test(body) ? Number(body) : body;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+        throw new DolibarrUnexpectedResponse(200, 'create answer is not a bare positive id', 'POST', path);
+      }
+      return value;
+    });
+    return id as number;
   }
 
-  /** One logical call: attempts (GET only: retried), status mapping, JSON parsing. */
-  async #call(method: Method, path: string, fields?: Record<string, unknown>): Promise<unknown> {
+  /**
+   * One logical call: attempts (GET only: retried), status mapping, JSON parsing, then `read` (what the answer means,
+   * which is what `onWrite` is told).
+   */
+  async #call(method: Method, path: string, fields?: Record<string, unknown>, withKey = true, read: (body: unknown) => unknown = (body) => body): Promise<unknown> {
     if (fields !== undefined && (fields === null || typeof fields !== 'object' || Array.isArray(fields))) {
       throw new TypeError(`Dolibarr ${method} ${path}: fields must be a plain object`);
     }
@@ -307,7 +343,7 @@ export class DolibarrClient {
       let status: number;
       let text: string;
       try {
-        ({ status, text } = await this.#attempt(method, path, fields));
+        ({ status, text } = await this.#attempt(method, path, fields, withKey));
       } catch (error) {
         // Only transient network errors are retried (not a TLS verification failure, a refusal, a timeout).
         const code = error instanceof DolibarrNetworkError ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
@@ -321,10 +357,10 @@ export class DolibarrClient {
         await sleep(RETRY_DELAY_MS * 2 ** attempt);
         continue;
       }
-      if (method === 'GET' || this.#onWrite === undefined) return this.#interpret(method, path, status, text);
+      if (method === 'GET' || this.#onWrite === undefined) return read(this.#interpret(method, path, status, text));
       const exchange = { method, path: path.slice(API.length), ...(fields === undefined ? {} : { body: fields }), status };
       try {
-        const answer = this.#interpret(method, path, status, text);
+        const answer = read(this.#interpret(method, path, status, text));
         this.#onWrite({ ...exchange, response: answer });
         return answer;
       } catch (error) {
@@ -334,14 +370,14 @@ export class DolibarrClient {
     }
   }
 
-  async #attempt(method: Method, path: string, fields?: Record<string, unknown>): Promise<{ status: number; text: string }> {
+  async #attempt(method: Method, path: string, fields?: Record<string, unknown>, withKey = true): Promise<{ status: number; text: string }> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     try {
       const res = await request(`${this.#base}${path}`, {
         dispatcher: this.#dispatcher,
         method,
         headers: {
-          DOLAPIKEY: this.#apiKey,
+          ...(withKey ? { DOLAPIKEY: this.#apiKey } : {}),
           accept: 'application/json',
           ...(fields === undefined ? {} : { 'content-type': 'application/json' }),
         },
@@ -368,23 +404,26 @@ export class DolibarrClient {
     } catch {
       json = false;
     }
-    if (status >= 200 && status < 300) {
-      if (!json) {
-        throw new DolibarrUnexpectedResponse(status, `answer is not JSON: ${this.#redact(text.slice(0, 200))}`, method, path);
-      }
-      return body;
-    }
-    const errorPart = json ? (body as { error?: { message?: unknown } } | null)?.error : undefined;
-    const message = this.#redact(
-      typeof errorPart?.message === 'string' ? errorPart.message : text.slice(0, 200),
-    );
+    if (!json) throw new DolibarrUnavailable(status, this.#notJson(status, text), method, path);
+    if (status >= 200 && status < 300) return body;
+    const errorPart = (body as { error?: { message?: unknown } } | null)?.error;
+    const message = this.#redact(typeof errorPart?.message === 'string' ? errorPart.message : text.slice(0, 200));
+    const refusal = refusalOf(status, message, this.#profile);
     const Kind =
-      status === 401 ? DolibarrAuthenticationError
-      : status === 403 ? DolibarrPermissionError
+      refusal === 'permission' ? DolibarrPermissionError
+      : refusal === 'authentication' ? DolibarrAuthenticationError
       : status === 404 ? DolibarrNotFoundError
-      : json ? DolibarrError
-      : DolibarrUnexpectedResponse;
+      : DolibarrError;
     throw new Kind(status, message, method, path);
+  }
+
+  /** The one line for an answer that is not JSON: an HTML page (Dolibarr's own technical-error page, or another), or text. */
+  #notJson(status: number, text: string): string {
+    const at = `Dolibarr at ${this.#host}`;
+    if (isDatabaseDownPage(text)) return `${at} answered an error page, status ${status}: its database may be unreachable`;
+    if (/^\s*</.test(text)) return `${at} answered an error page, status ${status}, not its API's JSON: check that Dolibarr and its API are up behind that host`;
+    const first = this.#redact(text.split('\n').find((line) => line.trim() !== '')?.trim().slice(0, 120) ?? '');
+    return `${at} answered status ${status} with ${first === '' ? 'an empty body' : `text, not JSON: ${JSON.stringify(first)}`}`;
   }
 
   #redact(text: string): string {

@@ -31,7 +31,10 @@ export class DolibarrAuthenticationError extends DolibarrError {
   override name = 'DolibarrAuthenticationError';
 }
 
-/** 403: a known key whose user lacks the right (e.g. `Forbidden: Insuffisant rights`). */
+/**
+ * A known key whose user lacks the right, refused by Dolibarr's permission model: 403 (`Forbidden: Insuffisant
+ * rights`), or on 19 a 401 told from an unknown key by its message (`Unauthorized: Insuffisant rights`).
+ */
 export class DolibarrPermissionError extends DolibarrError {
   override name = 'DolibarrPermissionError';
 }
@@ -54,4 +57,20 @@ export class DolibarrTimeoutError extends DolibarrError {
 /** No HTTP answer at all: connection refused/reset, TLS failure, … (status 0; `cause` is undici's error). */
 export class DolibarrNetworkError extends DolibarrError {
   override name = 'DolibarrNetworkError';
+}
+
+/**
+ * An answer that is not the API's JSON: Dolibarr's technical-error page (HTTP 202, while its database is unreachable),
+ * a proxy's page, plain text. The API cannot be used through it, so it counts as the target not being reached
+ * (`unreachable`, support/gates/outcomes.ts). Its message is one line: who answered, the status, what it likely means.
+ */
+export class DolibarrUnavailable extends DolibarrError {
+  override name = 'DolibarrUnavailable';
+  readonly unreachable = true;
+
+  /** `line` is the whole message, e.g. "Dolibarr at HOST answered an error page, status 202: its database may be unreachable". */
+  constructor(status: number, line: string, method: string, path: string) {
+    super(status, line, method, path);
+    this.message = line;
+  }
 }

@@ -5,6 +5,14 @@ import type { DolibarrClient } from '../dolibarr/client';
  * (a supplier), then a supplier invoice with its lines. Dolibarr computes the totals from the lines.
  */
 
+/**
+ * A line as the API takes it. The unit price goes in both `pu_ht` and `subprice`: 19 reads `pu_ht` only (a line with
+ * `subprice` alone is priced 0 there), 23 computes from `subprice` (support/dolibarr/versions.ts).
+ */
+export function apiLine(line: InvoiceLine): Record<string, unknown> {
+  return { description: line.description, qty: line.quantity, pu_ht: line.unitPrice, subprice: line.unitPrice, tva_tx: line.vatRate };
+}
+
 export interface InvoiceLine {
   readonly description: string;
   readonly quantity: number;
@@ -38,7 +46,7 @@ export async function writeSupplierInvoice(tooling: DolibarrClient, write: Suppl
     socid: thirdpartyId,
     ref_supplier: write.supplierReference,
     label: `Rehearsal ${write.supplierReference}`,
-    lines: write.lines.map((line) => ({ description: line.description, qty: line.quantity, subprice: line.unitPrice, tva_tx: line.vatRate })),
+    lines: write.lines.map(apiLine),
   });
   const invoice = await tooling.getSupplierInvoice(invoiceId);
   const lines = Array.isArray(invoice['lines']) ? (invoice['lines'] as { id?: unknown }[]) : [];
