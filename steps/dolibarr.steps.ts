@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { HostGuardRefusal } from '../support/dolibarr/host-guard';
 import { requireOnTarget } from '../support/not-applicable';
 import { writeAttempt } from '../support/dolibarr-fence/attempts';
+import { missingRightRefusal, refusalIn, versionOf } from '../support/dolibarr-fence/refusals';
 import { allSaw, connectionsSeen, seenAt, standinsSince, type Observers } from '../support/dolibarr-fence/seen';
 import { sendWithoutGuard, type DolibarrAnswer } from '../support/dolibarr-fence/unguarded';
 import { knownSupplierInvoice, writeSupplierInvoice } from '../support/erp/supplier-invoice';
@@ -145,7 +146,7 @@ Then("the write tooling reaches the sandbox's Dolibarr through each of these URL
   for (const { url } of table.hashes()) {
     this.toolingUrl = await expandPlaceholders(this.target, url!);
     const status = await this.traffic.observe(() => this.writeTooling().status());
-    expect(status.dolibarrVersion, `Dolibarr's version through ${this.toolingUrl}`).to.match(/^\d+\.\d+\.\d+$/);
+    expect(status.dolibarrVersion, `Dolibarr's version through ${this.toolingUrl}`).to.match(/^\d+\.\d+\.\d+(-\w+)?$/);
   }
 });
 
@@ -188,6 +189,34 @@ When(
 Then("prod's Dolibarr refuses it with HTTP {http status} {string}", function (this: RehearsalWorld, status: number, message: string) {
   const { answer } = this.prodWrite!;
   expect({ status: answer.status, message: answer.message }, describeAnswer(answer)).to.deep.equal({ status, message });
+});
+
+/**
+ * Prod's Dolibarr refused the last write exactly as the version it reports refuses a key without the right to it.
+ *
+ * The version is read from prod's `/status` with the same key (a read); 20 and later answer 403 `Forbidden…`, 19 answers
+ * 401 `Unauthorized…`, each with its own words for a supplier invoice (`Insuffisant rights`, `Insufficiant rights`).
+ */
+Then("prod's Dolibarr refuses it as its version refuses a key without the right", async function (this: RehearsalWorld) {
+  const { attempt, key, answer } = this.prodWrite!;
+  const { prod, ca, lookup } = this.target.dolibarr;
+  const profile = await versionOf({ url: prod.url, ca, lookup }, keyOf(this, key));
+  this.prodWrite = { ...this.prodWrite!, profile };
+  const expected = missingRightRefusal(profile, attempt);
+  expect({ status: answer.status, message: answer.message }, `${describeAnswer(answer)} from Dolibarr ${profile.version.value}`).to.deep.equal(expected);
+  this.evidence(`Dolibarr ${profile.version.value} refused a missing right: ${describeAnswer(answer)}`);
+});
+
+/**
+ * Dolibarr's answer to the last write is that refusal, told by its status and message: by authentication (an unknown
+ * key) or by the permission model (a right the key's user lacks).
+ *
+ * On 19 both are 401: only the message tells them apart. The version is the one a previous step read, if any.
+ */
+Then(/^its message tells a refusal by (authentication|the permission model), not by (?:the permission model|authentication)$/, function (this: RehearsalWorld, by: string) {
+  const { answer, profile } = this.prodWrite!;
+  const expected = by === 'authentication' ? 'authentication' : 'permission';
+  expect(refusalIn(answer, profile), `which refusal ${describeAnswer(answer)} is`).to.equal(expected);
 });
 
 /**

@@ -20,6 +20,7 @@ import type { DolibarrClient } from './dolibarr/client';
 import type { VaultSession } from './vault';
 import type { WriteAttempt } from './dolibarr-fence/attempts';
 import type { DolibarrAnswer } from './dolibarr-fence/unguarded';
+import type { DolibarrProfile } from './dolibarr/versions';
 import type { StandinCounts } from './targets/dolibarr-sites';
 import { NetworkLog } from './process/connections';
 import type { ReadAttempt } from './vault-fence/reads';
@@ -79,7 +80,8 @@ export class RehearsalWorld extends World<WorldParameters> {
   /** What the Dolibarr stand-ins had counted when the scenario started (hermetic only). */
   dolibarrBaseline?: { readonly prod: StandinCounts; readonly sandbox: StandinCounts };
   /** The last write sent to prod's Dolibarr without the host-guard, with the key it carried, and the answer. */
-  prodWrite?: { readonly attempt: WriteAttempt; readonly key: 'sandboxAgent' | 'prodAgent'; readonly answer: DolibarrAnswer };
+  /** The last write sent to prod's Dolibarr, its answer, and the version prod reported (once a step read it). */
+  prodWrite?: { readonly attempt: WriteAttempt; readonly key: 'sandboxAgent' | 'prodAgent'; readonly answer: DolibarrAnswer; readonly profile?: DolibarrProfile };
 
   /** The changeset the scenario's rehearsal was recorded to, and the promote audit file of the scenario. */
   changesetPath?: string;

@@ -7,9 +7,10 @@
  *   rights check (a missing required field, an id that does not exist). A holding fence answers it exactly as it
  *   answers the write (401 or 403); a broken fence answers `pastRights` (400 or 404) — and still writes nothing,
  *   which is what makes it safe to send to a live prod.
- * Dolibarr 20's order of checks (api_thirdparties / api_supplier_invoices): authenticate, then
- * `hasRight(…)` (403), then `_validate` (400 "<field> field missing") or `fetch($id)` (404).
+ * Dolibarr's order of checks (api_thirdparties / api_supplier_invoices, 19 to 23): authenticate, then
+ * `hasRight(…)` (403, or 401 on 19), then `_validate` (400 "<field> field missing") or `fetch($id)` (404).
  */
+import { apiLine } from '../erp/supplier-invoice';
 
 export interface ApiRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -24,6 +25,8 @@ export interface WriteAttempt {
   readonly liveSafe: ApiRequest;
   /** What `liveSafe` answers once the key passed authentication and the rights check. */
   readonly pastRights: { readonly status: number; readonly message: string };
+  /** How the rights check words its refusal: the bare reason, or with the version's "insufficient rights" detail. */
+  readonly rightsDetail: 'none' | 'insufficient rights';
 }
 
 /** No such row: ids are positive 32-bit integers and no fixture or ERP gets near this one. */
@@ -35,28 +38,32 @@ const ATTEMPTS: readonly WriteAttempt[] = [
     write: { method: 'POST', path: '/thirdparties', body: { name: 'Rehearsal intrusion SARL', fournisseur: 1 } },
     liveSafe: { method: 'POST', path: '/thirdparties', body: {} },
     pastRights: { status: 400, message: 'Bad Request: name field missing' },
+    rightsDetail: 'none',
   },
   {
     name: 'create a supplier invoice',
     write: {
       method: 'POST',
       path: '/supplierinvoices',
-      body: { socid: 1, ref_supplier: 'RH-INTRUSION', lines: [{ description: 'Intrusion', qty: 1, subprice: 100, tva_tx: 20 }] },
+      body: { socid: 1, ref_supplier: 'RH-INTRUSION', lines: [apiLine({ description: 'Intrusion', quantity: 1, unitPrice: 100, vatRate: 20 })] },
     },
     liveSafe: { method: 'POST', path: '/supplierinvoices', body: {} },
     pastRights: { status: 400, message: 'Bad Request: socid field missing' },
+    rightsDetail: 'insufficient rights',
   },
   {
     name: 'update a thirdparty',
     write: { method: 'PUT', path: '/thirdparties/1', body: { name_alias: 'written with a key that must not write' } },
     liveSafe: { method: 'PUT', path: `/thirdparties/${MISSING_ID}`, body: {} },
-    pastRights: { status: 404, message: 'Thirdparty not found' },
+    pastRights: { status: 404, message: 'Not Found: Thirdparty not found' },
+    rightsDetail: 'none',
   },
   {
     name: 'delete a thirdparty',
     write: { method: 'DELETE', path: '/thirdparties/1' },
     liveSafe: { method: 'DELETE', path: `/thirdparties/${MISSING_ID}` },
-    pastRights: { status: 404, message: 'Thirdparty not found' },
+    pastRights: { status: 404, message: 'Not Found: Thirdparty not found' },
+    rightsDetail: 'none',
   },
 ];
 
