@@ -30,7 +30,8 @@ interface Compiled {
   readonly text: RegExp;
   /** The same forms as their UTF-8 bytes, one latin1 character per byte: a pattern over raw output. */
   readonly bytes: RegExp;
-  readonly byteForms: readonly string[];
+  /** The byte forms in code-unit order: those beginning with a given text are found by binary search. */
+  readonly sortedByteForms: readonly string[];
   /** The length in bytes of the longest form. */
   readonly longest: number;
 }
@@ -139,8 +140,23 @@ function compile(): Compiled {
   // Longest first: where one value contains another, the longer one is replaced whole.
   const forms = [...new Set([...secrets].flatMap(encodedForms))].sort((a, b) => b.length - a.length);
   const byteForms = [...new Set(forms.map((form) => Buffer.from(form, 'utf8').toString('latin1')))].sort((a, b) => b.length - a.length);
-  compiled = { text: alternation(forms), bytes: alternation(byteForms), byteForms, longest: byteForms[0]!.length };
+  const sortedByteForms = [...byteForms].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  compiled = { text: alternation(forms), bytes: alternation(byteForms), sortedByteForms, longest: byteForms[0]!.length };
   return compiled;
+}
+
+/** Whether a form longer than `text` begins with all of it (`forms` in code-unit order). */
+function beginsLongerForm(forms: readonly string[], text: string): boolean {
+  let low = 0;
+  let high = forms.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (forms[middle]! < text) low = middle + 1;
+    else high = middle;
+  }
+  // Those beginning with `text` follow it in order, `text` itself first if it is one.
+  for (let at = low; at < forms.length && forms[at]!.startsWith(text); at++) if (forms[at]!.length > text.length) return true;
+  return false;
 }
 
 /**
@@ -162,9 +178,9 @@ export class RedactionFilter {
       this.#held = '';
       return Buffer.from(text, 'latin1');
     }
-    const { bytes: pattern, byteForms, longest } = compile();
+    const { bytes: pattern, sortedByteForms, longest } = compile();
     // What starts at `at` may still change with the next chunk: a form longer than the rest begins with all of it.
-    const open = (at: number) => byteForms.some((form) => form.length > text.length - at && form.startsWith(text.slice(at)));
+    const open = (at: number) => beginsLongerForm(sortedByteForms, text.slice(at));
     // Before `decided` every form fits whole inside `text`: what starts there is settled.
     const decided = text.length - (longest - 1);
     let out = '';
