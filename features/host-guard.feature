@@ -1,4 +1,4 @@
-@serial
+@serial @dolibarr
 Feature: Host-guard: the write tooling talks to the sandbox host and to nothing else
   ADR-0003: the write tooling refuses any target host that is not erp-sandbox.<domain>. The guard sits in
   the tooling's network dispatcher: it checks the URL the connection would actually use, before any name

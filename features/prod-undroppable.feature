@@ -116,6 +116,7 @@ Feature: Prod-undroppable proof: the sandbox credentials can neither drop nor wr
     When login "sandbox" makes every attempt of the matrix
     Then prod's content hash is unchanged
 
+  @dolibarr
   Scenario Outline: a key prod has never seen cannot <write> through prod's Dolibarr
     Given the sandbox is reset to the golden by login "sandbox"
     And the sandbox overlay gives the agent its sandbox key and write rights
@@ -132,6 +133,7 @@ Feature: Prod-undroppable proof: the sandbox credentials can neither drop nor wr
       | create a thirdparty       |
       | create a supplier invoice |
 
+  @dolibarr
   Scenario Outline: prod's own read-only agent key cannot <write> through prod's Dolibarr
     Given prod's state is recorded
     When prod's agent key is sent to prod's Dolibarr to <write>, bypassing the host-guard

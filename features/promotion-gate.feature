@@ -1,4 +1,4 @@
-@serial
+@serial @dolibarr
 Feature: Promotion gate: nothing reaches prod unless rehearsed, reviewed, approved and replayed by promote
   ADR-0003 §4: no AI-authored write reaches prod until it has been rehearsed in erp-sandbox, captured as a
   reviewed before/after diff, and explicitly replayed against prod under the separate promote-time credential

@@ -1,4 +1,4 @@
-@serial @example
+@serial @example @dolibarr
 Feature: Rehearse a supplier invoice: the books agree, the diff is exact, a reset forgets it
   The walkthrough of docs/AUTHORING.md. The agent rehearses a write on the sandbox through its Dolibarr: a new
   supplier and a supplier invoice of two lines (line n: n × 12.50 € at 20 %), dated today. The ERP's own books must
