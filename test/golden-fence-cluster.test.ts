@@ -20,11 +20,13 @@ import {
   attemptAsGolden,
   describeGoldenOutcome,
   goldenAttempts,
+  liveFormOf,
   type GoldenAttemptOutcome,
   type GoldenFenceContext,
   type GoldenForm,
 } from '../support/postgres/golden-fence';
 import type { MintedLogin } from '../support/postgres/minting';
+import { NotReadOnlyError, runBounded } from '../support/postgres/probes';
 import { provisionFactoryLayout, type Layout, type ProvisionedLayout } from '../support/postgres/provision';
 import { loadFixtureAsOwner } from '../support/targets/seed-prod';
 import { testCluster } from './helpers/cluster';
@@ -111,12 +113,22 @@ for (const layout of ['hardened', 'as-provisioned'] as const) {
       assert.equal(await prodRoot(r), before, "prod's content hash");
     });
 
-    it('refuses every attempt in the form safe for a live prod too: the catalogue answers for what cannot be rolled back', async () => {
+    it('refuses every attempt in the form safe for a live prod too: the catalogue answers for what cannot be rolled back or locks first', async () => {
       const r = rig(layout);
       const outcomes = await everyAttempt(r, 'live');
       assertAllRefused(outcomes);
       const catalogue = outcomes.filter((outcome) => outcome.refusedAt === 'catalogue').map((outcome) => outcome.attempt.attempt);
-      assert.deepEqual(catalogue, goldenAttempts(context).filter((candidate) => !candidate.transactional).map((candidate) => candidate.attempt));
+      assert.deepEqual(catalogue, goldenAttempts(context).filter((candidate) => liveFormOf(candidate).kind === 'catalogue').map((candidate) => candidate.attempt));
+      assert.deepEqual(catalogue.filter((name) => goldenAttempts(context).find((candidate) => candidate.attempt === name)!.transactional), [
+        'truncate prod table llx_societe',
+        'create a trigger on prod table llx_societe',
+        `change a setting of database ${prod.database}`,
+        'drop the trigger function update_modified_column_tms',
+      ]);
+      // A write's live form is its EXPLAIN, refused by PostgreSQL's own check with the statement's SQLSTATE and message.
+      const update = outcomes.find((outcome) => outcome.attempt.attempt === 'update prod table llx_societe')!;
+      assert.equal(update.sql, 'EXPLAIN UPDATE public.llx_societe SET nom = nom WHERE rowid = 1');
+      assert.deepEqual([update.refusedAt, update.sqlstate, update.message], ['statement', '42501', 'permission denied for table llx_societe']);
     });
   });
 }
@@ -163,8 +175,8 @@ describe("the golden identity's attempts never wait on prod's locks", () => {
     try {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE public.llx_societe IN ACCESS EXCLUSIVE MODE');
-      // The UPDATE's parse takes its table lock before the privilege check: only the lock timeout stops it waiting.
-      const outcome = await attempt(r, 'update prod table llx_societe', 'hermetic');
+      // The EXPLAINed UPDATE's parse takes its table lock before the privilege check: only the lock timeout stops it waiting.
+      const outcome = await attempt(r, 'update prod table llx_societe', 'live');
       assert.equal(outcome.verdict, 'wrong reason', describeGoldenOutcome(outcome));
       assert.equal(outcome.sqlstate, '55P03', describeGoldenOutcome(outcome));
       assert.match(outcome.message ?? '', /^canceling statement due to lock timeout$/);
@@ -226,6 +238,85 @@ describe('the golden made by the golden identity', () => {
       assert.ok(list.every((line) => line.endsWith(' erp_role')), 'only entries erp_role owns');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a write's form safe for a live prod executes nothing, even with the golden identity's fence broken", () => {
+  /** Prod's triggers, rules and defaults, made to leave a mark no rollback takes back: a sequence that moves. */
+  const MARKS = [
+    'CREATE SEQUENCE public.erp_rehearsal_trigger_mark',
+    'CREATE SEQUENCE public.erp_rehearsal_rule_mark',
+    'GRANT USAGE ON SEQUENCE public.erp_rehearsal_trigger_mark, public.erp_rehearsal_rule_mark TO PUBLIC',
+    `CREATE FUNCTION public.erp_rehearsal_mark() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('public.erp_rehearsal_trigger_mark'); RETURN NULL; END $$`,
+    'CREATE TRIGGER erp_rehearsal_mark BEFORE INSERT OR UPDATE OR DELETE ON public.llx_societe FOR EACH STATEMENT EXECUTE FUNCTION public.erp_rehearsal_mark()',
+    `CREATE RULE erp_rehearsal_mark AS ON UPDATE TO public.llx_societe DO ALSO SELECT nextval('public.erp_rehearsal_rule_mark')`,
+    `GRANT INSERT, UPDATE, DELETE ON public.llx_societe TO ${reader}`,
+    `GRANT USAGE ON SEQUENCE public.llx_societe_rowid_seq TO ${reader}`,
+  ];
+  const UNMARK = [
+    `REVOKE INSERT, UPDATE, DELETE ON public.llx_societe FROM ${reader}`,
+    `REVOKE USAGE ON SEQUENCE public.llx_societe_rowid_seq FROM ${reader}`,
+    'DROP RULE IF EXISTS erp_rehearsal_mark ON public.llx_societe',
+    'DROP TRIGGER IF EXISTS erp_rehearsal_mark ON public.llx_societe',
+    'DROP FUNCTION IF EXISTS public.erp_rehearsal_mark()',
+    'DROP SEQUENCE IF EXISTS public.erp_rehearsal_trigger_mark, public.erp_rehearsal_rule_mark',
+  ];
+  /** The last value a sequence handed out (one less than its next when nextval was never called since a setval). */
+  const HANDED_OUT = 'last_value - (NOT is_called)::int';
+  const marks = (r: Rig) =>
+    withClient(r.cluster.endpoint, r.provisioned.provisioner, prod.database, async (client) =>
+      (await client.query<{ marks: string }>(
+        `SELECT concat_ws(' ', (SELECT ${HANDED_OUT} FROM public.erp_rehearsal_trigger_mark), (SELECT ${HANDED_OUT} FROM public.erp_rehearsal_rule_mark),
+                (SELECT ${HANDED_OUT} FROM public.llx_societe_rowid_seq)) AS marks`,
+      )).rows[0]!.marks);
+
+  it('no trigger fires, no rule applies, no default is evaluated; the writes themselves would have left their marks', async () => {
+    const r = rig('hardened');
+    for (const statement of MARKS) await asProvisioner(r, statement);
+    try {
+      const before = await marks(r);
+      for (const name of ['insert into prod table llx_societe', 'update prod table llx_societe', 'delete from prod table llx_societe']) {
+        const outcome = await attempt(r, name, 'live');
+        assert.equal(outcome.verdict, 'allowed', describeGoldenOutcome(outcome));
+        assert.match(outcome.sql, /^EXPLAIN /);
+      }
+      // And a write that leaves its row's key to prod's default (nextval), EXPLAINed as a live form would be.
+      const explained = await withClient(r.cluster.endpoint, r.golden, prod.database, (client) =>
+        runBounded(client, "EXPLAIN INSERT INTO public.llx_societe (nom) VALUES ('erp-rehearsal')"));
+      assert.equal(explained, undefined);
+      assert.equal(await marks(r), before, 'the trigger, the rule and the default left no mark');
+      // The same writes themselves, rolled back: the marks move, so the EXPLAINs above would have moved them.
+      await withClient(r.cluster.endpoint, r.golden, prod.database, async (client) => {
+        assert.equal(await runBounded(client, 'UPDATE public.llx_societe SET nom = nom WHERE rowid = 1'), undefined);
+        assert.equal(await runBounded(client, "INSERT INTO public.llx_societe (nom) VALUES ('erp-rehearsal')"), undefined);
+      });
+      const [trigger, rule, rowid] = (await marks(r)).split(' ').map(Number);
+      const [trigger0, rule0, rowid0] = before.split(' ').map(Number);
+      assert.deepEqual([trigger! > trigger0!, rule! > rule0!, rowid! > rowid0!], [true, true, true], `${before} → ${await marks(r)}`);
+    } finally {
+      for (const statement of UNMARK) await asProvisioner(r, statement).catch(() => undefined);
+    }
+  });
+
+  it('a write in a session opened as the golden opens it is sent only once its transaction reads read-only', async () => {
+    const r = rig('hardened');
+    const plain = await connect(r.cluster.endpoint, r.golden, prod.database);
+    try {
+      await assert.rejects(runBounded(plain, 'UPDATE public.llx_societe SET nom = nom WHERE rowid = 1', 'read only by its session'), (error: unknown) => {
+        assert.ok(error instanceof NotReadOnlyError);
+        assert.match(error.message, /transaction_read_only = off in a session opened read-only, so nothing was sent/);
+        return true;
+      });
+    } finally {
+      await plain.end();
+    }
+    const client = await connectReadOnly(r.cluster.endpoint, r.golden, prod.database);
+    try {
+      const error = await runBounded(client, 'UPDATE public.llx_societe SET nom = nom WHERE rowid = 1', 'read only by its session');
+      assert.equal(error?.code, '25006');
+    } finally {
+      await client.end();
     }
   });
 });

@@ -10,10 +10,18 @@ import { describe, it } from 'node:test';
 import { AstBuilder, GherkinClassicTokenMatcher, Parser } from '@cucumber/gherkin';
 import { IdGenerator, type Scenario } from '@cucumber/messages';
 import { instanceNames } from '../support/naming';
+import { cloneAttempts, CloneAttemptDefinitionError, defineCloneAttempt, type CloneAttempt } from '../support/postgres/clone-fence';
+import { defineGoldenAttempt, GoldenAttemptDefinitionError, goldenAttempts, liveFormOf, type GoldenAttempt } from '../support/postgres/golden-fence';
 import {
+  databaseRule,
   defineProbe,
+  dropFunctionRule,
+  executedWrites,
   FENCES,
   liveSql,
+  locksBeforeCheck,
+  OWNS_DATABASE,
+  tableRule,
   mirrorObjects,
   mirrorSql,
   nonTransactionalConstructs,
@@ -30,19 +38,19 @@ const prod = instanceNames('erp');
 const sandbox = instanceNames('erp', 'sandbox');
 const contexts: ProbeContext[] = LAYOUTS.map((layout) => ({ prod, sandbox, userLookup: userLookupSignature(layout) }));
 
-/** A well-formed probe to vary: COMMENT ON DATABASE, rolled back. */
+/** A well-formed probe to vary: SET ROLE, rolled back. */
 const base: Probe = {
-  id: 'comment-on-prod-database',
-  attempt: 'comment on database erp',
+  id: 'set-role-prod-owner',
+  attempt: 'set role erp_role',
   database: 'sandbox',
-  statement: `COMMENT ON DATABASE "erp" IS 'x'`,
+  statement: 'SET ROLE "erp_role"',
   transactional: true,
-  refusal: { sqlstate: '42501', message: /^must be owner of database erp$/, reason: 'not the owner of database erp' },
-  fence: 'ownership of database erp',
-  covers: ['membership', 'ownership', 'no superuser'],
+  refusal: { sqlstate: '42501', message: /^permission denied to set role "erp_role"$/, reason: 'not a member of erp_role' },
+  fence: 'membership of erp_role, never granted to the sandbox login',
+  covers: ['membership', 'no superuser'],
   live: { kind: 'rollback' },
-  control: { credential: 'prod owner', database: 'prod', statement: `COMMENT ON DATABASE "erp" IS 'x'`, transactional: true },
-  mirror: { kind: 'rollback', statement: `COMMENT ON DATABASE "erp-sandbox" IS 'x'` },
+  control: { credential: 'prod owner', database: 'prod', statement: 'SET ROLE "erp_role"', transactional: true },
+  mirror: { kind: 'rollback', statement: 'SET ROLE "erp_sandbox_role"' },
 };
 
 /** The attempts nothing of the sandbox's is entitled to: they have no mirror, and say why. */
@@ -98,11 +106,38 @@ describe('the probe catalogue', () => {
         const drop = byId.get('drop-prod-database')!;
         assert.equal(drop.statement, 'DROP DATABASE "erp"');
         assert.equal(drop.transactional, false);
-        assert.equal(liveSql(drop), `COMMENT ON DATABASE "erp" IS 'erp-rehearsal: ownership probe'`);
+        assert.equal(drop.live.kind, 'catalogue');
+        assert.match(liveSql(drop)!, /^SELECT \(pg_has_role\(current_user, d\.datdba, 'USAGE'\) OR r\.rolsuper\) AS allowed .* WHERE d\.datname = 'erp' /);
         for (const id of ['nextval-prod-sequence', 'setval-prod-sequence', 'terminate-prod-session', 'copy-to-program', 'lo-import-server-file', 'create-database']) {
           assert.equal(byId.get(id)?.live.kind, 'catalogue', id);
         }
         assert.equal(liveSql(byId.get('nextval-prod-sequence')!), `SELECT has_sequence_privilege(current_user, 'public.llx_societe_rowid_seq', 'USAGE, UPDATE') AS allowed`);
+      });
+
+      it('sends a live prod no statement that locks prod\'s object before its privilege is checked, nor one that executes a write', () => {
+        for (const probe of probes.filter((candidate) => candidate.live.kind === 'rollback')) {
+          const sql = liveSql(probe);
+          if (sql === null) continue;
+          assert.deepEqual(locksBeforeCheck(sql), [], `${probe.id}: ${sql}`);
+          assert.deepEqual(executedWrites(sql), [], `${probe.id}: ${sql}`);
+        }
+        const byId = new Map(probes.map((probe) => [probe.id, probe]));
+        // Writes are EXPLAINed: PostgreSQL's own privilege check, nothing executed.
+        for (const id of ['insert-prod-table', 'update-prod-table', 'delete-prod-table']) {
+          const probe = byId.get(id)!;
+          assert.equal(liveSql(probe), `EXPLAIN ${probe.statement}`, id);
+        }
+        // Locked for before the check, or firing prod's triggers: the rule PostgreSQL applies, asked of the catalogue.
+        assert.equal(liveSql(byId.get('create-trigger-in-prod')!), tableRule('public.llx_societe', 'TRIGGER'));
+        assert.equal(liveSql(byId.get('truncate-prod-table')!), tableRule('public.llx_societe', 'TRUNCATE'));
+        for (const id of ['drop-prod-database', 'alter-prod-database-owner', 'rename-prod-database', 'comment-on-prod-database']) {
+          assert.equal(liveSql(byId.get(id)!), databaseRule('erp', OWNS_DATABASE), id);
+        }
+        assert.equal(liveSql(byId.get('drop-user-lookup')!), dropFunctionRule(context.userLookup));
+        // What checks first stays PostgreSQL's own answer, rolled back.
+        for (const id of ['select-prod-table', 'alter-prod-table', 'drop-prod-table', 'create-table-in-prod', 'set-role-prod-owner', 'replace-user-lookup']) {
+          assert.equal(byId.get(id)!.live.kind, 'rollback', id);
+        }
       });
 
       it('expects SQLSTATE 42501 with an anchored message, states a reason and a fence, covers known fences', () => {
@@ -256,7 +291,7 @@ describe('defineProbe refuses a probe without a safe live form', () => {
   });
 
   it('a rollback live form that could end its own transaction', () => {
-    rejects({ ...base, statement: `COMMENT ON DATABASE "erp" IS 'x'; COMMIT` }, /more than one statement/);
+    rejects({ ...base, statement: 'SET ROLE "erp_role"; COMMIT' }, /more than one statement/);
     rejects({ ...base, live: { kind: 'rollback', statement: 'COMMIT', rule: 'none' } }, /transaction control/);
   });
 
@@ -315,5 +350,136 @@ describe('features/prod-undroppable.feature and the probe catalogue', () => {
   it('proves the positive controls of the probes without a mirror in a scenario of their own', () => {
     const proofs = scenarios.filter((scenario) => hasStep(scenario, "every attempt nothing of the sandbox's is entitled to succeeds for the credential entitled to it"));
     assert.deepEqual(proofs.map((scenario) => scenario.name), ["every attempt nothing of the sandbox's is entitled to succeeds for the credential entitled to it"]);
+  });
+});
+
+/** Statements that lock their object before PostgreSQL checks the privilege, each named by the rule that finds it (measured on PostgreSQL 15). */
+const LOCKING_FIRST: readonly (readonly [string, RegExp])[] = [
+  ['CREATE TRIGGER t BEFORE UPDATE ON public.llx_societe FOR EACH ROW EXECUTE FUNCTION public.update_modified_column_tms()', /is CREATE TRIGGER, which takes SHARE ROW EXCLUSIVE on the table before the TRIGGER privilege is checked/],
+  ['CREATE RULE r AS ON INSERT TO public.llx_societe DO INSTEAD NOTHING', /is CREATE RULE, which takes ACCESS EXCLUSIVE/],
+  [`COMMENT ON TABLE public.llx_societe IS 'x'`, /is COMMENT ON, which takes SHARE UPDATE EXCLUSIVE/],
+  [`SECURITY LABEL ON TABLE public.llx_societe IS 'x'`, /is SECURITY LABEL/],
+  [`ALTER DATABASE "erp" SET work_mem = '64MB'`, /is ALTER DATABASE … SET\/RESET, which takes ACCESS SHARE on the database/],
+  ['ALTER DATABASE "erp" RESET work_mem', /is ALTER DATABASE … SET\/RESET/],
+  ['DROP FUNCTION public.update_modified_column_tms()', /is DROP of a function, schema, type, trigger…, which takes ACCESS EXCLUSIVE on the object/],
+  ['DROP SCHEMA public CASCADE', /is DROP of a function/],
+  ['DROP TRIGGER t ON public.llx_societe', /is DROP of a function/],
+  ['ANALYZE public.llx_societe', /is ANALYZE/],
+];
+
+/** Statements that would execute a write, with prod's triggers, defaults and rules, were their fence broken. */
+const EXECUTING: readonly (readonly [string, string])[] = [
+  [`INSERT INTO public.llx_societe (rowid, nom) VALUES (-1, 'x')`, 'INSERT'],
+  ['UPDATE public.llx_societe SET nom = nom WHERE rowid = 1', 'UPDATE'],
+  ['DELETE FROM public.llx_societe WHERE rowid = -1', 'DELETE'],
+  ['MERGE INTO public.llx_societe t USING (SELECT 1 AS id) s ON t.rowid = s.id WHEN MATCHED THEN UPDATE SET nom = t.nom', 'MERGE'],
+  ['TRUNCATE public.llx_societe', 'TRUNCATE'],
+  ['COPY public.llx_societe (nom) FROM STDIN', 'COPY'],
+  ['EXECUTE erp_write(1)', 'EXECUTE'],
+  ['WITH gone AS (DELETE FROM public.llx_societe WHERE rowid = -1 RETURNING 1) SELECT count(*) FROM gone', 'DELETE'],
+  ['WITH one AS (SELECT 1 AS id) UPDATE public.llx_societe SET nom = nom FROM one WHERE rowid = one.id', 'UPDATE'],
+  ['EXPLAIN ANALYZE UPDATE public.llx_societe SET nom = nom WHERE rowid = 1', 'EXPLAIN ANALYZE'],
+  ['EXPLAIN (ANALYZE, COSTS OFF) DELETE FROM public.llx_societe', 'EXPLAIN ANALYZE'],
+];
+
+describe('defineProbe refuses a live form that could stall prod, or run its triggers, defaults or rules', () => {
+  const own = (statement: string): Probe => ({ ...base, statement });
+  const substitute = (statement: string): Probe => ({ ...base, live: { kind: 'rollback', statement, rule: 'the same check' } });
+
+  it('a statement PostgreSQL locks its object for before it checks the privilege, as its own live form or as a substitute', () => {
+    for (const [sql, why] of LOCKING_FIRST) {
+      rejects(own(sql), why);
+      rejects(substitute(sql), why);
+    }
+    rejects(own(LOCKING_FIRST[0]![0]), /the statement \(its own live form\) is CREATE TRIGGER.*give a catalogue form of the rule PostgreSQL applies/);
+  });
+
+  it('a statement that takes row locks, or a LOCK that may queue', () => {
+    rejects(own('SELECT rowid FROM public.llx_societe WHERE rowid = 1 FOR UPDATE'), /locks rows \(FOR UPDATE\/SHARE\): it would wait on prod's open writes/);
+    rejects(own('SELECT rowid FROM public.llx_societe FOR NO KEY UPDATE'), /locks rows/);
+    rejects(own('SELECT rowid FROM public.llx_societe FOR KEY SHARE'), /locks rows/);
+    rejects(own('LOCK TABLE public.llx_societe IN ACCESS EXCLUSIVE MODE'), /a LOCK without NOWAIT/);
+    assert.ok(defineProbe(own('LOCK TABLE public.llx_societe IN ACCESS EXCLUSIVE MODE NOWAIT')));
+  });
+
+  it('a write PostgreSQL would execute, in any clothing; its EXPLAIN is the live form to give', () => {
+    for (const [sql, write] of EXECUTING) {
+      rejects(own(sql), new RegExp(`executes ${write}: were its fence broken, prod's triggers would fire, its defaults be evaluated and its rules apply — give EXPLAIN of it`));
+      rejects(substitute(sql), new RegExp(`the live substitute executes ${write}`));
+      assert.deepEqual(executedWrites(sql), [write], sql);
+    }
+    for (const sql of ['UPDATE public.llx_societe SET nom = nom WHERE rowid = 1', 'DELETE FROM public.llx_societe WHERE rowid = -1']) {
+      assert.ok(defineProbe(substitute(`EXPLAIN ${sql}`)));
+      assert.ok(defineProbe(substitute(`EXPLAIN (COSTS OFF) ${sql}`)));
+      assert.ok(defineProbe(substitute(`EXPLAIN VERBOSE ${sql}`)));
+    }
+  });
+
+  it('accepts what checks the privilege first, and words that only name a privilege or an event', () => {
+    for (const sql of [
+      'SELECT count(*) FROM public.llx_societe',
+      'ALTER TABLE public.llx_societe ADD COLUMN erp_rehearsal_probe integer',
+      'DROP TABLE public.llx_societe CASCADE',
+      'DROP OWNED BY "erp_role"',
+      'ALTER DATABASE "erp" OWNER TO "erp_sandbox_role"',
+      'GRANT SELECT, UPDATE ON public.llx_societe TO "erp_sandbox_role"',
+      `SELECT 'UPDATE x SET y = 1, COMMENT ON DATABASE erp' AS text`,
+    ]) {
+      assert.deepEqual(executedWrites(sql), [], sql);
+      assert.deepEqual(locksBeforeCheck(sql), [], sql);
+      assert.ok(defineProbe(own(sql)), sql);
+    }
+  });
+
+  it('holds a mirror, which aims at the sandbox, to its own rules only: a rolled-back write of the sandbox\'s is a mirror', () => {
+    assert.ok(defineProbe({ ...base, mirror: { kind: 'rollback', statement: 'UPDATE public.llx_societe SET nom = nom WHERE rowid = 1', aimsAt: ['public.llx_societe'] } }));
+  });
+});
+
+describe("the golden identity's and the clone's fences are held to the probes' rules for live forms", () => {
+  const names = { prod, sandbox };
+  const goldenBase = goldenAttempts(names).find((attempt) => attempt.attempt === 'set role erp_role')!;
+  const golden = (change: Partial<GoldenAttempt>) => () => defineGoldenAttempt({ ...goldenBase, ...change });
+  const cloneBase = cloneAttempts(names).find((attempt) => attempt.attempt === 'set role erp_role')!;
+  const clone = (change: Partial<CloneAttempt>) => () => defineCloneAttempt({ ...cloneBase, ...change }, names);
+  const refusedFor = (kind: new (...args: never[]) => Error, why: RegExp) => (error: unknown) => {
+    assert.ok(error instanceof kind, String(error));
+    assert.match(error.message, why);
+    return true;
+  };
+
+  it('their catalogues send no live statement that locks before its check or executes a write; their writes are EXPLAINed', () => {
+    for (const attempt of goldenAttempts(names)) {
+      const live = liveFormOf(attempt);
+      if (live.kind !== 'rollback') continue;
+      const sql = live.statement ?? attempt.statement;
+      assert.deepEqual([locksBeforeCheck(sql), executedWrites(sql)], [[], []], `${attempt.attempt}: ${sql}`);
+    }
+    for (const attempt of cloneAttempts(names)) {
+      if (attempt.live.kind !== 'rollback') continue;
+      const sql = attempt.live.statement ?? attempt.statement;
+      assert.deepEqual([locksBeforeCheck(sql), executedWrites(sql)], [[], []], `${attempt.attempt}: ${sql}`);
+    }
+    const explainedGolden = goldenAttempts(names).filter((attempt) => /^(INSERT|UPDATE|DELETE)\b/.test(attempt.statement));
+    assert.deepEqual(explainedGolden.map((attempt) => liveFormOf(attempt)), explainedGolden.map((attempt) => ({ kind: 'rollback', statement: `EXPLAIN ${attempt.statement}`, rule: (liveFormOf(attempt) as { rule: string }).rule })));
+    assert.equal(explainedGolden.length, 4, 'insert, update, delete of prod, update of the sandbox');
+    const write = cloneAttempts(names).find((attempt) => attempt.attempt === 'write prod table llx_societe')!;
+    assert.deepEqual(write.live.kind === 'rollback' && write.live.statement, `EXPLAIN ${write.statement}`);
+  });
+
+  it('a golden attempt whose own live form locks before its check, or executes a write', () => {
+    assert.throws(golden({ statement: LOCKING_FIRST[0]![0] }), refusedFor(GoldenAttemptDefinitionError, /is CREATE TRIGGER, which takes SHARE ROW EXCLUSIVE/));
+    assert.throws(golden({ statement: 'UPDATE public.llx_societe SET nom = nom WHERE rowid = 1' }), refusedFor(GoldenAttemptDefinitionError, /executes UPDATE/));
+    assert.throws(golden({ live: { kind: 'rollback', statement: `COMMENT ON DATABASE "erp" IS 'x'`, rule: 'same' } }), refusedFor(GoldenAttemptDefinitionError, /the live substitute is COMMENT ON/));
+    assert.throws(golden({ statement: 'LOCK TABLE public.llx_societe IN ACCESS EXCLUSIVE MODE' }), refusedFor(GoldenAttemptDefinitionError, /LOCK without NOWAIT/));
+    // A write rolled back on a hermetic target, EXPLAINed on a live one, is well-formed.
+    assert.ok(golden({ statement: 'UPDATE public.llx_societe SET nom = nom WHERE rowid = 1', live: { kind: 'rollback', statement: 'EXPLAIN UPDATE public.llx_societe SET nom = nom WHERE rowid = 1', rule: 'r' } })());
+  });
+
+  it('a clone attempt whose live form locks before its check, or executes a write', () => {
+    assert.throws(clone({ statement: LOCKING_FIRST[0]![0] }), refusedFor(CloneAttemptDefinitionError, /is CREATE TRIGGER/));
+    assert.throws(clone({ statement: 'DELETE FROM public.llx_societe WHERE rowid = -1' }), refusedFor(CloneAttemptDefinitionError, /executes DELETE/));
+    assert.throws(clone({ live: { kind: 'rollback', statement: 'ANALYZE public.llx_societe', rule: 'r' } }), refusedFor(CloneAttemptDefinitionError, /the live substitute is ANALYZE/));
+    assert.throws(clone({ live: { kind: 'rollback', statement: 'EXPLAIN SELECT 1', rule: ' ' } }), refusedFor(CloneAttemptDefinitionError, /needs the rule/));
   });
 });

@@ -2,8 +2,20 @@ import type { Client } from 'pg';
 import type { InstanceNames } from '../naming';
 import { cloneNames, MAINTENANCE_DATABASE } from '../lifecycle/template-clone-names';
 import type { Endpoint, Login } from './cluster';
-import { connect, ident, literal } from './connect';
-import { inBoundedTransaction, problemsOfCatalogueQuery, problemsOfRollbackSql, runBounded, type Form } from './probes';
+import { connect, ident } from './connect';
+import {
+  boundSession,
+  databaseRule,
+  explained,
+  HAS_CREATEDB,
+  inBoundedTransaction,
+  OWNS_DATABASE,
+  problemsOfCatalogueQuery,
+  problemsOfLiveSql,
+  problemsOfRollbackSql,
+  runBounded,
+  type Form,
+} from './probes';
 import { failureOf, isServerAnswer, serverError, type ServerError } from './server-error';
 
 /**
@@ -13,7 +25,8 @@ import { failureOf, isServerAnswer, serverError, type ServerError } from './serv
  * Each attempt has a form safe against a live prod even if the fence were broken, checked when it is defined with the
  * probes' own rules (support/postgres/probes/probe.ts):
  * - `rollback`: the attempt itself, in the probes' bounded BEGIN … ROLLBACK (lock and statement timeouts set and read
- *   back first): reading and writing prod's table, SET ROLE;
+ *   back first): reading prod's table, SET ROLE; or a substitute going through the same check: writing prod's table is
+ *   EXPLAINed (PostgreSQL's privilege check, nothing executed, so none of prod's triggers, defaults or rules);
  * - `catalogue`: DROP, RENAME and CREATE DATABASE cannot be rolled back (or, for a rename, would cut prod's sessions
  *   off), so they are never sent to a live prod: a read-only catalogue query of the rule PostgreSQL applies answers
  *   `allowed` instead. The same query asked of the sandbox's own database, which the clone role may drop, rename and
@@ -31,7 +44,8 @@ export interface CloneFenceContext {
 
 /** The form of an attempt that may reach a live prod. */
 export type CloneLiveForm =
-  | { readonly kind: 'rollback' }
+  /** `statement`: a substitute going through the same check, `rule` saying why (absent: the attempt itself). */
+  | { readonly kind: 'rollback'; readonly statement?: string; readonly rule?: string }
   | {
       readonly kind: 'catalogue';
       /** The rule the query reads, in plain words. */
@@ -73,7 +87,13 @@ function problemsOf(attempt: CloneAttempt, context: CloneFenceContext): string[]
   if (attempt.transactional) problems.push(...problemsOfRollbackSql(attempt.statement, 'the statement (marked transactional)'));
   const { live } = attempt;
   if (live.kind === 'rollback') {
-    if (!attempt.transactional) problems.push('the live form is the statement in BEGIN … ROLLBACK, but the statement is marked non-transactional: give a catalogue query');
+    if (live.statement === undefined) {
+      if (!attempt.transactional) problems.push('the live form is the statement in BEGIN … ROLLBACK, but the statement is marked non-transactional: give a catalogue query');
+      problems.push(...problemsOfLiveSql(attempt.statement, 'the statement (its own live form)'));
+    } else {
+      if ((live.rule ?? '').trim() === '') problems.push('a live substitute needs the rule that makes it check the same thing');
+      problems.push(...problemsOfLiveSql(live.statement, 'the live substitute'));
+    }
   } else {
     if (live.rule.trim() === '') problems.push('a catalogue form needs the rule it reads');
     const onProd = live.query(context.prod.database);
@@ -102,12 +122,10 @@ export function cloneAttempts(context: CloneFenceContext): readonly CloneAttempt
   const notOwner = { sqlstate: DENIED, message: exactly(`must be owner of database ${erp}`) };
   /** Hardened: the door (no CONNECT on prod); as provisioned: the table's own privileges. */
   const noTablePrivilege = { sqlstate: DENIED, message: exactly(`permission denied for database "${erp}"`, 'permission denied for table llx_societe') };
-  /** One row of the database asked of, and of the role the session acts as (the clone role, after SET ROLE). */
-  const asked = (database: string, allowed: string) =>
-    `SELECT ${allowed} AS allowed FROM pg_catalog.pg_database d, pg_catalog.pg_roles r WHERE d.datname = ${literal(database)} AND r.rolname = current_user`;
-  /** PostgreSQL's ownership check: the privileges of the owner role (pg_has_role USAGE), or superuser. */
-  const owns = "(pg_has_role(current_user, d.datdba, 'USAGE') OR r.rolsuper)";
-  const createdb = '(r.rolcreatedb OR r.rolsuper)';
+  /** The rule asked of a database, for the role the session acts as (the clone role, after SET ROLE). */
+  const asked = databaseRule;
+  const owns = OWNS_DATABASE;
+  const createdb = HAS_CREATEDB;
 
   const attempts: CloneAttempt[] = [
     {
@@ -139,7 +157,7 @@ export function cloneAttempts(context: CloneFenceContext): readonly CloneAttempt
     {
       // One row at most: a broken fence would lock no more of prod than that, and only until the rollback.
       attempt: 'write prod table llx_societe', database: 'prod', transactional: true, refusal: noTablePrivilege,
-      statement: `UPDATE ${societe} SET nom = nom WHERE rowid = 1`, live: { kind: 'rollback' },
+      statement: `UPDATE ${societe} SET nom = nom WHERE rowid = 1`, live: explained(`UPDATE ${societe} SET nom = nom WHERE rowid = 1`),
     },
     {
       attempt: `set role ${prod.ownerRole}`, database: 'postgres', transactional: true,
@@ -193,10 +211,11 @@ function judged(attempt: CloneAttempt, form: CloneFormResult['form'], sql: strin
 async function runLiveForm(client: Client, attempt: CloneAttempt, context: CloneFenceContext): Promise<CloneFormResult> {
   const { live } = attempt;
   if (live.kind === 'rollback') {
-    return judged(attempt, 'live', attempt.statement, await runBounded(client, attempt.statement), 'statement');
+    const sql = live.statement ?? attempt.statement;
+    return judged(attempt, 'live', sql, await runBounded(client, sql), 'statement');
   }
   const sql = live.query(context.prod.database);
-  return inBoundedTransaction(client, true, async (): Promise<CloneFormResult> => {
+  return inBoundedTransaction(client, 'read only', async (): Promise<CloneFormResult> => {
     const ask = async (query: string): Promise<unknown> => {
       const { rows } = await client.query<{ allowed: unknown }>(query);
       return rows.length === 1 ? rows[0]!.allowed : undefined;
@@ -221,9 +240,16 @@ async function runLiveForm(client: Client, attempt: CloneAttempt, context: Clone
   });
 }
 
+/** The attempt itself (hermetic only): rolled back in the bounded transaction, or bare in a bounded session. */
+async function runItself(client: Client, attempt: CloneAttempt): Promise<ServerError | undefined> {
+  if (attempt.transactional) return runBounded(client, attempt.statement);
+  await boundSession(client);
+  return failureOf(() => client.query(attempt.statement));
+}
+
 /**
  * Makes the attempt as the clone login, after SET ROLE to the clone role, in `form`: `live` the safe form alone;
- * `hermetic` the safe form and then, once it was refused, the statement itself (bare). `endpointFor` says where each
+ * `hermetic` the safe form and then, once it was refused, the statement itself (rolled back when it can be, bounded either way). `endpointFor` says where each
  * database is reached. Never throws for what the server answers; throws if the harness cannot reach the server.
  */
 export async function attemptAsClone(
@@ -255,7 +281,7 @@ export async function attemptAsClone(
       const note = 'its form safe for a live prod was not refused, so the statement itself was not sent';
       return { attempt, form, ranAs, results: [{ ...live, message: live.message ? `${live.message}; ${note}` : note }] };
     }
-    const real = judged(attempt, 'real', attempt.statement, await failureOf(() => client.query(attempt.statement)), 'statement');
+    const real = judged(attempt, 'real', attempt.statement, await runItself(client, attempt), 'statement');
     return { attempt, form, ranAs, results: [live, real] };
   } finally {
     await client.end().catch(() => undefined);

@@ -4,7 +4,19 @@ import { goldenNames } from '../naming/golden';
 import type { Endpoint, Login } from './cluster';
 import { sessionIdentity } from './catalog';
 import { connect, ident, literal, type SessionOptions } from './connect';
-import { askCatalogue, BOUNDS, nonTransactionalConstructs, runBounded, withoutLiterals } from './probes';
+import {
+  askCatalogue,
+  boundSession,
+  databaseRule,
+  dropFunctionRule,
+  explained,
+  OWNS_DATABASE,
+  problemsOfLiveForm,
+  problemsOfRollbackSql,
+  runBounded,
+  tableRule,
+  type LiveForm,
+} from './probes';
 import { isServerAnswer, serverError, type ServerError } from './server-error';
 
 /**
@@ -13,12 +25,14 @@ import { isServerAnswer, serverError, type ServerError } from './server-error';
  * is the reader role's privileges alone — and the exact refusal PostgreSQL 15 gives (measured on a cluster laid out
  * like the factory's, in both layouts).
  *
- * Safe against a live prod even if the fence were broken: a transactional attempt runs inside the probes' bounded
+ * Each attempt has a form safe against a live prod even if the fence were broken, checked when it is defined with the
+ * probes' own rules (support/postgres/probes/probe.ts, problemsOfLiveForm): the attempt itself inside the probes' bounded
  * BEGIN … ROLLBACK (`SET LOCAL lock_timeout = '50ms'` and a statement_timeout, read back before the attempt: a lock
- * prod's sessions hold makes it give up at once, never queue them behind it); an attempt whose effect survives ROLLBACK (DROP and CREATE DATABASE, nextval) runs on
- * a hermetic target only, and only once its catalogue check has said it would be refused; a live target runs that
- * check alone, in a READ ONLY transaction. The safety of both forms is checked when an attempt is defined, with the
- * probe catalogue's list of what ROLLBACK does not undo (support/postgres/probes/probe.ts).
+ * prod's sessions hold makes it give up at once); a write's EXPLAIN, which PostgreSQL checks and never executes (no
+ * trigger, default or rule of prod's runs); or a catalogue query of PostgreSQL's rule, in a READ ONLY transaction, for
+ * what cannot be rolled back (DROP and CREATE DATABASE, nextval), fires prod's triggers (TRUNCATE) or locks prod's object
+ * before its privilege is checked (ALTER DATABASE … SET, DROP FUNCTION). A live target runs that form alone; a hermetic one
+ * runs it first and then, once it was refused, the attempt itself.
  */
 
 export interface GoldenFenceContext {
@@ -32,10 +46,10 @@ export interface GoldenAttempt {
   /** The database the session connects to. */
   readonly database: 'prod' | 'sandbox';
   readonly statement: string;
-  /** false: its effect survives ROLLBACK or it cannot run in a transaction block (then `live` is required). */
+  /** false: its effect survives ROLLBACK or it cannot run in a transaction block (then `live` is a catalogue query). */
   readonly transactional: boolean;
-  /** The read-only check a live target runs instead of a non-transactional statement: one row `{ allowed }`. */
-  readonly live?: { readonly query: string; readonly rule: string };
+  /** The form a live target runs (support/postgres/probes/probe.ts); absent: the statement itself, rolled back. */
+  readonly live?: LiveForm;
   /** Run by the same login after a non-transactional attempt that was allowed, so a broken fence leaves nothing behind. */
   readonly undo?: string;
   /** `message` is anchored (^…$) on the server's primary message. */
@@ -70,31 +84,9 @@ function exactly(...messages: string[]): RegExp {
   return new RegExp(`^(?:${escaped.join('|')})$`);
 }
 
-/** A statement that would end the transaction that rolls it back, or lift the bounds it runs under. */
-const ESCAPES = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|PREPARE|SAVEPOINT|RELEASE|SET\s+TRANSACTION|SET\s+SESSION|CALL|DO)\b|\b(lock_timeout|statement_timeout|set_config|RESET)\b/i;
-
-/** Words that make a SELECT write or lock rows. */
-const WRITES = /\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|INTO|FOR\s+(NO\s+KEY\s+)?UPDATE|FOR\s+(KEY\s+)?SHARE)\b/i;
-
-function problemsOfRollback(sql: string): string[] {
-  const problems: string[] = [];
-  const found = nonTransactionalConstructs(sql);
-  if (found.length > 0) problems.push(`the statement contains ${found.join(', ')}: its effect survives ROLLBACK (or it cannot run in a transaction block)`);
-  if (ESCAPES.test(sql)) problems.push('the statement controls the transaction or its timeouts: it could escape the rollback or its bounds');
-  if (sql.trim().replace(/;\s*$/, '').includes(';')) problems.push('the statement holds more than one statement (a ";")');
-  return problems;
-}
-
-function problemsOfCatalogue(query: string): string[] {
-  const problems: string[] = [];
-  const outsideLiterals = withoutLiterals(query);
-  if (!/^\s*(SELECT|WITH)\b/i.test(query) || query.includes(';')) problems.push('the catalogue check is not one SELECT');
-  const writes = outsideLiterals.match(WRITES);
-  if (writes) problems.push(`the catalogue check contains ${writes[0]!.toUpperCase()}: it must only read`);
-  const found = nonTransactionalConstructs(outsideLiterals);
-  if (found.length > 0) problems.push(`the catalogue check contains ${found.join(', ')}: it must only read`);
-  if (!/\ballowed\b/.test(query)) problems.push('the catalogue check must return a column named "allowed"');
-  return problems;
+/** The form a live target runs: the attempt's own, or its statement rolled back. */
+export function liveFormOf(attempt: GoldenAttempt): LiveForm {
+  return attempt.live ?? { kind: 'rollback' };
 }
 
 /** The attempt, once it is well-formed and each form that may reach a live prod cannot change it. */
@@ -103,14 +95,10 @@ export function defineGoldenAttempt(attempt: GoldenAttempt): GoldenAttempt {
   if (!/^[0-9A-Z]{5}$/.test(attempt.refusal.sqlstate)) problems.push(`SQLSTATE "${attempt.refusal.sqlstate}" is not five characters`);
   const { source } = attempt.refusal.message;
   if (!source.startsWith('^') || !source.endsWith('$')) problems.push(`the refusal ${attempt.refusal.message} is not anchored (^…$)`);
-  if (attempt.transactional) {
-    problems.push(...problemsOfRollback(attempt.statement));
-  } else if (attempt.live === undefined) {
-    problems.push('a statement that cannot be rolled back needs a catalogue check for live targets');
-  } else {
-    problems.push(...problemsOfCatalogue(attempt.live.query));
-    if (attempt.live.rule.trim() === '') problems.push('the catalogue check needs the rule it reads');
-  }
+  // The hermetic target sends a transactional statement itself, rolled back; a live one, its live form only.
+  if (attempt.transactional && attempt.live !== undefined) problems.push(...problemsOfRollbackSql(attempt.statement, 'the statement'));
+  if (!attempt.transactional && attempt.live?.kind !== 'catalogue') problems.push('a statement that cannot be rolled back needs a catalogue check for live targets');
+  problems.push(...problemsOfLiveForm(liveFormOf(attempt), attempt.statement, attempt.transactional));
   if (problems.length > 0) {
     throw new GoldenAttemptDefinitionError(`golden attempt "${attempt.attempt}" cannot be defined:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
@@ -130,48 +118,64 @@ export function goldenAttempts(context: GoldenFenceContext): readonly GoldenAtte
   const notTableOwner = { sqlstate: DENIED, message: exactly('must be owner of table llx_societe') };
   /** The sandbox's door (hardened: no CONNECT) or, past it (as provisioned), the table's own privileges. */
   const sandboxRefusal = { sqlstate: DENIED, message: exactly(`permission denied for database "${sandbox.database}"`, 'permission denied for table llx_societe') };
-  const ownsDatabase = (database: string) =>
-    `SELECT pg_has_role(current_user, d.datdba, 'USAGE') OR r.rolsuper AS allowed FROM pg_catalog.pg_database d, pg_catalog.pg_roles r WHERE d.datname = ${literal(database)} AND r.rolname = current_user`;
+  const write = (statement: string) => ({ statement, live: explained(statement) });
 
   const attempts: GoldenAttempt[] = [
     // ── writing prod ────────────────────────────────────────────────────────────────────────────
     // rowid given: the serial default would call nextval, which ROLLBACK does not undo.
     { attempt: 'insert into prod table llx_societe', database: 'prod', transactional: true, refusal: noTablePrivilege,
-      statement: `INSERT INTO ${societe} (rowid, nom) VALUES (-1, ${literal('erp-rehearsal golden fence')})` },
+      ...write(`INSERT INTO ${societe} (rowid, nom) VALUES (-1, ${literal('erp-rehearsal golden fence')})`) },
     { attempt: 'update prod table llx_societe', database: 'prod', transactional: true, refusal: noTablePrivilege,
-      statement: `UPDATE ${societe} SET nom = nom WHERE rowid = 1` },
+      ...write(`UPDATE ${societe} SET nom = nom WHERE rowid = 1`) },
     { attempt: 'delete from prod table llx_societe', database: 'prod', transactional: true, refusal: noTablePrivilege,
-      statement: `DELETE FROM ${societe} WHERE rowid = -1` },
+      ...write(`DELETE FROM ${societe} WHERE rowid = -1`) },
     { attempt: 'truncate prod table llx_societe', database: 'prod', transactional: true, refusal: noTablePrivilege,
-      statement: `TRUNCATE ${societe} CASCADE` },
+      statement: `TRUNCATE ${societe} CASCADE`,
+      live: { kind: 'catalogue', query: tableRule(societe, 'TRUNCATE'), rule: 'TRUNCATE needs the TRUNCATE privilege on the table; it would fire prod\'s TRUNCATE triggers, so it never runs live' } },
     // Any mode above ACCESS SHARE needs UPDATE, DELETE or TRUNCATE; checked before the lock is queued for.
     { attempt: 'lock prod table llx_societe against its readers', database: 'prod', transactional: true, refusal: noTablePrivilege,
-      statement: `LOCK TABLE ${societe} IN ACCESS EXCLUSIVE MODE` },
+      statement: `LOCK TABLE ${societe} IN ACCESS EXCLUSIVE MODE`,
+      live: {
+        kind: 'rollback', statement: `LOCK TABLE ${societe} IN ACCESS EXCLUSIVE MODE NOWAIT`,
+        rule: 'the same privilege check, made before the lock; NOWAIT: were the fence broken, it would give up at once rather than queue behind prod\'s sessions',
+      } },
     { attempt: 'advance prod sequence llx_societe_rowid_seq', database: 'prod', transactional: false,
       refusal: { sqlstate: DENIED, message: exactly('permission denied for sequence llx_societe_rowid_seq') },
       statement: `SELECT nextval(${sequence})`,
       live: {
+        kind: 'catalogue',
         query: `SELECT has_sequence_privilege(current_user, ${sequence}, 'USAGE, UPDATE') AS allowed`,
         rule: 'nextval needs USAGE or UPDATE on the sequence (SELECT only reads it); it is not rolled back, so it never runs live',
       } },
     // ── altering prod ───────────────────────────────────────────────────────────────────────────
     { attempt: 'alter prod table llx_societe', database: 'prod', transactional: true, refusal: notTableOwner,
       statement: `ALTER TABLE ${societe} ADD COLUMN erp_rehearsal_probe integer` },
+    { attempt: 'create a trigger on prod table llx_societe', database: 'prod', transactional: true, refusal: noTablePrivilege,
+      statement: `CREATE TRIGGER erp_rehearsal_probe BEFORE UPDATE ON ${societe} FOR EACH ROW EXECUTE FUNCTION public.update_modified_column_tms()`,
+      live: {
+        kind: 'catalogue', query: tableRule(societe, 'TRIGGER'),
+        rule: 'CREATE TRIGGER needs the TRIGGER privilege on the table, which PostgreSQL checks only once it holds SHARE ROW EXCLUSIVE on it',
+      } },
     { attempt: `change a setting of database ${erp}`, database: 'prod', transactional: true,
       refusal: { sqlstate: DENIED, message: exactly(`must be owner of database ${erp}`) },
-      statement: `ALTER DATABASE ${ident(erp)} SET work_mem = ${literal('64MB')}` },
+      statement: `ALTER DATABASE ${ident(erp)} SET work_mem = ${literal('64MB')}`,
+      live: { kind: 'catalogue', query: databaseRule(erp, OWNS_DATABASE), rule: 'ALTER DATABASE … SET needs ownership of the database, which PostgreSQL checks only once it holds a lock on it' } },
     // ── dropping ────────────────────────────────────────────────────────────────────────────────
     { attempt: 'drop prod table llx_societe', database: 'prod', transactional: true, refusal: notTableOwner,
       statement: `DROP TABLE ${societe} CASCADE` },
     { attempt: 'drop the trigger function update_modified_column_tms', database: 'prod', transactional: true,
       refusal: { sqlstate: DENIED, message: exactly('must be owner of function public.update_modified_column_tms') },
-      statement: 'DROP FUNCTION public.update_modified_column_tms() CASCADE' },
+      statement: 'DROP FUNCTION public.update_modified_column_tms() CASCADE',
+      live: {
+        kind: 'catalogue', query: dropFunctionRule('public.update_modified_column_tms()'),
+        rule: 'DROP FUNCTION needs ownership of the function or of its schema, which PostgreSQL checks only once it holds a lock on the function',
+      } },
     // The ownership check comes before "cannot drop the currently open database": prod's own session will do.
     ...[prod, sandbox].map((instance): GoldenAttempt => ({
       attempt: `drop database ${instance.database}`, database: 'prod', transactional: false,
       refusal: { sqlstate: DENIED, message: exactly(`must be owner of database ${instance.database}`) },
       statement: `DROP DATABASE ${ident(instance.database)}`,
-      live: { query: ownsDatabase(instance.database), rule: 'DROP DATABASE needs the privileges of its owner (or superuser); it cannot be rolled back, so it never runs live' },
+      live: { kind: 'catalogue', query: databaseRule(instance.database, OWNS_DATABASE), rule: 'DROP DATABASE needs the privileges of its owner (or superuser); it cannot be rolled back, so it never runs live' },
     })),
     // ── creating ────────────────────────────────────────────────────────────────────────────────
     { attempt: `create a table in schema public of ${erp}`, database: 'prod', transactional: true,
@@ -187,6 +191,7 @@ export function goldenAttempts(context: GoldenFenceContext): readonly GoldenAtte
       refusal: { sqlstate: DENIED, message: exactly('permission denied to create database') },
       statement: `CREATE DATABASE ${ident(probeName)}`,
       live: {
+        kind: 'catalogue',
         query: 'SELECT rolcreatedb OR rolsuper AS allowed FROM pg_catalog.pg_roles WHERE rolname = current_user',
         rule: 'CREATE DATABASE needs the CREATEDB attribute (not inherited) or superuser; it cannot be rolled back, so it never runs live',
       },
@@ -209,7 +214,7 @@ export function goldenAttempts(context: GoldenFenceContext): readonly GoldenAtte
     { attempt: 'read sandbox table llx_societe', database: 'sandbox', transactional: true, refusal: sandboxRefusal,
       statement: `SELECT count(*) FROM ${societe}` },
     { attempt: 'update sandbox table llx_societe', database: 'sandbox', transactional: true, refusal: sandboxRefusal,
-      statement: `UPDATE ${societe} SET nom = nom WHERE rowid = 1` },
+      ...write(`UPDATE ${societe} SET nom = nom WHERE rowid = 1`) },
   ];
   return attempts.map(defineGoldenAttempt);
 }
@@ -233,18 +238,67 @@ function verdictOf(attempt: GoldenAttempt, error: ServerError): 'refused' | 'wro
   return error.code === attempt.refusal.sqlstate && attempt.refusal.message.test(error.message) ? 'refused' : 'wrong reason';
 }
 
-/**
- * Makes the attempt as the golden login, in the form `form` allows. Never throws for what the server answers; throws
- * if the harness cannot reach the server at all.
- */
-export async function attemptAsGolden(
+/** What an attempt's form met, before the outcome names the attempt and its form. */
+type Met = Omit<GoldenAttemptOutcome, 'attempt' | 'form' | 'ranAs'>;
+
+/** The live form (liveFormOf): its statement in the probes' bounded BEGIN … ROLLBACK, or its catalogue check. */
+async function runLiveForm(client: Client, attempt: GoldenAttempt): Promise<Met> {
+  const live = liveFormOf(attempt);
+  if (live.kind === 'rollback') {
+    const sql = live.statement ?? attempt.statement;
+    const error = await runBounded(client, sql);
+    if (!error) return { sql, verdict: 'allowed' };
+    return { sql, verdict: verdictOf(attempt, error), refusedAt: 'statement', sqlstate: error.code, message: error.message };
+  }
+  const checked = await catalogueCheck(client, live.query);
+  if (typeof checked !== 'boolean') return { sql: live.query, verdict: 'wrong reason', refusedAt: 'catalogue', sqlstate: checked.code, message: checked.message };
+  return checked
+    ? { sql: live.query, verdict: 'allowed', message: 'catalogue: allowed = true' }
+    : { sql: live.query, verdict: 'refused', refusedAt: 'catalogue', message: 'catalogue: allowed = false' };
+}
+
+/** The attempt itself (hermetic only): rolled back in the bounded transaction, or bare in a bounded session with its undo. */
+async function runStatementItself(client: Client, attempt: GoldenAttempt): Promise<Met> {
+  const sql = attempt.statement;
+  if (attempt.transactional) {
+    const error = await runBounded(client, sql);
+    if (!error) return { sql, verdict: 'allowed' };
+    return { sql, verdict: verdictOf(attempt, error), refusedAt: 'statement', sqlstate: error.code, message: error.message };
+  }
+  await boundSession(client);
+  try {
+    await client.query(sql);
+  } catch (caught) {
+    const error = serverError(caught);
+    return { sql, verdict: verdictOf(attempt, error), refusedAt: 'statement', sqlstate: error.code, message: error.message };
+  }
+  if (attempt.undo) await client.query(attempt.undo).catch(() => undefined);
+  return { sql, verdict: 'allowed' };
+}
+
+/** Makes the attempt of the fence named `name` as the golden login, in `form` (see runGoldenAttempt). */
+export function attemptAsGolden(
   endpoint: (database: string) => Endpoint,
   login: Login,
   context: GoldenFenceContext,
   name: string,
   form: GoldenForm,
 ): Promise<GoldenAttemptOutcome> {
-  const attempt = goldenAttempt(context, name);
+  return runGoldenAttempt(endpoint, login, context, goldenAttempt(context, name), form);
+}
+
+/**
+ * Makes `attempt` as the golden login, in the form `form` allows: `live` its live form alone; `hermetic` the live form
+ * first and then, once it was refused, the statement itself (a live form that is the statement itself runs once). Never
+ * throws for what the server answers; throws if the harness cannot reach the server at all.
+ */
+export async function runGoldenAttempt(
+  endpoint: (database: string) => Endpoint,
+  login: Login,
+  context: GoldenFenceContext,
+  attempt: GoldenAttempt,
+  form: GoldenForm,
+): Promise<GoldenAttemptOutcome> {
   const database = attempt.database === 'prod' ? context.prod.database : context.sandbox.database;
   let client: Client;
   try {
@@ -256,27 +310,14 @@ export async function attemptAsGolden(
   }
   try {
     const ranAs = await sessionIdentity(client);
-    if (attempt.transactional) {
-      const error = await runBounded(client, attempt.statement);
-      if (!error) return { attempt, form, sql: attempt.statement, ranAs, verdict: 'allowed' };
-      return { attempt, form, sql: attempt.statement, ranAs, verdict: verdictOf(attempt, error), refusedAt: 'statement', sqlstate: error.code, message: error.message };
+    const live = await runLiveForm(client, attempt);
+    const itself = attempt.live === undefined;
+    if (form === 'live' || itself) return { attempt, form, ranAs, ...live };
+    if (live.verdict !== 'refused') {
+      const note = 'its form safe for a live prod was not refused, so the statement itself was not sent';
+      return { attempt, form, ranAs, ...live, message: live.message ? `${live.message}; ${note}` : note };
     }
-    const { query } = attempt.live!;
-    const checked = await catalogueCheck(client, query);
-    if (typeof checked !== 'boolean') return { attempt, form, sql: query, ranAs, verdict: 'wrong reason', refusedAt: 'catalogue', sqlstate: checked.code, message: checked.message };
-    if (checked) return { attempt, form, sql: query, ranAs, verdict: 'allowed', message: 'catalogue: allowed = true; the statement itself was not sent' };
-    if (form === 'live') return { attempt, form, sql: query, ranAs, verdict: 'refused', refusedAt: 'catalogue', message: 'catalogue: allowed = false' };
-    // Hermetic only, and only now that the catalogue says it will be refused: the statement itself, bounded.
-    await client.query(`SET lock_timeout = '${BOUNDS.lockTimeout}'`);
-    await client.query(`SET statement_timeout = '${BOUNDS.statementTimeout}'`);
-    try {
-      await client.query(attempt.statement);
-    } catch (caught) {
-      const error = serverError(caught);
-      return { attempt, form, sql: attempt.statement, ranAs, verdict: verdictOf(attempt, error), refusedAt: 'statement', sqlstate: error.code, message: error.message };
-    }
-    if (attempt.undo) await client.query(attempt.undo).catch(() => undefined);
-    return { attempt, form, sql: attempt.statement, ranAs, verdict: 'allowed' };
+    return { attempt, form, ranAs, ...(await runStatementItself(client, attempt)) };
   } finally {
     await client.end().catch(() => undefined);
   }

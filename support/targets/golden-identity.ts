@@ -93,13 +93,15 @@ export interface GoldenSessionWrite {
 /**
  * Opens a session on prod exactly as makeGolden does (connectReadOnly: read-only, and checked to be), then makes the
  * fence's attempt `attempt` in it, inside BEGIN … ROLLBACK under the fence's bounds: only the read-only session, not
- * the privileges, should be what refuses it first.
+ * the privileges, should be what refuses it first. The attempt itself is sent (a write's EXPLAIN passes a read-only
+ * transaction), and only once the transaction reads transaction_read_only = on: PostgreSQL then refuses a write before
+ * it checks its privileges or executes anything, so none of prod's triggers, defaults or rules can run.
  */
 export async function writeInGoldenSession(target: Target, login: Login, attempt: string): Promise<GoldenSessionWrite> {
   const { statement } = goldenAttempt({ prod: target.prod, sandbox: target.sandbox }, attempt);
   return inGoldenSession(target, login, async (client) => {
     const settings = await readOnlySettings(client);
-    const error = await runBounded(client, statement);
+    const error = await runBounded(client, statement, 'read only by its session');
     return { settings, sql: statement, ...(error ? { sqlstate: error.code, message: error.message } : {}) };
   });
 }

@@ -84,6 +84,10 @@ export function leaveTargetInterruptedCloneReset(target: Target, login: Login, a
  * the maintenance database through the sandbox's (cloneEndpoint).
  */
 export function attemptCloneFenceOnTarget(target: Target, login: Login, attempt: string): Promise<CloneAttemptOutcome> {
-  const endpointFor = (database: string) => (database === MAINTENANCE_DATABASE ? cloneEndpoint(target) : target.endpointFor(database));
-  return attemptAsClone(endpointFor, login, { prod: target.prod, sandbox: target.sandbox }, attempt, probeForm(target));
+  return attemptAsClone(cloneFenceEndpoints(target), login, { prod: target.prod, sandbox: target.sandbox }, attempt, probeForm(target));
+}
+
+/** Where the clone fence reaches each database: prod's through prod's endpoint, the maintenance database through the sandbox's. */
+export function cloneFenceEndpoints(target: Target): (database: string) => Endpoint {
+  return (database) => (database === MAINTENANCE_DATABASE ? cloneEndpoint(target) : target.endpointFor(database));
 }

@@ -1,5 +1,6 @@
 import { ident, literal } from '../connect';
-import { defineProbe, PROD_SESSION_PID, type Probe, type ProbeContext } from './probe';
+import { defineProbe, explained, PROD_SESSION_PID, type Probe, type ProbeContext } from './probe';
+import { databaseRule, dropFunctionRule, OWNS_DATABASE, tableRule } from './rules';
 
 /**
  * The probes of the prod-undroppable proof, read as an auditor's table: each attempt the sandbox login
@@ -54,7 +55,11 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
     name: 'PUBLIC keeps CONNECT and TEMP on every database',
     fix: `REVOKE CONNECT, TEMP ON DATABASE ${db} FROM PUBLIC; GRANT CONNECT, TEMP ON DATABASE ${db} TO ${owner}`,
   };
-  const commentInstead = { kind: 'rollback', statement: comment, rule: 'COMMENT ON DATABASE goes through the same ownership check, and rolls back' } as const;
+  /**
+   * Every statement on prod's database locks it before PostgreSQL checks its ownership (COMMENT, ALTER DATABASE … SET), or
+   * cannot be rolled back (DROP, RENAME): a live prod is asked the ownership rule instead, the check that refuses each.
+   */
+  const ownsErp = (why: string) => ({ kind: 'catalogue', query: databaseRule(context.prod.database, OWNS_DATABASE), rule: `${why}: the privileges of its owner role, or superuser` }) as const;
 
   // The mirrors' objects: the sandbox's own database, owner role, and the Dolibarr tables, sequence and functions the golden restores.
   const sandboxDb = ident(context.sandbox.database);
@@ -81,7 +86,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       refusal: notOwnerOfErp,
       fence: `ownership of database ${erp}`,
       covers: ['membership', 'ownership', 'no superuser'],
-      live: commentInstead,
+      live: ownsErp('DROP DATABASE needs ownership of the database; it cannot be rolled back, so it never runs live'),
       mirror: sandboxOwnership('DROP DATABASE checks ownership of the database; it cannot run in a transaction block'),
       control: {
         credential: 'prod owner', database: 'postgres', statement: `DROP DATABASE ${scratch}`, transactional: false,
@@ -97,7 +102,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       refusal: notOwnerOfErp,
       fence: `ownership of database ${erp}`,
       covers: ['membership', 'ownership', 'no superuser'],
-      live: { kind: 'rollback' },
+      live: ownsErp('ALTER DATABASE … OWNER TO checks ownership of the database first (the check that refuses it on prod), then CREATEDB'),
       // OWNER TO the sandbox's own owner is a no-op that checks nothing; to another role it needs CREATEDB, which no sandbox login has.
       mirror: sandboxOwnership('ALTER DATABASE … OWNER TO checks ownership of the database first (the check that refuses it on prod), then CREATEDB, which no sandbox login holds'),
       // A prod owner cannot change the owner without CREATEDB; a no-op OWNER TO the same owner checks nothing.
@@ -112,7 +117,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       refusal: notOwnerOfErp,
       fence: `ownership of database ${erp}`,
       covers: ['membership', 'ownership', 'no superuser'],
-      live: commentInstead,
+      live: ownsErp('ALTER DATABASE … RENAME checks ownership of the database first (the check that refuses it on prod), then CREATEDB; a renamed prod is an outage, so it never runs live'),
       mirror: sandboxOwnership('ALTER DATABASE … RENAME checks ownership of the database first, then CREATEDB; renaming the database in use is refused, and a rename is never sent'),
       control: {
         credential: 'provisioner', database: 'postgres', statement: `ALTER DATABASE ${scratch} RENAME TO ${renamed}`, transactional: false,
@@ -128,7 +133,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       refusal: notOwnerOfErp,
       fence: `ownership of database ${erp}`,
       covers: ['membership', 'ownership', 'no superuser'],
-      live: { kind: 'rollback' },
+      live: ownsErp('COMMENT ON DATABASE locks the database, then checks its ownership'),
       mirror: onSandbox(sandboxComment),
       control: asProdOwner(comment),
     },
@@ -185,7 +190,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       refusal: noTablePrivilege,
       fence: 'privileges on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
-      live: { kind: 'rollback' },
+      live: explained(`INSERT INTO ${societe} (rowid, nom) VALUES (-1, ${literal('erp-rehearsal probe')})`),
       mirror: onSandbox(`INSERT INTO ${societe} (rowid, nom) VALUES (-1, ${literal('erp-rehearsal probe')})`, tableName),
       control: asProdOwner(`INSERT INTO ${societe} (rowid, nom) VALUES (-1, ${literal('erp-rehearsal probe')})`),
     },
@@ -198,7 +203,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       refusal: noTablePrivilege,
       fence: 'privileges on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
-      live: { kind: 'rollback' },
+      live: explained(`UPDATE ${societe} SET nom = nom WHERE rowid = 1`),
       mirror: onSandbox(`UPDATE ${societe} SET nom = nom WHERE rowid = 1`, tableName),
       control: asProdOwner(`UPDATE ${societe} SET nom = nom WHERE rowid = 1`),
     },
@@ -212,7 +217,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       refusal: noTablePrivilege,
       fence: 'privileges on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
-      live: { kind: 'rollback' },
+      live: explained(`DELETE FROM ${societe} WHERE rowid = -1`),
       mirror: onSandbox(`DELETE FROM ${societe} WHERE rowid = -1`, tableName),
       control: asProdOwner(`DELETE FROM ${societe} WHERE rowid = -1`),
     },
@@ -225,7 +230,8 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       refusal: noTablePrivilege,
       fence: 'privileges on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
-      live: { kind: 'rollback' },
+      // TRUNCATE fires the table's TRUNCATE triggers, and cannot be EXPLAINed.
+      live: { kind: 'catalogue', query: tableRule(societe, 'TRUNCATE'), rule: 'TRUNCATE needs the TRUNCATE privilege on the table (and on each table CASCADE reaches); it would fire prod\'s TRUNCATE triggers, so it never runs live' },
       mirror: onSandbox(`TRUNCATE ${societe} CASCADE`, tableName),
       control: asProdOwner(`TRUNCATE ${societe} CASCADE`),
     },
@@ -342,7 +348,7 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       refusal: noTablePrivilege,
       fence: 'TRIGGER on prod tables, held by erp_role only',
       covers: ['membership', 'no superuser'],
-      live: { kind: 'rollback' },
+      live: { kind: 'catalogue', query: tableRule(societe, 'TRIGGER'), rule: 'CREATE TRIGGER needs the TRIGGER privilege on the table, which PostgreSQL checks only once it holds SHARE ROW EXCLUSIVE on it' },
       mirror: onSandbox(`CREATE TRIGGER erp_rehearsal_probe BEFORE UPDATE ON ${societe} FOR EACH ROW EXECUTE FUNCTION ${stampTms}`, tableName, stampTms),
       control: asProdOwner(`CREATE TRIGGER erp_rehearsal_probe BEFORE UPDATE ON ${societe} FOR EACH ROW EXECUTE FUNCTION public.update_modified_column_tms()`),
     },
@@ -508,7 +514,11 @@ export function probeCatalogue(context: ProbeContext): readonly Probe[] {
       refusal: { sqlstate: DENIED, message: exactly(`must be owner of function ${lookupName}`, ...orSchema), reason: 'neither the owner of user_lookup nor of its schema' },
       fence: 'ownership of user_lookup and of its schema by the provisioner',
       covers: ['no superuser'],
-      live: { kind: 'rollback' },
+      live: {
+        kind: 'catalogue',
+        query: dropFunctionRule(lookup),
+        rule: 'DROP FUNCTION needs USAGE on the function\'s schema, then ownership of the function or of its schema, which PostgreSQL checks only once it holds a lock on the function',
+      },
       mirror: { ...onSandbox(`DROP FUNCTION ${unixTimestamp}`, unixTimestamp), rule: 'dropping a function needs ownership of it or of its schema: asked of one of Dolibarr\'s, which the sandbox\'s owner role owns and nothing depends on' },
       control: asProvisioner('sandbox', `DROP FUNCTION ${lookup}`),
       ...(lookupSchema === 'public'

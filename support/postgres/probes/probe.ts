@@ -26,7 +26,8 @@ export interface ProbeContext {
 /**
  * The form of a probe that may be sent to a live target:
  * - `rollback`: the probe's own statement (or `statement`, a substitute that goes through the same check,
- *   `rule` saying why it is the same) inside BEGIN … ROLLBACK;
+ *   `rule` saying why it is the same) inside BEGIN … ROLLBACK — never one that locks prod's object before PostgreSQL
+ *   checks the privilege (LOCKS_BEFORE_CHECK) nor one that executes a write (a write's live form is its EXPLAIN);
  * - `catalogue`: a read-only query returning one row `{ allowed: boolean }`; refused iff allowed = false.
  */
 export type LiveForm =
@@ -190,6 +191,71 @@ const TRANSACTION_CONTROL = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|PREPARE|
 /** Words that make a SELECT write (data-modifying CTE, SELECT INTO) or lock rows. */
 const WRITES_IN_A_SELECT = /\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|INTO|FOR\s+(NO\s+KEY\s+)?UPDATE|FOR\s+(KEY\s+)?SHARE)\b/i;
 
+/**
+ * Statements PostgreSQL 15 runs with a lock on the object they name taken BEFORE it checks the privilege (measured: each
+ * gave up on its lock timeout, not with 42501, while another session held a conflicting lock and the privilege was
+ * missing). Sent to a live prod, such a statement queues behind prod's own sessions — CREATE TRIGGER behind any open
+ * write of its Dolibarr — and every later session that needs the object queues behind it. A live form asks the
+ * catalogue for PostgreSQL's rule instead.
+ *
+ * Not listed, because they check first (a lookup with a permission callback, or an ACL check before the object is
+ * locked): TRUNCATE, ALTER TABLE, DROP TABLE/VIEW/INDEX/SEQUENCE, LOCK, CREATE INDEX, CREATE POLICY, GRANT, CREATE
+ * TABLE/FUNCTION/SCHEMA, CREATE OR REPLACE FUNCTION, DROP OWNED, REASSIGN OWNED, SET ROLE, CREATE ROLE, GRANT of a role.
+ * Nor the parser's lock of a SELECT (ACCESS SHARE) or of an EXPLAINed write (ROW EXCLUSIVE): those are the modes prod's
+ * own reads and writes take, so they never wait on an open write of prod's nor make one wait (they can wait, bounded,
+ * behind prod's own DDL, as prod's reads and writes then do). Nor ALTER ROLE and ALTER DATABASE … OWNER, which lock the
+ * shared catalog (pg_authid, pg_database) they change, as every role or database change does, and no object of prod's.
+ */
+export const LOCKS_BEFORE_CHECK: readonly { readonly name: string; readonly pattern: RegExp; readonly lock: string }[] = [
+  { name: 'CREATE TRIGGER', pattern: /\bCREATE\s+(OR\s+REPLACE\s+)?(CONSTRAINT\s+)?TRIGGER\b/i, lock: 'SHARE ROW EXCLUSIVE on the table before the TRIGGER privilege is checked' },
+  { name: 'CREATE RULE', pattern: /\bCREATE\s+(OR\s+REPLACE\s+)?RULE\b/i, lock: 'ACCESS EXCLUSIVE on the table before its ownership is checked' },
+  { name: 'COMMENT ON', pattern: /\bCOMMENT\s+ON\b/i, lock: 'SHARE UPDATE EXCLUSIVE on the object before its ownership is checked' },
+  { name: 'SECURITY LABEL', pattern: /\bSECURITY\s+LABEL\b/i, lock: 'SHARE UPDATE EXCLUSIVE on the object before its ownership is checked' },
+  { name: 'ALTER DATABASE … SET/RESET', pattern: /\bALTER\s+DATABASE\b[\s\S]*\b(SET|RESET)\b/i, lock: 'ACCESS SHARE on the database before its ownership is checked' },
+  {
+    name: 'DROP of a function, schema, type, trigger…',
+    pattern: /\bDROP\s+(?!(?:TABLE|VIEW|MATERIALIZED|INDEX|SEQUENCE|FOREIGN\s+TABLE|DATABASE|OWNED|ROLE|USER|GROUP|TABLESPACE)\b)[A-Z]/i,
+    lock: 'ACCESS EXCLUSIVE on the object before its ownership is checked (DROP TABLE, VIEW, INDEX and SEQUENCE check first)',
+  },
+  { name: 'ANALYZE', pattern: /\bANALY[SZ]E\b/i, lock: 'ACCESS SHARE on the table before its ownership is checked' },
+];
+
+/** The statements of LOCKS_BEFORE_CHECK in `sql` (literals emptied), each with the lock it takes first. */
+export function locksBeforeCheck(sql: string): { readonly name: string; readonly lock: string }[] {
+  const text = withoutLiterals(sql);
+  return LOCKS_BEFORE_CHECK.filter(({ pattern }) => pattern.test(text)).map(({ name, lock }) => ({ name, lock }));
+}
+
+/** Row locks (SELECT … FOR UPDATE/SHARE): they wait on any open write of the rows. */
+const LOCKS_ROWS = /\bFOR\s+(NO\s+KEY\s+)?UPDATE\b|\bFOR\s+(KEY\s+)?SHARE\b/i;
+
+/** A LOCK statement that may queue: with its fence broken it would wait behind prod's sessions unless it says NOWAIT. */
+const QUEUEING_LOCK = (text: string) => /^\s*LOCK\b/i.test(text) && !/\bNOWAIT\s*;?\s*$/i.test(text);
+
+/**
+ * The writes `sql` would execute (literals emptied): INSERT, UPDATE, DELETE, MERGE, TRUNCATE and COPY run the table's
+ * triggers, evaluate its column defaults (a nextval survives ROLLBACK) and go through its rules; EXECUTE runs a prepared
+ * statement, which may be one. An EXPLAIN without ANALYZE executes none of them: PostgreSQL plans the statement and makes
+ * its privilege check (ExecutorStart), and stops there (measured on PostgreSQL 15: 42501 for a missing privilege; with
+ * the privilege, no trigger fired, no default evaluated, no rule action run).
+ */
+export function executedWrites(sql: string): string[] {
+  const text = withoutLiterals(sql);
+  const explain = /^\s*EXPLAIN\b\s*(\([^)]*\)|(?:(?:ANALY[SZ]E|VERBOSE)\b\s*)*)/i.exec(text);
+  if (explain) return /\bANALY[SZ]E\b/i.test(explain[1] ?? '') ? ['EXPLAIN ANALYZE'] : [];
+  const found = [...text.matchAll(/(?:^|[()])\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|COPY|EXECUTE)\b/gi)].map((match) => match[1]!.toUpperCase());
+  return [...new Set(found)];
+}
+
+/** The rule an EXPLAIN live form goes through, as the probes and fences state it. */
+export const EXPLAIN_RULE =
+  'EXPLAIN plans the write and makes PostgreSQL\'s own privilege check on it (ExecutorStart), then stops: nothing is executed, so no trigger of prod\'s fires, no default is evaluated and no rule applies, and no row is locked';
+
+/** The live form of a write: its EXPLAIN, rolled back like any live form. */
+export function explained(statement: string): { readonly kind: 'rollback'; readonly statement: string; readonly rule: string } {
+  return { kind: 'rollback', statement: `EXPLAIN ${statement}`, rule: EXPLAIN_RULE };
+}
+
 const KEBAB = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
 /** Non-transactional constructs in `sql`, by name; empty when none. */
@@ -235,6 +301,58 @@ export function problemsOfRollbackSql(sql: string, what: string): string[] {
   if (sql.includes(PROD_SESSION_PID)) problems.push(`${what} needs a prod session (${PROD_SESSION_PID}): a live form is fixed at definition time`);
   const lifts = sql.match(LIFTS_BOUNDS);
   if (lifts) problems.push(`${what} touches ${lifts[0]}: it could lift the lock and statement timeouts it runs under`);
+  return problems;
+}
+
+/**
+ * What keeps `sql` from being sent to a live prod, rolled back, as a live form: what keeps it from rolling back
+ * (problemsOfRollbackSql), a lock it would take on prod's object before PostgreSQL checks the privilege or a lock it
+ * could queue for (a row lock, a LOCK without NOWAIT), and a write it would execute, with prod's triggers, defaults and
+ * rules, were its fence broken.
+ */
+export function problemsOfLiveSql(sql: string, what: string): string[] {
+  const problems = problemsOfRollbackSql(sql, what);
+  const text = withoutLiterals(sql);
+  for (const { name, lock } of locksBeforeCheck(sql)) {
+    problems.push(`${what} is ${name}, which takes ${lock}: on a live prod it would queue behind prod's own sessions, and theirs behind it — give a catalogue form of the rule PostgreSQL applies`);
+  }
+  if (LOCKS_ROWS.test(text)) problems.push(`${what} locks rows (FOR UPDATE/SHARE): it would wait on prod's open writes`);
+  if (QUEUEING_LOCK(text)) problems.push(`${what} is a LOCK without NOWAIT: were its fence broken, it would queue behind prod's sessions`);
+  const writes = executedWrites(sql);
+  if (writes.length > 0) {
+    problems.push(
+      `${what} executes ${writes.join(', ')}: were its fence broken, prod's triggers would fire, its defaults be evaluated and its rules apply — ` +
+        'give EXPLAIN of it (PostgreSQL\'s privilege check, nothing executed) or a catalogue form',
+    );
+  }
+  return problems;
+}
+
+/**
+ * What keeps `live` from being the form of `statement` (null: connecting) sent to a live prod: a rollback form must be
+ * safe as a live statement (problemsOfLiveSql) and, when it is the statement itself, the statement transactional; a
+ * substitute or a catalogue query must say the rule that makes it check the same thing. Shared by the three fences.
+ */
+export function problemsOfLiveForm(live: LiveForm, statement: string | null, transactional: boolean): string[] {
+  const problems: string[] = [];
+  const blank = (value: string | undefined) => value === undefined || value.trim() === '';
+  if (live.kind === 'rollback') {
+    if (live.statement === undefined) {
+      if (!transactional) {
+        problems.push('the live form is the statement itself in BEGIN … ROLLBACK, but the statement is marked non-transactional: give a substitute or a catalogue query');
+      }
+      if (statement !== null) problems.push(...problemsOfLiveSql(statement, 'the statement (its own live form)'));
+    } else {
+      if (blank(live.statement)) problems.push('the live substitute statement is empty');
+      if (blank(live.rule)) problems.push('a live substitute needs the rule that makes it check the same thing');
+      problems.push(...problemsOfLiveSql(live.statement, 'the live substitute'));
+    }
+  } else if (live.kind === 'catalogue') {
+    if (blank(live.rule)) problems.push('a catalogue form needs the rule it reads');
+    problems.push(...problemsOfCatalogueQuery(live.query, 'the catalogue query'));
+  } else {
+    problems.push(`unknown live form ${(live as { kind: string }).kind}`);
+  }
   return problems;
 }
 
@@ -321,24 +439,7 @@ function problemsOf(probe: Probe, context: ProbeContext | undefined): string[] {
     problems.push(`needsProdSession is set but the statement does not use ${PROD_SESSION_PID}`);
   }
 
-  const live = probe.live;
-  if (live.kind === 'rollback') {
-    if (live.statement === undefined) {
-      if (!probe.transactional) {
-        problems.push('the live form is the statement itself in BEGIN … ROLLBACK, but the statement is marked non-transactional: give a substitute or a catalogue query');
-      }
-      if (probe.statement !== null) problems.push(...problemsOfRollbackSql(probe.statement, 'the statement (its own live form)'));
-    } else {
-      if (blank(live.statement)) problems.push('the live substitute statement is empty');
-      if (blank(live.rule)) problems.push('a live substitute needs the rule that makes it check the same thing');
-      problems.push(...problemsOfRollbackSql(live.statement, 'the live substitute'));
-    }
-  } else if (live.kind === 'catalogue') {
-    if (blank(live.rule)) problems.push('a catalogue form needs the rule it reads');
-    problems.push(...problemsOfCatalogueQuery(live.query, 'the catalogue query'));
-  } else {
-    problems.push(`unknown live form ${(live as { kind: string }).kind}`);
-  }
+  problems.push(...problemsOfLiveForm(probe.live, probe.statement, probe.transactional));
   problems.push(...problemsOfMirror(probe, context));
   return problems;
 }

@@ -125,21 +125,31 @@ async function withProdSession<T>(
 }
 
 /**
- * Runs `work` in BEGIN … ROLLBACK (READ ONLY for a catalogue query) under BOUNDS: the timeouts are set with SET LOCAL
- * and checked with SHOW in the same transaction first; if they do not read back as set, `work` never runs.
+ * How a bounded transaction begins: `read write` (BEGIN), `read only` (BEGIN READ ONLY, a catalogue query), or
+ * `read only by its session` (BEGIN, in a session opened read-only, which must read transaction_read_only = on: a write
+ * sent there is refused before PostgreSQL checks its privileges or executes anything).
  */
-export async function inBoundedTransaction<T>(client: Client, readOnly: boolean, work: () => Promise<T>): Promise<T> {
-  await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
+export type BoundedAccess = 'read write' | 'read only' | 'read only by its session';
+
+/** The session was to be read-only and its transaction is not, so the write was not sent. */
+export class NotReadOnlyError extends Error {
+  override readonly name = 'NotReadOnlyError';
+}
+
+/**
+ * Runs `work` in BEGIN … ROLLBACK under BOUNDS, begun as `access` says: the timeouts are set with SET LOCAL and checked
+ * with SHOW in the same transaction first (and, for `read only by its session`, transaction_read_only); if they do not
+ * read back as set, `work` never runs.
+ */
+export async function inBoundedTransaction<T>(client: Client, access: BoundedAccess, work: () => Promise<T>): Promise<T> {
+  await client.query(access === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN');
   try {
-    await client.query(`SET LOCAL lock_timeout = '${BOUNDS.lockTimeout}'`);
-    await client.query(`SET LOCAL statement_timeout = '${BOUNDS.statementTimeout}'`);
-    const lock = (await client.query<{ lock_timeout: string }>('SHOW lock_timeout')).rows[0]?.lock_timeout;
-    const statement = (await client.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]?.statement_timeout;
-    if (lock !== BOUNDS.lockTimeout || statement !== BOUNDS.statementTimeout) {
-      throw new UnboundedTransactionError(
-        `the transaction reads lock_timeout = ${lock}, statement_timeout = ${statement} after SET LOCAL to ${BOUNDS.lockTimeout} and ${BOUNDS.statementTimeout}, ` +
-          'so nothing was sent: check that no connection pooler or server setting overrides them',
-      );
+    await setBounds(client, 'LOCAL');
+    if (access === 'read only by its session') {
+      const readOnly = (await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only')).rows[0]?.transaction_read_only;
+      if (readOnly !== 'on') {
+        throw new NotReadOnlyError(`the transaction reads transaction_read_only = ${readOnly} in a session opened read-only, so nothing was sent: connect to the server directly, not through a pooler that drops startup options`);
+      }
     }
     return await work();
   } finally {
@@ -147,12 +157,38 @@ export async function inBoundedTransaction<T>(client: Client, readOnly: boolean,
   }
 }
 
+/**
+ * Sets BOUNDS on the transaction (`LOCAL`) or the session (`SESSION`) and reads them back with SHOW: throws
+ * UnboundedTransactionError, before anything else is sent, when they do not read back as set.
+ */
+async function setBounds(client: Client, scope: 'LOCAL' | 'SESSION'): Promise<void> {
+  await client.query(`SET ${scope} lock_timeout = '${BOUNDS.lockTimeout}'`);
+  await client.query(`SET ${scope} statement_timeout = '${BOUNDS.statementTimeout}'`);
+  const lock = (await client.query<{ lock_timeout: string }>('SHOW lock_timeout')).rows[0]?.lock_timeout;
+  const statement = (await client.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]?.statement_timeout;
+  if (lock !== BOUNDS.lockTimeout || statement !== BOUNDS.statementTimeout) {
+    const where = scope === 'LOCAL' ? 'the transaction' : 'the session';
+    throw new UnboundedTransactionError(
+      `${where} reads lock_timeout = ${lock}, statement_timeout = ${statement} after SET ${scope} to ${BOUNDS.lockTimeout} and ${BOUNDS.statementTimeout}, ` +
+        'so nothing was sent: check that no connection pooler or server setting overrides them',
+    );
+  }
+}
+
+/**
+ * Bounds the whole session by BOUNDS, checked with SHOW, for a statement that cannot run in a transaction block (DROP
+ * DATABASE, on a hermetic target only): it gives up on a lock as a live form does.
+ */
+export function boundSession(client: Client): Promise<void> {
+  return setBounds(client, 'SESSION');
+}
+
 /** How `runStatement` wraps a statement: bare, in BEGIN … ROLLBACK, or in a bounded BEGIN … ROLLBACK (live forms, mirrors). */
 type Wrapping = 'bare' | 'rolled back' | 'bounded';
 
-/** Runs `sql` in the bounded BEGIN … ROLLBACK (see inBoundedTransaction): the server's error if it failed. */
-export function runBounded(client: Client, sql: string): Promise<ServerError | undefined> {
-  return inBoundedTransaction(client, false, () => failureOf(() => client.query(sql)));
+/** Runs `sql` in the bounded BEGIN … ROLLBACK (see inBoundedTransaction), begun as `access`: the server's error if it failed. */
+export function runBounded(client: Client, sql: string, access: BoundedAccess = 'read write'): Promise<ServerError | undefined> {
+  return inBoundedTransaction(client, access, () => failureOf(() => client.query(sql)));
 }
 
 /** Runs `sql` wrapped as asked, returning the server error if it failed. */
@@ -170,7 +206,7 @@ async function runStatement(client: Client, sql: string, wrapping: Wrapping): Pr
 
 /** A catalogue query's answer, asked in a bounded READ ONLY transaction: `allowed` as returned, or the server error. */
 export async function askCatalogue(client: Client, query: string): Promise<{ readonly allowed?: unknown; readonly error?: ServerError }> {
-  return inBoundedTransaction(client, true, async () => {
+  return inBoundedTransaction(client, 'read only', async () => {
     try {
       const { rows } = await client.query<{ allowed: unknown }>(query);
       return { allowed: rows.length === 1 ? rows[0]!.allowed : undefined };
