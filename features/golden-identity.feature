@@ -10,8 +10,9 @@ Feature: The golden identity reads prod and nothing else, and can change nothing
   privileges alone; each refusal carries PostgreSQL's exact SQLSTATE and message. A GRANT of a privilege it holds
   without grant option is only a WARNING in PostgreSQL, so the grants tried here are those refused with an error.
   Every attempt is safe against a live prod even if the fence were broken: inside BEGIN … ROLLBACK with a 50 ms lock
-  timeout and a statement timeout, or — for DROP DATABASE, CREATE DATABASE and nextval, which cannot be rolled back —
-  sent on a hermetic target only, a live target asking the catalogue instead. On top of the privileges, the sessions
+  timeout and a statement timeout, a write EXPLAINed there (checked, never executed), or — for what cannot be rolled
+  back, fires prod's triggers or locks prod's object before its privilege is checked — sent on a hermetic target only,
+  a live target asking the catalogue instead. On top of the privileges, the sessions
   the harness opens for the golden are read-only.
 
   Background:
@@ -42,9 +43,10 @@ Feature: The golden identity reads prod and nothing else, and can change nothing
       | advance prod sequence llx_societe_rowid_seq     | erp_reader_role holds SELECT on prod's sequences, never USAGE or UPDATE         |
 
     Examples: altering prod
-      | attempt                          | fence                                  |
-      | alter prod table llx_societe     | ownership of prod's tables by erp_role |
-      | change a setting of database erp | ownership of database erp by erp_role  |
+      | attempt                                    | fence                                                          |
+      | alter prod table llx_societe               | ownership of prod's tables by erp_role                         |
+      | create a trigger on prod table llx_societe | erp_reader_role holds SELECT on prod's tables and nothing more |
+      | change a setting of database erp           | ownership of database erp by erp_role                          |
 
     Examples: dropping anything
       | attempt                                              | fence                                                 |

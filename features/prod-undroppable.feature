@@ -116,6 +116,20 @@ Feature: Prod-undroppable proof: the sandbox credentials can neither drop nor wr
     When login "sandbox" makes every attempt of the matrix
     Then prod's content hash is unchanged
 
+  Scenario: no attempt of the matrix waits on a lock held by prod's own session, and prod never waits on the harness
+    What the harness sends a live prod must not queue behind prod's own work, and so hold prod's later work back behind
+    it. PostgreSQL takes some locks before it checks the privilege: CREATE TRIGGER locks the table against writes before
+    it finds the TRIGGER privilege missing, so behind an open Dolibarr write it would wait, and every later write to the
+    table behind it. Such attempts ask the catalogue for PostgreSQL's rule on a live prod, writes are EXPLAINed (checked,
+    never executed), and everything else gives up after 50 ms. Every attempt of the three fences runs here in its form
+    safe for a live prod while the cluster's lock queue is watched; a hermetic target holds a write of prod's own open
+    meanwhile, as its Dolibarr does mid-request, and a live run, which holds no credential that may write prod, watches
+    prod's real sessions.
+
+    Given prod's own session holds a write open on prod table llx_societe
+    When login "sandbox" and the golden and clone identities make every attempt of their fences in the form safe for a live prod, the lock queue watched
+    Then no attempt waited on a lock held by prod's own sessions, and none of prod's sessions waited on an attempt
+
   @dolibarr
   Scenario Outline: a key prod has never seen cannot <write> through prod's Dolibarr
     Given the sandbox is reset to the golden by login "sandbox"

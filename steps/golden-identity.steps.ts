@@ -69,8 +69,10 @@ Given("a golden login {string} is minted through Vault for prod's read-only gold
  * The golden login, in a plain session (not the golden's read-only one), attempts that, as the golden identity's fence
  * names it.
  *
- * Inside BEGIN … ROLLBACK with a 50 ms lock timeout; what cannot be rolled back (DROP and CREATE DATABASE, nextval) is
- * sent on a hermetic target only, once its catalogue check says it would be refused, and is that check alone on live.
+ * Inside BEGIN … ROLLBACK with a 50 ms lock timeout. A live target sends the attempt's form safe for a live prod alone: a
+ * write's EXPLAIN, or a catalogue check for what cannot be rolled back (DROP and CREATE DATABASE, nextval), fires prod's
+ * triggers (TRUNCATE) or locks before its check (CREATE TRIGGER, ALTER DATABASE … SET, DROP FUNCTION); a hermetic one
+ * sends the attempt itself too, once that form was refused.
  */
 When(/^the golden login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
   state(this).attempt = await attemptOnTarget(this.target, this.login(label), attempt);

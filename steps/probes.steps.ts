@@ -1,16 +1,37 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { describeOutcome, probeCatalogue, runProbe, type Probe, type ProbeOutcome } from '../support/postgres/probes';
+import { describeOutcome, describeWait, probeCatalogue, runProbe, type Probe, type ProbeOutcome } from '../support/postgres/probes';
+import type { HeldWrite } from '../support/postgres/probes';
+import { fenceLogins, holdProdWrite, watchedLiveMatrix, type WatchedLiveMatrix } from '../support/targets/live-locks';
 import { ensureMirrorObjects, probeContext, probeCredentials, probeForm, provePositive, proveUnmirroredControls } from '../support/targets/probes';
 import type { RehearsalWorld } from '../support/world';
 
 /** The login the positive controls run as when they need a prod owner member. */
 const PROD_OWNER = 'prod owner';
 
+/** A login of prod's owner role, where the target holds that credential (hermetic: minted on first use); else undefined. */
+async function prodOwner(world: RehearsalWorld) {
+  if (!world.logins.has(PROD_OWNER) && world.target.kind === 'hermetic') world.logins.set(PROD_OWNER, await world.target.minter.mint(world.target.prod));
+  return world.logins.get(PROD_OWNER);
+}
+
 /** The probes' credentials: the minted login `label` as the sandbox login; without one, for positive controls only. */
 async function credentials(world: RehearsalWorld, label?: string) {
-  if (!world.logins.has(PROD_OWNER) && world.target.kind === 'hermetic') world.logins.set(PROD_OWNER, await world.target.minter.mint(world.target.prod));
-  return probeCredentials(world.target, label === undefined ? undefined : world.login(label), world.logins.get(PROD_OWNER));
+  return probeCredentials(world.target, label === undefined ? undefined : world.login(label), await prodOwner(world));
+}
+
+/** What the lock steps keep per scenario: prod's write held open, and what the watch saw. */
+interface LockState {
+  write?: HeldWrite;
+  watched?: WatchedLiveMatrix;
+}
+
+const locks = new WeakMap<RehearsalWorld, LockState>();
+
+function lockState(world: RehearsalWorld): LockState {
+  let found = locks.get(world);
+  if (!found) locks.set(world, (found = {}));
+  return found;
 }
 
 /** Probes run where the sandbox login reaches the cluster (prod and the sandbox share it, as in the factory). */
@@ -133,4 +154,55 @@ When('login {string} makes every attempt of the matrix', async function (this: R
   for (const probe of probeCatalogue(context)) {
     await runProbe(endpoint(this), probe, probeForm(this.target), await credentials(this, label), context);
   }
+});
+
+/**
+ * Holds a write of prod's own open on prod table llx_societe while the next steps run, as prod's Dolibarr holds one in
+ * the middle of a request.
+ *
+ * A session of prod's owner role updates one row and leaves its transaction open (ROW EXCLUSIVE on the table, the row
+ * locked) until the scenario ends. A live run holds no credential that may write prod: there it holds nothing, and the
+ * sessions of prod the watch sees are prod's own (its Dolibarr's), as the evidence says.
+ */
+Given("prod's own session holds a write open on prod table llx_societe", async function (this: RehearsalWorld) {
+  const write = await holdProdWrite(this.target, await prodOwner(this));
+  if (write) {
+    this.sessions.push(write.session);
+    lockState(this).write = write;
+    this.evidence(`prod's own session (pid ${write.pid}, ${write.user}) holds open: ${write.sql}`);
+  } else {
+    this.evidence(`the ${this.target.kind} target holds no credential that may write prod: the sessions watched are prod's own`);
+  }
+});
+
+/**
+ * Every attempt of the three fences runs in its form safe for a live prod, whatever the target, while a session of the
+ * minted login watches the cluster's lock queue every 10 ms.
+ *
+ * The probes as that minted login; the golden identity's and the clone's fences as logins of their own, minted through
+ * Vault where the target has those identities (the evidence names a fence that could not run).
+ */
+When('login {string} and the golden and clone identities make every attempt of their fences in the form safe for a live prod, the lock queue watched', async function (this: RehearsalWorld, label: string) {
+  const fences = await fenceLogins(this.target);
+  if (fences.golden) this.logins.set(`${label} lock watch: golden`, fences.golden);
+  if (fences.clone) this.logins.set(`${label} lock watch: clone`, fences.clone);
+  const watched = await watchedLiveMatrix(this.target, this.login(label), fences);
+  lockState(this).watched = watched;
+  this.evidence(`${watched.run.lines.length} live forms sent (${watched.run.fences.join('; ')}); the lock queue read ${watched.record.samples} times`);
+});
+
+/**
+ * No session of the harness waited on a lock a session of prod's held (or queued for first), none of prod's sessions
+ * waited behind one of the harness's, and no wait of the harness's lasted 100 ms or more; the evidence lists every wait the
+ * watch saw.
+ */
+Then("no attempt waited on a lock held by prod's own sessions, and none of prod's sessions waited on an attempt", async function (this: RehearsalWorld) {
+  const { watched, write } = lockState(this);
+  expect(watched, 'the live forms ran under the watch').to.not.equal(undefined);
+  for (const wait of watched!.record.waits) this.evidence(`lock wait seen: ${describeWait(wait)}`);
+  expect(watched!.waitedOnOthers.map(describeWait), "attempts that waited on a lock held by prod's sessions").to.deep.equal([]);
+  expect(watched!.heldOthersBack.map(describeWait), "prod's sessions that waited on an attempt").to.deep.equal([]);
+  expect(watched!.longestHarnessWaitMs, 'the longest lock wait of an attempt, in ms').to.be.below(100);
+  if (write) expect(await write.held(), `prod's write (pid ${write.pid}) is still open after the attempts`).to.equal(true);
+  this.evidence(`no attempt waited on prod's sessions${write ? ` (its write held open by pid ${write.pid})` : ''}, none of prod's waited on an attempt`);
 });

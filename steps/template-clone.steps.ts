@@ -179,8 +179,9 @@ Then('the clone reset reported that it {string}', function (this: RehearsalWorld
 /**
  * The clone login, having taken the clone role (its CREATEDB live), attempts that against prod, in the form the target allows.
  *
- * Every target runs the form safe for a live prod (the attempt rolled back in a bounded transaction, or, for DROP,
- * RENAME and CREATE DATABASE, a catalogue query of the rule); a hermetic target then sends the attempt itself too.
+ * Every target runs the form safe for a live prod (the attempt rolled back in a bounded transaction, a write EXPLAINed
+ * there, or, for DROP, RENAME and CREATE DATABASE, a catalogue query of the rule); a hermetic target then sends the
+ * attempt itself too.
  */
 When(/^the clone login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
   state(this).attempt = await attemptCloneFenceOnTarget(this.target, this.login(label), attempt);

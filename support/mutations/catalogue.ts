@@ -3,6 +3,7 @@ import { allowListWidenedToDomain } from '../dolibarr/host-guard.mutations';
 import { goldenScopedByTableName } from '../lifecycle/golden.mutations';
 import { loginDriftUnseen, restoreWithoutSequences } from '../lifecycle/reset.mutations';
 import { snapshotIgnoresDefaults, snapshotIgnoresSequences } from '../lifecycle/snapshot.mutations';
+import { liveFormLocksBeforeCheck } from '../postgres/probes/live-forms.mutations';
 import { publicCreateOnProdSchema, sandboxOwnerCreatedb, userLookupExecutableByPublic } from '../postgres/provision.mutations';
 import { prodAgentWritesThirdparties, sandboxKeyValidOnProd } from '../targets/hermetic-dolibarr.mutations';
 import { mintedLoginCreaterole, sandboxLoginGrantedProdOwner, sandboxPolicyReadsProdCreds } from '../targets/hermetic-vault.mutations';
@@ -15,6 +16,7 @@ export const MUTATIONS: readonly FenceMutation[] = [
   mintedLoginCreaterole,
   userLookupExecutableByPublic,
   publicCreateOnProdSchema,
+  liveFormLocksBeforeCheck,
   sandboxPolicyReadsProdCreds,
   prodAgentWritesThirdparties,
   sandboxKeyValidOnProd,
