@@ -421,6 +421,8 @@ describe('defineProbe refuses a live form that could stall prod, or run its trig
       'ALTER TABLE public.llx_societe ADD COLUMN erp_rehearsal_probe integer',
       'DROP TABLE public.llx_societe CASCADE',
       'DROP OWNED BY "erp_role"',
+      'ALTER TABLE public.llx_societe DROP COLUMN erp_rehearsal_probe',
+      'ALTER TABLE public.llx_societe DROP CONSTRAINT erp_rehearsal_probe',
       'ALTER DATABASE "erp" OWNER TO "erp_sandbox_role"',
       'GRANT SELECT, UPDATE ON public.llx_societe TO "erp_sandbox_role"',
       `SELECT 'UPDATE x SET y = 1, COMMENT ON DATABASE erp' AS text`,

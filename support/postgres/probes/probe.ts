@@ -7,7 +7,7 @@ import { ident, literal } from '../connect';
  * itself is sound, and the form of the attempt that is safe to send to a live prod.
  *
  * The harness's own safety rule (DESIGN.md, rule 2) is enforced here, at definition time: a probe whose
- * live form could change prod if the fence were broken cannot be defined at all.
+ * live form could change prod if the fence were broken, or stall it, cannot be defined at all.
  */
 
 /** Who a statement runs as. The probe itself always runs as 'sandbox'; the others serve controls only. */
@@ -194,7 +194,8 @@ const WRITES_IN_A_SELECT = /\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|INTO|FOR\s+(N
 /**
  * Statements PostgreSQL 15 runs with a lock on the object they name taken BEFORE it checks the privilege (measured: each
  * gave up on its lock timeout, not with 42501, while another session held a conflicting lock and the privilege was
- * missing). Sent to a live prod, such a statement queues behind prod's own sessions — CREATE TRIGGER behind any open
+ * missing — but SECURITY LABEL, which gets that far only with a label provider loaded, and locks as COMMENT ON does in
+ * PostgreSQL's source). Sent to a live prod, such a statement queues behind prod's own sessions — CREATE TRIGGER behind any open
  * write of its Dolibarr — and every later session that needs the object queues behind it. A live form asks the
  * catalogue for PostgreSQL's rule instead.
  *
@@ -214,7 +215,8 @@ export const LOCKS_BEFORE_CHECK: readonly { readonly name: string; readonly patt
   { name: 'ALTER DATABASE … SET/RESET', pattern: /\bALTER\s+DATABASE\b[\s\S]*\b(SET|RESET)\b/i, lock: 'ACCESS SHARE on the database before its ownership is checked' },
   {
     name: 'DROP of a function, schema, type, trigger…',
-    pattern: /\bDROP\s+(?!(?:TABLE|VIEW|MATERIALIZED|INDEX|SEQUENCE|FOREIGN\s+TABLE|DATABASE|OWNED|ROLE|USER|GROUP|TABLESPACE)\b)[A-Z]/i,
+    // ALTER TABLE's DROP COLUMN, CONSTRAINT… are ALTER TABLE, which checks first.
+    pattern: /\bDROP\s+(?!(?:TABLE|VIEW|MATERIALIZED|INDEX|SEQUENCE|FOREIGN\s+TABLE|DATABASE|OWNED|ROLE|USER|GROUP|TABLESPACE|COLUMN|CONSTRAINT|DEFAULT|NOT|IDENTITY|EXPRESSION)\b)[A-Z]/i,
     lock: 'ACCESS EXCLUSIVE on the object before its ownership is checked (DROP TABLE, VIEW, INDEX and SEQUENCE check first)',
   },
   { name: 'ANALYZE', pattern: /\bANALY[SZ]E\b/i, lock: 'ACCESS SHARE on the table before its ownership is checked' },
