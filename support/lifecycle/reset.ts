@@ -1,12 +1,16 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Client } from 'pg';
 import type { InstanceNames } from '../naming';
 import type { ClientTools, Endpoint, Login } from '../postgres/cluster';
-import { LOCKS, takeAdvisoryLock } from '../postgres/advisory-lock';
+import { advisoryLockSessions, LOCKS, takeAdvisoryLock } from '../postgres/advisory-lock';
+import { shellDyingWithHarness } from '../process/die-with-harness';
 import { environmentWithoutSecrets } from '../secret-free-env';
 import { connect, ident } from '../postgres/connect';
 import type { Golden } from './golden';
+import { dropAsOwner, droppableDeadDrift, type DeadDrift } from './dead-drift';
+import { describeKilledReset, markResetStarted, resetMarkers } from './reset-marker';
 import { watchRestore } from './restore-progress';
 import { findDrift, type DriftObject } from './snapshot';
 
@@ -18,6 +22,11 @@ import { findDrift, type DriftObject } from './snapshot';
  * Around it: a session-level advisory lock (resets serialize), a refusal while other sessions use the
  * database (an optional pre-reset command may clear them; the post-reset command always runs), and a
  * refusal when objects the reset cannot see (ownership drift) are in the database.
+ *
+ * Nothing is left behind when the harness is killed: psql and pg_restore die with it (die-with-harness.ts); a session
+ * of a reset whose harness is gone (its backend still waiting on a lock) is named, never taken for another reset; every
+ * lock the reset transaction waits for is bounded by lock_timeout; and a marker in the state directory makes the next
+ * command run the post-reset command a killed reset never ran (reset-marker.ts).
  */
 
 /** Resets name their sessions so they recognise each other; see `otherSessions`. */
@@ -31,7 +40,7 @@ export interface ResetOptions {
   readonly login: Login;
   readonly sandbox: InstanceNames;
   readonly golden: Golden;
-  /** How long to wait for another reset before giving up. */
+  /** How long to wait for another reset before giving up, and for each lock the reset transaction takes (lock_timeout). */
   readonly lockTimeoutMs?: number;
   /** How long other sessions get to go away before the reset refuses; default 2 s. */
   readonly sessionGraceMs?: number;
@@ -41,6 +50,19 @@ export interface ResetOptions {
   readonly postResetCommand?: string;
   /** Drop drift owned by the reset's own login role instead of refusing. Drift of other roles still refuses. */
   readonly dropOwnDrift?: boolean;
+  /** Harness logins the caller knows are dead (a ledger's logins of runs that are gone); see dropDeadDrift. */
+  readonly deadLogins?: readonly string[];
+  /**
+   * Drop, as the owner role, drift made by harness logins that are dead — those of deadLogins, and those whose
+   * VALID UNTIL has passed — in schemas the owner role owns (see dead-drift.ts), each named in the result. Without it
+   * such drift refuses, saying it can be dropped. Drift of anyone else always refuses.
+   */
+  readonly dropDeadDrift?: boolean;
+  /**
+   * Where the reset leaves its marker while it runs (reset-marker.ts): a reset killed between its pre- and post-reset
+   * commands is found by the next one, which runs the post-reset command first. Without it, nothing is marked.
+   */
+  readonly stateDir?: string;
   /**
    * `atomic` (default): DROP OWNED and the restore in one transaction, so a failed reset changes nothing.
    * `parallel`: opt-in, faster on large goldens and NOT atomic: DROP OWNED commits first, then `pg_restore --jobs`
@@ -60,6 +82,7 @@ export interface ResetResult {
   readonly durationMs: number;
   /** Time spent waiting for another reset to finish. */
   readonly lockWaitMs: number;
+  /** Drift the reset dropped: its own login's (dropOwnDrift) and dead logins' (dropDeadDrift). */
   readonly droppedDrift: readonly DriftObject[];
 }
 
@@ -103,6 +126,8 @@ interface Session {
   readonly application: string;
   readonly client: string;
   readonly since: string;
+  /** Named like a reset's sessions: once this reset holds the lock, one whose harness is gone. */
+  readonly reset: boolean;
 }
 
 async function acquireLock(client: Client, timeoutMs: number, progress: (line: string) => void): Promise<number> {
@@ -119,41 +144,69 @@ async function acquireLock(client: Client, timeoutMs: number, progress: (line: s
 }
 
 /**
- * Client sessions on the sandbox database other than this one and other resets' (those wait for the lock, or
- * are the backend of a reset that has just finished and is still exiting). Not the server's own workers, which
- * run as no role: autovacuum analyses the tables a restore has just filled, and yields to the reset's locks.
- * (backend_type would say so too, but PostgreSQL hides it from a login that does not own the session.)
+ * Client sessions on the sandbox database other than this one; with `resets` false, not other resets' either (they
+ * wait for the lock, or are the backend of a reset that has just finished and is still exiting). Not the server's own
+ * workers, which run as no role: autovacuum analyses the tables a restore has just filled, and yields to the reset's
+ * locks. (backend_type would say so too, but PostgreSQL hides it from a login that does not own the session.)
  */
-async function sessionsNow(client: Client): Promise<Session[]> {
+async function sessionsNow(client: Client, resets: boolean): Promise<Session[]> {
   const { rows } = await client.query<Session>(
     `SELECT pid, coalesce(usename, '?') AS user, application_name AS application,
-            coalesce(host(client_addr), 'local socket') AS client, to_char(backend_start, 'YYYY-MM-DD HH24:MI:SS') AS since
+            coalesce(host(client_addr), 'local socket') AS client, to_char(backend_start, 'YYYY-MM-DD HH24:MI:SS') AS since,
+            application_name = $1 AS reset
        FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> $1
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND ($2 OR application_name <> $1)
         AND usesysid IS NOT NULL
       ORDER BY pid`,
-    [RESET_APPLICATION],
+    [RESET_APPLICATION, resets],
   );
   return rows;
 }
 
-/** One line per session, as refusals and status name them. */
+/** One line per session, as refusals and status name them; a reset's session no running reset owns says what it is. */
 function describeSessions(sessions: readonly Session[]): string[] {
-  return sessions.map((session) => `pid ${session.pid} ${session.user} (${session.application || 'no application name'}) from ${session.client} since ${session.since}`);
+  return sessions.map((session) => {
+    const line = `pid ${session.pid} ${session.user} (${session.application || 'no application name'}) from ${session.client} since ${session.since}`;
+    return session.reset
+      ? `${line}: a reset's session that no running reset owns — its harness was killed and its last statement has not ended ` +
+          `(a wait for a lock ends at its lock_timeout); it ends by itself, or the server's administrator ends it now: SELECT pg_terminate_backend(${session.pid})`
+      : line;
+  });
 }
 
 /** The client sessions a reset would refuse for, now, described one per line (for `rehearse status`). */
 export async function sessionsBlockingReset(client: Client): Promise<string[]> {
-  return describeSessions(await sessionsNow(client));
+  return describeSessions(await sessionsNow(client, false));
+}
+
+/** Reset sessions that neither hold nor wait for the reset lock: while no reset holds it, those of a harness that is gone. */
+async function resetSessionsWithoutLock(client: Client): Promise<Session[]> {
+  const sessions = await sessionsNow(client, true);
+  if (!sessions.some((session) => session.reset)) return sessions;
+  const { waiting } = await advisoryLockSessions(client, LOCKS.reset);
+  return sessions.filter((session) => !session.reset || !waiting.includes(session.pid));
+}
+
+/**
+ * Reset sessions whose harness is gone, described one per line (for `rehearse status`): sessions named like a reset's,
+ * not waiting for the reset lock, while no session holds it (a running reset holds it until it ends). Those of a reset
+ * that has just ended may show for a moment.
+ */
+export async function orphanedResetSessions(client: Client): Promise<string[]> {
+  const resets = (await resetSessionsWithoutLock(client)).filter((session) => session.reset);
+  if (resets.length === 0 || (await advisoryLockSessions(client, LOCKS.reset)).holders.length > 0) return [];
+  return describeSessions(resets);
 }
 
 /**
  * The other sessions, after a grace period: a client that has just disconnected (the step before the
  * reset, or Dolibarr scaled to 0 by the pre-reset command) leaves pg_stat_activity only once its backend
- * has exited, a moment later. Sessions still there when the grace period ends are real.
+ * has exited, a moment later. Sessions still there when the grace period ends are real. Reset sessions count too,
+ * but for resets waiting for the lock: this reset holds it, so another reset's session that is not waiting for it
+ * is one whose harness is gone.
  */
 async function otherSessions(client: Client, graceMs: number): Promise<Session[]> {
-  return afterGrace(() => sessionsNow(client), graceMs);
+  return afterGrace(() => resetSessionsWithoutLock(client), graceMs);
 }
 
 /**
@@ -174,7 +227,9 @@ function runCommand(what: string, command: string, progress: (line: string) => v
   return new Promise((resolve, reject) => {
     // Its output goes to stderr with the harness's progress (through the redaction point), never into a report.
     // It gets the harness's environment without its secrets (the Vault token, JWTs, passwords): it brings its own.
-    const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'], env: environmentWithoutSecrets() });
+    // It dies with the harness (a hook's own children should be exec'd, or end by themselves).
+    const shell = shellDyingWithHarness(command);
+    const child = spawn(shell.command, shell.args, { stdio: ['ignore', 'pipe', 'pipe'], env: environmentWithoutSecrets() });
     child.stdout!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     child.once('error', reject);
@@ -241,22 +296,50 @@ function stagedRestoreScript(options: ResetOptions, golden: StagedGolden): Promi
   });
 }
 
+/** The drift a reset drops before the restore: its own login's (DROP OWNED BY CURRENT_USER), and dead logins'. */
+interface Clearing {
+  readonly own: boolean;
+  readonly dead: readonly DeadDrift[];
+}
+
+/** How long the reset waits for any lock: the configured wait for another reset. */
+const lockTimeoutOf = (options: ResetOptions) => options.lockTimeoutMs ?? 60_000;
+
 /**
- * psql's arguments for the reset transaction. The commands run in order in one session; ON_ERROR_STOP
- * ends psql at the first error, before COMMIT, so a reset that fails anywhere — or a script cut short —
- * is rolled back by PostgreSQL when the session ends.
+ * psql's commands that open the reset transaction and empty the sandbox: the drift it was asked to clear, then what
+ * the owner role owns. Every lock they wait for is bounded by lock_timeout, so a session holding the sandbox's objects
+ * (one a killed reset left among them) cannot hold the reset forever. (pg_restore's script then sets lock_timeout = 0
+ * for itself, once DROP OWNED holds the locks that matter; it only creates objects.)
  */
-function resetTransaction(ownerRole: string, dropOwnDrift: boolean, script: string): string[] {
+function emptying(options: ResetOptions, clearing: Clearing): string[] {
+  const { ownerRole } = options.sandbox;
   return [
     '--no-psqlrc',
     '--quiet',
     '--set=ON_ERROR_STOP=1',
     '--command=BEGIN',
-    ...(dropOwnDrift ? ['--command=DROP OWNED BY CURRENT_USER CASCADE'] : []),
+    `--command=SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutOf(options)))}`,
+    ...(clearing.own ? ['--command=DROP OWNED BY CURRENT_USER CASCADE'] : []),
     `--command=DROP OWNED BY ${ident(ownerRole)} CASCADE`,
-    `--file=${script}`,
-    '--command=COMMIT',
+    ...dropAsOwner(ownerRole, clearing.dead),
   ];
+}
+
+/**
+ * psql's arguments for the reset transaction. The commands run in order in one session; ON_ERROR_STOP
+ * ends psql at the first error, before COMMIT, so a reset that fails anywhere — or a script cut short —
+ * is rolled back by PostgreSQL when the session ends.
+ */
+function resetTransaction(options: ResetOptions, clearing: Clearing, script: string): string[] {
+  return [...emptying(options, clearing), `--file=${script}`, '--command=COMMIT'];
+}
+
+/** Why a reset transaction failed, from psql's stderr: its first error, and what to do when it is a lock's wait. */
+function failureOf(options: ResetOptions, stderr: string): string {
+  const first = firstError(stderr);
+  if (!/lock timeout/.test(first)) return first;
+  return `it waited more than ${lockTimeoutOf(options) / 1000} s for a lock on ${options.sandbox.database}'s objects (${first.trim()}): ` +
+    'a session holds them — rehearse status names the sessions, a reset whose harness was killed among them — retry when it has ended';
 }
 
 /** One line per drift object, as refusals and reports name them. */
@@ -264,19 +347,70 @@ export function describeDrift(drift: readonly DriftObject[]): string[] {
   return drift.map((object) => `${object.kind} ${object.name} owned by ${object.owner}`);
 }
 
+export interface KilledResetLine {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
+/**
+ * Finds the resets of the sandbox that were killed before their post-reset command ran (their marker is in the state
+ * directory, their process gone), says so, and runs each one's post-reset command now; a marker is removed once its
+ * command has run (or when it had none). A command that fails is said, and its marker kept for the next command.
+ */
+export async function finishKilledResets(
+  reset: { readonly stateDir: string; readonly database: string; readonly endpoint: Endpoint },
+  progress: (line: string) => void,
+): Promise<KilledResetLine[]> {
+  const lines: KilledResetLine[] = [];
+  for (const { path, marker } of resetMarkers(reset.stateDir, reset.database, serverOf(reset.endpoint)).killed) {
+    const killed = describeKilledReset(marker);
+    if (marker.postCommand === undefined) {
+      lines.push({ ok: true, text: `${killed}; it had no post-reset command to run (an atomic reset that did not commit left the sandbox as it was)` });
+    } else {
+      progress(`${killed}: running its post-reset command first`);
+      try {
+        await runCommand('post-reset of the killed reset', marker.postCommand, progress);
+        lines.push({ ok: true, text: `${killed}; its post-reset command has now run: ${marker.postCommand}` });
+      } catch (error) {
+        lines.push({ ok: false, text: `${killed}, and its post-reset command failed now (${(error as Error).message}): fix it, then any reset or rehearse status runs it again` });
+        continue;
+      }
+    }
+    rmSync(path, { force: true });
+  }
+  for (const line of lines) progress(line.text);
+  return lines;
+}
+
+/** The server a reset runs on, as its marker names it. */
+const serverOf = (endpoint: Endpoint) => `${endpoint.host}:${endpoint.port}`;
+
 export async function resetSandbox(options: ResetOptions): Promise<ResetResult> {
   const progress = options.progress ?? (() => undefined);
+  const { stateDir } = options;
+  if (stateDir !== undefined) await finishKilledResets({ stateDir, database: options.sandbox.database, endpoint: options.endpoint }, progress);
+  // Written before the pre-reset command, removed after the post-reset command: a kill in between leaves it.
+  const unmark = stateDir === undefined
+    ? () => undefined
+    : markResetStarted(stateDir, {
+        database: options.sandbox.database, server: serverOf(options.endpoint),
+        ...(options.postResetCommand === undefined ? {} : { postCommand: options.postResetCommand }),
+      });
   let outcome: ResetResult | undefined;
   try {
     outcome = await resetWithCommands(options, progress);
     return outcome;
   } finally {
-    if (options.postResetCommand) {
-      // Always run; its own failure is reported without hiding the reset's.
-      await runCommand('post-reset', options.postResetCommand, progress).catch((error: Error) => {
-        if (outcome) throw error;
-        progress(error.message);
-      });
+    try {
+      if (options.postResetCommand) {
+        // Always run; its own failure is reported without hiding the reset's.
+        await runCommand('post-reset', options.postResetCommand, progress).catch((error: Error) => {
+          if (outcome) throw error;
+          progress(error.message);
+        });
+      }
+    } finally {
+      unmark();
     }
   }
 }
@@ -290,29 +424,21 @@ function firstError(stderr: string): string {
   return stderr.split('\n').find((line) => line.includes('ERROR')) ?? stderr.trim();
 }
 
-async function restoreAtomically(options: ResetOptions, golden: StagedGolden, ownDrift: boolean, progress: (line: string) => void): Promise<void> {
+async function restoreAtomically(options: ResetOptions, golden: StagedGolden, clearing: Clearing, progress: (line: string) => void): Promise<void> {
   const script = await stagedRestoreScript(options, golden);
   progress(`restoring ${options.golden.manifest.restoredEntries} golden entries into ${options.sandbox.database} in one transaction`);
-  const result = await options.tools.run('psql', resetTransaction(options.sandbox.ownerRole, options.dropOwnDrift === true && ownDrift, script), asReset(options));
+  const result = await options.tools.run('psql', resetTransaction(options, clearing, script), asReset(options));
   if (result.exitCode !== 0) {
-    throw new ResetFailedError(`the reset failed and was rolled back, so the sandbox is as it was: ${firstError(result.stderr)}`, result.stderr);
+    throw new ResetFailedError(`the reset failed and was rolled back, so the sandbox is as it was: ${failureOf(options, result.stderr)}`, result.stderr);
   }
 }
 
 /** DROP OWNED commits on its own; then pg_restore --jobs restores the golden's entries in several sessions. */
-async function restoreInParallel(options: ResetOptions, golden: StagedGolden, ownDrift: boolean, progress: (line: string) => void): Promise<void> {
+async function restoreInParallel(options: ResetOptions, golden: StagedGolden, clearing: Clearing, progress: (line: string) => void): Promise<void> {
   const jobs = options.jobs ?? 2;
-  const drop = await options.tools.run(
-    'psql',
-    [
-      '--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--command=BEGIN',
-      ...(options.dropOwnDrift === true && ownDrift ? ['--command=DROP OWNED BY CURRENT_USER CASCADE'] : []),
-      `--command=DROP OWNED BY ${ident(options.sandbox.ownerRole)} CASCADE`, '--command=COMMIT',
-    ],
-    asReset(options),
-  );
+  const drop = await options.tools.run('psql', [...emptying(options, clearing), '--command=COMMIT'], asReset(options));
   if (drop.exitCode !== 0) {
-    throw new ResetFailedError(`the parallel reset could not drop the sandbox's objects; nothing was changed: ${firstError(drop.stderr)}`, drop.stderr);
+    throw new ResetFailedError(`the parallel reset could not drop the sandbox's objects; nothing was changed: ${failureOf(options, drop.stderr)}`, drop.stderr);
   }
   progress(`restoring ${options.golden.manifest.restoredEntries} golden entries into ${options.sandbox.database} with ${jobs} jobs (parallel reset: not atomic)`);
   const result = await options.tools.run(
@@ -333,40 +459,50 @@ async function resetWithCommands(options: ResetOptions, progress: (line: string)
   if (options.preResetCommand) await runCommand('pre-reset', options.preResetCommand, progress);
   const client = await connect(options.endpoint, options.login, options.sandbox.database, { applicationName: RESET_APPLICATION });
   try {
-    const lockWaitMs = await acquireLock(client, options.lockTimeoutMs ?? 60_000, progress);
+    const lockWaitMs = await acquireLock(client, lockTimeoutOf(options), progress);
 
     const sessions = await otherSessions(client, options.sessionGraceMs ?? 2_000);
     if (sessions.length > 0) {
+      const orphans = sessions.filter((session) => session.reset).length;
       throw new ResetRefusedError(
         'sessions',
-        `${sessions.length} other session(s) use ${options.sandbox.database}; nothing was changed — stop them ` +
-          '(e.g. scale Dolibarr to 0 with a pre-reset command) and retry',
+        `${sessions.length} other session(s) use ${options.sandbox.database}${orphans > 0 ? ` (${orphans} of them left by a reset whose harness was killed)` : ''}; ` +
+          'nothing was changed — stop them (e.g. scale Dolibarr to 0 with a pre-reset command) and retry',
         describeSessions(sessions),
       );
     }
 
     const drift = await findDrift(client, { ownerRole: options.sandbox.ownerRole });
-    const own = drift.filter((object) => object.owner === options.login.user);
-    const blocking = options.dropOwnDrift ? drift.filter((object) => object.owner !== options.login.user) : drift;
+    const own = options.dropOwnDrift ? drift.filter((object) => object.owner === options.login.user) : [];
+    const others = drift.filter((object) => object.owner !== options.login.user);
+    const dead = others.length === 0 ? [] : await droppableDeadDrift(client, options.sandbox.ownerRole, others, options.deadLogins ?? []);
+    const cleared: DriftObject[] = [...own, ...(options.dropDeadDrift ? dead : [])];
+    const key = (object: DriftObject) => `${object.kind} ${object.name}`;
+    const clearedKeys = new Set(cleared.map(key));
+    const blocking = drift.filter((object) => !clearedKeys.has(key(object)));
     if (blocking.length > 0) {
+      const deadNotAsked = options.dropDeadDrift ? 0 : dead.length;
       throw new ResetRefusedError(
         'drift',
         `objects in ${options.sandbox.database} are not owned by ${options.sandbox.ownerRole}, so DROP OWNED BY would leave them ` +
           'and the reset could not return to the golden; nothing was changed — drop them (their owner can), ' +
-          'or let the reset drop those of its own login role',
+          'or let the reset drop those of its own login role' +
+          (deadNotAsked > 0 ? `; ${deadNotAsked} of them were made by harness logins that are dead, which the reset drops as ${options.sandbox.ownerRole} when asked (rehearse reset --drop-dead-drift)` : ''),
         describeDrift(blocking),
       );
     }
+    if (cleared.length > 0) progress(`dropping drift the reset was asked to clear: ${describeDrift(cleared).join('; ')}`);
 
     const golden = await stagedGolden(options.tools, options.golden);
+    const clearing: Clearing = { own: own.length > 0, dead: options.dropDeadDrift ? dead : [] };
     const stopWatching = options.live ? watchRestore(client, RESET_APPLICATION, golden.listLines, options.live) : async () => undefined;
     try {
-      if (options.mode === 'parallel') await restoreInParallel(options, golden, own.length > 0, progress);
-      else await restoreAtomically(options, golden, own.length > 0, progress);
+      if (options.mode === 'parallel') await restoreInParallel(options, golden, clearing, progress);
+      else await restoreAtomically(options, golden, clearing, progress);
     } finally {
       await stopWatching();
     }
-    return { durationMs: Date.now() - started, lockWaitMs, droppedDrift: options.dropOwnDrift ? own : [] };
+    return { durationMs: Date.now() - started, lockWaitMs, droppedDrift: cleared.map(({ kind, name, owner }) => ({ kind, name, owner })) };
   } finally {
     await client.end(); // releases the advisory lock
   }

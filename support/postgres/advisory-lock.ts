@@ -26,3 +26,17 @@ export async function takeAdvisoryLock(client: Client, key: number, timeoutMs: n
   }
   return Date.now() - started;
 }
+
+/**
+ * The sessions that hold the advisory lock `key` on `client`'s database, and those waiting for it (pg_locks is readable
+ * by any login).
+ */
+export async function advisoryLockSessions(client: Client, key: number): Promise<{ readonly holders: number[]; readonly waiting: number[] }> {
+  const { rows } = await client.query<{ pid: number; granted: boolean }>(
+    `SELECT pid, granted FROM pg_locks
+      WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND objsubid = 2
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [LOCK_CLASS, key],
+  );
+  return { holders: rows.filter((row) => row.granted).map((row) => row.pid), waiting: rows.filter((row) => !row.granted).map((row) => row.pid) };
+}

@@ -7,6 +7,9 @@ export interface TargetResetOptions {
   /** Another golden than the target's, e.g. a deliberately broken one. */
   readonly golden?: Golden;
   readonly dropOwnDrift?: boolean;
+  /** Harness logins known to be dead, and whether to drop their drift as the owner role (see ResetOptions). */
+  readonly deadLogins?: readonly string[];
+  readonly dropDeadDrift?: boolean;
   /** The opt-in parallel reset (not atomic) instead of the atomic default, and its pg_restore jobs. */
   readonly mode?: ResetMode;
   readonly jobs?: number;
@@ -25,6 +28,10 @@ export function resetTargetSandbox(target: Target, login: Login, options: Target
     sandbox,
     golden: options.golden ?? target.golden,
     dropOwnDrift: options.dropOwnDrift,
+    ...(options.deadLogins ? { deadLogins: options.deadLogins } : {}),
+    ...(options.dropDeadDrift ? { dropDeadDrift: true } : {}),
+    // Live: a reset killed between its pre- and post-reset commands is found by the next one (reset-marker.ts).
+    ...(config.live ? { stateDir: config.live.stateDir } : {}),
     preResetCommand: config.reset.preCommand,
     postResetCommand: config.reset.postCommand,
     lockTimeoutMs: config.reset.lockTimeoutMs,
