@@ -1,22 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { HarnessConfig } from '../config';
 import { EXIT, isUnreachable, TargetUnreachableError } from '../gates/outcomes';
 import { diffSnapshots } from '../lifecycle/diff';
 import { makeGolden } from '../lifecycle/golden';
 import { checkGoldenPlace, replaceGoldenDir, ROWS_DIR } from '../lifecycle/golden-dir';
-import { ResetFailedError, ResetRefusedError, type ResetMode } from '../lifecycle/reset';
+import { describeDrift, ResetFailedError, ResetRefusedError, type ResetMode } from '../lifecycle/reset';
 import type { Snapshot } from '../lifecycle/snapshot';
 import { checkSnapshotPlace, goldenState, readSnapshotFile, rowsDirOf, writeSnapshotFile } from '../lifecycle/snapshot-file';
 import { stateWithRowsIn } from '../lifecycle/state';
 import { TemplateCloneError } from '../lifecycle/template-clone';
 import { renderDiffHtml } from '../promote/review-html';
 import { renderDiffText, shouldColour } from '../promote/review';
-import { registerTeardown } from '../process/teardown';
+import { makeWorkDir } from '../process/work-dirs';
 import { writeRedacted } from '../redacted-files';
 import { openGoldenSource } from '../targets/golden-source';
-import { mintLedger } from '../targets/live';
+import { deadLedgerLogins, revokeLeftoverLogins } from '../targets/leftovers';
+import { ledgerSweepOf } from '../targets/live';
 import { resetTargetSandbox } from '../targets/reset';
 import { closeTarget, openTarget } from '../targets/session';
 import { sandboxStatus } from '../targets/status';
@@ -92,8 +91,16 @@ export async function goldenCommand(out: string, config: HarnessConfig, progress
   });
 }
 
-/** `rehearse reset --mode M`: the sandbox back to the golden, as the sandbox's identity (the clone's for `clone`). */
-export async function resetCommand(mode: ResetChoice, config: HarnessConfig, progress: Progress): Promise<number> {
+export interface ResetCommandOptions {
+  /**
+   * Drop, as the sandbox's owner role, the drift of harness logins that are dead (a killed run's, or past their VALID
+   * UNTIL), naming each object; then revoke those logins' leases, which Vault could not while they owned objects.
+   */
+  readonly dropDeadDrift?: boolean;
+}
+
+/** `rehearse reset --mode M [--drop-dead-drift]`: the sandbox back to the golden, as the sandbox's identity (the clone's for `clone`). */
+export async function resetCommand(mode: ResetChoice, config: HarnessConfig, progress: Progress, options: ResetCommandOptions = {}): Promise<number> {
   return onTarget(config, progress, async (target) => {
     const { sandbox, golden } = target;
     const login = await target.minter.mint(sandbox);
@@ -111,7 +118,13 @@ export async function resetCommand(mode: ResetChoice, config: HarnessConfig, pro
             await target.minter.revoke(cloneLogin);
           }
         } else {
-          await resetTargetSandbox(target, login, { mode, progress });
+          const sweep = ledgerSweepOf(target);
+          const result = await resetTargetSandbox(target, login, {
+            mode, progress, ...(sweep ? { deadLogins: deadLedgerLogins(sweep) } : {}), ...(options.dropDeadDrift ? { dropDeadDrift: true } : {}),
+          });
+          for (const dropped of describeDrift(result.droppedDrift)) print(`dropped ${dropped}`);
+          // Those logins own nothing now: Vault can drop them.
+          if (sweep && result.droppedDrift.length > 0) await revokeLeftoverLogins(sweep, 'gone runs', progress, login);
         }
       } catch (error) {
         if (error instanceof ResetRefusedError) throw new LifecycleRefusal(`reset refused: ${error.message}`);
@@ -178,9 +191,9 @@ const needsTarget = (name: string) => name === 'golden' || name === 'sandbox';
 export async function diffCommand(from: string, to: string, html: string | undefined, config: HarnessConfig, progress: Progress): Promise<number> {
   // Files are checked first: a wrong path is said before any target is built.
   for (const name of [from, to]) if (!needsTarget(name)) readSnapshotFile(name);
-  const rowsRoot = mkdtempSync(join(tmpdir(), 'erp-rehearsal-diff-'));
-  const removeRows = () => rmSync(rowsRoot, { recursive: true, force: true });
-  const forget = registerTeardown({ name: `the diff's row images ${rowsRoot}`, stop: async () => removeRows(), lastResort: removeRows });
+  // The sandbox's row images: private, removed on every exit path, and by the next run after a kill.
+  const rows = makeWorkDir('diff');
+  const rowsRoot = rows.path;
   try {
     const compare = async (target?: Target) => {
       const states = [];
@@ -196,16 +209,23 @@ export async function diffCommand(from: string, to: string, html: string | undef
     };
     return needsTarget(from) || needsTarget(to) ? await onTarget(config, progress, compare) : await compare();
   } finally {
-    forget();
-    removeRows();
+    rows.remove();
   }
 }
 
-/** `rehearse status`: one line per check of the sandbox; exit 0 healthy, 1 not. */
-export async function statusCommand(config: HarnessConfig, progress: Progress): Promise<number> {
+export interface StatusCommandOptions {
+  /** Revoke the leftover logins of runs not going on here, the operator's call for those this machine cannot judge. */
+  readonly revoke?: boolean;
+}
+
+/** `rehearse status [--revoke]`: one line per check of the sandbox; exit 0 healthy, 1 not. */
+export async function statusCommand(config: HarnessConfig, progress: Progress, options: StatusCommandOptions = {}): Promise<number> {
   return onTarget(config, progress, async (target) => {
+    const leftovers = ledgerSweepOf(target);
     const status = await sandboxStatus(target, {
-      ...(config.live ? { ledger: mintLedger(config.live.stateDir), maxGoldenAgeHours: config.live.goldenMaxAgeHours } : {}),
+      ...(leftovers ? { leftovers } : {}),
+      ...(options.revoke ? { revoke: true } : {}),
+      ...(config.live ? { stateDir: config.live.stateDir, maxGoldenAgeHours: config.live.goldenMaxAgeHours } : {}),
     });
     print(`sandbox ${target.sandbox.database} on the ${target.kind} target`);
     for (const line of status.lines) print(`  ${line.ok ? 'ok     ' : 'PROBLEM'}  ${line.text}`);

@@ -30,10 +30,12 @@ Usage:
       can write prod), its content hash taken from the dump's own MVCC snapshot; golden.dump, golden.list,
       manifest.json and the row images (rows/) written to a temporary directory and swapped into DIR (default
       golden/) only once complete, so a failed or killed golden leaves the previous one intact. Prints the hash.
-  rehearse reset [--target hermetic|live] [--mode atomic|parallel|clone]
+  rehearse reset [--target hermetic|live] [--mode atomic|parallel|clone] [--drop-dead-drift]
       Put the sandbox back to the golden, as the sandbox's own identity: the pre- and post-reset commands, the lock,
       session and drift checks; atomic (default: all or nothing), parallel (pg_restore --jobs, not atomic) or clone
       (the template-clone reset, with its own identity). Prints the content hash before and after, and the time.
+      --drop-dead-drift: drop, as the sandbox's owner role, objects made by harness logins that are dead (a killed
+      run's, or past their expiry), naming each, then revoke those logins; anyone else's drift still refuses.
       Exit 0 at the golden's hash, 1 refused or failed (atomic: the sandbox unchanged, and said so).
   rehearse snapshot [--target hermetic|live] [--out FILE]
       The sandbox's content hash and manifest, as the sandbox's identity; with --out, written to FILE (its row images
@@ -41,10 +43,11 @@ Usage:
   rehearse diff A B [--target hermetic|live] [--html FILE]
       What changed from A to B, row by row: each is a snapshot file, golden or sandbox (read now). On the terminal, and
       with --html as a page in the review's shape.
-  rehearse status [--target hermetic|live]
+  rehearse status [--target hermetic|live] [--revoke]
       Is the sandbox fit for a session: at the golden's hash, no drift, no other session a reset would refuse for, the
       golden's age and hash, no login role minted by the harness left behind. One line per check, each problem with
-      what to do. Exit 0 healthy, 1 not.
+      what to do. Exit 0 healthy, 1 not. A reset killed before its post-reset command: that command runs first.
+      --revoke: also revoke the leftover logins of runs this machine cannot tell are over (another machine's).
   rehearse review CHANGESET [--html FILE]
       Show a rehearsal's changeset for review: its operations, the rows it changed by table (changed columns
       highlighted), and its digest; writes the same review as a self-contained HTML page (default: next to it).
@@ -124,6 +127,15 @@ function option(args: string[], name: string): string | undefined {
   if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
   if (args.includes(name)) throw new UsageError(`${name} is given twice`);
   return value;
+}
+
+/** Takes a flag without a value out of `args`; whether it was given. */
+function flag(args: string[], name: string): boolean {
+  const at = args.indexOf(name);
+  if (at < 0) return false;
+  args.splice(at, 1);
+  if (args.includes(name)) throw new UsageError(`${name} is given twice`);
+  return true;
 }
 
 function targetChoice(value: string, from: string): TargetName {
@@ -277,7 +289,10 @@ async function lifecycle(command: 'golden' | 'reset' | 'snapshot' | 'diff' | 'st
   const out = command === 'golden' || command === 'snapshot' ? option(args, '--out') : undefined;
   const mode = command === 'reset' ? option(args, '--mode') : undefined;
   const html = command === 'diff' ? option(args, '--html') : undefined;
+  const dropDeadDrift = command === 'reset' && flag(args, '--drop-dead-drift');
+  const revoke = command === 'status' && flag(args, '--revoke');
   noMore(args, command, command === 'diff' ? 2 : 0);
+  if (dropDeadDrift && mode === 'clone') throw new UsageError('--drop-dead-drift goes with --mode atomic or parallel: the clone reset replaces the sandbox database whole');
   const lifecycleCommands = await import('./lifecycle');
   if (mode !== undefined && !(lifecycleCommands.RESET_MODES as readonly string[]).includes(mode)) {
     throw new UsageError(`--mode "${mode}": use ${lifecycleCommands.RESET_MODES.join(', ')}`);
@@ -288,13 +303,13 @@ async function lifecycle(command: 'golden' | 'reset' | 'snapshot' | 'diff' | 'st
     case 'golden':
       return lifecycleCommands.goldenCommand(out ?? 'golden', config, progress);
     case 'reset':
-      return lifecycleCommands.resetCommand((mode ?? 'atomic') as ResetChoice, config, progress);
+      return lifecycleCommands.resetCommand((mode ?? 'atomic') as ResetChoice, config, progress, { dropDeadDrift });
     case 'snapshot':
       return lifecycleCommands.snapshotCommand(out, config, progress);
     case 'diff':
       return lifecycleCommands.diffCommand(args[0]!, args[1]!, html, config, progress);
     case 'status':
-      return lifecycleCommands.statusCommand(config, progress);
+      return lifecycleCommands.statusCommand(config, progress, { revoke });
   }
 }
 

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { describeProcess, processGone, processMarkOf, thisProcess, type ProcessMark } from '../process/liveness';
 import { registerTeardown } from '../process/teardown';
 import { ARCHIVE_FILE, LIST_FILE, MANIFEST_FILE } from './golden';
 
@@ -7,7 +8,8 @@ import { ARCHIVE_FILE, LIST_FILE, MANIFEST_FILE } from './golden';
  * A golden directory is replaced whole or not at all: the new golden is written into `<dir>.partial` (mode 0700: it
  * holds prod's data), then swapped in by two renames (`<dir>` → `<dir>.previous`, `<dir>.partial` → `<dir>`). A golden
  * that fails or is killed leaves the previous one where it was; a kill between the two renames leaves it in
- * `<dir>.previous`, which the next golden puts back before anything else. `<dir>.lock` keeps two goldens apart.
+ * `<dir>.previous`, which the next golden puts back before anything else. `<dir>.lock` keeps two goldens apart; it names
+ * its process, so the next golden knows a killed one's lock and partial directory (prod's data) and removes them.
  */
 
 /** What a golden directory may hold: its three files and the row images of its state (for row-level diffs). */
@@ -19,30 +21,45 @@ export class GoldenDirError extends Error {
   override readonly name = 'GoldenDirError';
 }
 
-function alive(pid: number): boolean {
+/** The process a lock file names: its mark (JSON), or a bare pid as earlier versions wrote it; undefined when unreadable. */
+function holderOf(path: string): ProcessMark | undefined {
+  let text: string;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    text = readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  if (/^\d+$/.test(text)) return { host: thisProcess().host, pid: Number(text) };
+  try {
+    return processMarkOf(JSON.parse(text));
+  } catch {
+    return undefined;
   }
 }
 
-/** Takes `<dir>.lock`, or says who holds it; a lock left by a dead process is taken over. */
-function lock(dir: string): () => void {
+interface Lock {
+  readonly release: () => void;
+  /** The killed golden whose lock this one took over, if any. */
+  readonly tookOverFrom?: ProcessMark;
+}
+
+/** Takes `<dir>.lock`, or says who holds it; a lock left by a process that is gone (killed) is taken over. */
+function lock(dir: string): Lock {
   const path = `${dir}.lock`;
+  let tookOverFrom: ProcessMark | undefined;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       const fd = openSync(path, 'wx', 0o600);
-      writeFileSync(fd, `${process.pid}\n`);
+      writeFileSync(fd, `${JSON.stringify(thisProcess())}\n`);
       closeSync(fd);
-      return () => rmSync(path, { force: true });
+      return { release: () => rmSync(path, { force: true }), ...(tookOverFrom ? { tookOverFrom } : {}) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
-        throw new GoldenDirError(`another rehearse golden (pid ${holder}) is writing ${dir}: wait for it to finish`);
+      const holder = holderOf(path);
+      if (holder && !processGone(holder)) {
+        throw new GoldenDirError(`another rehearse golden (${describeProcess(holder)}) is writing ${dir}: wait for it to finish`);
       }
+      tookOverFrom = holder;
       unlinkSync(path);
     }
   }
@@ -106,13 +123,17 @@ function flush(dir: string): void {
 export async function replaceGoldenDir<T>(target: string, write: (partial: string) => Promise<T>, progress: (line: string) => void = () => undefined): Promise<T> {
   const dir = resolve(target);
   checkGoldenPlace(dir);
-  const unlock = lock(dir);
+  const taken = lock(dir);
   const partial = `${dir}.partial`;
   const discard = () => rmSync(partial, { recursive: true, force: true });
   const forget = registerTeardown({ name: `the partial golden ${partial}`, stop: async () => discard(), lastResort: discard });
   try {
     recover(dir, progress);
     checkGoldenPlace(dir);
+    if (existsSync(partial)) {
+      const by = taken.tookOverFrom ? `a rehearse golden that was killed (${describeProcess(taken.tookOverFrom)})` : 'a rehearse golden that was killed';
+      progress(`${partial}: removing the partial golden ${by} left (prod's data)`);
+    }
     discard();
     mkdirSync(partial, { mode: 0o700 });
     let result: T;
@@ -130,6 +151,6 @@ export async function replaceGoldenDir<T>(target: string, write: (partial: strin
     return result;
   } finally {
     forget();
-    unlock();
+    taken.release();
   }
 }

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { HarnessConfig } from '../config';
 import type { InstanceNames } from '../naming';
 import { goldenNames } from '../naming/golden';
@@ -8,8 +5,9 @@ import type { ClientTools, Endpoint } from '../postgres/cluster';
 import { LocalTools } from '../postgres/local';
 import { CLIENT_PROGRAMS, findLocalBinaries } from '../postgres/local-binaries';
 import type { MintedLogin } from '../postgres/minting';
-import { registerTeardown } from '../process/teardown';
+import { makeWorkDir } from '../process/work-dirs';
 import { VaultMinter } from '../vault';
+import { removeDeadRunsFiles } from './leftovers';
 import { endpointOf, mintLedger } from './live';
 import { overridingLookup } from './live-network';
 import { closeTarget, openTarget } from './session';
@@ -48,10 +46,11 @@ export async function openGoldenSource(config: HarnessConfig, progress: Progress
   const reader = goldenNames(prod);
   const binaries = findLocalBinaries(source.clientTools.bindir, CLIENT_PROGRAMS);
   if (!binaries.bindir) throw new Error(`no PostgreSQL client tools (${binaries.tried.join('; ')}): install postgresql-client or set ERP_REHEARSAL_PG_BINDIR`);
-  // The run's own directory (prod's CA for libpq, nothing of prod's data: the archive streams back), removed at exit.
-  const workDir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-golden-'));
-  const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
-  const unregister = registerTeardown({ name: `work directory ${workDir}`, stop: async () => removeWorkDir(), lastResort: removeWorkDir });
+  // What a killed run left first; then the run's own directory (prod's CA for libpq, nothing of prod's data: the archive
+  // streams back), removed at exit, and by the next run after a kill.
+  await removeDeadRunsFiles(progress);
+  const work = makeWorkDir('golden');
+  const workDir = work.path;
   const endpoint = endpointOf(source.prod, workDir, 'prod');
   const lookup = overridingLookup(source.resolve);
   const minter = new VaultMinter({
@@ -73,8 +72,7 @@ export async function openGoldenSource(config: HarnessConfig, progress: Progress
       try {
         await minter.revokeAll().finally(() => minter.close());
       } finally {
-        removeWorkDir();
-        unregister();
+        work.remove();
       }
     },
   };

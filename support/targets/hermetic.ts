@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allInstances, type HarnessConfig } from '../config';
 import { makeGolden } from '../lifecycle/golden';
 import { interruptedBy, registerTeardown, runTeardowns } from '../process/teardown';
+import { makeWorkDir } from '../process/work-dirs';
 import type { Login, PostgresCluster } from '../postgres/cluster';
 import { withClient } from '../postgres/connect';
 import { startCluster } from '../postgres/provider';
@@ -19,6 +18,7 @@ import { PROD_WRITE_KEY, promoterNames } from '../promote/names';
 import { goldenNames } from '../naming/golden';
 import { loadFixtureAsOwner } from './seed-prod';
 import type { Target } from './target';
+import { removeDeadRunsFiles } from './leftovers';
 
 export type Progress = (line: string) => void;
 
@@ -55,6 +55,8 @@ async function mintedRolesLeft(cluster: PostgresCluster, login: Login): Promise<
  * configuration in Vault's KV, where the harness reads it.
  */
 export async function buildHermeticTarget(config: HarnessConfig, progress: Progress, options: HermeticOptions = {}): Promise<Target> {
+  // What a killed run left first: its cluster's directory (and server, if it outlived it) and its work directory.
+  await removeDeadRunsFiles(progress);
   const cluster: PostgresCluster = await timed(progress, 'cluster started', () =>
     startCluster({ ...config.postgres, choice: config.postgres.provider, progress, ...(options.serverSettings ? { settings: options.serverSettings } : {}) }),
   );
@@ -76,13 +78,9 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
     const unregisterAudit = registerTeardown({ name: 'the audit of minted login roles', stop: audit });
     started.push(async () => unregisterAudit());
 
-    const workDir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-run-'));
-    const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
-    const unregisterWorkDir = registerTeardown({ name: `work directory ${workDir}`, stop: async () => removeWorkDir(), lastResort: removeWorkDir });
-    started.push(async () => {
-      removeWorkDir();
-      unregisterWorkDir();
-    });
+    const work = makeWorkDir('run');
+    const workDir = work.path;
+    started.push(async () => work.remove());
 
     const network = await hermeticNetwork(config);
     const vault = await timed(progress, 'Vault stand-in started', () =>
@@ -170,8 +168,7 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
         } finally {
           unregisterAudit();
           await vault.close();
-          removeWorkDir();
-          unregisterWorkDir();
+          work.remove();
           await cluster.stop();
         }
       },

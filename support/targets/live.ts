@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HarnessConfig } from '../config';
 import type { DatabaseAddress, LiveConfig } from '../config/live';
@@ -10,7 +9,7 @@ import type { Endpoint } from '../postgres/cluster';
 import { ident, withClient } from '../postgres/connect';
 import { LocalTools } from '../postgres/local';
 import { CLIENT_PROGRAMS, findLocalBinaries } from '../postgres/local-binaries';
-import { registerTeardown } from '../process/teardown';
+import { makeWorkDir } from '../process/work-dirs';
 import { VaultMinter, type VaultEvent } from '../vault';
 import { dolibarrConfigOf } from './dolibarr-config';
 import type { DolibarrSites } from './dolibarr-sites';
@@ -24,6 +23,7 @@ import type { VaultAuthInput } from '../vault/config';
 import { ProdWatch } from './prod-watch';
 import { MintLedger } from '../vault/ledger';
 import type { VaultAccess } from './vault-access';
+import { heldIdentities, removeDeadRunsFiles, revokeLeftoverLogins, type LedgerSweep } from './leftovers';
 
 export type Progress = (line: string) => void;
 
@@ -66,13 +66,24 @@ export function mintLedger(stateDir: string): MintLedger {
   return new MintLedger(join(stateDir, 'minted-logins.ndjson'));
 }
 
+/** A live target's ledger and what judging its entries needs (support/targets/leftovers.ts); undefined on a hermetic target. */
+export function ledgerSweepOf(target: Target): LedgerSweep | undefined {
+  const { config } = target;
+  if (!config.live) return undefined;
+  return {
+    ledger: mintLedger(config.live.stateDir), minter: target.minter, endpoint: target.endpointFor(target.sandbox.database),
+    sandbox: target.sandbox, identities: heldIdentities(config),
+  };
+}
+
 export async function buildLiveTarget(config: HarnessConfig, progress: Progress): Promise<Target> {
   const live = config.live;
   if (!live) throw new Error('the live target needs its configuration (ERP_REHEARSAL_TARGET=live with VAULT_ADDR…)');
   const { sandbox, prod } = config;
-  const workDir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-live-'));
-  const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
-  const unregisterWorkDir = registerTeardown({ name: `work directory ${workDir}`, stop: async () => removeWorkDir(), lastResort: removeWorkDir });
+  // What a killed run left here first: its work directories hold prod's data (the staged golden).
+  await removeDeadRunsFiles(progress);
+  const work = makeWorkDir('live');
+  const workDir = work.path;
   const endpoints = new Map([
     [sandbox.database, endpointOf(live.databases.sandbox, workDir, 'sandbox')],
     [prod.database, endpointOf(live.databases.prod, workDir, 'prod')],
@@ -105,10 +116,11 @@ export async function buildLiveTarget(config: HarnessConfig, progress: Progress)
       ? {}
       : { promoter: { ...vaultAt, auth: { method: 'kubernetes', role: promoterNames(prod).vaultRole, tokenPath: live.promoteTokenFile } } }),
   };
+  const ledger = mintLedger(live.stateDir);
   const minter = new VaultMinter({
     identity: (names) => vaultAccess.identity(names),
     endpoint: endpoints.get(sandbox.database)!,
-    ledger: mintLedger(live.stateDir),
+    ledger,
     session: { ...(lookup ? { lookup } : {}), onEvent: (event: VaultEvent) => { if ('error' in event) progress(`Vault: ${event.kind}: ${event.error.message}`); } },
   });
   try {
@@ -118,6 +130,12 @@ export async function buildLiveTarget(config: HarnessConfig, progress: Progress)
     const session = await minter.session(sandbox);
     progress(`Vault: ${live.vault.address} as ${session.identity?.method ?? 'token'} role ${'role' in live.vault.auth ? live.vault.auth.role : '(token)'} (policies ${session.identity?.policies.join(', ') ?? '?'})`);
     progress(`golden ${golden.manifest.root.slice(0, 12)} from ${live.golden.archive} (${golden.manifest.restoredEntries} entries)`);
+    // The login roles runs that are gone minted and never revoked (a SIGKILL, a lost machine): revoked now, each said.
+    await revokeLeftoverLogins(
+      { ledger, minter, endpoint: endpoints.get(sandbox.database)!, sandbox, identities: heldIdentities(config) },
+      'gone runs',
+      progress,
+    ).catch((error: Error) => progress(`could not look for the login roles of runs that are gone: ${error.message} (rehearse status names them)`));
     const binaries = findLocalBinaries(live.clientTools.bindir, CLIENT_PROGRAMS);
     if (!binaries.bindir) throw new Error(`no PostgreSQL client tools (${binaries.tried.join('; ')}): install postgresql-client or set ERP_REHEARSAL_PG_BINDIR`);
     const tools = new LocalTools(binaries.bindir, endpoints.get(sandbox.database)!, mkdtempSync(join(workDir, 'staged-')));
@@ -186,16 +204,14 @@ export async function buildLiveTarget(config: HarnessConfig, progress: Progress)
         try {
           await minter.revokeAll().finally(() => minter.close());
         } finally {
-          removeWorkDir();
-          unregisterWorkDir();
+          work.remove();
         }
       },
     };
   } catch (error) {
     await minter.revokeAll().catch(() => undefined);
     await minter.close();
-    removeWorkDir();
-    unregisterWorkDir();
+    work.remove();
     throw error;
   }
 }

@@ -1,11 +1,13 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { processMarkOf, thisProcess, type ProcessMark } from '../process/liveness';
 
 /**
  * The login roles a live run minted and has not yet seen revoked, kept in a file so that a run that died (a SIGKILL,
- * a lost machine) leaves a trace: `rehearse status` names those still in the cluster. One JSON line per event
- * (`minted`, `revoked`); usernames and lease ids only — a lease id lets a holder of the right policy revoke, never log
- * in, and no password is ever written.
+ * a lost machine) leaves a trace: the next live run revokes those of runs that are gone, and `rehearse status` names
+ * the rest. One JSON line per event (`minted`, `revoked`, `gone`), appended only, so runs writing at the same time do
+ * not lose one another's lines; usernames, lease ids and the minting process only — a lease id lets a holder of the
+ * right policy revoke, never log in, and no password is ever written.
  */
 
 export interface LedgerEntry {
@@ -15,15 +17,21 @@ export interface LedgerEntry {
   readonly mintedAt: string;
   /** The cluster it was minted on, `host:port`, so a ledger shared by several targets judges each on its own. */
   readonly cluster: string;
+  /** The process that minted it (absent in entries written before it was kept): whether that run is gone. */
+  readonly by?: ProcessMark;
 }
 
-type Event = ({ readonly event: 'minted' } & LedgerEntry) | { readonly event: 'revoked'; readonly username: string };
+type Event =
+  | ({ readonly event: 'minted' } & LedgerEntry)
+  | { readonly event: 'revoked'; readonly username: string }
+  | { readonly event: 'gone'; readonly username: string };
 
 export class MintLedger {
   constructor(readonly path: string) {}
 
-  minted(entry: LedgerEntry): void {
-    this.#append({ event: 'minted', ...entry });
+  /** Notes a login this process minted. */
+  minted(entry: Omit<LedgerEntry, 'by'>): void {
+    this.#append({ event: 'minted', ...entry, by: thisProcess() });
   }
 
   revoked(username: string): void {
@@ -48,23 +56,19 @@ export class MintLedger {
         continue;
       }
       if (event.event === 'minted') {
-        const { event: _event, ...entry } = event;
-        open.set(entry.username, entry);
-      } else if (event.event === 'revoked') {
+        const { event: _event, by, ...entry } = event;
+        const mark = processMarkOf(by);
+        open.set(entry.username, { ...entry, ...(mark ? { by: mark } : {}) });
+      } else if (event.event === 'revoked' || event.event === 'gone') {
         open.delete(event.username);
       }
     }
     return [...open.values()];
   }
 
-  /** Rewrites the ledger without `usernames` (roles found gone: their leases expired or were revoked elsewhere). */
+  /** Notes that `usernames` are gone from the cluster (their leases expired or were revoked elsewhere). */
   forget(usernames: readonly string[]): void {
-    if (usernames.length === 0) return;
-    const gone = new Set(usernames);
-    const kept = this.outstanding().filter((entry) => !gone.has(entry.username));
-    const partial = `${this.path}.partial`;
-    writeFileSync(partial, kept.map((entry) => `${JSON.stringify({ event: 'minted', ...entry })}\n`).join(''), { mode: 0o600 });
-    renameSync(partial, this.path);
+    for (const username of usernames) this.#append({ event: 'gone', username });
   }
 
   #append(event: Event): void {

@@ -21,7 +21,7 @@ import { describeDrift } from '../lifecycle/reset';
 import type { VaultConfigInput } from './config';
 import { VaultError, VaultLeaseRevocationError } from './errors';
 import type { DatabaseLease } from './lease';
-import type { MintLedger } from './ledger';
+import type { LedgerEntry, MintLedger } from './ledger';
 import { VaultSession, type VaultSessionOptions } from './session';
 
 export interface VaultMinterOptions {
@@ -116,6 +116,23 @@ export class VaultMinter implements CredentialMinter {
     this.options.ledger?.revoked(login.user);
   }
 
+  /**
+   * Revokes a lease a run that is gone minted (a ledger's entry), through the Vault identity of the instance it was
+   * minted for — the identity whose policy lets it revoke (sys/leases/revoke); the ledger notes it revoked. Throws a
+   * RevocationError carrying Vault's SQLSTATE (2BP01: the login owns objects, so Vault cannot drop it).
+   */
+  async revokeLeftover(names: InstanceNames, entry: LedgerEntry): Promise<void> {
+    const session = await this.session(names);
+    try {
+      await session.revoke(entry.leaseId);
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      const text = messageOf(error);
+      throw new RevocationError(entry.username, sqlstateOf(text), `cannot revoke lease ${entry.leaseId} (${entry.username}): ${text}`);
+    }
+    this.options.ledger?.revoked(entry.username);
+  }
+
   /** Revokes every lease still held; one error names each failure (and its drift). */
   async revokeAll(): Promise<void> {
     const failures: string[] = [];
@@ -141,8 +158,8 @@ export class VaultMinter implements CredentialMinter {
 
   async #explained(held: Held, error: unknown): Promise<Error> {
     if (!(error instanceof VaultError)) return error as Error;
-    const text = error instanceof VaultLeaseRevocationError ? error.failures.map((failure) => failure.error.message).join('; ') : error.message;
-    const code = /\(SQLSTATE ([0-9A-Z]{5})\)/.exec(text)?.[1];
+    const text = messageOf(error);
+    const code = sqlstateOf(text);
     const { login } = held;
     if (code !== '2BP01') return new RevocationError(login.user, code, `cannot revoke lease ${login.leaseId} (${login.user}): ${text}`);
     const owned = await withClient(this.options.endpoint, login, login.vault?.database ?? login.instance, (client) =>
@@ -156,4 +173,14 @@ export class VaultMinter implements CredentialMinter {
         `whatever made them must SET ROLE ${login.ownerRole} first; drop them (or reset the sandbox dropping the login's own drift) and revoke again`,
     );
   }
+}
+
+/** What Vault said about a failed revocation, each failure of a batch joined. */
+function messageOf(error: VaultError): string {
+  return error instanceof VaultLeaseRevocationError ? error.failures.map((failure) => failure.error.message).join('; ') : error.message;
+}
+
+/** The SQLSTATE PostgreSQL gave Vault, as Vault quotes it: `(SQLSTATE 2BP01)`. */
+function sqlstateOf(text: string): string | undefined {
+  return /\(SQLSTATE ([0-9A-Z]{5})\)/.exec(text)?.[1];
 }
