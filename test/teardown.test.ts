@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { processGone, thisProcess } from '../support/process/liveness';
+import { deadWorkDirs } from '../support/process/work-dirs';
 
 const REHEARSE = join(__dirname, '..', 'bin', 'rehearse.js');
 
@@ -73,5 +76,34 @@ describe('Vault leases of an interrupted run', { timeout: 120_000 }, () => {
     assert.match(run.stderr, /login roles minted by the run left in the cluster: none/, run.stderr);
     assert.doesNotMatch(run.stderr, /teardown of .* failed/, run.stderr);
     assert.equal(existsSync(run.dataDir), false, `${run.dataDir} is left behind`);
+  });
+});
+
+describe("a dead run's leftovers are told from a running one's", () => {
+  it('by pid and start time: a work directory is dead when its process is gone, or its pid now runs another process', () => {
+    const root = mkdtempSync(join(tmpdir(), 'erp-rehearsal-teardown-'));
+    try {
+      const me = thisProcess();
+      assert.ok(me.start, 'Linux: the start time is known');
+      const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+      const names = {
+        mine: `erp-rehearsal-run-${me.pid}-${me.start}-aaaaaa`,
+        gone: `erp-rehearsal-run-${gone}-0-bbbbbb`,
+        reused: `erp-rehearsal-live-${me.pid}-${Number(me.start) + 1}-cccccc`,
+        notOurs: 'erp-rehearsal-emulation-dddddd',
+      };
+      for (const name of Object.values(names)) mkdirSync(join(root, name));
+      assert.deepEqual(deadWorkDirs(root).map((dir) => dir.path).sort(), [join(root, names.gone), join(root, names.reused)].sort());
+      assert.deepEqual(deadWorkDirs(root).find((dir) => dir.path.endsWith(names.gone)), { path: join(root, names.gone), kind: 'run', pid: gone });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("never takes another machine's process, or a running one's, for gone", () => {
+    const me = thisProcess();
+    assert.equal(processGone(me), false);
+    assert.equal(processGone({ ...me, host: `${me.host}-elsewhere` }), false);
+    assert.equal(processGone({ host: me.host, pid: spawnSync(process.execPath, ['-e', '']).pid! }), true);
   });
 });
