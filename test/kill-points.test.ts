@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { instanceNames } from '../support/naming';
@@ -292,6 +292,28 @@ describe('killed with SIGKILL, the harness leaves nothing behind that the next r
     assert.match(cleared.stderr, new RegExp(`revoked the lease of login ${login} \\(`));
     assert.equal(await roleExists(login), false, `${login} is gone`);
     assert.ok(!ledger().outstanding().some((entry) => entry.username === login), 'the ledger has it revoked');
+  });
+
+  it("a login of a run this machine cannot judge (another machine's): status names it, and revokes it only when asked (--revoke)", async () => {
+    const login = await stack.target.minter.mint(SANDBOX);
+    try {
+      const { host, port } = stack.target.cluster!.endpoint;
+      // As another machine's run notes it in a ledger this machine shares.
+      appendFileSync(join(stack.stateDir, 'minted-logins.ndjson'), `${JSON.stringify({
+        event: 'minted', username: login.user, instance: SANDBOX.instance, leaseId: login.leaseId, mintedAt: new Date().toISOString(),
+        cluster: `${host}:${port}`, by: { host: 'another-machine', pid: 4242 },
+      })}\n`);
+      const named = await rehearse(['status', '--target', 'live'], stack.env);
+      assert.match(named.stdout, new RegExp(`PROBLEM +login role\\(s\\) minted by the harness and not revoked, of runs this machine cannot tell are over .*${login.user} \\(erp-sandbox, minted \\S+ by pid 4242 on another-machine.* — once no such run is going, rehearse status --revoke revokes them`));
+      assert.ok(await roleExists(login.user), 'not revoked without being asked');
+
+      const revoked = await rehearse(['status', '--target', 'live', '--revoke'], stack.env);
+      assert.match(revoked.stdout, new RegExp(`ok +revoked the lease of login ${login.user} \\(`));
+      assert.equal(await roleExists(login.user), false, `${login.user} is gone`);
+      assert.match(revoked.stdout, /ok +no login role minted by the harness is left in the cluster/);
+    } finally {
+      await stack.target.minter.revoke(login); // Vault: revoking a revoked lease does nothing
+    }
   });
 
   it('a server a dead run left running (a harness whose children could not die with it): the next run stops it and removes its directory', async () => {

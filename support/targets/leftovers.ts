@@ -88,6 +88,7 @@ export interface RevocationLine {
 
 /** Revokes each entry's lease through the identity that minted it; one line per entry, said on `progress`. */
 async function revokeEach(sweep: LedgerSweep, login: Login, entries: readonly LedgerEntry[], progress: Progress): Promise<RevocationLine[]> {
+  const whose = (entry: LedgerEntry) => (entry.by !== undefined && processGone(entry.by) ? 'left by a run that is gone' : 'of a run the operator says is over');
   const lines: RevocationLine[] = [];
   for (const entry of entries) {
     const names = sweep.identities.get(entry.instance);
@@ -101,7 +102,7 @@ async function revokeEach(sweep: LedgerSweep, login: Login, entries: readonly Le
     } else {
       try {
         await sweep.minter.revokeLeftover(names, entry);
-        line = { ok: true, text: `revoked the lease of login ${describeEntry(entry)}, left by a run that is gone` };
+        line = { ok: true, text: `revoked the lease of login ${describeEntry(entry)}, ${whose(entry)}` };
       } catch (error) {
         line = { ok: false, text: await cannotRevoke(sweep, login, entry, error) };
       }
