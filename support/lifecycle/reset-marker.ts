@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeProcess, processGone, processMarkOf, thisProcess, type ProcessMark } from '../process/liveness';
@@ -7,7 +8,8 @@ import { describeProcess, processGone, processMarkOf, thisProcess, type ProcessM
  * after its post-reset command: a reset killed in between (SIGKILL, a lost machine) leaves it, and the next command
  * (any reset, `rehearse status`) finds it, says so and runs the post-reset command the killed reset never ran — the
  * sandbox's Dolibarr a pre-reset command scaled to 0 comes back. One file per process, so resets of several processes
- * (each waiting for the reset lock) do not take one another's marker.
+ * (each waiting for the reset lock) do not take one another's marker. The command itself is not written (an operator's
+ * command may hold a credential): the next command runs the one configured then, and says when it is not the same.
  */
 
 const DIR = 'resets';
@@ -19,8 +21,8 @@ export interface ResetMarker {
   readonly database: string;
   readonly server: string;
   readonly startedAt: string;
-  /** The post-reset command it would run at its end, if one was configured. */
-  readonly postCommand?: string;
+  /** The sha256 of the post-reset command it would run at its end, if one was configured. */
+  readonly postCommandSha256?: string;
 }
 
 /** A marker file found, with where it is. */
@@ -51,7 +53,7 @@ function read(path: string): ResetMarker | undefined {
     if (!by || typeof value['database'] !== 'string' || typeof value['server'] !== 'string' || typeof value['startedAt'] !== 'string') return undefined;
     return {
       by, database: value['database'], server: value['server'], startedAt: value['startedAt'],
-      ...(typeof value['postCommand'] === 'string' ? { postCommand: value['postCommand'] } : {}),
+      ...(typeof value['postCommandSha256'] === 'string' ? { postCommandSha256: value['postCommandSha256'] } : {}),
     };
   } catch {
     return undefined; // being written, or cut by a crash: judged at the next look
@@ -79,4 +81,9 @@ export function resetMarkers(stateDir: string, database: string, server: string)
 /** A killed reset as said to the operator. */
 export function describeKilledReset(marker: ResetMarker): string {
   return `a reset of ${marker.database} started ${marker.startedAt} by ${describeProcess(marker.by)} was killed before it finished`;
+}
+
+/** What a marker keeps of a post-reset command: its digest, to tell whether the one configured later is the same. */
+export function commandDigest(command: string): string {
+  return createHash('sha256').update(command).digest('hex');
 }

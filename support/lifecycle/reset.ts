@@ -10,7 +10,7 @@ import { environmentWithoutSecrets } from '../secret-free-env';
 import { connect, ident } from '../postgres/connect';
 import type { Golden } from './golden';
 import { dropAsOwner, droppableDeadDrift, type DeadDrift } from './dead-drift';
-import { describeKilledReset, markResetStarted, resetMarkers } from './reset-marker';
+import { commandDigest, describeKilledReset, markResetStarted, resetMarkers } from './reset-marker';
 import { watchRestore } from './restore-progress';
 import { findDrift, type DriftObject } from './snapshot';
 
@@ -354,30 +354,36 @@ export interface KilledResetLine {
 
 /**
  * Finds the resets of the sandbox that were killed before their post-reset command ran (their marker is in the state
- * directory, their process gone), says so, and runs each one's post-reset command now; a marker is removed once its
- * command has run (or when it had none). A command that fails is said, and its marker kept for the next command.
+ * directory, their process gone), says so, and runs the post-reset command configured now (`postCommand`) first, once
+ * for them all; the markers are removed once it has run (or when there was none to run). A command that fails is
+ * said, and the markers kept for the next command.
  */
 export async function finishKilledResets(
-  reset: { readonly stateDir: string; readonly database: string; readonly endpoint: Endpoint },
+  reset: { readonly stateDir: string; readonly database: string; readonly endpoint: Endpoint; readonly postCommand?: string },
   progress: (line: string) => void,
 ): Promise<KilledResetLine[]> {
+  const killed = resetMarkers(reset.stateDir, reset.database, serverOf(reset.endpoint)).killed;
+  if (killed.length === 0) return [];
   const lines: KilledResetLine[] = [];
-  for (const { path, marker } of resetMarkers(reset.stateDir, reset.database, serverOf(reset.endpoint)).killed) {
-    const killed = describeKilledReset(marker);
-    if (marker.postCommand === undefined) {
-      lines.push({ ok: true, text: `${killed}; it had no post-reset command to run (an atomic reset that did not commit left the sandbox as it was)` });
-    } else {
-      progress(`${killed}: running its post-reset command first`);
-      try {
-        await runCommand('post-reset of the killed reset', marker.postCommand, progress);
-        lines.push({ ok: true, text: `${killed}; its post-reset command has now run: ${marker.postCommand}` });
-      } catch (error) {
-        lines.push({ ok: false, text: `${killed}, and its post-reset command failed now (${(error as Error).message}): fix it, then any reset or rehearse status runs it again` });
-        continue;
-      }
+  const said = killed.map(({ marker }) => describeKilledReset(marker)).join('; ');
+  const owed = killed.filter(({ marker }) => marker.postCommandSha256 !== undefined);
+  if (owed.length === 0) {
+    lines.push({ ok: true, text: `${said}; it had no post-reset command to run (an atomic reset that did not commit left the sandbox as it was)` });
+  } else if (reset.postCommand === undefined) {
+    lines.push({ ok: false, text: `${said}, before its post-reset command ran, and none is configured now: run it by hand (e.g. scale the sandbox's Dolibarr back up)` });
+  } else {
+    const same = owed.every(({ marker }) => marker.postCommandSha256 === commandDigest(reset.postCommand!));
+    progress(`${said}: running the post-reset command first`);
+    try {
+      await runCommand('post-reset of the killed reset', reset.postCommand, progress);
+    } catch (error) {
+      lines.push({ ok: false, text: `${said}, and its post-reset command failed now (${(error as Error).message}): fix it, then any reset or rehearse status runs it again` });
+      for (const line of lines) progress(line.text);
+      return lines;
     }
-    rmSync(path, { force: true });
+    lines.push({ ok: true, text: `${said}; the post-reset command has now run${same ? '' : ' (the one configured now, not the same as the killed reset\'s)'}: ${reset.postCommand}` });
   }
+  for (const { path } of killed) rmSync(path, { force: true });
   for (const line of lines) progress(line.text);
   return lines;
 }
@@ -388,13 +394,17 @@ const serverOf = (endpoint: Endpoint) => `${endpoint.host}:${endpoint.port}`;
 export async function resetSandbox(options: ResetOptions): Promise<ResetResult> {
   const progress = options.progress ?? (() => undefined);
   const { stateDir } = options;
-  if (stateDir !== undefined) await finishKilledResets({ stateDir, database: options.sandbox.database, endpoint: options.endpoint }, progress);
+  if (stateDir !== undefined) {
+    await finishKilledResets({
+      stateDir, database: options.sandbox.database, endpoint: options.endpoint, ...(options.postResetCommand === undefined ? {} : { postCommand: options.postResetCommand }),
+    }, progress);
+  }
   // Written before the pre-reset command, removed after the post-reset command: a kill in between leaves it.
   const unmark = stateDir === undefined
     ? () => undefined
     : markResetStarted(stateDir, {
         database: options.sandbox.database, server: serverOf(options.endpoint),
-        ...(options.postResetCommand === undefined ? {} : { postCommand: options.postResetCommand }),
+        ...(options.postResetCommand === undefined ? {} : { postCommandSha256: commandDigest(options.postResetCommand) }),
       });
   let outcome: ResetResult | undefined;
   try {

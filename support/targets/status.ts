@@ -49,7 +49,10 @@ export async function sandboxStatus(target: Target, options: StatusOptions = {})
   const { golden, sandbox } = target;
   const lines: StatusLine[] = [];
   if (options.stateDir !== undefined) {
-    const killed = await finishKilledResets({ stateDir: options.stateDir, database: sandbox.database, endpoint: target.endpointFor(sandbox.database) }, target.progress);
+    const { postCommand } = target.config.reset;
+    const killed = await finishKilledResets({
+      stateDir: options.stateDir, database: sandbox.database, endpoint: target.endpointFor(sandbox.database), ...(postCommand === undefined ? {} : { postCommand }),
+    }, target.progress);
     lines.push(...killed.map(line));
   }
   const goldenAge = (now.getTime() - Date.parse(golden.manifest.createdAt)) / 3_600_000;
