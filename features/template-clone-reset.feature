@@ -7,7 +7,8 @@ Feature: Template-clone reset: a CREATEDB role that owns only the sandbox and go
   their objects. Prod's database is owned by erp_role, so ownership still keeps prod undroppable: with its CREATEDB
   taken (SET ROLE erp_sandbox_clone_role), the clone login can neither drop, rename nor copy prod, nor read or write
   prod's tables, nor become erp_role. Each attempt also has a form safe for a live prod, which every target runs: the
-  attempt rolled back, or for DROP, RENAME and CREATE DATABASE (never sent to a live prod) a catalogue query of the
+  attempt rolled back (a write EXPLAINed: PostgreSQL's own check, nothing executed), or for DROP, RENAME and CREATE
+  DATABASE (never sent to a live prod) a catalogue query of the
   rule PostgreSQL applies, which must answer no for prod's database and yes for the sandbox's; a hermetic target then
   sends the attempt itself too. The interrupted resets touch the sandbox's own databases only, on the sandbox's server.
   Where no clone identity is configured, the whole feature is not applicable.
