@@ -42,6 +42,11 @@ export const sandboxLoginGrantedProdOwner: FenceMutation = {
       "the sandbox's own login cannot become the clone role",
     ),
     ...probeScenarios(context, 'membership'),
+    // With prod's owner role the hermetic target's attempts on prod's table queue behind prod's own held write.
+    ...failing(
+      /waited on a lock held by prod's sessions/,
+      "no attempt of the matrix waits on a lock held by prod's own session, and prod never waits on the harness",
+    ),
   ],
 };
 
