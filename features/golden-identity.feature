@@ -72,7 +72,7 @@ Feature: The golden identity reads prod and nothing else, and can change nothing
   @serial
   Scenario Outline: the golden credential cannot <attempt>, in a sandbox holding the golden
     Given a login role "sandbox" is minted for instance "erp-sandbox"
-    And the sandbox is reset to the golden by login "sandbox"
+    And the sandbox is at the golden, or is reset to it by login "sandbox"
     When the golden login "golden" tries to <attempt>
     Then PostgreSQL refuses the golden login's attempt with SQLSTATE 42501, which proves <fence>
 

@@ -9,9 +9,10 @@ Feature: Reset round-trip: the sandbox always comes back to the golden
 
   Background:
     Given a login role "sandbox" is minted for instance "erp-sandbox"
-    And the sandbox is reset to the golden by login "sandbox"
+    And the sandbox is at the golden, or is reset to it by login "sandbox"
 
   Scenario: seeding the sandbox from the golden reproduces prod's content hash
+    When the sandbox is reset to the golden by login "sandbox"
     Then the sandbox's content hash equals the golden manifest's
     And the sandbox holds no ownership drift
 

@@ -55,7 +55,7 @@ Feature: Vault fence: the sandbox's identity reaches the sandbox's secrets and n
     object cannot be dropped, and Vault would leave its lease irrevocable.
 
     Given a login role "sandbox" is minted for instance "erp-sandbox"
-    And the sandbox is reset to the golden by login "sandbox"
+    And the sandbox is at the golden, or is reset to it by login "sandbox"
     When login "sandbox" creates table "rehearsal_scratch" without SET ROLE
     Then revoking login "sandbox" fails, naming ownership drift "table public.rehearsal_scratch"
     And login "sandbox" still exists

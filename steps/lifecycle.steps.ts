@@ -6,7 +6,7 @@ import { corruptedGolden, createDriftTable, nameScopedGolden } from '../support/
 import { advanceSequence, setColumnDefault } from '../support/lifecycle/owner-writes';
 import type { Golden } from '../support/lifecycle/golden';
 import { describeDrift, ResetFailedError, ResetRefusedError, type RefusalReason, type ResetResult } from '../support/lifecycle/reset';
-import { resetTargetSandbox } from '../support/targets/reset';
+import { ensureSandboxAtGolden, resetTargetSandbox } from '../support/targets/reset';
 import { functionIdentity } from '../support/postgres/catalog';
 import { connect } from '../support/postgres/connect';
 import { userLookupSignature } from '../support/postgres/provision';
@@ -34,6 +34,16 @@ function lastReset(world: RehearsalWorld): ResetResult | Error {
  */
 Given('the sandbox is reset to the golden by login {string}', async function (this: RehearsalWorld, label: string) {
   await reset(this, label);
+});
+
+/**
+ * Starts the scenario with the sandbox at the golden: its content hash is read, and it is reset by that login only when
+ * the hash is not the golden's (then read again).
+ *
+ * For scenarios that need the golden as their starting point; a reset under test is "the sandbox is reset to the golden".
+ */
+Given('the sandbox is at the golden, or is reset to it by login {string}', async function (this: RehearsalWorld, label: string) {
+  this.evidence(await ensureSandboxAtGolden(this.target, this.login(label)));
 });
 
 /**

@@ -1,5 +1,6 @@
 import type { Golden } from '../lifecycle/golden';
 import { resetSandbox, type ResetMode, type ResetResult } from '../lifecycle/reset';
+import { stateOf } from '../lifecycle/state';
 import type { Login } from '../postgres/cluster';
 import type { Target } from './target';
 
@@ -40,4 +41,21 @@ export function resetTargetSandbox(target: Target, login: Login, options: Target
     ...(options.jobs ? { jobs: options.jobs } : {}),
     ...(options.live ? { live: options.live } : config.liveProgress ? { live: target.progress } : {}),
   });
+}
+
+/**
+ * Puts the sandbox at the golden for a scenario that only needs to start there: its content hash is read first, and the
+ * sandbox is reset only when that hash is not the golden's — then read again, and the step fails unless it is. Saves a
+ * restore for every scenario that starts where the last one ended; a reset under test is a reset step of its own.
+ * Returns what it saw and did, for the scenario's evidence.
+ */
+export async function ensureSandboxAtGolden(target: Target, login: Login): Promise<string> {
+  const golden = target.golden.manifest.root;
+  const hash = async () => (await stateOf(target.endpointFor(target.sandbox.database), login, target.sandbox)).root;
+  const before = await hash();
+  if (before === golden) return `the sandbox was at the golden already (hash ${golden.slice(0, 12)}): no reset needed`;
+  await resetTargetSandbox(target, login);
+  const after = await hash();
+  if (after !== golden) throw new Error(`the sandbox was reset, yet its hash is ${after.slice(0, 12)}, not the golden's ${golden.slice(0, 12)}: run "rehearse status" to see why`);
+  return `the sandbox's hash was ${before.slice(0, 12)}, not the golden's: reset, and now at the golden (${golden.slice(0, 12)})`;
 }
