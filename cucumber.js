@@ -4,11 +4,15 @@
 // prod only as the thing that must refuse). Run them with `rehearse run --target hermetic|live`
 // (`npm run rehearse`, `npm test`): the runner adds the html, junit and message reports in the report
 // directory (ERP_REHEARSAL_REPORT_DIR, default reports/) and passes them through the redaction point.
+// One character per step, and no failure dump at the end: the harness prints the real failures whole, then its
+// summary, from the report (a known gap of the layout is one line there, not a stack trace).
+const PROGRESS = './bin/progress-formatter.js';
+
 const common = {
   requireModule: [require.resolve('./bin/register.js')],
   require: ['support/world.ts', 'support/hooks.ts', 'steps/**/*.ts'],
   paths: ['features/**/*.feature'],
-  format: ['progress'],
+  format: [PROGRESS],
   // An undefined step prints the snippet to paste, in the shape of the project's steps.
   formatOptions: { snippetInterface: 'async-await' },
   strict: true,
@@ -22,7 +26,7 @@ module.exports = {
     requireModule: common.requireModule,
     require: ['test/fixtures/redaction/redaction.steps.ts'],
     paths: ['test/fixtures/redaction/*.feature'],
-    format: ['progress'],
+    format: [PROGRESS],
     strict: true,
     worldParameters: { target: 'none' },
   },

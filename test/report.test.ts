@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyKnownGaps } from '../support/gates/expectations';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyKnownGaps, loadKnownGaps } from '../support/gates/expectations';
+import { renderFailures } from '../support/gates/failure-details';
 import { EVIDENCE_MEDIA_TYPE, EXIT, NOT_APPLICABLE_MEDIA_TYPE } from '../support/gates/outcomes';
 import { exitCodeOf, isGreen, renderReport, ReportBuilder, scenariosWith, type Envelope, type Status } from '../support/gates/report';
 import { registerSecret } from '../support/redaction';
@@ -109,7 +113,7 @@ describe('known gaps of a layout', () => {
     for (const envelope of envelopes) builder.accept(envelope);
     return builder.build();
   };
-  const gap = { scenario: 'scenario 1', weakness: 'PUBLIC keeps CONNECT' };
+  const gap = { scenario: 'scenario 1', weakness: 'PUBLIC keeps CONNECT', fix: 'REVOKE' };
 
   it('sets apart a listed scenario that fails for its weakness, and stays green', () => {
     const result = applyKnownGaps(build(failing('allowed: PUBLIC keeps CONNECT; fix: REVOKE')), [gap], 'x.json');
@@ -121,6 +125,36 @@ describe('known gaps of a layout', () => {
     assert.match(rendered, /^x\s+1\s+0\s+0\s+0\s+1\s+green, with known gaps$/m);
     assert.match(rendered, /^ {4}known gap {2}scenario 1: PUBLIC keeps CONNECT; fix: REVOKE$/m);
     assert.match(rendered, /1 known gaps$/m);
+  });
+
+  it('prints one whole line naming the scenario, the weakness and the fix, and no failure detail', () => {
+    const fix = `REVOKE CONNECT, TEMP ON DATABASE "erp" FROM PUBLIC; GRANT CONNECT, TEMP ON DATABASE "erp" TO "erp_role" ${'-'.repeat(120)}`;
+    const long = { ...gap, fix };
+    const result = applyKnownGaps(build(failing(`allowed — PUBLIC keeps CONNECT; fix: ${fix}: expected 'allowed' to equal 'refused'\n    at probe (x.ts:1:2)`)), [long], 'x.json');
+    assert.equal(result.knownGaps, 1);
+    const lines = renderReport(result).split('\n').filter((line) => line.includes('known gap  '));
+    assert.deepEqual(lines, [`    known gap  scenario 1: PUBLIC keeps CONNECT; fix: ${fix}`]);
+    assert.equal(renderFailures(result), '', 'a known gap is no failure to detail');
+  });
+
+  it('is red when a listed scenario fails for its weakness but names another fix', () => {
+    const result = applyKnownGaps(build(failing('allowed: PUBLIC keeps CONNECT; fix: GRANT')), [gap], 'x.json');
+    assert.ok(!isGreen(result));
+    assert.match(result.runErrors.join('\n'), /no longer names the fix x\.json gives \("REVOKE"\)/);
+  });
+
+  it('are read from a file where each names its scenario, weakness and fix', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-gaps-'));
+    try {
+      mkdirSync(join(dir, 'expectations'));
+      const write = (gaps: unknown[]) => writeFileSync(join(dir, 'expectations', 'layout.json'), JSON.stringify({ knownGaps: gaps }));
+      write([gap]);
+      assert.deepEqual(loadKnownGaps('layout', dir), [gap]);
+      write([{ scenario: 'scenario 1', weakness: 'PUBLIC keeps CONNECT' }]);
+      assert.throws(() => loadKnownGaps('layout', dir), /known gap 1 needs "scenario", "weakness" and "fix"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is red when a listed scenario fails for another reason', () => {
@@ -219,5 +253,60 @@ describe('evidence in the terminal summary', () => {
     const evidence: Attached = { step: 0, mediaType: EVIDENCE_MEDIA_TYPE, body: `${'x'.repeat(130)} token ${secret}` };
     const rendered = renderReport(report([['PASSED']], [[evidence]]));
     assert.doesNotMatch(rendered, /planted-/);
+  });
+});
+
+describe('failure details after the run', () => {
+  it('keep the failing step\'s whole message, stack included, and print it with the scenario and its step', () => {
+    const result = report([['PASSED'], ['PASSED', 'FAILED', 'SKIPPED']]);
+    assert.equal(result.scenarios[1]!.message, 'boom\nstack');
+    assert.equal(result.scenarios[1]!.step, 'step 1');
+    assert.equal(renderFailures(result), '\nFailures:\n\n1) x: scenario 1 (features/x.feature)\n   failed at "step 1"\n      boom\n      stack\n');
+  });
+
+  it('are empty for a green run, a not applicable or a waived scenario', () => {
+    assert.equal(renderFailures(report([['PASSED']])), '');
+    assert.equal(renderFailures(report([['SKIPPED']], [[NA('not here')]])), '');
+  });
+
+  it('give an undefined step the snippet Cucumber suggests', () => {
+    const builder = new ReportBuilder();
+    for (const envelope of stream([['UNDEFINED']])) {
+      if (envelope.testStepFinished) builder.accept({ suggestion: { id: 's', pickleStepId: 'p0s0', snippets: [{ language: 'javascript', code: "When('a step', async function () {\n  return 'pending';\n});" }] } } as Envelope);
+      builder.accept(envelope);
+    }
+    const rendered = renderFailures(builder.build());
+    assert.match(rendered, /^ {3}undefined at "step 0"$/m);
+    assert.match(rendered, /^ {6}Undefined\. Implement with the following snippet:$/m);
+    assert.match(rendered, /^ {8}When\('a step', async function \(\) \{$/m);
+  });
+
+  it('name the scenario\'s line, to rerun it alone', () => {
+    const envelopes = stream([['FAILED']]).map((envelope) =>
+      envelope.pickle ? ({ pickle: { ...envelope.pickle, location: { line: 12, column: 7 } } } as Envelope) : envelope);
+    const builder = new ReportBuilder();
+    for (const envelope of envelopes) builder.accept(envelope);
+    assert.match(renderFailures(builder.build()), /^1\) x: scenario 0 \(features\/x\.feature:12\)$/m);
+  });
+
+  it('print a run-level failure whole when the summary would cut it', () => {
+    const builder = new ReportBuilder();
+    for (const envelope of stream([['PASSED']])) builder.accept(envelope);
+    builder.accept({ testRunHookFinished: { result: { status: 'FAILED', message: 'cluster gone\n    at start (cluster.ts:1:2)' } } } as unknown as Envelope);
+    assert.match(renderFailures(builder.build()), /Failures outside the scenarios:\n {2}- a BeforeAll\/AfterAll hook failed: cluster gone\n {6}at start \(cluster\.ts:1:2\)/);
+  });
+
+  it('pass through the redaction point', () => {
+    const secret = 'planted-failure-secret-9f8e7d6c';
+    registerSecret(secret);
+    const envelopes = stream([['FAILED']]).map((envelope) =>
+      envelope.testStepFinished
+        ? ({ testStepFinished: { ...envelope.testStepFinished, testStepResult: { status: 'FAILED', message: `password ${secret}\n    at x (y.ts:1:2)` } } } as unknown as Envelope)
+        : envelope);
+    const builder = new ReportBuilder();
+    for (const envelope of envelopes) builder.accept(envelope);
+    const rendered = renderFailures(builder.build());
+    assert.doesNotMatch(rendered, /planted-failure-secret/);
+    assert.match(rendered, /password \[redacted\]/);
   });
 });

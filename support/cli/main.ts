@@ -172,10 +172,12 @@ async function run(args: string[], fixedTarget?: TargetName): Promise<number> {
   // Loaded on demand: Cucumber's API is most of the CLI's start-up time, and only this command needs it.
   const { runGates } = await import('../gates/run');
   const { exitCodeOf, renderReport } = await import('../gates/report');
+  const { renderFailures } = await import('../gates/failure-details');
   // Built, then its sandbox's Dolibarr asked whether it answers: an error page is exit 4 before any gate runs.
   const { openGateTarget } = await import('../targets/gate-target');
   const report = await runGates({ profile, target, paths: args, tags, reportDir: config.reports.dir, waivers, progress, open: openGateTarget });
-  process.stdout.write(`${renderReport(report)}\n`);
+  // The real failures whole (message and stack), then the summary.
+  process.stdout.write(`${renderFailures(report)}${renderReport(report)}\n`);
   return exitCodeOf(report);
 }
 

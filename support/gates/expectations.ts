@@ -13,8 +13,10 @@ import { tally, type GateReport, type ScenarioVerdict } from './report';
 export interface KnownGap {
   /** The scenario's name as Cucumber reports it (Outline placeholders filled in). */
   readonly scenario: string;
-  /** Words the failure message must contain: the weakness and its fix are named there. */
+  /** Words the failure message must contain, naming the weakness. */
   readonly weakness: string;
+  /** The fix, as the failure message names it too: the summary's one line shows the scenario, the weakness and this. */
+  readonly fix: string;
 }
 
 export function expectationsFile(layout: string, featuresDir = 'features'): string {
@@ -23,9 +25,15 @@ export function expectationsFile(layout: string, featuresDir = 'features'): stri
 
 export function loadKnownGaps(layout: string, featuresDir?: string): KnownGap[] {
   const file = expectationsFile(layout, featuresDir);
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { knownGaps?: KnownGap[] };
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { knownGaps?: unknown[] };
   if (!Array.isArray(parsed.knownGaps)) throw new Error(`${file} has no "knownGaps" list`);
-  return parsed.knownGaps;
+  return parsed.knownGaps.map((gap, at) => {
+    const { scenario, weakness, fix } = (gap ?? {}) as Partial<Record<keyof KnownGap, unknown>>;
+    if ([scenario, weakness, fix].some((field) => typeof field !== 'string' || field === '')) {
+      throw new Error(`${file}: known gap ${at + 1} needs "scenario", "weakness" and "fix", each a non-empty string (the fix as its failure names it)`);
+    }
+    return { scenario, weakness, fix } as KnownGap;
+  });
 }
 
 /** The report with the known gaps set apart; listed gaps that did not show as expected become run errors. */
@@ -39,16 +47,22 @@ export function applyKnownGaps(report: GateReport, gaps: readonly KnownGap[], fi
       runErrors.push(`"${gap.scenario}" passed although ${file} lists it as a known gap: if the layout was fixed, remove it from the file`);
     } else if (scenario.outcome !== 'failed') {
       continue; // not applicable here: reported as such
-    } else if (!(scenario.problem ?? '').includes(gap.weakness)) {
+    } else if (!named(scenario, gap.weakness)) {
       runErrors.push(`"${gap.scenario}" failed, but not for the known gap "${gap.weakness}": ${scenario.problem ?? scenario.status}`);
+    } else if (!named(scenario, gap.fix)) {
+      runErrors.push(`"${gap.scenario}" failed for its known gap, but its failure no longer names the fix ${file} gives ("${gap.fix}"): update the file to the fix it names`);
     } else {
-      // The summary shows the weakness and its fix, from where the message names it.
-      const problem = scenario.problem ?? '';
-      known.set(scenario, problem.slice(problem.indexOf(gap.weakness)));
+      // The summary's one line: the weakness and its fix, as the file names them (and the failure confirmed).
+      known.set(scenario, `${gap.weakness}; fix: ${gap.fix}`);
     }
   }
   const scenarios = report.scenarios.map((scenario): ScenarioVerdict =>
     known.has(scenario) ? { ...scenario, outcome: 'known gap', detail: known.get(scenario)! } : scenario,
   );
   return tally(scenarios, runErrors, report.unusedWaivers);
+}
+
+/** Whether the scenario's failure names `words`: its whole message when the report kept it, else its problem line. */
+function named(scenario: ScenarioVerdict, words: string): boolean {
+  return (scenario.message ?? scenario.problem ?? '').includes(words);
 }

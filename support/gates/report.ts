@@ -21,13 +21,22 @@ export interface ScenarioVerdict {
   readonly feature: string;
   readonly scenario: string;
   readonly uri: string;
+  /** The line of the scenario (of its Examples row, for an Outline) in its feature file: `uri:line` reruns it alone. */
+  readonly line?: number;
   /** The worst status of its steps and hooks, as Cucumber reported them. */
   readonly status: Status;
   readonly outcome: Outcome;
   /** First problem met, for the operator: the failing step's text and message. */
   readonly problem?: string;
+  /** The text of the step (or "a hook") that met it. */
+  readonly step?: string;
   /** The problem's message alone, without the step (what the terminal summary shows when there is one). */
   readonly detail?: string;
+  /**
+   * The failing step's whole message as Cucumber reported it, stack trace included (for an undefined step, the snippet
+   * to paste): what a developer needs to fix a failure, printed after the run (failure-details.ts).
+   */
+  readonly message?: string;
   /** Why the scenario cannot run on this target (outcome `not applicable`). */
   readonly reason?: string;
   /** Evidence lines its steps attached (EVIDENCE_MEDIA_TYPE). */
@@ -93,7 +102,9 @@ interface Attempt {
   readonly testCaseId: string;
   status: Status;
   problem?: string;
+  step?: string;
   detail?: string;
+  message?: string;
   notApplicable?: string;
   readonly evidence: string[];
   readonly claims: string[];
@@ -101,8 +112,10 @@ interface Attempt {
 
 export class ReportBuilder {
   private readonly features = new Map<string, string>();
-  private readonly pickles = new Map<string, { name: string; uri: string; steps: Map<string, string> }>();
-  private readonly testCases = new Map<string, { pickleId: string; stepText: Map<string, string> }>();
+  private readonly pickles = new Map<string, { name: string; uri: string; line?: number; steps: Map<string, string> }>();
+  private readonly testCases = new Map<string, { pickleId: string; stepText: Map<string, string>; pickleSteps: Map<string, string> }>();
+  /** The snippets Cucumber suggests for each undefined step, by pickle step. */
+  private readonly snippets = new Map<string, string[]>();
   private readonly attempts = new Map<string, Attempt>();
   private readonly finished: string[] = [];
   private readonly runErrors: string[] = [];
@@ -111,14 +124,17 @@ export class ReportBuilder {
     if (envelope.gherkinDocument?.feature && envelope.gherkinDocument.uri) {
       this.features.set(envelope.gherkinDocument.uri, envelope.gherkinDocument.feature.name);
     } else if (envelope.pickle) {
-      const { id, name, uri, steps } = envelope.pickle;
-      this.pickles.set(id, { name, uri, steps: new Map(steps.map((step) => [step.id, step.text])) });
+      const { id, name, uri, steps, location } = envelope.pickle;
+      this.pickles.set(id, { name, uri, ...(location ? { line: location.line } : {}), steps: new Map(steps.map((step) => [step.id, step.text])) });
     } else if (envelope.testCase) {
       const pickle = this.pickles.get(envelope.testCase.pickleId);
       const stepText = new Map(
         envelope.testCase.testSteps.map((step) => [step.id, step.pickleStepId ? pickle?.steps.get(step.pickleStepId) ?? '' : 'a hook']),
       );
-      this.testCases.set(envelope.testCase.id, { pickleId: envelope.testCase.pickleId, stepText });
+      const pickleSteps = new Map(envelope.testCase.testSteps.flatMap((step) => (step.pickleStepId ? [[step.id, step.pickleStepId] as const] : [])));
+      this.testCases.set(envelope.testCase.id, { pickleId: envelope.testCase.pickleId, stepText, pickleSteps });
+    } else if (envelope.suggestion) {
+      this.snippets.set(envelope.suggestion.pickleStepId, envelope.suggestion.snippets.map((snippet) => snippet.code));
     } else if (envelope.testCaseStarted) {
       this.attempts.set(envelope.testCaseStarted.id, { testCaseId: envelope.testCaseStarted.testCaseId, status: 'PASSED', evidence: [], claims: [] });
     } else if (envelope.attachment) {
@@ -138,10 +154,13 @@ export class ReportBuilder {
       const stepStatus = testStepResult.status as Status;
       const status = worse(attempt.status, stepStatus);
       if (status !== attempt.status && stepStatus !== 'PASSED') {
-        const text = this.testCases.get(attempt.testCaseId)?.stepText.get(testStepId) ?? 'a step';
+        const testCase = this.testCases.get(attempt.testCaseId);
+        const text = testCase?.stepText.get(testStepId) ?? 'a step';
         const detail = firstLine(testStepResult.message);
         attempt.problem = `${testStepResult.status.toLowerCase()} at "${text}"${detail ? `: ${detail}` : ''}`;
+        attempt.step = text;
         attempt.detail = detail;
+        attempt.message = testStepResult.message ?? this.snippetMessage(testCase?.pickleSteps.get(testStepId));
       }
       attempt.status = status;
     } else if (envelope.testCaseFinished) {
@@ -165,16 +184,26 @@ export class ReportBuilder {
         feature: this.features.get(pickle.uri) ?? pickle.uri,
         scenario: pickle.name,
         uri: pickle.uri,
+        ...(pickle.line === undefined ? {} : { line: pickle.line }),
         status: attempt.status,
         outcome: notApplicable ? 'not applicable' : attempt.status === 'PASSED' ? 'passed' : 'failed',
         ...(attempt.problem === undefined || notApplicable ? {} : { problem: attempt.problem }),
+        ...(attempt.step === undefined || notApplicable ? {} : { step: attempt.step }),
         ...(attempt.detail === undefined || notApplicable ? {} : { detail: attempt.detail }),
+        ...(attempt.message === undefined || notApplicable ? {} : { message: attempt.message }),
         ...(notApplicable ? { reason: attempt.notApplicable } : {}),
         evidence: attempt.evidence,
         claims: attempt.claims,
       };
     });
     return tally(scenarios, this.runErrors);
+  }
+
+  /** What Cucumber's own summary says of an undefined step: the snippet to paste (one per suggested form). */
+  private snippetMessage(pickleStepId: string | undefined): string | undefined {
+    const snippets = pickleStepId === undefined ? undefined : this.snippets.get(pickleStepId);
+    if (!snippets?.length) return undefined;
+    return `Undefined. Implement with the following snippet:\n\n${snippets.map((code) => code.replace(/^/gm, '  ')).join('\n\n')}`;
   }
 }
 
@@ -194,6 +223,9 @@ export function isGreen(report: GateReport): boolean {
 }
 
 const LINE = 160;
+
+/** How much of a run-level failure the summary shows; a longer one is printed whole before it (failure-details.ts). */
+export const RUN_ERROR_WIDTH = 300;
 
 /**
  * One line, at most LINE characters: the summary stays short, the reports hold the rest. Redacted before it is
@@ -244,7 +276,8 @@ function detailLines(scenario: ScenarioVerdict): string[] {
       break;
     }
     case 'known gap':
-      lines.push(`    known gap  ${short(`${scenario.scenario}: ${whatWentWrong(scenario)}`)}`);
+      // Never cut: the line is the whole story of a known gap (scenario, weakness and fix; see expectations.ts).
+      lines.push(`    known gap  ${short(`${scenario.scenario}: ${whatWentWrong(scenario)}`, Infinity)}`);
       break;
     case 'passed':
       break;
@@ -287,7 +320,7 @@ export function renderReport(report: GateReport): string {
   }
   if (report.runErrors.length > 0) {
     lines.push('', 'Failures outside the scenarios:');
-    for (const error of report.runErrors) lines.push(`  - ${short(error, 300)}`);
+    for (const error of report.runErrors) lines.push(`  - ${short(error, RUN_ERROR_WIDTH)}`);
   }
   if (report.unusedWaivers.length > 0) {
     lines.push('', 'Unused waivers (no failing scenario of this run matched them; not a failure):');
