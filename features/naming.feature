@@ -1,3 +1,4 @@
+@no-target
 Feature: Every name of an instance follows ADR-0002's elision rule
   One coordinate (app, env) names an instance everywhere: database, owner role, Vault paths,
   namespace and DNS host. The prod env elides, so an existing app's names do not change; any other

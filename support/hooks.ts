@@ -1,6 +1,7 @@
-import { After, AfterAll, Before, BeforeAll, setDefaultTimeout, setDefinitionFunctionWrapper, setParallelCanAssign, type IContext } from '@cucumber/cucumber';
+import { After, AfterAll, Before, setDefaultTimeout, setDefinitionFunctionWrapper, setParallelCanAssign } from '@cucumber/cucumber';
 import { serialScenarios } from './authoring/serial';
 import { NOT_APPLICABLE_MEDIA_TYPE, NotApplicable } from './not-applicable';
+import { NEEDS_TARGET } from './targets/no-target';
 import { closeTarget, openTarget } from './targets/session';
 import type { Target } from './targets/target';
 import type { RehearsalWorld, WorldParameters } from './world';
@@ -27,17 +28,16 @@ setDefinitionFunctionWrapper((code: (...args: unknown[]) => unknown) =>
   },
 );
 
-BeforeAll(async function (this: IContext) {
-  const { target: kind } = this.parameters as unknown as WorldParameters;
-  target = await openTarget('hooks', kind, (line) => process.stderr.write(`[target] ${line}\n`));
+// Built (or joined: the runner builds it first) for the first scenario that needs it, so a run of @no-target
+// scenarios alone starts nothing; those scenarios get no target and no hooks.
+Before({ tags: NEEDS_TARGET }, async function (this: RehearsalWorld) {
+  const { target: kind } = this.parameters as WorldParameters;
+  target ??= await openTarget('hooks', kind, (line) => process.stderr.write(`[target] ${line}\n`));
+  this.useTarget(target);
+  this.dolibarrBaseline = target.dolibarr.standins?.counts();
 });
 
-Before(function (this: RehearsalWorld) {
-  this.useTarget(target!);
-  this.dolibarrBaseline = target!.dolibarr.standins?.counts();
-});
-
-After(async function (this: RehearsalWorld) {
+After({ tags: NEEDS_TARGET }, async function (this: RehearsalWorld) {
   for (const undo of this.undo.splice(0).reverse()) await undo();
   this.target.dolibarr.standins?.redirectSandboxTo(undefined);
   for (const tooling of this.toolings) await tooling.close();

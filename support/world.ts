@@ -32,6 +32,7 @@ import { commandWords, runRehearse, type CommandRun } from './operator/rehearse-
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TargetKind } from './targets/session';
+import { NoTargetError } from './targets/no-target';
 
 /** The login a scenario reads the sandbox's state with, apart from the ones its steps act as. */
 const OBSERVER = 'observer';
@@ -98,8 +99,9 @@ export class RehearsalWorld extends World<WorldParameters> {
   /** What puts back what a step changed on the shared target; run after the scenario, last first. */
   readonly undo: (() => void | Promise<void>)[] = [];
 
+  /** The run's target; a `@no-target` scenario gets none (the hooks give it only to scenarios that need it). */
   get target(): Target {
-    if (!this.shared) throw new Error('no target: the BeforeAll hook did not build one');
+    if (!this.shared) throw new NoTargetError();
     return this.shared;
   }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { applyKnownGaps, loadKnownGaps } from '../support/gates/expectations';
 import { renderFailures } from '../support/gates/failure-details';
 import { EVIDENCE_MEDIA_TYPE, EXIT, NOT_APPLICABLE_MEDIA_TYPE } from '../support/gates/outcomes';
-import { exitCodeOf, isGreen, renderReport, ReportBuilder, scenariosWith, type Envelope, type Status } from '../support/gates/report';
+import { exitCodeOf, isGreen, renderReport, ReportBuilder, scenariosWith, timeLine, type Envelope, type Status } from '../support/gates/report';
 import { registerSecret } from '../support/redaction';
 
 interface Attached {
@@ -308,5 +308,13 @@ describe('failure details after the run', () => {
     const rendered = renderFailures(builder.build());
     assert.doesNotMatch(rendered, /planted-failure-secret/);
     assert.match(rendered, /password \[redacted\]/);
+  });
+});
+
+describe('the summary\'s time line', () => {
+  it('says how long the target took to build, or that none was built, and the run\'s total', () => {
+    assert.equal(timeLine({ targetSeconds: 9.84, totalSeconds: 23.456 }), 'time: target built in 9.8 s; 23.5 s in all');
+    assert.equal(timeLine({ totalSeconds: 1.94 }), 'time: no target built (no selected scenario needs one); 1.9 s in all');
+    assert.match(renderReport(report([['PASSED']]), { totalSeconds: 2 }), /^time: no target built .*\n^gates: 1 passed/m);
   });
 });

@@ -175,9 +175,10 @@ async function run(args: string[], fixedTarget?: TargetName): Promise<number> {
   const { renderFailures } = await import('../gates/failure-details');
   // Built, then its sandbox's Dolibarr asked whether it answers: an error page is exit 4 before any gate runs.
   const { openGateTarget } = await import('../targets/gate-target');
-  const report = await runGates({ profile, target, paths: args, tags, reportDir: config.reports.dir, waivers, progress, open: openGateTarget });
-  // The real failures whole (message and stack), then the summary.
-  process.stdout.write(`${renderFailures(report)}${renderReport(report)}\n`);
+  const { report, targetSeconds } = await runGates({ profile, target, paths: args, tags, reportDir: config.reports.dir, waivers, progress, open: openGateTarget });
+  // The real failures whole (message and stack), then the summary with the run's times.
+  const times = { ...(targetSeconds === undefined ? {} : { targetSeconds }), totalSeconds: (Date.now() - started) / 1000 };
+  process.stdout.write(`${renderFailures(report)}${renderReport(report, times)}\n`);
   return exitCodeOf(report);
 }
 

@@ -290,11 +290,25 @@ export function gateName(scenario: Pick<ScenarioVerdict, 'uri'>): string {
   return scenario.uri.replace(/^.*[\\/]/, '').replace(/\.feature$/, '');
 }
 
+/** How long a run took, for its summary. */
+export interface RunTimes {
+  /** Seconds the target took to build; undefined when the run built none (no selected scenario needed one). */
+  readonly targetSeconds?: number;
+  /** Seconds from the command's start to its summary, the target's teardown included. */
+  readonly totalSeconds: number;
+}
+
+/** The summary's time line: the target's build (or that none was needed) and the run's total. */
+export function timeLine(times: RunTimes): string {
+  const target = times.targetSeconds === undefined ? 'no target built (no selected scenario needs one)' : `target built in ${times.targetSeconds.toFixed(1)} s`;
+  return `time: ${target}; ${times.totalSeconds.toFixed(1)} s in all`;
+}
+
 /**
  * The report for a terminal: one line per gate (feature file) with its counts and verdict, its evidence and
- * problems under it, the run-level problems and unused waivers, and the closing count line.
+ * problems under it, the run-level problems and unused waivers, the run's times when given, and the closing count line.
  */
-export function renderReport(report: GateReport): string {
+export function renderReport(report: GateReport, times?: RunTimes): string {
   const byFeature = new Map<string, GateCounts>();
   for (const scenario of report.scenarios) {
     const gate = gateName(scenario);
@@ -328,8 +342,9 @@ export function renderReport(report: GateReport): string {
   }
   if (report.scenarios.length === 0) lines.push('', 'No scenario ran: that is not a green run.');
   if (report.knownGaps > 0) lines.push('', 'Known gaps are the layout\'s weaknesses, failing as expected (features/expectations/); each names its fix.');
+  if (times) lines.push('', timeLine(times));
   lines.push(
-    '',
+    ...(times ? [] : ['']),
     `gates: ${report.passed} passed, ${report.failed} failed, ${report.notApplicable} not applicable, ${report.waived} waived, ${report.knownGaps} known gaps`,
   );
   return lines.join('\n');

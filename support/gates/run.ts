@@ -1,5 +1,6 @@
 import { loadConfiguration, loadSources, runCucumber } from '@cucumber/cucumber/api';
 import { registerTeardown } from '../process/teardown';
+import { needingTarget, NO_TARGET } from '../targets/no-target';
 import { closeTarget, openTarget, type TargetKind } from '../targets/session';
 import type { Target } from '../targets/target';
 import { settleClaims } from './claims';
@@ -9,12 +10,6 @@ import { openReportWriters, UnredactableFormatError } from './redacted-reports';
 import { discardReportFiles, redactReportFiles, reportFormats } from './report-files';
 import { ReportBuilder, type GateReport } from './report';
 import { applyWaivers, type WaiverSet } from './waivers';
-
-/**
- * The profile's target kind for a test-only profile whose features need no target at all (its steps are
- * self-contained, e.g. the redaction test's): no target is built and no layout expectations apply.
- */
-export const NO_TARGET = 'none';
 
 export interface GateRunOptions {
   /** Cucumber profile from cucumber.js; `default` is the hermetic target, `live` the live one. */
@@ -35,6 +30,13 @@ export interface GateRunOptions {
   readonly open?: (kind: TargetKind, progress: (line: string) => void) => Promise<Target>;
 }
 
+/** A run's verdict, and how long its target took to build. */
+export interface GateRun {
+  readonly report: GateReport;
+  /** Seconds the target's build took; undefined when no selected scenario needed one, so none was built. */
+  readonly targetSeconds?: number;
+}
+
 /** The run cannot start as asked (a profile that does not exist or is for another target). */
 export class GateRunError extends Error {
   override readonly name = 'GateRunError';
@@ -42,10 +44,11 @@ export class GateRunError extends Error {
 
 /**
  * Runs the gates: builds the target first (so a machine without PostgreSQL gets one clear error, not
- * a failed hook, and an unreachable live target is told apart from a failed gate), runs the features against
- * it in this process, always tears it down, and rewrites the report files through the redaction point.
+ * a failed hook, and an unreachable live target is told apart from a failed gate) when a selected scenario needs one
+ * (not all tagged @no-target), runs the features against it in this process, always tears it down, and rewrites the
+ * report files through the redaction point.
  */
-export async function runGates(options: GateRunOptions): Promise<GateReport> {
+export async function runGates(options: GateRunOptions): Promise<GateRun> {
   let runConfiguration;
   try {
     ({ runConfiguration } = await loadConfiguration({ profiles: [options.profile] }));
@@ -79,8 +82,14 @@ export async function runGates(options: GateRunOptions): Promise<GateReport> {
     if (cause instanceof Error && /^Tag expression .* could not be parsed/.test(cause.message)) throw new GateRunError(`--tags: ${cause.message}`);
     throw error;
   }
+  // Cucumber itself says whether a selected scenario is left once the @no-target ones are set aside.
+  const needsTarget =
+    kind !== NO_TARGET &&
+    (await loadSources({ ...runConfiguration.sources, tagExpression: needingTarget(runConfiguration.sources.tagExpression) })).plan.length > 0;
 
-  const target = kind === NO_TARGET ? undefined : await buildTarget(options.target, options.progress, options.open);
+  const building = Date.now();
+  const target = needsTarget ? await buildTarget(options.target, options.progress, options.open) : undefined;
+  const targetSeconds = target ? (Date.now() - building) / 1000 : undefined;
   const started = Date.now();
   // Interrupted (SIGINT/SIGTERM) or crashed mid-run, the half-written reports are removed: redacted, but incomplete.
   // A run that ends normally has every file of the report directory rewritten through the redaction point
@@ -111,7 +120,7 @@ export async function runGates(options: GateRunOptions): Promise<GateReport> {
     const settlement = await target?.prodWatch?.settle().catch((error: Error) => error);
     const built = settleClaims(report.build(), settlement);
     const withGaps = layout ? applyKnownGaps(built, loadKnownGaps(layout), expectationsFile(layout)) : built;
-    return applyWaivers(withGaps, options.waivers);
+    return { report: applyWaivers(withGaps, options.waivers), ...(targetSeconds === undefined ? {} : { targetSeconds }) };
   } finally {
     if (target) await closeTarget('runner');
   }

@@ -6,7 +6,8 @@ import type { Target } from './target';
 /**
  * The target of this process, built once and shared by whoever needs it first: the gates runner (which
  * builds it before Cucumber starts, so a missing PostgreSQL is one clear message and not a failed hook)
- * or Cucumber's BeforeAll (when features are run by `cucumber-js` directly). Whoever opened it closes it.
+ * or the hooks, for the first scenario that needs it (when features are run by `cucumber-js` directly). Whoever
+ * opened it closes it.
  */
 
 export type Owner = 'runner' | 'hooks';
