@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
+import { EVERY_FEATURE } from '../mutations/reach';
 import { nameScopedGolden } from './faults';
-import { RESET_THEN_HASH, RESET_THEN_WRITE } from './reset.mutations';
+import { GOLDEN_IDENTITY_IN_SANDBOX, RESET_THEN_HASH, RESET_THEN_WRITE } from './reset.mutations';
 import * as golden from './golden';
 import { CLONE_RESETS } from './template-clone.mutations';
 
@@ -13,6 +14,7 @@ import { CLONE_RESETS } from './template-clone.mutations';
 export const goldenScopedByTableName: FenceMutation = {
   name: 'golden-scoped-by-table-name',
   gate: 'reset-round-trip',
+  reaches: EVERY_FEATURE,
   breaks: "the golden is scoped by table name (llx_*) instead of by erp_role's ownership",
   apply: () =>
     replaceExport(golden, 'makeGolden', (makeGolden) => async (options) => nameScopedGolden(await makeGolden(options), join(options.dir, 'by-table-name'))),
@@ -23,9 +25,10 @@ export const goldenScopedByTableName: FenceMutation = {
       ...RESET_THEN_WRITE,
       "the reset's credential is the sandbox's own Vault lease, and it is gone once revoked",
       'a login role that made an object without SET ROLE cannot be revoked, and the harness names the drift',
-      // The golden identity's sandbox attempts are made in a sandbox reset to the golden first.
-      ...['read', 'update'].map((verb) => `the golden credential cannot ${verb} sandbox table llx_societe, in a sandbox holding the golden`),
+      ...GOLDEN_IDENTITY_IN_SANDBOX,
     ),
+    // The operator's own command, in a process of its own, refuses a golden whose files no longer match its manifest.
+    ...failing(/rehearse snapshot --out before\.json → exit 2/, 'a snapshot kept in a file is diffed with the sandbox later'),
     // The template-clone reset builds its golden database from the same golden: the restore fails the same way.
     ...failing(
       /restoring the golden .* failed: .*function public\.update_modified_column_tms\(\) does not exist/,
