@@ -98,6 +98,20 @@ describe('the catalogue of fence mutations', () => {
     }
   });
 
+  it('runs each mutation over features that exist and hold every scenario it expects to fail', async () => {
+    const { runConfiguration } = await loadConfiguration({ profiles: ['default'] }, { cwd: ROOT });
+    const { plan } = await loadSources(runConfiguration.sources, { cwd: ROOT });
+    const features = new Set(plan.map((pickle) => pickle.uri));
+    for (const mutation of MUTATIONS) {
+      for (const feature of mutation.reaches) assert.ok(features.has(feature), `${mutation.name} reaches "${feature}", which no feature file is`);
+      if (mutation.reaches.length === 0) continue;
+      for (const { scenario } of mutation.expect(context)) {
+        const uris = plan.filter((pickle) => pickle.name === scenario).map((pickle) => pickle.uri);
+        assert.ok(uris.some((uri) => mutation.reaches.includes(uri)), `${mutation.name} expects "${scenario}" (${uris.join(', ')}) to fail, outside the features it reaches`);
+      }
+    }
+  });
+
   it('refuses an unknown name with the names it has', () => {
     assert.throws(() => selectMutations(['no-such-break']), /no fence mutation "no-such-break"; the catalogue has: sandbox-login-granted-erp_role/);
     assert.deepEqual(selectMutations(['host-guard-allows-domain']).map((mutation) => mutation.name), ['host-guard-allows-domain']);

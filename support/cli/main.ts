@@ -56,10 +56,10 @@ Usage:
       typed at the prompt, or with --approve. Refused (exit 5) when the changeset was edited after review, not
       approved, not rehearsed on the sandbox, when prod changed since the rehearsal, or when the credential is missing
       or the agent's. Every attempt is appended to ERP_REHEARSAL_PROMOTE_AUDIT (default: reports/promote-audit.ndjson).
-  rehearse mutations [--jobs N] [NAME...]
-      The fence mutation suite: a control run, then the gates once per mutation (all, or the named ones), each on a
-      fresh hermetic target (hardened layout) with one fence broken; every mutation must turn exactly its expected
-      scenarios red. Writes mutations.md and mutations.json, and each run's reports and log, under
+  rehearse mutations [--jobs N] [--everywhere] [NAME...]
+      The fence mutation suite: a control run of every gate, then the gates once per mutation (all, or the named
+      ones), each on a fresh hermetic target (hardened layout) with one fence broken, over the features the break can
+      reach (--everywhere: every feature); every mutation must turn exactly its expected scenarios red. Writes mutations.md and mutations.json, and each run's reports and log, under
       ERP_REHEARSAL_REPORT_DIR/mutations/. --jobs: runs at a time (default: the machine's cores).
       Exit 0 when the control is green and every mutation is detected, 1 otherwise.
   rehearse bench [--scale N] [--rounds R] [--no-suite] [--progress] [--out DIR]
@@ -209,6 +209,7 @@ async function promoteCommand(args: string[]): Promise<number> {
 
 async function mutations(args: string[]): Promise<number> {
   const jobsFlag = option(args, '--jobs');
+  const everywhere = flag(args, '--everywhere');
   const unknown = args.find((arg) => arg.startsWith('--'));
   if (unknown) throw new UsageError(`unknown option ${unknown}`);
   const jobs = jobsFlag === undefined ? availableParallelism() : Number(jobsFlag);
@@ -226,8 +227,8 @@ async function mutations(args: string[]): Promise<number> {
   const reportDir = join(config.reports.dir, 'mutations');
   const started = Date.now();
   const progress = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
-  progress(`fence mutation suite: ${args.length || 'every'} mutation(s) and the control, ${jobs} at a time, reports in ${reportDir}`);
-  const results = await runMutationSuite({ names: args, jobs, reportDir, progress, context: { prod: config.prod, sandbox: config.sandbox, layout: 'hardened' } });
+  progress(`fence mutation suite: ${args.length || 'every'} mutation(s) and the control, ${jobs} at a time, ${everywhere ? 'every feature' : 'each over the features its break can reach'}, reports in ${reportDir}`);
+  const results = await runMutationSuite({ names: args, jobs, everywhere, reportDir, progress, context: { prod: config.prod, sandbox: config.sandbox, layout: 'hardened' } });
   const { summary, holds } = writeSuiteReport(reportDir, results);
   process.stdout.write(`${summary}\n`);
   return holds ? EXIT.green : EXIT.failed;

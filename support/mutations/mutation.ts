@@ -12,6 +12,9 @@ import type { Layout } from '../postgres/provision';
  * (the provisioning SQL, Vault's role configuration, the guard's host check, the reset's restore list...).
  * Nothing in the library knows about mutations: they are installed only in a gate run's process started by the
  * mutation runner (inject.ts, through `node --require`), and only on the hermetic target.
+ *
+ * A mutation's run is limited to the features its break can reach (reach.ts): the control run proves every other
+ * scenario green on the same layout, and `--everywhere` runs every feature for every mutation.
  */
 
 export interface MutationContext {
@@ -35,6 +38,8 @@ export interface FenceMutation {
   readonly gate: string;
   /** The break, in an operator's words. */
   readonly breaks: string;
+  /** The feature files whose scenarios exercise the broken fence (reach.ts); empty: every feature. */
+  readonly reaches: readonly string[];
   /** Installs the break in this process. Called once, before the target is built. */
   readonly apply: (context: MutationContext) => void;
   /** Every scenario that must fail because of it; every other scenario must still pass. */

@@ -12,7 +12,7 @@ import { judge, type MutationVerdict } from './verdict';
 /**
  * The mutation suite: a control run with no mutation, then one run per mutation, each a fresh `rehearse gates` process
  * (a fresh hermetic target) on the hardened layout — where every scenario passes unmutated — with the mutation
- * installed by inject.ts. Runs go `jobs` at a time: each has its own cluster, its own Vault and Dolibarr stand-ins and
+ * installed by inject.ts, over the features its break can reach (every feature with `everywhere`). Runs go `jobs` at a time: each has its own cluster, its own Vault and Dolibarr stand-ins and
  * its own ports, and the gates of one run hold most of a core, so the machine's core count is the default.
  */
 
@@ -32,6 +32,8 @@ export interface MutationRunOptions {
   /** Each run's reports and log go to `<dir>/<name>/`; the suite's table to `<dir>/mutations.{md,json}`. */
   readonly reportDir: string;
   readonly context: MutationContext;
+  /** Every feature for every mutation, not only those its break can reach (reach.ts). */
+  readonly everywhere?: boolean;
   readonly progress: (line: string) => void;
 }
 
@@ -68,9 +70,10 @@ async function runOnce(mutation: FenceMutation | undefined, options: MutationRun
     ERP_REHEARSAL_TARGET: 'hermetic',
     ERP_REHEARSAL_LAYOUT: options.context.layout,
     ERP_REHEARSAL_REPORT_DIR: dir,
-    // A mutation replaces exports of the library: TypeScript's CommonJS output keeps them writable (bin/register.js).
-    ERP_REHEARSAL_TRANSPILER: 'typescript',
   };
+  // A mutation replaces exports of the library: TypeScript's CommonJS output keeps them writable (bin/register.js).
+  delete env.ERP_REHEARSAL_TRANSPILER;
+  if (mutation) env.ERP_REHEARSAL_TRANSPILER = 'typescript';
   // A waiver answers for a live target's gap; here every failure must be seen as it is.
   delete env.ERP_REHEARSAL_WAIVERS;
   delete env[MUTATION_VARIABLE];
@@ -78,7 +81,8 @@ async function runOnce(mutation: FenceMutation | undefined, options: MutationRun
   const started = process.hrtime.bigint();
   const exitCode = await new Promise<number | null>((done, fail) => {
     const out = createWriteStream(log);
-    const child = spawn(process.execPath, ['--require', REGISTER, '--require', INJECT, CLI, 'gates'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const features = mutation && !options.everywhere ? mutation.reaches : [];
+    const child = spawn(process.execPath, ['--require', REGISTER, '--require', INJECT, CLI, 'gates', ...features], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     // An interrupted suite stops its runs; each tears its own target down on SIGTERM.
     const forget = registerTeardown({ name: `the gate run of mutation ${name}`, stop: async () => void child.kill('SIGTERM') });
     // SIGTERM lets the run tear its target down; one that does not end by then is killed.

@@ -1,4 +1,5 @@
 import { failing, replaceExport, type FenceMutation, type MutationContext } from '../mutations/mutation';
+import { PRIVILEGE_FEATURES } from '../mutations/reach';
 import { ident, withClient } from './connect';
 import * as provision from './provision';
 
@@ -22,6 +23,7 @@ function provisionedThen(statements: Statements, context: MutationContext): void
 export const sandboxOwnerCreatedb: FenceMutation = {
   name: 'sandbox-owner-createdb',
   gate: 'no-superuser',
+  reaches: PRIVILEGE_FEATURES,
   breaks: 'the sandbox owner role erp_sandbox_role has CREATEDB (any of its logins can SET ROLE to it)',
   apply: (context) => provisionedThen(({ sandbox }) => [{ database: 'postgres', sql: `ALTER ROLE ${ident(sandbox.ownerRole)} CREATEDB` }], context),
   expect: () =>
@@ -39,6 +41,7 @@ export const sandboxOwnerCreatedb: FenceMutation = {
 export const userLookupExecutableByPublic: FenceMutation = {
   name: 'user_lookup-execute-to-public',
   gate: 'prod-undroppable',
+  reaches: PRIVILEGE_FEATURES,
   breaks: "EXECUTE on the provisioner's user_lookup granted to PUBLIC in every database",
   apply: (context) =>
     provisionedThen(
@@ -57,6 +60,7 @@ export const userLookupExecutableByPublic: FenceMutation = {
 export const publicCreateOnProdSchema: FenceMutation = {
   name: 'public-create-on-prod-schema',
   gate: 'prod-undroppable',
+  reaches: PRIVILEGE_FEATURES,
   breaks: "PUBLIC keeps CREATE on schema public of prod's database (PostgreSQL 14's default)",
   apply: (context) => provisionedThen(({ prod }) => [{ database: prod.database, sql: 'GRANT CREATE ON SCHEMA public TO PUBLIC' }], context),
   expect: () => [

@@ -1,6 +1,7 @@
 import { grantApiAccess, RIGHT } from '../hermetic/dolibarr-standin/server';
 import { withClient } from '../postgres/connect';
 import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
+import { DOLIBARR_FEATURES } from '../mutations/reach';
 import * as hermeticDolibarr from './hermetic-dolibarr';
 
 /**
@@ -26,6 +27,7 @@ const PROD_WRITE_REFUSED = /expected (200|201)|to equal 40[13]|HTTP 40[13]|refus
 export const prodAgentWritesThirdparties: FenceMutation = {
   name: 'prod-agent-writes-thirdparties',
   gate: 'prod-undroppable',
+  reaches: DOLIBARR_FEATURES,
   breaks: "prod's ai_agent is given thirdparty create/modify and delete rights besides its read-only ones",
   apply: () =>
     replaceExport(hermeticDolibarr, 'installProdAgentKey', (install) => async (endpoint, minter, prod) => {
@@ -57,6 +59,7 @@ export const prodAgentWritesThirdparties: FenceMutation = {
 export const sandboxKeyValidOnProd: FenceMutation = {
   name: 'sandbox-key-valid-on-prod',
   gate: 'prod-undroppable',
+  reaches: DOLIBARR_FEATURES,
   breaks: "the sandbox agent's API key is also the key of a prod user with thirdparty and supplier-invoice write rights",
   apply: () =>
     replaceExport(hermeticDolibarr, 'startHermeticDolibarr', (start) => async (config, network, endpoint, minter, identity) => {

@@ -3,6 +3,7 @@ import type { PolicyRules, VaultStandinOptions } from '../hermetic/vault-standin
 import { ident } from '../postgres/connect';
 import { probeScenarios } from '../mutations/probe-expectations';
 import { failing, replaceExport, type FenceMutation, type MutationContext } from '../mutations/mutation';
+import { PRIVILEGE_FEATURES } from '../mutations/reach';
 
 /**
  * Breaks of Vault as the factory's app_roles module sets it up (hermetic-vault.ts): the sandbox's database role and
@@ -31,6 +32,7 @@ const exactlyMembership = /member of exactly|expected \[.*erp_role.*\] to deep e
 export const sandboxLoginGrantedProdOwner: FenceMutation = {
   name: 'sandbox-login-granted-erp_role',
   gate: 'prod-undroppable',
+  reaches: PRIVILEGE_FEATURES,
   breaks: "Vault's erp-sandbox role also grants erp_role to every login it mints",
   apply: (context) => configureVault(sandboxCreation(`GRANT ${ident(context.prod.ownerRole)} TO "{{name}}";`), context),
   expect: (context) => [
@@ -53,6 +55,7 @@ export const sandboxLoginGrantedProdOwner: FenceMutation = {
 export const mintedLoginCreaterole: FenceMutation = {
   name: 'minted-login-createrole',
   gate: 'no-superuser',
+  reaches: PRIVILEGE_FEATURES,
   breaks: "Vault's erp-sandbox role mints its logins WITH CREATEROLE",
   apply: (context) => configureVault(sandboxCreation('ALTER ROLE "{{name}}" CREATEROLE;'), context),
   expect: (context) => [
@@ -70,6 +73,7 @@ export const mintedLoginCreaterole: FenceMutation = {
 export const sandboxPolicyReadsProdCreds: FenceMutation = {
   name: 'sandbox-policy-reads-prod-creds',
   gate: 'no-superuser',
+  reaches: PRIVILEGE_FEATURES,
   breaks: `the Vault policy erp-sandbox may also read postgres/creds/erp`,
   apply: (context) =>
     configureVault(

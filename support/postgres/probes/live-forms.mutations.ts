@@ -1,4 +1,5 @@
 import { failing, replaceExport, type FenceMutation } from '../../mutations/mutation';
+import { LIVE_FORM_FEATURES } from '../../mutations/reach';
 import * as golden from '../golden-fence';
 import type { LiveForm } from './probe';
 import * as catalogue from './catalogue';
@@ -20,6 +21,7 @@ function itself(attempt: { readonly transactional: boolean; readonly live: LiveF
 export const liveFormLocksBeforeCheck: FenceMutation = {
   name: 'live-form-locks-before-check',
   gate: 'prod-undroppable',
+  reaches: LIVE_FORM_FEATURES,
   breaks:
     'the live forms of the attempts PostgreSQL locks for before it checks the privilege (CREATE TRIGGER on prod\'s llx_societe, COMMENT and ALTER DATABASE on prod\'s database, DROP FUNCTION, TRUNCATE) are the attempts themselves, rolled back, not catalogue checks',
   apply: () => {
