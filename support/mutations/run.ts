@@ -114,10 +114,14 @@ async function runOnce(mutation: FenceMutation | undefined, options: MutationRun
   return { name, gate: mutation?.gate ?? 'all', breaks: mutation?.breaks ?? 'nothing: every fence as provisioned (hardened layout)', seconds, exitCode, log, verdict };
 }
 
-/** The control first (a red control makes the rest meaningless), then the mutations, `jobs` at a time. */
+/**
+ * The control first (a red control makes the rest meaningless), then the mutations, `jobs` at a time: those over every
+ * feature before those over a few, so no long run starts last while the other runs have ended. Reported in catalogue order.
+ */
 export async function runMutationSuite(options: MutationRunOptions): Promise<MutationResult[]> {
   const mutations = selectMutations(options.names);
-  const queue: (FenceMutation | undefined)[] = [undefined, ...mutations];
+  const everyFeature = (mutation: FenceMutation) => options.everywhere || mutation.reaches.length === 0;
+  const queue: (FenceMutation | undefined)[] = [undefined, ...mutations.filter(everyFeature), ...mutations.filter((mutation) => !everyFeature(mutation))];
   const results = new Map<string, MutationResult>();
   const total = queue.length;
   let next = 0;
@@ -132,5 +136,5 @@ export async function runMutationSuite(options: MutationRunOptions): Promise<Mut
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, total)) }, worker));
-  return queue.map((mutation) => results.get(mutation?.name ?? CONTROL)!);
+  return [undefined, ...mutations].map((mutation) => results.get(mutation?.name ?? CONTROL)!);
 }
