@@ -12,8 +12,9 @@ import { judge, type MutationVerdict } from './verdict';
 /**
  * The mutation suite: a control run with no mutation, then one run per mutation, each a fresh `rehearse gates` process
  * (a fresh hermetic target) on the hardened layout — where every scenario passes unmutated — with the mutation
- * installed by inject.ts, over the features its break can reach (every feature with `everywhere`). Runs go `jobs` at a time: each has its own cluster, its own Vault and Dolibarr stand-ins and
- * its own ports, and the gates of one run hold most of a core, so the machine's core count is the default.
+ * installed by inject.ts, over the features its break can reach (every feature with `everywhere`). Runs go `jobs` at a
+ * time: each has its own cluster, its own Vault and Dolibarr stand-ins and its own ports, and the gates of one run hold
+ * most of a core, so the machine's core count is the default.
  */
 
 const ROOT = resolve(__dirname, '..', '..');
