@@ -1,5 +1,5 @@
 /**
- * The harness's one redaction point (DESIGN.md, safety rule 4: secrets never appear in logs, reports or
+ * The harness's one redaction point (docs/ARCHITECTURE.md, rule 5: secrets never appear in logs, reports or
  * attachments).
  *
  * A process-wide registry of secret values: every `Secret` registers its value when it is made, and plain

@@ -1,6 +1,6 @@
 /**
  * Contract of the hermetic Dolibarr stand-in, on every version it answers as (support/dolibarr/versions.ts): each
- * answer of shared/facts/vault-and-dolibarr.md — 20.0.2's table, then 19.0.2's and 23's — asserted against a stand-in
+ * answer recorded in support/dolibarr/versions.ts — 20.0.2's table, then 19.0.2's and 23's — asserted against a stand-in
  * for prod `erp.arcodange.lab` backed by a real cluster with the fixture, reached through its real host name (a DNS
  * lookup hook maps it to the stand-in's loopback address) over TLS with a per-run self-signed certificate. Every
  * assertion of an answer names its source in its test name: the version it was observed on, or "not verified" and

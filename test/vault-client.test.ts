@@ -56,7 +56,7 @@ async function rejection(promise: Promise<unknown>): Promise<VaultError> {
   return e;
 }
 
-// ---- Vault's answers (shared/facts/vault-and-dolibarr.md) ----
+// ---- Vault's answers (docs/ARCHITECTURE.md, "Facts the code relies on") ----
 let serial = 0;
 function credsAnswer(leaseDuration = 3600, renewable = true, password = PASSWORD) {
   const id = `${(++serial).toString(36)}Xq3ZkP0aB7rT2wYc5nV`;

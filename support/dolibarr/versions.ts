@@ -1,7 +1,6 @@
 /**
  * How Dolibarr's REST API answers, version by version, where the harness depends on it: one table, each entry with
- * its source — the version it was observed on (shared/facts/vault-and-dolibarr.md: 20.0.2, then 19.0.2 and 23
- * develop), or "not verified" and why. The hermetic stand-in answers by it; the write tooling's client and the
+ * its source — the version it was observed on (real installs: 20.0.2, then 19.0.2 and 23 develop), or "not verified" and why. The hermetic stand-in answers by it; the write tooling's client and the
  * fence's steps read a Dolibarr's `dolibarr_version` and expect by it. Nothing here sends anything.
  */
 

@@ -4,7 +4,7 @@ import { tally, type GateReport, type ScenarioVerdict } from './report';
 
 /**
  * Known gaps: scenarios that must fail on a given layout because the layout really has the weakness
- * they probe (shared/facts/postgres-fences.md). They are written down next to the features, one file
+ * they probe (docs/ARCHITECTURE.md, "Facts the code relies on"). They are written down next to the features, one file
  * per layout, and checked both ways: a listed scenario that fails for the named weakness is a known gap;
  * a listed scenario that passes, or fails for another reason, makes the run red, and so does any
  * failure that is not listed. Nothing is skipped.

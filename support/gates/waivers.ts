@@ -3,8 +3,8 @@ import type { GateReport, ScenarioVerdict } from './report';
 import { tally } from './report';
 
 /**
- * Waivers: an operator who must live with a known failure for a while (e.g. the two layout weaknesses of
- * shared/facts/postgres-fences.md until the factory is hardened) writes it down, with a justification, an owner
+ * Waivers: an operator who must live with a known failure for a while (e.g. the as-provisioned layout's weaknesses,
+ * features/expectations/as-provisioned.json, until the factory is hardened) writes it down, with a justification, an owner
  * and an expiry date, in a JSON file:
  *
  *   {"waivers":[{"scenario":"the sandbox credential cannot connect to database erp",

@@ -33,7 +33,7 @@ import { failureOf, isServerAnswer, serverError, type ServerError } from './serv
  *   copy, must answer allowed = true in the same transaction: the query reads the rule, it is not a constant false.
  *
  * The caller (the target, support/targets/template-clone.ts) says which form runs: `live` runs the safe form alone;
- * `hermetic` runs it first and then, only once it was refused, the attempt itself for real (DESIGN.md, safety rule 2),
+ * `hermetic` runs it first and then, only once it was refused, the attempt itself for real (docs/ARCHITECTURE.md, rule 2),
  * so every run of the hermetic gates proves the live form too.
  */
 

@@ -18,7 +18,7 @@ import { ident, literal, withClient } from './connect';
  * - per prod instance, the golden's NOLOGIN reader role (support/naming/golden.ts): the proposed factory change
  *   (docs/GOLDEN-IDENTITY.md) that lets the golden be dumped without a credential that can write prod.
  *
- * Two layouts (shared/facts/postgres-fences.md records why):
+ * Two layouts (docs/ARCHITECTURE.md, "Facts the code relies on", says why):
  * - `as-provisioned`, faithful to the factory today: user_lookup in schema public — which the database's
  *   owner role owns since PostgreSQL 15, so the app credential can drop or replace it — and PUBLIC keeping
  *   its default CONNECT and TEMP on every database;

@@ -1,7 +1,7 @@
 /**
  * HERMETIC STAND-IN for one Dolibarr instance of a configured version, 19, 20 or 23 (a test double of a third-party
- * service; see DESIGN.md). Where versions differ it answers by support/dolibarr/versions.ts, the table of what real
- * installs answered (shared/facts/vault-and-dolibarr.md), each entry with its source.
+ * service; see docs/ARCHITECTURE.md, "The two targets"). Where versions differ it answers by
+ * support/dolibarr/versions.ts, the table of what real installs answered, each entry with its source.
  *
  * A loopback HTTPS server (a 127.x.y.z address, default 127.0.0.1; random port unless given) serving the REST
  * endpoints the harness uses, under `/api/index.php/`, backed by the instance's own database through the instance's

@@ -1,6 +1,6 @@
 /**
- * HERMETIC STAND-IN for HashiCorp Vault 1.15+ (a test double of a third-party service; see DESIGN.md "Vault
- * stand-in"). A loopback HTTPS server (127.x.y.z, default 127.0.0.1, random port unless given) serving under `/v1/`
+ * HERMETIC STAND-IN for HashiCorp Vault 1.15+ (a test double of a third-party service; see docs/ARCHITECTURE.md,
+ * "The two targets"). A loopback HTTPS server (127.x.y.z, default 127.0.0.1, random port unless given) serving under `/v1/`
  * the subset of Vault's HTTP API the harness uses, with Vault's JSON shapes and status codes, so the real node-vault
  * client talks to it (`requestOptions: { ca, agentOptions: { lookup } }`). Token in `X-Vault-Token` (or
  * `Authorization: Bearer`).
@@ -47,7 +47,7 @@
  *   `auth//login` (its path template ignores `kubernetesPath`): the redirect is followed as a GET to `auth/login`,
  *   which is no login path, so the login ends in 403 `permission denied`. Callers must pass `mount_point`.
  *
- * NOTE: shared/facts/vault-and-dolibarr.md writes the ACL refusal as `{"errors":["permission denied"]}`; Vault 1.15
+ * NOTE: the ACL refusal is often quoted as `{"errors":["permission denied"]}`; Vault 1.15
  * answers `{"errors":["1 error occurred:\n\t* permission denied\n\n"]}` (node-vault's message is that string).
  * The stand-in answers the latter; match on `permission denied` being contained, with status 403.
  *

@@ -6,7 +6,7 @@ import { ident, literal } from '../connect';
  * able to make, the exact refusal that proves the fence, the positive control that proves the attempt
  * itself is sound, and the form of the attempt that is safe to send to a live prod.
  *
- * The harness's own safety rule (DESIGN.md, rule 2) is enforced here, at definition time: a probe whose
+ * The harness's own safety rule (docs/ARCHITECTURE.md, rule 2) is enforced here, at definition time: a probe whose
  * live form could change prod if the fence were broken, or stall it, cannot be defined at all.
  */
 
