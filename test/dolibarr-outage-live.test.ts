@@ -5,58 +5,24 @@
  * saying so; no gate fails for that reason. Given a login again, the same run passes.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { EXIT } from '../support/gates/outcomes';
-import { emulatedLiveStack, type EmulatedLiveStack } from './helpers/live-emulation';
+import { sharedEmulatedLiveStack } from './helpers/live-emulation';
+import { runLiveFeature } from './helpers/rehearse';
 
-const REHEARSE = join(__dirname, '..', 'bin', 'rehearse.js');
 const FEATURE = 'features/host-guard.feature';
 
-/** Runs the host-guard gate on the live target with `env`; its exit code and everything it printed. */
-async function runLive(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const reports = mkdtempSync(join(tmpdir(), 'erp-rehearsal-outage-'));
-  try {
-    const child = spawn(process.execPath, [REHEARSE, 'run', '--target', 'live', FEATURE], {
-      cwd: join(__dirname, '..'),
-      env: { ...process.env, ...env, ERP_REHEARSAL_REPORT_DIR: reports },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', resolve);
-    });
-    return { code, output };
-  } finally {
-    rmSync(reports, { recursive: true, force: true });
-  }
-}
-
 describe("a live run whose sandbox Dolibarr has lost its database", { timeout: 300_000 }, () => {
-  let stack: EmulatedLiveStack | undefined;
-
-  before(async () => {
-    stack = await emulatedLiveStack();
-  });
-
-  after(async () => {
-    await stack?.close();
-  });
+  const stack = sharedEmulatedLiveStack();
 
   it('exits 4 with one line before any gate, and runs the gate again once the database is back', async (t) => {
-    const { target } = stack!;
+    const { target } = stack();
     const standins = target.dolibarr.standins!;
     const restore = await standins.loseSandboxDatabase();
     let restored = false;
     try {
       const before = standins.counts();
-      const lost = await runLive(stack!.env);
+      const lost = await runLiveFeature(FEATURE, stack().env);
       const line = `Dolibarr at ${target.sandbox.host} answered an error page, status 202: its database may be unreachable`;
       assert.equal(lost.code, EXIT.unreachable, lost.output);
       const lines = lost.output.split('\n').filter((text) => text.includes(line));
@@ -70,7 +36,7 @@ describe("a live run whose sandbox Dolibarr has lost its database", { timeout: 3
 
       await restore();
       restored = true;
-      const back = await runLive(stack!.env);
+      const back = await runLiveFeature(FEATURE, stack().env);
       assert.ok(back.code === EXIT.green || back.code === EXIT.notApplicable, `exit ${back.code}\n${back.output}`);
       assert.match(back.output, /gates: [1-9]\d* passed, 0 failed/, back.output);
       assert.doesNotMatch(back.output, /its database may be unreachable/);

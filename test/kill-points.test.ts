@@ -23,7 +23,8 @@ import { pidRunning } from '../support/process/liveness';
 import { mintLedger } from '../support/targets/live';
 import { DRIFT_TABLE } from './helpers/dead-login-drift';
 import { killPointStack, waitsOnLock, type KillPointStack } from './helpers/kill-points-stack';
-import { filesUnder, killAt, processesLeft, rehearse, secretsIn, type KilledRun, type RunSignature } from './helpers/killed-run';
+import { filesUnder, killAt, processesLeft, secretsIn, type KilledRun, type RunSignature } from './helpers/killed-run';
+import { rehearse } from './helpers/rehearse';
 
 const ROOT = join(__dirname, '..');
 const SANDBOX = instanceNames('erp', 'sandbox');

@@ -4,7 +4,6 @@
  * accepts, and must count none. The happy paths run against a real stack in features/operator-lifecycle.feature.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,8 +13,8 @@ import { createCertificateAuthority } from '../support/hermetic/certificates';
 import type { Golden } from '../support/lifecycle/golden';
 import { writeFakeGolden } from './helpers/fake-golden';
 import { damagedGoldenCopy, GOLDEN_DAMAGE_NAMES } from './helpers/damaged-golden';
+import { rehearse, ROOT, type RunResult } from './helpers/rehearse';
 
-const REHEARSE = join(__dirname, '..', 'bin', 'rehearse.js');
 const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
 
 let dir: string;
@@ -24,18 +23,9 @@ let port: number;
 let connections = 0;
 let golden: Golden;
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // The gates run where their Cucumber profiles are; the lifecycle commands wherever the operator is.
-    const cwd = args[0] === 'run' ? join(__dirname, '..') : dir;
-    const child = spawn(process.execPath, [REHEARSE, ...args], { cwd, env: { PATH: process.env.PATH, HOME: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The gates run where their Cucumber profiles are; the lifecycle commands wherever the operator is. */
+function run(args: string[], env: Record<string, string>): Promise<RunResult> {
+  return rehearse(args, { PATH: process.env.PATH, HOME: dir, ...env }, { cwd: args[0] === 'run' ? ROOT : dir, inherit: false });
 }
 
 /** A live configuration whose every service is this test's listener. */

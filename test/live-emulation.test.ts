@@ -7,9 +7,8 @@
  * too. The negative twin sends a probe's live form changed into a raw DROP DATABASE, and the same audit must catch it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cloneNames } from '../support/lifecycle/template-clone-names';
@@ -21,9 +20,9 @@ import { auditStatements, describeViolation, loggedStatements, notReads, type Lo
 import type { Target } from '../support/targets/target';
 import { runProbe, probeCatalogue } from '../support/postgres/probes';
 import { probeContext } from '../support/targets/probes';
-import { emulatedLiveStack, type EmulatedLiveStack } from './helpers/live-emulation';
+import { sharedEmulatedLiveStack } from './helpers/live-emulation';
+import { rehearse } from './helpers/rehearse';
 
-const REHEARSE = join(__dirname, '..', 'bin', 'rehearse.js');
 
 /** A login the golden identity's Vault role minted, whatever the auth method. */
 const byGoldenIdentity = (statement: LoggedStatement) => mintedForRole(statement.user, goldenNames(instanceNames('erp')).vaultRole);
@@ -34,33 +33,14 @@ function sandboxDatabases(target: Target): string[] {
   return [names.sandboxDatabase, names.goldenDatabase, names.buildingDatabase, names.nextDatabase];
 }
 
-function rehearse(args: string[], env: Record<string, string>, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [REHEARSE, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('the live target against the hermetic stack, with prod logging every statement', { timeout: 600_000 }, () => {
-  let stack: EmulatedLiveStack | undefined;
-
-  before(async () => {
-    stack = await emulatedLiveStack();
-  });
-
-  after(async () => {
-    await stack?.close();
-  });
+  const stack = sharedEmulatedLiveStack();
 
   it('runs every gate live, and prod receives nothing that could change it', async (t) => {
     // Only what the live run sent is judged: the hermetic stack's own provisioning and fixture load came before.
-    const before = (await stack!.serverLog()).length;
-    const run = await rehearse(['run', '--target', 'live'], stack!.env);
+    const before = (await stack().serverLog()).length;
+    const run = await rehearse(['run', '--target', 'live'], stack().env);
     const output = `${run.stdout}\n${run.stderr}`;
     // Green, or green with gates not applicable live — never red, never unable to start.
     assert.ok(run.code === 0 || run.code === 3, `exit ${run.code}\n${output}`);
@@ -78,12 +58,12 @@ describe('the live target against the hermetic stack, with prod logging every st
     const applicable = (total - notApplicable) / total;
     t.diagnostic(`${(applicable * 100).toFixed(1)} % of ${total} scenarios applicable live`);
     assert.ok(applicable >= 0.85, `${(applicable * 100).toFixed(1)} % applicable live, fewer than 85 %\n${output}`);
-    const log = (await stack!.serverLog()).slice(before);
-    const prodStatements = loggedStatements(log).filter((statement) => statement.database === stack!.target.prod.database);
+    const log = (await stack().serverLog()).slice(before);
+    const prodStatements = loggedStatements(log).filter((statement) => statement.database === stack().target.prod.database);
     assert.ok(prodStatements.length > 0, 'the live run did reach prod (its probes), so the audit has something to judge');
-    const violations = auditStatements(log, stack!.target.prod.database, sandboxDatabases(stack!.target));
+    const violations = auditStatements(log, stack().target.prod.database, sandboxDatabases(stack().target));
     assert.deepEqual(violations.map(describeViolation), []);
-    t.diagnostic(`${prodStatements.length} statements reached ${stack!.target.prod.database}; none could change it`);
+    t.diagnostic(`${prodStatements.length} statements reached ${stack().target.prod.database}; none could change it`);
     // Prod's content hash is read through the golden identity, twice a run at most (each snapshot pins its settings once).
     const hashes = new Set(prodStatements.filter((statement) => statement.text.startsWith(PIN_SETTINGS_SQL)).map((statement) => statement.session));
     assert.ok(prodStatements.filter((statement) => statement.text.startsWith(PIN_SETTINGS_SQL)).every(byGoldenIdentity), "prod's hash read by the golden identity only");
@@ -94,33 +74,33 @@ describe('the live target against the hermetic stack, with prod logging every st
   it("runs the operator's golden, reset, snapshot and status live; the golden identity only reads prod", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'erp-rehearsal-operator-'));
     try {
-      const before = (await stack!.serverLog()).length;
-      const env = { ...stack!.env, ERP_REHEARSAL_GOLDEN_ARCHIVE: join(dir, 'golden', 'golden.dump') };
+      const before = (await stack().serverLog()).length;
+      const env = { ...stack().env, ERP_REHEARSAL_GOLDEN_ARCHIVE: join(dir, 'golden', 'golden.dump') };
       for (const command of [['golden', '--out', 'golden'], ['reset'], ['snapshot', '--out', 'after-reset.json'], ['status']]) {
-        const run = await rehearse(command, env, dir);
+        const run = await rehearse(command, env, { cwd: dir });
         assert.equal(run.code, 0, `rehearse ${command.join(' ')}: exit ${run.code}\n${run.stdout}\n${run.stderr}`);
         t.diagnostic(`rehearse ${command.join(' ')}: ${run.stdout.split('\n')[0]}`);
       }
-      const log = (await stack!.serverLog()).slice(before);
+      const log = (await stack().serverLog()).slice(before);
       // The log's markers are this test's own queries, as the cluster's superuser.
-      const prodStatements = loggedStatements(log).filter((statement) => statement.database === stack!.target.prod.database && !stack!.isMarker(statement));
+      const prodStatements = loggedStatements(log).filter((statement) => statement.database === stack().target.prod.database && !stack().isMarker(statement));
       const others = prodStatements.filter((statement) => !byGoldenIdentity(statement)).map((statement) => `${statement.user}: ${statement.text}`);
       assert.ok(prodStatements.length > 0, 'the golden reached prod');
       assert.deepEqual(others, [], 'only the golden identity reached prod');
       assert.deepEqual(notReads(prodStatements).map((statement) => statement.text), []);
-      assert.deepEqual(auditStatements(log, stack!.target.prod.database, sandboxDatabases(stack!.target)).map(describeViolation), []);
+      assert.deepEqual(auditStatements(log, stack().target.prod.database, sandboxDatabases(stack().target)).map(describeViolation), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('catches a probe whose live form is changed into a raw DROP DATABASE (the negative twin)', async () => {
-    const { target } = stack!;
+    const { target } = stack();
     const context = probeContext(target);
     const probe = probeCatalogue(context).find((candidate) => candidate.attempt === 'drop database erp')!;
     // Past defineProbe's checks, as a careless edit of the catalogue would be: the live form is the raw attempt.
     const broken = { ...probe, live: { kind: 'rollback' as const, statement: `DROP DATABASE ${target.prod.database}` } };
-    const before = (await stack!.serverLog()).length;
+    const before = (await stack().serverLog()).length;
     const sandboxLogin = await target.minter.mint(target.sandbox);
     try {
       const credentials = { sandbox: sandboxLogin, prodOwner: sandboxLogin, credentialsEditor: sandboxLogin, provisioner: sandboxLogin };
@@ -128,7 +108,7 @@ describe('the live target against the hermetic stack, with prod logging every st
     } finally {
       await target.minter.revoke(sandboxLogin);
     }
-    const violations = auditStatements((await stack!.serverLog()).slice(before), target.prod.database);
+    const violations = auditStatements((await stack().serverLog()).slice(before), target.prod.database);
     assert.ok(violations.some((violation) => violation.why === 'DROP DATABASE'), violations.map(describeViolation).join('\n'));
   });
 });

@@ -6,19 +6,13 @@
  * holds promote's own identity promotes nothing at all.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Envelope } from '../support/gates/report';
-import { ReportBuilder, type ScenarioVerdict } from '../support/gates/report';
-import { reportFiles } from '../support/gates/report-files';
+import { describe, it } from 'node:test';
+import type { ScenarioVerdict } from '../support/gates/report';
 import { goldenNames } from '../support/naming/golden';
 import { auditStatements, describeViolation, loggedStatements } from '../support/postgres/statement-audit';
-import { emulatedLiveStack, type EmulatedLiveStack } from './helpers/live-emulation';
+import { sharedEmulatedLiveStack } from './helpers/live-emulation';
+import { runLiveFeature } from './helpers/rehearse';
 
-const REHEARSE = join(__dirname, '..', 'bin', 'rehearse.js');
 const FEATURE = 'features/promotion-gate.feature';
 
 const REFUSALS = [
@@ -40,55 +34,17 @@ const NOT_APPLICABLE: Readonly<Record<string, RegExp>> = {
   "promote refuses a prod-write credential that is the agent's, and prod is untouched": /agent's sandbox key .* the operator's/,
 };
 
-interface GateRun {
-  readonly code: number | null;
-  readonly output: string;
-  readonly scenarios: readonly ScenarioVerdict[];
-}
-
-/** Runs the promotion gate on the live target with `env`, and reads each scenario's verdict from Cucumber's messages. */
-async function runLive(env: Record<string, string>): Promise<GateRun> {
-  const reports = mkdtempSync(join(tmpdir(), 'erp-rehearsal-promote-live-'));
-  try {
-    const child = spawn(process.execPath, [REHEARSE, 'run', '--target', 'live', FEATURE], {
-      cwd: join(__dirname, '..'),
-      env: { ...process.env, ...env, ERP_REHEARSAL_REPORT_DIR: reports },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', resolve);
-    });
-    const builder = new ReportBuilder();
-    for (const line of readFileSync(reportFiles(reports).message, 'utf8').split('\n').filter(Boolean)) builder.accept(JSON.parse(line) as Envelope);
-    return { code, output, scenarios: builder.build().scenarios };
-  } finally {
-    rmSync(reports, { recursive: true, force: true });
-  }
-}
-
 const named = (scenarios: readonly ScenarioVerdict[], outcome: ScenarioVerdict['outcome']) =>
   scenarios.filter((scenario) => scenario.outcome === outcome).map((scenario) => scenario.scenario).sort();
 
 describe('the promotion gate on the live target against the hermetic stack', { timeout: 300_000 }, () => {
-  let stack: EmulatedLiveStack | undefined;
-
-  before(async () => {
-    stack = await emulatedLiveStack();
-  });
-
-  after(async () => {
-    await stack?.close();
-  });
+  const stack = sharedEmulatedLiveStack();
 
   it("proves promote's refusals live: prod's Dolibarr sees no connection and prod's database only the golden identity", async () => {
-    const { target } = stack!;
-    const logBefore = (await stack!.serverLog()).length;
+    const { target } = stack();
+    const logBefore = (await stack().serverLog()).length;
     const prodBefore = target.dolibarr.standins!.counts().prod;
-    const run = await runLive(stack!.env);
+    const run = await runLiveFeature(FEATURE, stack().env);
     assert.equal(run.code, 3, `green with scenarios not applicable live\n${run.output}`);
     assert.match(run.output, /gates: 7 passed, 0 failed, 5 not applicable/, run.output);
     assert.deepEqual(named(run.scenarios, 'passed'), [...REFUSALS].sort(), run.output);
@@ -96,7 +52,7 @@ describe('the promotion gate on the live target against the hermetic stack', { t
     assert.deepEqual(notApplicable.map((scenario) => scenario.scenario).sort(), Object.keys(NOT_APPLICABLE).sort());
     for (const scenario of notApplicable) assert.match(scenario.reason!, NOT_APPLICABLE[scenario.scenario]!, scenario.scenario);
     assert.deepEqual(target.dolibarr.standins!.counts().prod, prodBefore, "what prod's Dolibarr accepted during the live run");
-    const log = (await stack!.serverLog()).slice(logBefore);
+    const log = (await stack().serverLog()).slice(logBefore);
     // The stack's own log markers, sent as the cluster's superuser, are not the run's.
     const prodStatements = loggedStatements(log)
       .filter((statement) => statement.database === target.prod.database && statement.user !== target.cluster!.superuser.user);
@@ -110,11 +66,11 @@ describe('the promotion gate on the live target against the hermetic stack', { t
   });
 
   it("promotes nothing in a live run that holds promote's own identity", async () => {
-    const { target } = stack!;
+    const { target } = stack();
     const promoter = target.vault.promoter;
     assert.ok(promoter?.auth.method === 'kubernetes' && promoter.auth.tokenPath, "the hermetic target's promote identity has a token file");
     const prodBefore = target.dolibarr.standins!.counts().prod;
-    const run = await runLive({ ...stack!.env, ERP_REHEARSAL_PROMOTE_TOKEN_FILE: promoter.auth.tokenPath });
+    const run = await runLiveFeature(FEATURE, { ...stack().env, ERP_REHEARSAL_PROMOTE_TOKEN_FILE: promoter.auth.tokenPath });
     assert.equal(run.code, 3, run.output);
     assert.equal(run.scenarios.length, REFUSALS.length + Object.keys(NOT_APPLICABLE).length);
     for (const scenario of run.scenarios) {

@@ -272,7 +272,7 @@ describe('failure details after the run', () => {
   it('give an undefined step the snippet Cucumber suggests', () => {
     const builder = new ReportBuilder();
     for (const envelope of stream([['UNDEFINED']])) {
-      if (envelope.testStepFinished) builder.accept({ suggestion: { id: 's', pickleStepId: 'p0s0', snippets: [{ language: 'javascript', code: "When('a step', async function () {\n  return 'pending';\n});" }] } } as Envelope);
+      if (envelope.testStepFinished) builder.accept({ suggestion: { id: 's', pickleStepId: 'p0s0', snippets: [{ language: 'javascript', code: "When('a step', async function () {\n  // the step's code\n});" }] } } as Envelope);
       builder.accept(envelope);
     }
     const rendered = renderFailures(builder.build());

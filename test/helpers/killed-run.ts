@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { REHEARSE } from './rehearse';
 
 /**
  * Test only: a `rehearse` process SIGKILLed at a point it reaches — said by a line of its output, and, where that is
  * not precise enough, a condition of the world the test then waits for (never a sleep) — and what it left: processes,
  * files, output. The process leads its own process group, so its children (which inherit the group) can be found.
  */
-
-const REHEARSE = join(__dirname, '..', '..', 'bin', 'rehearse.js');
 
 export interface KillPoint {
   /** The line (on stdout or stderr) that says the point is reached. */
@@ -25,25 +24,6 @@ export interface KilledRun {
   readonly stderr: string;
   /** Whether the kill point was reached (else the run ended by itself first). */
   readonly reached: boolean;
-}
-
-export interface RunResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `node bin/rehearse.js …args` with `env` over this process's environment, to its end. */
-export function rehearse(args: readonly string[], env: Readonly<Record<string, string>>, cwd?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [REHEARSE, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 /** Runs a program (node by default: `rehearse …`) in its own process group and SIGKILLs it at `point`. */

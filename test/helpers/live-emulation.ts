@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { loadConfig } from '../../support/config';
 import { AUDIT_LOG_LINE_PREFIX, type LoggedStatement } from '../../support/postgres/statement-audit';
 import { withClient } from '../../support/postgres/connect';
@@ -70,4 +71,19 @@ export async function emulatedLiveStack(): Promise<EmulatedLiveStack> {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** For a `describe`: the stack is built before its tests and closed after them; the function returned gives it. */
+export function sharedEmulatedLiveStack(): () => EmulatedLiveStack {
+  let stack: EmulatedLiveStack | undefined;
+  before(async () => {
+    stack = await emulatedLiveStack();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+  return () => {
+    if (!stack) throw new Error('the emulated live stack was not built: its before hook failed');
+    return stack;
+  };
 }
