@@ -17,7 +17,6 @@ import {
   vatSummary,
   type VatAmounts,
   type VatPeriod,
-  type VatSummary,
 } from '../support/erp/assertions/vat-summary';
 import { knownSupplierInvoice, type WrittenSupplierInvoice } from '../support/erp/supplier-invoice';
 import { completeSupplier, countryIdOf } from '../support/erp/thirdparty-details';
@@ -26,25 +25,10 @@ import type { RehearsalWorld } from '../support/world';
 // Domain assertions: what the ERP's own books say, read from its tables through the scenario's sandbox login
 // (support/erp/assertions/). Thin: each step resolves what the scenario names, calls support/, asserts.
 
-/** A VAT summary a scenario noted, by the period as the feature named it. */
-interface Noted {
-  readonly period: VatPeriod;
-  readonly summary: VatSummary;
-}
-
-/** The summaries each scenario noted (the World stays as it is: a scenario's notes live and die with it). */
-const notedSummaries = new WeakMap<RehearsalWorld, Map<string, Noted>>();
-
 const REHEARSED_PERIOD = "the rehearsed invoice's period";
 
-function notes(world: RehearsalWorld): Map<string, Noted> {
-  let map = notedSummaries.get(world);
-  if (!map) notedSummaries.set(world, (map = new Map()));
-  return map;
-}
-
-function noted(world: RehearsalWorld, name: string): Noted {
-  const found = notes(world).get(name);
+function noted(world: RehearsalWorld, name: string) {
+  const found = world.vatNotes.get(name);
   const quoted = name === REHEARSED_PERIOD ? name : `"${name}"`;
   if (!found) throw new Error(`the VAT summary for ${quoted} was not noted: add "Given the VAT summary for ${quoted} is noted" before the write`);
   return found;
@@ -52,7 +36,7 @@ function noted(world: RehearsalWorld, name: string): Noted {
 
 async function note(world: RehearsalWorld, name: string, period: VatPeriod): Promise<void> {
   const summary = await world.inSandbox((client) => vatSummary(client, period));
-  notes(world).set(name, { period, summary });
+  world.vatNotes.set(name, { period, summary });
   world.attach(`VAT summary ${period.label} noted: ${describeAmounts(summary.rates)}`, 'text/plain');
 }
 

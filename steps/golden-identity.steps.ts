@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { goldenNames } from '../support/naming/golden';
 import { NotApplicable } from '../support/not-applicable';
 import { privilegesOutside } from '../support/postgres/catalog';
-import { describeGoldenOutcome, goldenAttempts, type GoldenAttemptOutcome } from '../support/postgres/golden-fence';
+import { describeGoldenOutcome, goldenAttempts } from '../support/postgres/golden-fence';
 import {
   attemptOnTarget,
   countProdRowsAsGolden,
@@ -13,24 +13,9 @@ import {
   NoGoldenIdentityError,
   prodReadAccessOf,
   writeInGoldenSession,
-  type GoldenSessionWrite,
 } from '../support/targets/golden-identity';
 import type { VaultSession } from '../support/vault';
 import type { RehearsalWorld } from '../support/world';
-
-/** What this file's steps keep per scenario, beside the World's own fields. */
-interface GoldenState {
-  attempt?: GoldenAttemptOutcome;
-  sessionWrite?: GoldenSessionWrite;
-}
-
-const states = new WeakMap<RehearsalWorld, GoldenState>();
-
-function state(world: RehearsalWorld): GoldenState {
-  let found = states.get(world);
-  if (!found) states.set(world, (found = {}));
-  return found;
-}
 
 /** What `work` gives, or NotApplicable where the target has no golden identity configured. */
 async function onGoldenIdentity<T>(work: () => T | Promise<T>): Promise<T> {
@@ -75,7 +60,7 @@ Given("a golden login {string} is minted through Vault for prod's read-only gold
  * sends the attempt itself too, once that form was refused.
  */
 When(/^the golden login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
-  state(this).attempt = await attemptOnTarget(this.target, this.login(label), attempt);
+  this.goldenFence.attempt = await attemptOnTarget(this.target, this.login(label), attempt);
 });
 
 /**
@@ -85,7 +70,7 @@ When(/^the golden login "([^"]*)" tries to (.+)$/, async function (this: Rehears
  * and the evidence says so.
  */
 Then("PostgreSQL refuses the golden login's attempt with SQLSTATE {sqlstate}, which proves {}", function (this: RehearsalWorld, sqlstate: string, fence: string) {
-  const outcome = state(this).attempt;
+  const outcome = this.goldenFence.attempt;
   expect(outcome, 'an attempt was made').to.not.equal(undefined);
   expect(outcome!.attempt.refusal.sqlstate, "the feature's SQLSTATE and the fence's").to.equal(sqlstate);
   expect(outcome!.verdict, describeGoldenOutcome(outcome!)).to.equal('refused');
@@ -133,12 +118,12 @@ Then('login {string}, and every role it can become, holds nothing in any databas
  * write of its fence, inside BEGIN … ROLLBACK.
  */
 When(/^in a session opened as the golden opens it, the golden login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
-  state(this).sessionWrite = await writeInGoldenSession(this.target, this.login(label), attempt);
+  this.goldenFence.sessionWrite = await writeInGoldenSession(this.target, this.login(label), attempt);
 });
 
 /** The golden's session says it is read-only, and refused the write with that SQLSTATE as a write in a read-only transaction. */
 Then('the session is read-only, and PostgreSQL refuses the write with SQLSTATE {sqlstate}', function (this: RehearsalWorld, sqlstate: string) {
-  const write = state(this).sessionWrite;
+  const write = this.goldenFence.sessionWrite;
   expect(write, 'a write was attempted in a golden session').to.not.equal(undefined);
   expect(write!.settings, "the golden session's settings").to.deep.equal({ default_transaction_read_only: 'on', transaction_read_only: 'on' });
   expect(write!.sqlstate, `"${write!.sql}": ${write!.message ?? 'it ran'}`).to.equal(sqlstate);

@@ -1,8 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { describeOutcome, describeWait, probeCatalogue, runProbe, type Probe, type ProbeOutcome } from '../support/postgres/probes';
-import type { HeldWrite } from '../support/postgres/probes';
-import { fenceLogins, holdProdWrite, watchedLiveMatrix, type WatchedLiveMatrix } from '../support/targets/live-locks';
+import { fenceLogins, holdProdWrite, watchedLiveMatrix } from '../support/targets/live-locks';
 import { ensureMirrorObjects, probeContext, probeCredentials, probeForm, provePositive, proveUnmirroredControls } from '../support/targets/probes';
 import type { RehearsalWorld } from '../support/world';
 
@@ -18,20 +17,6 @@ async function prodOwner(world: RehearsalWorld) {
 /** The probes' credentials: the minted login `label` as the sandbox login; without one, for positive controls only. */
 async function credentials(world: RehearsalWorld, label?: string) {
   return probeCredentials(world.target, label === undefined ? undefined : world.login(label), await prodOwner(world));
-}
-
-/** What the lock steps keep per scenario: prod's write held open, and what the watch saw. */
-interface LockState {
-  write?: HeldWrite;
-  watched?: WatchedLiveMatrix;
-}
-
-const locks = new WeakMap<RehearsalWorld, LockState>();
-
-function lockState(world: RehearsalWorld): LockState {
-  let found = locks.get(world);
-  if (!found) locks.set(world, (found = {}));
-  return found;
 }
 
 /** Probes run where the sandbox login reaches the cluster (prod and the sandbox share it, as in the factory). */
@@ -168,7 +153,7 @@ Given("prod's own session holds a write open on prod table llx_societe", async f
   const write = await holdProdWrite(this.target, await prodOwner(this));
   if (write) {
     this.sessions.push(write.session);
-    lockState(this).write = write;
+    this.lockWatch.write = write;
     this.evidence(`prod's own session (pid ${write.pid}, ${write.user}) holds open: ${write.sql}`);
   } else {
     this.evidence(`the ${this.target.kind} target holds no credential that may write prod: the sessions watched are prod's own`);
@@ -187,7 +172,7 @@ When('login {string} and the golden and clone identities make every attempt of t
   if (fences.golden) this.logins.set(`${label} lock watch: golden`, fences.golden);
   if (fences.clone) this.logins.set(`${label} lock watch: clone`, fences.clone);
   const watched = await watchedLiveMatrix(this.target, this.login(label), fences);
-  lockState(this).watched = watched;
+  this.lockWatch.watched = watched;
   this.evidence(`${watched.run.lines.length} live forms sent (${watched.run.fences.join('; ')}); the lock queue read ${watched.record.samples} times`);
 });
 
@@ -197,7 +182,7 @@ When('login {string} and the golden and clone identities make every attempt of t
  * watch saw.
  */
 Then("no attempt waited on a lock held by prod's own sessions, and none of prod's sessions waited on an attempt", async function (this: RehearsalWorld) {
-  const { watched, write } = lockState(this);
+  const { watched, write } = this.lockWatch;
   expect(watched, 'the live forms ran under the watch').to.not.equal(undefined);
   for (const wait of watched!.record.waits) this.evidence(`lock wait seen: ${describeWait(wait)}`);
   expect(watched!.waitedOnOthers.map(describeWait), "attempts that waited on a lock held by prod's sessions").to.deep.equal([]);

@@ -1,7 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { powersWithin } from '../support/postgres/catalog';
-import { describeCloneOutcome, notRefusedAsExpected, type CloneAttemptOutcome } from '../support/postgres/clone-fence';
+import { describeCloneOutcome, notRefusedAsExpected } from '../support/postgres/clone-fence';
 import { NotApplicable } from '../support/not-applicable';
 import { CloneResetRefusedError, databaseAclText, databaseComment, goldenMark, type CloneResetResult } from '../support/lifecycle/template-clone';
 import type { Interruption } from '../support/lifecycle/template-clone-faults';
@@ -15,25 +15,6 @@ import {
   NoCloneIdentityError,
 } from '../support/targets/template-clone';
 import type { RehearsalWorld } from '../support/world';
-
-/** What this file's steps keep per scenario, beside the World's own fields. */
-interface CloneState {
-  /** Whether the scenario changed the sandbox (a clone reset, an interrupted one), so it is put back after it. */
-  putBack?: boolean;
-  /** The last clone reset's result, or the error that stopped it. */
-  reset?: CloneResetResult | Error;
-  /** The sandbox database's ACL (datacl) just before the last clone reset. */
-  aclBefore?: string | null;
-  attempt?: CloneAttemptOutcome;
-}
-
-const states = new WeakMap<RehearsalWorld, CloneState>();
-
-function state(world: RehearsalWorld): CloneState {
-  let found = states.get(world);
-  if (!found) states.set(world, (found = {}));
-  return found;
-}
 
 function sandboxAcl(world: RehearsalWorld): Promise<string | null | undefined> {
   return world.inSharedCatalog((client) => databaseAclText(client, world.target.sandbox.database));
@@ -63,7 +44,7 @@ async function backToGolden(world: RehearsalWorld, label: string): Promise<void>
  * scenario that only tried the clone role's fence leaves it as it found it, whatever an earlier scenario left.
  */
 function putBackAfter(world: RehearsalWorld, label: string): void {
-  const kept = state(world);
+  const kept = world.cloneReset;
   if (kept.putBack) return;
   kept.putBack = true;
   world.undo.push(() => backToGolden(world, label));
@@ -71,14 +52,14 @@ function putBackAfter(world: RehearsalWorld, label: string): void {
 
 async function cloneReset(world: RehearsalWorld, label: string): Promise<void> {
   putBackAfter(world, label);
-  const kept = state(world);
+  const kept = world.cloneReset;
   // Read through the sandbox database, which an interrupted clone reset may have left missing: then unknown.
   kept.aclBefore = await sandboxAcl(world).catch(() => undefined);
   kept.reset = await cloneResetTargetSandbox(world.target, world.login(label)).catch((error: Error) => error);
 }
 
 function lastReset(world: RehearsalWorld): CloneResetResult | Error {
-  const outcome = state(world).reset;
+  const outcome = world.cloneReset.reset;
   expect(outcome, 'a clone reset was attempted').to.not.equal(undefined);
   return outcome!;
 }
@@ -122,7 +103,7 @@ Then("the golden database records the golden manifest's content hash", async fun
 
 /** The sandbox database's ACL (who may connect, make temp tables) is the one it had before the last clone reset. */
 Then("the sandbox database's access is what it was before the reset", async function (this: RehearsalWorld) {
-  const kept = state(this);
+  const kept = this.cloneReset;
   expect(kept.aclBefore, 'the ACL was read before the reset').to.not.equal(undefined);
   expect(await sandboxAcl(this), `the ACL of database ${this.target.sandbox.database}`).to.equal(kept.aclBefore);
 });
@@ -184,7 +165,7 @@ Then('the clone reset reported that it {string}', function (this: RehearsalWorld
  * attempt itself too.
  */
 When(/^the clone login "([^"]*)" tries to (.+)$/, async function (this: RehearsalWorld, label: string, attempt: string) {
-  state(this).attempt = await attemptCloneFenceOnTarget(this.target, this.login(label), attempt);
+  this.cloneReset.attempt = await attemptCloneFenceOnTarget(this.target, this.login(label), attempt);
 });
 
 /**
@@ -194,7 +175,7 @@ When(/^the clone login "([^"]*)" tries to (.+)$/, async function (this: Rehearsa
  * (allowed = false for prod's database, true for the sandbox's), and the evidence says so.
  */
 Then('PostgreSQL refuses it with SQLSTATE {sqlstate}, which proves {}', function (this: RehearsalWorld, sqlstate: string, fence: string) {
-  const outcome = state(this).attempt;
+  const outcome = this.cloneReset.attempt;
   expect(outcome, 'an attempt was made').to.not.equal(undefined);
   expect(notRefusedAsExpected(outcome!, sqlstate), describeCloneOutcome(outcome!)).to.deep.equal([]);
   this.evidence(`${describeCloneOutcome(outcome!)} — ${fence}`);

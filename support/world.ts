@@ -26,6 +26,13 @@ import { NetworkLog } from './process/connections';
 import type { ReadAttempt } from './vault-fence/reads';
 import type { Promotion } from './promote/promote';
 import type { Target } from './targets/target';
+import type { HeldWrite } from './postgres/probes';
+import type { WatchedLiveMatrix } from './targets/live-locks';
+import type { GoldenAttemptOutcome } from './postgres/golden-fence';
+import type { GoldenSessionWrite } from './targets/golden-identity';
+import type { CloneAttemptOutcome } from './postgres/clone-fence';
+import type { CloneResetResult } from './lifecycle/template-clone';
+import type { VatPeriod, VatSummary } from './erp/assertions/vat-summary';
 import { agentWriteTooling } from './targets/write-tooling';
 import { liveEnvironmentOf } from './targets/live-environment';
 import { commandWords, runRehearse, type CommandRun } from './operator/rehearse-command';
@@ -96,6 +103,15 @@ export class RehearsalWorld extends World<WorldParameters> {
   /** The operator's side of the scenario: where its commands run, with which environment, and the last one's run. */
   operator?: { readonly dir: string; readonly env: Readonly<Record<string, string | undefined>> };
   command?: CommandRun;
+  /** The lock-watch scenario's prod write held open, and what the watch saw. */
+  readonly lockWatch: { write?: HeldWrite; watched?: WatchedLiveMatrix } = {};
+  /** The golden identity's last attempt and its write in its own session. */
+  readonly goldenFence: { attempt?: GoldenAttemptOutcome; sessionWrite?: GoldenSessionWrite } = {};
+  /** The template-clone steps' state: whether the sandbox must be put back after the scenario (a clone reset, an
+   * interrupted one), the last clone reset's result or error, the sandbox database's ACL just before it, the last attempt. */
+  readonly cloneReset: { putBack?: boolean; reset?: CloneResetResult | Error; aclBefore?: string | null; attempt?: CloneAttemptOutcome } = {};
+  /** The VAT summaries the scenario noted, by the period as the feature named it. */
+  readonly vatNotes = new Map<string, { readonly period: VatPeriod; readonly summary: VatSummary }>();
   /** What puts back what a step changed on the shared target; run after the scenario, last first. */
   readonly undo: (() => void | Promise<void>)[] = [];
 
