@@ -5,7 +5,7 @@ import { describeCloneOutcome, notRefusedAsExpected } from '../support/postgres/
 import { NotApplicable } from '../support/not-applicable';
 import { CloneResetRefusedError, databaseAclText, databaseComment, goldenMark, type CloneResetResult } from '../support/lifecycle/template-clone';
 import type { Interruption } from '../support/lifecycle/template-clone-faults';
-import { cloneNames } from '../support/lifecycle/template-clone-names';
+import { cloneNames } from '../support/naming/template-clone';
 import { resetTargetSandbox } from '../support/targets/reset';
 import {
   attemptCloneFenceOnTarget,

@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import { CLAIM_MEDIA_TYPE } from './gates/outcomes';
 import { PROD_UNCHANGED } from './gates/claims';
 import { goldenNames } from './naming/golden';
-import { cloneNames } from './lifecycle/template-clone-names';
+import { cloneNames } from './naming/template-clone';
 import { EVIDENCE_MEDIA_TYPE, NotApplicable, requireOnTarget } from './not-applicable';
 import type { WrittenSupplierInvoice } from './erp/supplier-invoice';
 import type { DolibarrClient } from './dolibarr/client';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { cloneNames } from '../support/lifecycle/template-clone-names';
+import { cloneNames } from '../support/naming/template-clone';
 import { mintedForRole } from '../support/postgres/minting';
 import { instanceNames } from '../support/naming';
 import { goldenNames } from '../support/naming/golden';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { instanceNames } from '../support/naming';
-import { cloneNames, CloneNamingError } from '../support/lifecycle/template-clone-names';
+import { cloneNames, CloneNamingError } from '../support/naming/template-clone';
 import { cloneRoleSql } from '../support/postgres/provision-clone';
 import { databaseAclStatements, goldenMark } from '../support/lifecycle/template-clone';
 import {

@@ -18,7 +18,7 @@ import { stagedGolden, type StagedGolden } from '../lifecycle/reset';
 import { resetTargetSandbox } from '../targets/reset';
 import type { Target } from '../targets/target';
 import { alternate } from './alternate';
-import { cloneNames } from '../lifecycle/template-clone-names';
+import { cloneNames } from '../naming/template-clone';
 import { cloneResetTargetSandbox, mintCloneLogin, prepareTargetGoldenDatabase } from '../targets/template-clone';
 import { ownedTables, rawCopyRead, rawRestore, rawTemplateClone, rowCount, secondsSince, tableBytes } from './raw-tools';
 import { stepProfile } from './step-profile';

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GOLDEN_FORMAT, LIST_FILE, MANIFEST_FILE } from '../lifecycle/golden';
-import { cloneNames } from '../lifecycle/template-clone-names';
+import { cloneNames } from '../naming/template-clone';
 import { goldenNames } from '../naming/golden';
 import type { InstanceNames } from '../naming';
 import { Secret } from '../secret';
@@ -47,7 +47,7 @@ export interface LiveConfig {
      * never through the sandbox's identity. Unset, whatever needs prod's hash is not applicable.
      */
     readonly golden?: VaultAuthInput;
-    /** The sandbox's template-clone identity (support/lifecycle/template-clone-names.ts), when the factory has one. */
+    /** The sandbox's template-clone identity (support/naming/template-clone.ts), when the factory has one. */
     readonly clone?: VaultAuthInput;
   };
   readonly databases: { readonly sandbox: DatabaseAddress; readonly prod: DatabaseAddress };
@@ -63,7 +63,7 @@ export interface LiveConfig {
   /** Name → address overrides (like curl --resolve), for emulation and debugging: host=address,host=address */
   readonly resolve: ReadonlyMap<string, string>;
   /**
-   * The service-account token file of promote's own identity (support/promote/names.ts: Kubernetes role
+   * The service-account token file of promote's own identity (support/naming/promoter.ts: Kubernetes role
    * `<prod>-promote`), read only by `rehearse promote`. Unset: promote refuses, naming it.
    */
   readonly promoteTokenFile?: string;

@@ -1,7 +1,7 @@
 import type { Endpoint, Login } from '../postgres/cluster';
 import { ident, withClient } from '../postgres/connect';
 import type { InstanceNames } from '../naming';
-import { cloneNames, MAINTENANCE_DATABASE } from './template-clone-names';
+import { cloneNames, MAINTENANCE_DATABASE } from '../naming/template-clone';
 
 /**
  * What a clone reset that crashed leaves behind (template-clone.ts is not atomic), made with the clone login itself:

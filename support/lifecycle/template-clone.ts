@@ -6,12 +6,12 @@ import { connect, ident, literal } from '../postgres/connect';
 import type { Golden } from './golden';
 import { afterGrace, RefusedError, stagedGolden } from './reset';
 import { takeSnapshot } from './snapshot';
-import { cloneNames, MAINTENANCE_DATABASE, type CloneNames } from './template-clone-names';
+import { cloneNames, MAINTENANCE_DATABASE, type CloneNames } from '../naming/template-clone';
 
 /**
  * The opt-in template-clone reset, ADR-0003's escape hatch for scale: the sandbox is replaced by a clone of a golden
  * DATABASE (`CREATE DATABASE … TEMPLATE`), made by a dedicated CREATEDB role that owns — through its membership of
- * the sandbox's owner role — only the sandbox and golden databases (support/lifecycle/template-clone-names.ts). It
+ * the sandbox's owner role — only the sandbox and golden databases (support/naming/template-clone.ts). It
  * runs with a minted login of that role only, never the provisioner, never a prod credential: prod's database is
  * owned by prod's owner role, so the role that drops and recreates the sandbox cannot drop, rename or copy it.
  *

@@ -7,7 +7,7 @@ import { PROD_ENV, type InstanceNames } from './index';
  * - `<prod owner role minus _role>_reader_role` (e.g. `erp_reader_role`): NOLOGIN, CONNECT on prod's database, USAGE
  *   on its schema, SELECT on its tables and sequences (now and, by default privileges, those prod's owner role makes
  *   later), nothing else; held WITH ADMIN OPTION by `credentials_editor` so Vault's database engine mints its logins;
- * - its Vault identity, modelled on promote's (support/promote/names.ts) and the template clone's: a Kubernetes service
+ * - its Vault identity, modelled on promote's (support/naming/promoter.ts) and the template clone's: a Kubernetes service
  *   account `<prod>-golden` in prod's namespace, logging in as Vault role `<prod>-golden`, whose policy alone reads
  *   `postgres/creds/<prod>-golden`; its creation statement grants the reader role and nothing else;
  * - the CI JWT role of the job that makes the golden, `gitea_cicd_<app>_golden`, with that policy only.

@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import type { InstanceNames } from '../naming';
-import { cloneNames, MAINTENANCE_DATABASE } from '../lifecycle/template-clone-names';
+import { cloneNames, MAINTENANCE_DATABASE } from '../naming/template-clone';
 import type { Endpoint, Login } from './cluster';
 import { connect, ident } from './connect';
 import {

@@ -1,5 +1,5 @@
 import type { InstanceNames } from '../naming';
-import { cloneNames } from '../lifecycle/template-clone-names';
+import { cloneNames } from '../naming/template-clone';
 import type { PostgresCluster } from './cluster';
 import { ident, withClient } from './connect';
 import { CREDENTIALS_EDITOR } from './provision';

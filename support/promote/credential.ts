@@ -3,7 +3,7 @@ import { registerSecret } from '../redaction';
 import type { Secret } from '../secret';
 import { VaultError, VaultSession, type VaultConfigInput } from '../vault';
 import type { LookupFunction } from 'node:net';
-import { PROD_WRITE_KEY, promoterNames } from './names';
+import { PROD_WRITE_KEY, promoterNames } from '../naming/promoter';
 import { PromotionRefused } from './refusal';
 
 /**

@@ -5,7 +5,7 @@ import { ident, literal, withClient } from '../postgres/connect';
 import { writeRedacted } from '../redacted-files';
 import type { Target } from '../targets/target';
 import { digestOf, type Changeset } from './changeset';
-import { PROD_WRITE_KEY, promoterNames } from './names';
+import { PROD_WRITE_KEY, promoterNames } from '../naming/promoter';
 import type { Promotion } from './promote';
 
 /**

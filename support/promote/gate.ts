@@ -8,7 +8,7 @@ import type { Target } from '../targets/target';
 import type { AuditRecord } from './audit';
 import { readChangeset, type Changeset } from './changeset';
 import { withdrawPromotion } from './faults';
-import { promoterNames } from './names';
+import { promoterNames } from '../naming/promoter';
 import { promote, type PromoteOptions, type Promotion } from './promote';
 import { RehearsalRecording } from './record';
 

@@ -8,8 +8,8 @@ import type { Endpoint, Login } from '../postgres/cluster';
 import { creationStatements } from '../postgres/minting';
 import type { VaultConfigInput } from '../vault';
 import type { HermeticNetwork } from './hermetic-network';
-import { promoterNames } from '../promote/names';
-import { cloneNames } from '../lifecycle/template-clone-names';
+import { promoterNames } from '../naming/promoter';
+import { cloneNames } from '../naming/template-clone';
 import { goldenNames } from '../naming/golden';
 import type { VaultAccess } from './vault-access';
 
@@ -20,9 +20,9 @@ import type { VaultAccess } from './vault-access';
  *   the instance's owner role, run as `credentials_editor`;
  * - a policy `<instance>` reading exactly its own creds and its own `kvv2/<instance>/config`, and revoking leases;
  * - a Kubernetes auth role `<instance>` bound to the service account `<instance>` of namespace `<instance>`;
- * - promote's own Kubernetes role and policy (support/promote/names.ts): the prod-write credential and prod's database
+ * - promote's own Kubernetes role and policy (support/naming/promoter.ts): the prod-write credential and prod's database
  *   credentials, bound to its own service account;
- * - the sandbox's template-clone identity (support/lifecycle/template-clone-names.ts), set up like promote's: a database
+ * - the sandbox's template-clone identity (support/naming/template-clone.ts), set up like promote's: a database
  *   role `<sandbox>-clone` whose creation statement grants only the clone role, a policy reading only its creds, and a
  *   Kubernetes role bound to its own service account in the sandbox's namespace;
  * - prod's read-only golden identity (support/naming/golden.ts), set up the same way: a database role `<prod>-golden`

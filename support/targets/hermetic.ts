@@ -14,7 +14,7 @@ import type { DolibarrSites } from './dolibarr-sites';
 import { installProdAgentKey, startHermeticDolibarr } from './hermetic-dolibarr';
 import { hermeticNetwork } from './hermetic-network';
 import { startHermeticVault } from './hermetic-vault';
-import { PROD_WRITE_KEY, promoterNames } from '../promote/names';
+import { PROD_WRITE_KEY, promoterNames } from '../naming/promoter';
 import { goldenNames } from '../naming/golden';
 import { loadFixtureAsOwner } from './seed-prod';
 import type { Target } from './target';

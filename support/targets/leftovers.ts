@@ -1,7 +1,7 @@
 import type { HarnessConfig } from '../config';
 import { describeDrift } from '../lifecycle/reset';
 import { findDrift } from '../lifecycle/snapshot';
-import { cloneNames } from '../lifecycle/template-clone-names';
+import { cloneNames } from '../naming/template-clone';
 import type { InstanceNames } from '../naming';
 import { goldenNames } from '../naming/golden';
 import type { Endpoint, Login } from '../postgres/cluster';

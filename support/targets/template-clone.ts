@@ -1,6 +1,6 @@
 import { cloneResetSandbox, prepareGoldenDatabase, type CloneResetResult, type CloneStrategy, type GoldenDatabaseResult } from '../lifecycle/template-clone';
 import { leaveInterruptedCloneReset, type Interruption } from '../lifecycle/template-clone-faults';
-import { cloneNames, MAINTENANCE_DATABASE } from '../lifecycle/template-clone-names';
+import { cloneNames, MAINTENANCE_DATABASE } from '../naming/template-clone';
 import { attemptAsClone, type CloneAttemptOutcome } from '../postgres/clone-fence';
 import type { Endpoint, Login } from '../postgres/cluster';
 import type { MintedLogin } from '../postgres/minting';

@@ -15,12 +15,12 @@ export interface VaultAccess {
   /** How the workload of an instance logs in: Kubernetes auth as its own role, with its service-account token. */
   identity(names: InstanceNames): VaultConfigInput;
   /**
-   * How promote logs in (support/promote/names.ts): its own identity, never an instance's. Undefined where the
+   * How promote logs in (support/naming/promoter.ts): its own identity, never an instance's. Undefined where the
    * target has none configured; promote then refuses.
    */
   readonly promoter?: VaultConfigInput;
   /**
-   * How the sandbox's template-clone reset logs in (support/lifecycle/template-clone-names.ts): its own identity, never
+   * How the sandbox's template-clone reset logs in (support/naming/template-clone.ts): its own identity, never
    * the sandbox workload's. Undefined where the target has none configured (live, today): the clone reset is then not
    * available. Where it is defined, `identity(cloneNames(sandbox).minting)` resolves to it, so the minter mints its logins.
    */

@@ -1,5 +1,5 @@
 import { DEFAULT_SEED } from '../../fixtures/dolibarr';
-import { cloneNames } from '../../support/lifecycle/template-clone-names';
+import { cloneNames } from '../../support/naming/template-clone';
 import { instanceNames } from '../../support/naming';
 import { goldenNames } from '../../support/naming/golden';
 import type { Endpoint, Login, PostgresCluster } from '../../support/postgres/cluster';

@@ -1,4 +1,4 @@
-import type { InstanceNames } from '../naming';
+import type { InstanceNames } from './index';
 
 /**
  * The names of the sandbox's opt-in template-clone reset (ADR-0003's escape hatch: "a CREATEDB-scoped role that owns
@@ -13,7 +13,7 @@ import type { InstanceNames } from '../naming';
  *   role, never of this role: they cannot become it.
  * - the golden database `<sandbox>-golden`, owned by the sandbox's owner role; built under `<sandbox>-golden-building`;
  * - the next sandbox `<sandbox>-next`, cloned from the golden database before it replaces the sandbox;
- * - its Vault identity, modelled on promote's (support/promote/names.ts): a Kubernetes service account
+ * - its Vault identity, modelled on promote's (support/naming/promoter.ts): a Kubernetes service account
  *   `<sandbox>-clone` in the sandbox's namespace, logging in as Vault role `<sandbox>-clone`, whose policy alone reads
  *   `postgres/creds/<sandbox>-clone`; its creation statement grants the clone role and nothing else.
  */

@@ -1,4 +1,4 @@
-import type { InstanceNames } from '../naming';
+import type { InstanceNames } from './index';
 
 /**
  * Where promote's own identity and the prod-write credential live, derived from prod's names like every other name
