@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { DEFAULT_SEED } from '../fixtures/dolibarr';
-import { redactSecrets, setting, type EnvRecord } from './config/env';
+import { redactSecrets, setting, type EnvRecord } from './env';
 import { withEnvFile } from './config/env-file';
 import { fileProblem, nodeFiles, type ConfigFiles } from './config/files';
 import { parseGoldenSourceConfig, parseLiveConfig, type GoldenSourceConfig, type LiveConfig, type LivePurpose } from './config/live';
@@ -11,7 +11,7 @@ import { DEFAULT_DOLIBARR_PROFILE, DOLIBARR_PROFILES, type DolibarrProfileName }
 
 export { parseEnvFile, withEnvFile, ENV_FILE_VARIABLE, type EnvFileContent, type EnvWithFile } from './config/env-file';
 export { nodeFiles, type ConfigFiles } from './config/files';
-export { redactSecrets, type EnvRecord } from './config/env';
+export { redactSecrets, type EnvRecord } from './env';
 export {
   DEFAULT_DB_PORT,
   DEFAULT_GOLDEN_MAX_AGE_HOURS,

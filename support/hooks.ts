@@ -1,6 +1,7 @@
 import { After, AfterAll, Before, setDefaultTimeout, setDefinitionFunctionWrapper, setParallelCanAssign } from '@cucumber/cucumber';
 import { serialScenarios } from './authoring/serial';
-import { NOT_APPLICABLE_MEDIA_TYPE, NotApplicable } from './not-applicable';
+import { NOT_APPLICABLE_MEDIA_TYPE } from './gates/outcomes';
+import { NotApplicable } from './not-applicable';
 import { NEEDS_TARGET } from './targets/no-target';
 import { closeTarget, openTarget } from './targets/session';
 import type { Target } from './targets/target';

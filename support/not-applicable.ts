@@ -1,11 +1,8 @@
 /**
  * A scenario step that cannot run on the current target throws `NotApplicable` with the reason (e.g. "the live
- * target holds no credential of prod's owner"). The World's step wrapper turns it into Cucumber's `skipped` plus an
- * attachment of this media type, and the gate report lists the scenario as not applicable, with the reason —
- * never as passed, never silently.
+ * target holds no credential of prod's owner"). The hooks turn it into Cucumber's `skipped` plus the reason as an
+ * attachment (gates/outcomes.ts), and the report lists the scenario as not applicable — never as passed.
  */
-export { EVIDENCE_MEDIA_TYPE, NOT_APPLICABLE_MEDIA_TYPE } from './gates/outcomes';
-
 export class NotApplicable extends Error {
   override readonly name = 'NotApplicable';
   constructor(readonly reason: string) {

@@ -1,10 +1,10 @@
-import { SECRET_NAME, type EnvRecord } from './config/env';
+import { SECRET_NAME, type EnvRecord } from './env';
 import { containsSecret } from './redaction';
 
 /**
  * The environment of a command the operator configures (the pre- and post-reset commands): the harness's own minus
  * what holds its secrets — every variable whose name says it holds one (VAULT_TOKEN, ERP_REHEARSAL_VAULT_JWT,
- * ERP_REHEARSAL_<IDENTITY>_VAULT_JWT and _TOKEN, PGPASSWORD, … — config/env.ts SECRET_NAME) and every variable whose
+ * ERP_REHEARSAL_<IDENTITY>_VAULT_JWT and _TOKEN, PGPASSWORD, … — env.ts SECRET_NAME) and every variable whose
  * value holds a secret registered with the redaction point (a URL with a password in it). Such a command needs its
  * own credentials (a kubeconfig, a service account), never the harness's.
  */

@@ -179,12 +179,6 @@ describe('known gaps of a layout', () => {
 const NA = (reason: string, step = 0): Attached => ({ step, mediaType: NOT_APPLICABLE_MEDIA_TYPE, body: reason });
 
 describe('not applicable', () => {
-  it('uses the same media types as the World that attaches them (support/not-applicable.ts)', () => {
-    const world = require('../support/not-applicable') as { NOT_APPLICABLE_MEDIA_TYPE: string; EVIDENCE_MEDIA_TYPE: string };
-    assert.equal(world.NOT_APPLICABLE_MEDIA_TYPE, NOT_APPLICABLE_MEDIA_TYPE);
-    assert.equal(world.EVIDENCE_MEDIA_TYPE, EVIDENCE_MEDIA_TYPE);
-  });
-
   it('is a scenario whose non-passed steps are all skipped and which says why: neither passed nor failed, exit 3', () => {
     const result = report([['PASSED'], ['PASSED', 'SKIPPED', 'SKIPPED']], [[], [NA('the live target holds no credential of prod\'s owner', 1)]]);
     assert.equal(result.passed, 1);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { setting, type EnvRecord } from './env';
+import { setting, type EnvRecord } from '../env';
 import { fileProblem, type ConfigFiles } from './files';
 
 /**

@@ -8,7 +8,7 @@ import type { InstanceNames } from '../naming';
 import { Secret } from '../secret';
 import { registerSqlSecrets } from '../sql-secrets';
 import { DEFAULT_KUBERNETES_TOKEN_PATH, vaultConfig, VaultConfigError, vaultPathProblem, type VaultAuthInput } from '../vault/config';
-import { setting, type EnvRecord } from './env';
+import { setting, type EnvRecord } from '../env';
 import { fileProblem, pemCertificateProblem, type ConfigFiles } from './files';
 
 /**

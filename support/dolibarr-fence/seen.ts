@@ -7,7 +7,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { hostKey, type NetworkLog } from '../process/connections';
-import type { DolibarrSite, StandinCounts } from '../targets/dolibarr-sites';
+import type { DolibarrSite, StandinCounts } from '../dolibarr/sites';
 
 export type Instance = 'prod' | 'sandbox';
 export type Seen = 'connections' | 'requests';

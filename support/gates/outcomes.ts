@@ -16,6 +16,15 @@ export const EVIDENCE_MEDIA_TYPE = 'text/x.erp-rehearsal.evidence';
 /** A claim only the end of the run can settle, e.g. prod unchanged on a live target (see claims.ts). */
 export const CLAIM_MEDIA_TYPE = 'text/x.erp-rehearsal.claim';
 
+/** A known failure an operator answered for, until its expiry (waivers.ts reads them from the waiver file). */
+export interface Waiver {
+  readonly scenario: string;
+  readonly justification: string;
+  /** YYYY-MM-DD, the last day the waiver holds (UTC). */
+  readonly expires: string;
+  readonly owner?: string;
+}
+
 /**
  * A scenario's outcome. Only `passed` is a pass; `waived` and `known gap` are failures someone answered for
  * (a waiver file, the layout's expectations), `not applicable` is neither a pass nor a failure.

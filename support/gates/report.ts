@@ -1,7 +1,6 @@
 import type { runCucumber } from '@cucumber/cucumber/api';
 import { redact } from '../redaction';
-import { CLAIM_MEDIA_TYPE, EVIDENCE_MEDIA_TYPE, EXIT, NOT_APPLICABLE_MEDIA_TYPE, type ExitCode, type Outcome } from './outcomes';
-import type { Waiver } from './waivers';
+import { CLAIM_MEDIA_TYPE, EVIDENCE_MEDIA_TYPE, EXIT, NOT_APPLICABLE_MEDIA_TYPE, type ExitCode, type Outcome, type Waiver } from './outcomes';
 
 /** One Cucumber message, typed from the API itself rather than from Cucumber's internal packages. */
 export type Envelope = Parameters<NonNullable<Parameters<typeof runCucumber>[2]>>[0];

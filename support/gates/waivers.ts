@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { GateReport, ScenarioVerdict } from './report';
-import { tally } from './report';
+import type { Waiver } from './outcomes';
+import { tally, type GateReport, type ScenarioVerdict } from './report';
 
 /**
  * Waivers: an operator who must live with a known failure for a while (e.g. the as-provisioned layout's weaknesses,
@@ -18,14 +18,6 @@ import { tally } from './report';
  *
  * A waiver is valid through its expiry date (UTC) and expired from the day after.
  */
-
-export interface Waiver {
-  readonly scenario: string;
-  readonly justification: string;
-  /** YYYY-MM-DD, the last day the waiver holds (UTC). */
-  readonly expires: string;
-  readonly owner?: string;
-}
 
 export interface WaiverSet {
   /** The file the waivers came from, for messages. */

@@ -2,7 +2,7 @@ import type { InstanceNames } from '../naming';
 import { registerSecret } from '../redaction';
 import type { Secret } from '../secret';
 import type { KvSecret, VaultMinter } from '../vault';
-import type { DolibarrSite } from './dolibarr-sites';
+import type { DolibarrSite } from '../dolibarr/sites';
 
 /**
  * Each instance's Dolibarr configuration, where its workload reads it: KV v2 at `kvv2/<instance>/config`

@@ -8,7 +8,7 @@ import { withClient } from '../postgres/connect';
 import type { CredentialMinter } from '../postgres/minting';
 import type { InstanceNames } from '../naming';
 import { Secret } from '../secret';
-import type { DolibarrStandins } from './dolibarr-sites';
+import type { DolibarrStandins } from '../dolibarr/sites';
 import type { HermeticNetwork } from './hermetic-network';
 
 /**

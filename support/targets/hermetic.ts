@@ -10,7 +10,7 @@ import { provisionFactoryLayout } from '../postgres/provision';
 import { provisionCloneRole } from '../postgres/provision-clone';
 import { VaultMinter, type VaultEvent } from '../vault';
 import { dolibarrConfigOf } from './dolibarr-config';
-import type { DolibarrSites } from './dolibarr-sites';
+import type { DolibarrSites } from '../dolibarr/sites';
 import { installProdAgentKey, startHermeticDolibarr } from './hermetic-dolibarr';
 import { hermeticNetwork } from './hermetic-network';
 import { startHermeticVault } from './hermetic-vault';

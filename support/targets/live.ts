@@ -12,7 +12,7 @@ import { CLIENT_PROGRAMS, findLocalBinaries } from '../postgres/local-binaries';
 import { makeWorkDir } from '../process/work-dirs';
 import { VaultMinter, type VaultEvent } from '../vault';
 import { dolibarrConfigOf } from './dolibarr-config';
-import type { DolibarrSites } from './dolibarr-sites';
+import type { DolibarrSites } from '../dolibarr/sites';
 import { overridingLookup } from './live-network';
 import type { Target } from './target';
 import { promoterNames } from '../naming/promoter';

@@ -3,7 +3,7 @@ import type { InstanceNames } from '../naming';
 import type { ClientTools, Endpoint, Login, PostgresCluster } from '../postgres/cluster';
 import type { VaultMinter } from '../vault';
 import type { Golden } from '../lifecycle/golden';
-import type { DolibarrSites } from './dolibarr-sites';
+import type { DolibarrSites } from '../dolibarr/sites';
 import type { ProdWatch } from './prod-watch';
 import type { VaultAccess } from './vault-access';
 
