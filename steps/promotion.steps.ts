@@ -1,19 +1,18 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import {
-  advanceProdThirdpartyIds,
-  changeProdThirdparties,
-  editInvoiceAmount,
-  promoterAsAgent,
-  prodWriteCredentialIsAgentKey,
-  rehearsedOnProdHost,
-  removeProdWriteCredential,
-} from '../support/promote/faults';
-import { GATE_ACTOR, promoteInScenario, rehearsalForScenario, scenarioAudit, scenarioChangeset as changeset } from '../support/promote/gate';
+import { editInvoiceAmount, rehearsedOnProdHost } from '../support/promote/faults';
 import type { Promotion } from '../support/promote/promote';
 import { PromotionRefused } from '../support/promote/refusal';
 import { renderReviewHtml } from '../support/promote/review-html';
 import { renderReviewText } from '../support/promote/review';
+import {
+  advanceProdThirdpartyIds,
+  changeProdThirdparties,
+  promoterAsAgent,
+  prodWriteCredentialIsAgentKey,
+  removeProdWriteCredential,
+} from '../support/targets/promotion-faults';
+import { GATE_ACTOR, promoteInScenario, rehearsalForScenario, scenarioAudit, scenarioChangeset as changeset } from '../support/targets/promotion';
 import type { RehearsalWorld } from '../support/world';
 
 function succeeded(world: RehearsalWorld): Promotion {
@@ -94,7 +93,7 @@ Given("the changeset's invoice amount is edited after review", function (this: R
  * Rewrites the scenario's changeset to say it was rehearsed on prod's host, and re-digests it so the digest matches.
  */
 Given("the changeset says it was rehearsed on prod's host, re-digested", function (this: RehearsalWorld) {
-  rehearsedOnProdHost(this.changesetPath!, this.target);
+  rehearsedOnProdHost(this.changesetPath!, this.target.prod.host);
 });
 
 /** Removes promote's prod-write credential from Vault until the scenario ends. */

@@ -56,11 +56,11 @@ describe("the prod-write credential's boundary", () => {
   it('only promote loads the credential: its loader is imported by promote alone, and promote by its command and its gate alone', () => {
     const direct = (target: string) => sources().filter((file) => valueImports(file).includes(target)).sort();
     assert.deepEqual(direct('support/promote/credential.ts'), ['support/promote/promote.ts']);
-    assert.deepEqual(direct('support/promote/promote.ts'), ['support/cli/promote.ts', 'support/promote/gate.ts']);
+    assert.deepEqual(direct('support/promote/promote.ts'), ['support/cli/promote.ts', 'support/targets/promotion.ts']);
     // The command is loaded by the CLI's `promote` and `review` commands only (on demand), which bin/rehearse.js runs.
     assert.deepEqual(direct('support/cli/promote.ts'), ['support/cli/main.ts']);
     const reaching = [...importersOf('support/promote/credential.ts')].sort();
-    assert.deepEqual(reaching, ['bin/rehearse.js', 'steps/promotion.steps.ts', 'support/cli/main.ts', 'support/cli/promote.ts', 'support/promote/gate.ts', 'support/promote/promote.ts', 'test/cli.test.ts']);
+    assert.deepEqual(reaching, ['bin/rehearse.js', 'steps/promotion.steps.ts', 'support/cli/main.ts', 'support/cli/promote.ts', 'support/promote/promote.ts', 'support/targets/promotion.ts', 'test/cli.test.ts']);
   });
 
   it('only promote makes a prod-write grant for the write tooling', () => {

@@ -1,11 +1,14 @@
+import type { LookupFunction } from 'node:net';
 import { join } from 'node:path';
 import { DolibarrClient } from '../dolibarr/client';
 import { grantProdWrites } from '../dolibarr/prod-grant';
 import { diffSnapshots, type RelationChange } from '../lifecycle/diff';
 import type { Snapshot } from '../lifecycle/snapshot';
 import { stateOf } from '../lifecycle/state';
-import type { Login } from '../postgres/cluster';
-import type { Target } from '../targets/target';
+import type { InstanceNames } from '../naming';
+import type { Endpoint, Login } from '../postgres/cluster';
+import type { Secret } from '../secret';
+import type { VaultConfigInput } from '../vault';
 import { appendAudit, type AuditRecord } from './audit';
 import { ChangesetError, readChangeset, type Changeset } from './changeset';
 import { compareDiffs } from './compare';
@@ -27,6 +30,28 @@ import { IdMap, leftOut, remapOperation, replayOrder } from './replay-plan';
  * command only, ids the rehearsal created remapped to prod's; prod's diff is compared with the rehearsed one. Every
  * attempt, refused or not, appends an audit record.
  */
+
+/** What promote needs of the target it runs against: a gate target (support/targets/) is one as it is. */
+export interface PromoteTarget {
+  /** The instance the changeset must have been rehearsed on. */
+  readonly sandbox: InstanceNames;
+  /** The instance promote replays on. */
+  readonly prod: InstanceNames;
+  /** Where a database of the target is reached, for prod's state before and after the replay. */
+  endpointFor(database: string): Endpoint;
+  /** Promote's own Vault identity (undefined: none configured, and promote refuses) and Vault's name resolution. */
+  readonly vault: { readonly promoter?: VaultConfigInput; readonly lookup?: LookupFunction };
+  /** How prod's Dolibarr is reached, and the agent's sandbox key, which the prod-write credential must not be. */
+  readonly dolibarr: {
+    readonly prod: { readonly url: string };
+    readonly port: number;
+    readonly ca: string;
+    readonly lookup?: LookupFunction;
+    readonly keys: { readonly sandboxAgent: Secret };
+  };
+  /** A directory of the run; prod's row images go under it. */
+  readonly workDir: string;
+}
 
 export interface PromoteOptions {
   readonly changesetPath: string;
@@ -85,7 +110,7 @@ function approved(changeset: Changeset, options: PromoteOptions): Promise<void> 
   });
 }
 
-function checkRehearsal(changeset: Changeset, target: Target): void {
+function checkRehearsal(changeset: Changeset, target: PromoteTarget): void {
   const { sandbox, prod } = target;
   if (changeset.rehearsal.host !== sandbox.host || changeset.rehearsal.instance !== sandbox.instance) {
     throw new PromotionRefused(
@@ -114,7 +139,7 @@ function conflicts(changeset: Changeset, prodNow: Snapshot): string[] {
   });
 }
 
-async function prodLogin(credential: ProdWriteCredential, target: Target): Promise<Login> {
+async function prodLogin(credential: ProdWriteCredential, target: PromoteTarget): Promise<Login> {
   const lease = await credential.session.databaseCredentials(target.prod.credsPath);
   return { user: lease.username, password: lease.password.reveal() };
 }
@@ -142,7 +167,7 @@ async function replay(changeset: Changeset, client: DolibarrClient, progress: (l
   return replayed;
 }
 
-export async function promote(target: Target, options: PromoteOptions): Promise<Promotion> {
+export async function promote(target: PromoteTarget, options: PromoteOptions): Promise<Promotion> {
   const progress = options.progress ?? (() => undefined);
   /** The digest the changeset carries, once it was read. */
   let digest: string | undefined;

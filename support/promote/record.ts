@@ -1,17 +1,25 @@
-import type { DolibarrClient } from '../dolibarr/client';
+import type { DolibarrClient, WriteExchange } from '../dolibarr/client';
 import { diffSnapshots } from '../lifecycle/diff';
 import type { Snapshot } from '../lifecycle/snapshot';
-import { stateOf } from '../lifecycle/state';
-import type { MintedLogin } from '../postgres/minting';
-import type { Target } from '../targets/target';
-import { agentWriteTooling } from '../targets/write-tooling';
+import type { InstanceNames } from '../naming';
 import { CHANGESET_FORMAT, writeChangeset, type Changeset, type RecordedOperation, type StateHashes } from './changeset';
 
 /**
  * Recording a rehearsal: the sandbox's state before, the agent's write tooling (the guarded sandbox client) with every
- * write it sends recorded, the state after, and their row-level diff, written as one changeset file. The states are
- * read through a sandbox login of the recording's own, from the sandbox's Vault identity.
+ * write it sends recorded, the state after, and their row-level diff, written as one changeset file.
  */
+
+/** Where a rehearsal is recorded; the target's side (support/targets/promotion.ts) reads the states and makes the tooling. */
+export interface RecordingSite {
+  /** The instance the rehearsal writes to. */
+  readonly sandbox: InstanceNames;
+  /** The instance the changeset is for. */
+  readonly prod: InstanceNames;
+  /** The sandbox's state now, its row images kept so the diff can name rows. */
+  sandboxState(): Promise<Snapshot>;
+  /** The agent's write tooling, telling `onWrite` of every write it sends. */
+  tooling(onWrite: (exchange: WriteExchange) => void): DolibarrClient;
+}
 
 function hashes(snapshot: Snapshot): StateHashes {
   return { root: snapshot.root, relations: Object.fromEntries(snapshot.entries.map((entry) => [entry.key, entry.hash])) };
@@ -22,37 +30,28 @@ export class RehearsalRecording {
   readonly #toolings: DolibarrClient[] = [];
 
   private constructor(
-    private readonly target: Target,
-    private readonly reader: MintedLogin,
+    private readonly site: RecordingSite,
     private readonly before: Snapshot,
     private readonly title: string,
     private readonly by: string,
   ) {}
 
   /** Takes the before state. Reset the sandbox and apply the overlay first: the rehearsal starts from the golden. */
-  static async start(target: Target, options: { readonly title: string; readonly by: string }): Promise<RehearsalRecording> {
-    const reader = await target.minter.mint(target.sandbox);
-    try {
-      const before = await stateOf(target.endpointFor(target.sandbox.database), reader, target.sandbox, target.workDir);
-      return new RehearsalRecording(target, reader, before, options.title, options.by);
-    } catch (error) {
-      await target.minter.revoke(reader);
-      throw error;
-    }
+  static async start(site: RecordingSite, options: { readonly title: string; readonly by: string }): Promise<RehearsalRecording> {
+    return new RehearsalRecording(site, await site.sandboxState(), options.title, options.by);
   }
 
   /** The agent's write tooling, recording: a guarded client of the sandbox with the agent's key. */
   tooling(): DolibarrClient {
-    const tooling = agentWriteTooling(this.target, { onWrite: (exchange) => this.#operations.push(structuredClone(exchange)) });
+    const tooling = this.site.tooling((exchange) => this.#operations.push(structuredClone(exchange)));
     this.#toolings.push(tooling);
     return tooling;
   }
 
-
   /** Takes the after state, diffs it with the before, writes the changeset to `path`. */
   async finish(path: string): Promise<Changeset> {
-    const { sandbox, prod } = this.target;
-    const after = await stateOf(this.target.endpointFor(sandbox.database), this.reader, sandbox, this.target.workDir);
+    const { sandbox, prod } = this.site;
+    const after = await this.site.sandboxState();
     const diff = await diffSnapshots(this.before, after);
     return writeChangeset(path, {
       format: CHANGESET_FORMAT,
@@ -66,8 +65,8 @@ export class RehearsalRecording {
     });
   }
 
+  /** Closes the toolings it handed out. */
   async close(): Promise<void> {
     for (const tooling of this.#toolings.splice(0)) await tooling.close();
-    await this.target.minter.revoke(this.reader);
   }
 }

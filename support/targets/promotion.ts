@@ -1,16 +1,18 @@
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { knownSupplierInvoice, writeSupplierInvoice } from '../erp/supplier-invoice';
+import { stateOf } from '../lifecycle/state';
 import { NotApplicable } from '../not-applicable';
 import type { NetworkLog } from '../process/connections';
-import { resetTargetSandbox } from '../targets/reset';
-import type { Target } from '../targets/target';
-import type { AuditRecord } from './audit';
-import { readChangeset, type Changeset } from './changeset';
-import { withdrawPromotion } from './faults';
+import type { AuditRecord } from '../promote/audit';
+import { readChangeset, type Changeset } from '../promote/changeset';
 import { promoterNames } from '../naming/promoter';
-import { promote, type PromoteOptions, type Promotion } from './promote';
-import { RehearsalRecording } from './record';
+import { promote, type PromoteOptions, type Promotion } from '../promote/promote';
+import { RehearsalRecording } from '../promote/record';
+import { withdrawPromotion } from './promotion-faults';
+import { resetTargetSandbox } from './reset';
+import type { Target } from './target';
+import { agentWriteTooling } from './write-tooling';
 
 /**
  * The promotion gate's side of a scenario: the agent's rehearsal, recorded once per run from the golden; each
@@ -49,8 +51,33 @@ export function requireGateCannotWriteProd(target: Target): void {
   }
 }
 
-// One recording per target and invoice size, shared by the run's scenarios: it lives as long as the target does.
-const recordings = new WeakMap<Target, Map<number, Promise<string>>>();
+/**
+ * Records the agent's write of a supplier invoice with `lines` lines on the target's sandbox as a changeset at `path`:
+ * the states are read through a sandbox login of the recording's own, the write sent through the agent's write tooling.
+ */
+async function recordRehearsal(target: Target, lines: number, path: string): Promise<void> {
+  const { sandbox, prod } = target;
+  const reader = await target.minter.mint(sandbox);
+  try {
+    const recording = await RehearsalRecording.start(
+      {
+        sandbox,
+        prod,
+        sandboxState: () => stateOf(target.endpointFor(sandbox.database), reader, sandbox, target.workDir),
+        tooling: (onWrite) => agentWriteTooling(target, { onWrite }),
+      },
+      { title: `a supplier invoice with ${lines} lines for a new thirdparty`, by: 'the agent' },
+    );
+    try {
+      await writeSupplierInvoice(recording.tooling(), knownSupplierInvoice(lines));
+      await recording.finish(path);
+    } finally {
+      await recording.close();
+    }
+  } finally {
+    await target.minter.revoke(reader);
+  }
+}
 
 /** Mints a sandbox login, resets the sandbox to the golden with it, applies the overlay, and records the agent's write. */
 async function recordFromGolden(target: Target, lines: number): Promise<string> {
@@ -61,16 +88,13 @@ async function recordFromGolden(target: Target, lines: number): Promise<string> 
   } finally {
     await target.minter.revoke(login);
   }
-  const recording = await RehearsalRecording.start(target, { title: `a supplier invoice with ${lines} lines for a new thirdparty`, by: 'the agent' });
-  try {
-    await writeSupplierInvoice(recording.tooling(), knownSupplierInvoice(lines));
-    const path = join(target.workDir, `rehearsal-${lines}-lines.changeset.json`);
-    await recording.finish(path);
-    return path;
-  } finally {
-    await recording.close();
-  }
+  const path = join(target.workDir, `rehearsal-${lines}-lines.changeset.json`);
+  await recordRehearsal(target, lines, path);
+  return path;
 }
+
+// One recording per target and invoice size, shared by the run's scenarios: it lives as long as the target does.
+const recordings = new WeakMap<Target, Map<number, Promise<string>>>();
 
 function recordedOnce(target: Target, lines: number): Promise<string> {
   let byLines = recordings.get(target);
