@@ -531,6 +531,22 @@ describe('VaultSession against a scripted loopback Vault', () => {
       assert.ok(renewed.kind === 'token-renewed' && renewed.ttlSeconds === 1);
     });
 
+    it('the token and a lease stop renewing alike once Vault no longer extends them (max TTL)', { timeout: 10_000 }, async () => {
+      script['GET /v1/auth/token/lookup-self'] = (s) => lookupSelfAnswer(s.token, 3);
+      script['POST /v1/auth/token/renew-self'] = { status: 200, body: { auth: { client_token: TOKEN, lease_duration: 1, renewable: true, policies: ['default'] } } };
+      script[`GET /v1/${CREDS}`] = credsAnswer(3);
+      script['PUT /v1/sys/leases/renew'] = (s) => renewAnswer((s.body as { lease_id: string }).lease_id, 1);
+      const session = make({ method: 'token', token: new Secret('Vault token', TOKEN) }, {}, { renewAt: 0.1 });
+      const lease = await session.databaseCredentials(CREDS);
+      const token = await nextEvent((e) => e.kind === 'token-expiring');
+      const leaseEnd = await nextEvent((e) => e.kind === 'lease-expiring' && e.leaseId === lease.leaseId);
+      assert.ok(token.kind === 'token-expiring' && leaseEnd.kind === 'lease-expiring');
+      assert.equal(token.reason, 'Vault no longer extends it (max TTL reached)');
+      assert.equal(leaseEnd.reason, 'Vault no longer extends it (max TTL reached)');
+      assert.equal(lease.leaseDurationSeconds, 1);
+      assert.deepEqual(session.outstandingLeases, [lease], 'a lease Vault stops extending stays outstanding until revoked');
+    });
+
     it('a credentials answer without a usable credential → VaultUnexpectedResponse, and its lease is revoked at once', async () => {
       const broken = credsAnswer();
       (broken.body as { data: unknown }).data = null;

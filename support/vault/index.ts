@@ -20,5 +20,8 @@ export {
   type LeaseRevocationFailure,
 } from './errors';
 export { DatabaseLease } from './lease';
-export { VaultSession, type KvSecret, type VaultEvent, type VaultIdentity, type VaultSessionOptions } from './session';
+export type { VaultEvent } from './events';
+export type { KvSecret } from './kv';
+export type { VaultIdentity } from './login';
+export { VaultSession, type VaultSessionOptions } from './session';
 export { VaultMinter, type VaultMinterOptions } from './minter';
