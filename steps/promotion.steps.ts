@@ -1,8 +1,13 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { editInvoiceAmount, rehearsedOnProdHost } from '../support/promote/faults';
-import type { Promotion } from '../support/promote/promote';
-import { PromotionRefused } from '../support/promote/refusal';
+import {
+  describePromotion,
+  expectProdDiffAsRehearsed,
+  expectRefusedFor,
+  expectReviewShowsRowsAdded,
+  expectThirdpartyRemapped,
+} from '../support/promote/gate-checks';
 import { renderReviewHtml } from '../support/promote/review-html';
 import { renderReviewText } from '../support/promote/review';
 import {
@@ -14,13 +19,6 @@ import {
 } from '../support/targets/promotion-faults';
 import { GATE_ACTOR, promoteInScenario, rehearsalForScenario, scenarioAudit, scenarioChangeset as changeset } from '../support/targets/promotion';
 import type { RehearsalWorld } from '../support/world';
-
-function succeeded(world: RehearsalWorld): Promotion {
-  const promotion = world.promotion;
-  if (promotion instanceof Error) throw promotion;
-  expect(promotion, 'a promotion').to.not.equal(undefined);
-  return promotion!;
-}
 
 /**
  * The agent's rehearsal of a supplier invoice for a new thirdparty, recorded as a changeset; the scenario gets a copy.
@@ -48,15 +46,7 @@ When('the changeset is reviewed', function (this: RehearsalWorld) {
  * The table has the columns `relation` and `added rows`; no row may be removed or changed.
  */
 Then('the review names the digest and the rows added to:', function (this: RehearsalWorld, table: DataTable) {
-  const { text, html } = this.review!;
-  const { digest } = changeset(this);
-  expect(text, 'the terminal review').to.include(`digest ${digest}`);
-  expect(html, 'the HTML review').to.include(digest);
-  for (const row of table.hashes()) {
-    const heading = text.split('\n').find((line) => line.includes(` ${row.relation!} `));
-    expect(heading, `the review's line for ${row.relation}`).to.match(new RegExp(`\\b${row['added rows']} added, 0 removed, 0 changed`));
-    expect(html, `the HTML review's section for ${row.relation}`).to.include(`data-relation="${row.relation}"`);
-  }
+  expectReviewShowsRowsAdded(this.review!, changeset(this).digest, table.hashes());
 });
 
 /** Promotes the scenario's changeset approved with its own digest, as rehearse promote --approve DIGEST does. */
@@ -129,16 +119,7 @@ Given("prod's thirdparties changed since the rehearsal started", async function 
  * The thirdparty, then the invoice; the invoice's `socid` is prod's new thirdparty, not the sandbox's.
  */
 Then("promote replayed {int} operations on prod, the invoice's thirdparty remapped to prod's new id", function (this: RehearsalWorld, count: number) {
-  const promotion = succeeded(this);
-  expect(promotion.replayed, 'operations replayed').to.have.length(count);
-  expect(promotion.replayed.map((operation) => `${operation.method} ${operation.path}`)).to.deep.equal(['POST /thirdparties', 'POST /supplierinvoices']);
-  const [thirdparty, invoice] = promotion.replayed;
-  expect(typeof thirdparty!.answer, "prod's new thirdparty id").to.equal('number');
-  const [rehearsedThirdparty, rehearsedInvoice] = changeset(this).operations;
-  expect(thirdparty!.answer, "prod's new thirdparty id differs from the sandbox's").to.not.equal(rehearsedThirdparty!.response);
-  expect(rehearsedInvoice!.body?.['socid'], "the rehearsed invoice's thirdparty").to.equal(rehearsedThirdparty!.response);
-  expect(invoice!.body?.['socid'], "the replayed invoice's thirdparty").to.equal(thirdparty!.answer);
-  this.evidence(`promoted ${promotion.digest}: ${promotion.replayed.map((operation) => `${operation.method} ${operation.path} → ${JSON.stringify(operation.answer)}`).join('; ')}`);
+  this.evidence(describePromotion(expectThirdpartyRemapped(this.promotion, changeset(this), count)));
 });
 
 /**
@@ -147,10 +128,7 @@ Then("promote replayed {int} operations on prod, the invoice's thirdparty remapp
  * Provisional refs are ignored too.
  */
 Then("prod's diff equals the rehearsed diff, modulo generated ids and timestamps", function (this: RehearsalWorld) {
-  const promotion = succeeded(this);
-  expect(promotion.comparison.differences, "differences between prod's diff and the rehearsed one").to.deep.equal([]);
-  expect(promotion.comparison.equal).to.equal(true);
-  expect(promotion.prodChanges.map((change) => change.name)).to.include.members(['public.llx_societe', 'public.llx_facture_fourn', 'public.llx_facture_fourn_det']);
+  expectProdDiffAsRehearsed(this.promotion);
 });
 
 /**
@@ -160,17 +138,13 @@ Then("prod's diff equals the rehearsed diff, modulo generated ids and timestamps
  * prod-write credential, the agent's key, the agent's identity, conflict.
  */
 Then('promote refuses it for {string}', function (this: RehearsalWorld, reason: string) {
-  expect(this.promotion, 'the promotion outcome').to.be.instanceOf(PromotionRefused);
-  expect((this.promotion as PromotionRefused).reason, (this.promotion as Error).message).to.equal(reason);
-  this.evidence(`promote refused (${reason}): ${(this.promotion as Error).message.split('\n')[0]}`);
+  const refusal = expectRefusedFor(this.promotion, reason);
+  this.evidence(`promote refused (${reason}): ${refusal.message.split('\n')[0]}`);
 });
 
 /** Promote refused the last promotion for exactly that reason, and what the refusal shows includes the given text. */
 Then('promote refuses it for {string}, naming {string}', function (this: RehearsalWorld, reason: string, named: string) {
-  expect(this.promotion, 'the promotion outcome').to.be.instanceOf(PromotionRefused);
-  const refusal = this.promotion as PromotionRefused;
-  expect(refusal.reason, refusal.message).to.equal(reason);
-  expect(refusal.details.join('\n'), 'what the refusal shows').to.include(named);
+  expect(expectRefusedFor(this.promotion, reason).details.join('\n'), 'what the refusal shows').to.include(named);
 });
 
 /** The last line of the scenario's promote audit has that outcome and the changeset's digest. */
