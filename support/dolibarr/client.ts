@@ -1,48 +1,15 @@
 /**
- * The Dolibarr REST client of the write tooling (ADR-0003: it refuses any operation whose target host is not
- * erp-sandbox.*).
- *
- * - It is built from the sandbox's `InstanceNames` (support/naming), never from a bare host: the constructor
- *   refuses names whose env is `prod`, and names whose `host` is not what the naming rule derives from their
- *   (app, env) — or is prod's host. The host-guard policy is then `sandboxPolicy(sandbox.host, port)`. The one
- *   exception is promote's replay of an approved changeset: a grant made by `grantProdWrites` (prod-grant.ts, called
- *   by support/promote only) makes prod's host the policy's host, for that client alone.
- * - `onWrite` is told of every write and its answer (the rehearsal's changeset records them); never of the key.
- *   (InstanceNames carries no domain: the domain is whatever the caller's config gave `instanceNames`.)
- *   A configured Dolibarr URL (`url`) may only spell that host; it is refused at construction otherwise.
- * - Its only network path is a private `guardedDispatcher` (host-guard.ts / guarded-dispatcher.ts): redirects are
- *   never followed, every request is checked before any DNS lookup or socket. The dispatcher lives in an ECMAScript
- *   private field: no property, accessor, option or export hands it out, and the module exports nothing but the
- *   class (no raw request helper).
- * - The API key lives in a private field too; it travels only in the `DOLAPIKEY` header, is redacted from any
- *   error text, and `util.inspect`/`JSON.stringify` show only the host and port.
- * - Idempotent GETs are retried (`readRetries`, default 2) on network errors and 502/503/504; writes never are.
- *   A timeout (`timeoutMs`, default 15 s, per attempt, covering headers and body) is not retried either.
- * - Lists answer `[]` where Dolibarr answers 404 "… not found" (the thirdparty list; supplier invoices answer `[]`).
- * - It holds on every Dolibarr version the harness knows (versions.ts): `status()` reads `dolibarr_version` and the
- *   client expects by it from then on; a create's id is taken as a number or a JSON string (19); a refusal by the
- *   permission model is a DolibarrPermissionError whether its status is 403 or, on 19, a 401 told from an unknown key
- *   by its message; an answer that is not JSON (an HTML error page: Dolibarr without its database answers one with
- *   202) is a DolibarrUnavailable of one line, which counts as the target not being reached.
+ * The Dolibarr REST client of the write tooling: the API calls, for the sandbox alone (or, for promote's replay of an
+ * approved changeset, for prod under a grant); its HTTP, guarded by the host-guard, is transport.ts's.
  */
 import type { LookupFunction } from 'node:net';
 import { inspect } from 'node:util';
-import { Dispatcher, request } from 'undici';
-import { guardedDispatcher } from './guarded-dispatcher';
-import { HostGuardRefusal, checkTarget, sandboxPolicy } from './host-guard';
+import { checkTarget, sandboxPolicy } from './host-guard';
 import { InstanceNames, PROD_ENV, instanceNames } from '../naming';
 import { grantedHost, type ProdWriteGrant } from './prod-grant';
-import { isDatabaseDownPage, profileOf, refusalOf, type DolibarrProfile, type DolibarrProfileName } from './versions';
-import {
-  DolibarrAuthenticationError,
-  DolibarrError,
-  DolibarrNetworkError,
-  DolibarrNotFoundError,
-  DolibarrPermissionError,
-  DolibarrTimeoutError,
-  DolibarrUnavailable,
-  DolibarrUnexpectedResponse,
-} from './errors';
+import { DolibarrTransport, type Method } from './transport';
+import { profileOf, type DolibarrProfile, type DolibarrProfileName } from './versions';
+import { DolibarrAuthenticationError, DolibarrNotFoundError, DolibarrUnexpectedResponse } from './errors';
 
 /** A write the client sent and what Dolibarr answered, for the rehearsal's changeset (support/promote). */
 export interface WriteExchange {
@@ -102,17 +69,12 @@ export interface SupplierInvoiceQuery extends ListQuery {
   readonly status?: 'draft' | 'unpaid' | 'paid' | 'cancelled';
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-
 const API = '/api/index.php';
-const RETRY_STATUSES = new Set([502, 503, 504]);
-const RETRY_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
-]);
-const RETRY_DELAY_MS = 100;
 
-/** Checks that `sandbox` are the naming rule's names of a non-prod instance; returns its host. */
+/**
+ * Checks that `sandbox` are the naming rule's names of a non-prod instance (never a bare host: not prod's env, and the
+ * host the rule derives from its app and env, which is not prod's); returns its host.
+ */
 function sandboxHost(sandbox: InstanceNames): string {
   if (sandbox === null || typeof sandbox !== 'object' || typeof sandbox.host !== 'string' || typeof sandbox.env !== 'string') {
     throw new TypeError('DolibarrClient: `sandbox` must be the InstanceNames of the sandbox (instanceNames(app, env, domain))');
@@ -156,18 +118,12 @@ function queryString(query: object | undefined): string {
   return text === '' ? '' : `?${text}`;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
+/** The module exports this class alone: no raw request helper; `inspect` and JSON show only the host and port. */
 export class DolibarrClient {
-  readonly #dispatcher: Dispatcher;
-  readonly #apiKey: string;
+  readonly #transport: DolibarrTransport;
   readonly #origin: string;
-  /** `#origin` plus the configured path prefix, without a trailing slash. */
-  readonly #base: string;
   readonly #host: string;
   readonly #port: number;
-  readonly #timeoutMs: number;
-  readonly #readRetries: number;
   readonly #onWrite: ((exchange: WriteExchange) => void) | undefined;
   /** What the Dolibarr answers like, once status() read its version. */
   #profile: DolibarrProfile | undefined;
@@ -187,22 +143,24 @@ export class DolibarrClient {
     const readRetries = options.readRetries ?? 2;
     if (!Number.isInteger(readRetries) || readRetries < 0) throw new TypeError(`DolibarrClient: readRetries ${readRetries} is not an integer ≥ 0`);
 
-    const connect: Record<string, unknown> = {};
-    if (options.ca !== undefined) connect['ca'] = options.ca;
-    if (options.lookup !== undefined) connect['lookup'] = options.lookup;
     const policy = sandboxPolicy(host, port);
     const url = checkTarget(policy, options.url ?? `https://${host}${port === 443 ? '' : `:${port}`}`);
     if (url.search !== '' || url.hash !== '') {
       throw new TypeError(`DolibarrClient: the Dolibarr URL ${JSON.stringify(url.origin + url.pathname)} must not carry a query or fragment`);
     }
-    this.#dispatcher = guardedDispatcher(policy, { connect });
-    this.#apiKey = options.apiKey;
+    this.#transport = new DolibarrTransport({
+      policy,
+      base: `${url.origin}${url.pathname.replace(/\/+$/, '')}`,
+      host,
+      apiKey: options.apiKey,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+      timeoutMs,
+      readRetries,
+    });
     this.#host = host;
     this.#port = port;
     this.#origin = url.origin;
-    this.#base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-    this.#timeoutMs = timeoutMs;
-    this.#readRetries = readRetries;
     this.#onWrite = options.onWrite;
   }
 
@@ -278,7 +236,7 @@ export class DolibarrClient {
   }
 
   async close(): Promise<void> {
-    await this.#dispatcher.close();
+    await this.#transport.close();
   }
 
   toJSON(): { host: string; port: number } {
@@ -330,103 +288,21 @@ export class DolibarrClient {
     return id as number;
   }
 
-  /**
-   * One logical call: attempts (GET only: retried), status mapping, JSON parsing, then `read` (what the answer means,
-   * which is what `onWrite` is told).
-   */
+  /** One call, its answer read, then `read` (what the answer means, which is what `onWrite` is told of a write). */
   async #call(method: Method, path: string, fields?: Record<string, unknown>, withKey = true, read: (body: unknown) => unknown = (body) => body): Promise<unknown> {
     if (fields !== undefined && (fields === null || typeof fields !== 'object' || Array.isArray(fields))) {
       throw new TypeError(`Dolibarr ${method} ${path}: fields must be a plain object`);
     }
-    const retries = method === 'GET' ? this.#readRetries : 0;
-    for (let attempt = 0; ; attempt++) {
-      let status: number;
-      let text: string;
-      try {
-        ({ status, text } = await this.#attempt(method, path, fields, withKey));
-      } catch (error) {
-        // Only transient network errors are retried (not a TLS verification failure, a refusal, a timeout).
-        const code = error instanceof DolibarrNetworkError ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
-        if (attempt < retries && typeof code === 'string' && RETRY_CODES.has(code)) {
-          await sleep(RETRY_DELAY_MS * 2 ** attempt);
-          continue;
-        }
-        throw error;
-      }
-      if (attempt < retries && RETRY_STATUSES.has(status)) {
-        await sleep(RETRY_DELAY_MS * 2 ** attempt);
-        continue;
-      }
-      if (method === 'GET' || this.#onWrite === undefined) return read(this.#interpret(method, path, status, text));
-      const exchange = { method, path: path.slice(API.length), ...(fields === undefined ? {} : { body: fields }), status };
-      try {
-        const answer = read(this.#interpret(method, path, status, text));
-        this.#onWrite({ ...exchange, response: answer });
-        return answer;
-      } catch (error) {
-        this.#onWrite({ ...exchange, response: (error as Error).message });
-        throw error;
-      }
-    }
-  }
-
-  async #attempt(method: Method, path: string, fields?: Record<string, unknown>, withKey = true): Promise<{ status: number; text: string }> {
-    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const reply = await this.#transport.send(method, path, fields, withKey);
+    if (method === 'GET' || this.#onWrite === undefined) return read(this.#transport.read(reply, this.#profile));
+    const exchange = { method, path: path.slice(API.length), ...(fields === undefined ? {} : { body: fields }), status: reply.status };
     try {
-      const res = await request(`${this.#base}${path}`, {
-        dispatcher: this.#dispatcher,
-        method,
-        headers: {
-          ...(withKey ? { DOLAPIKEY: this.#apiKey } : {}),
-          accept: 'application/json',
-          ...(fields === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: fields === undefined ? null : JSON.stringify(fields),
-        signal,
-      });
-      return { status: res.statusCode, text: await res.body.text() };
+      const answer = read(this.#transport.read(reply, this.#profile));
+      this.#onWrite({ ...exchange, response: answer });
+      return answer;
     } catch (error) {
-      if (error instanceof HostGuardRefusal || error instanceof DolibarrError) throw error;
-      if (signal.aborted) {
-        throw new DolibarrTimeoutError(0, `no answer within ${this.#timeoutMs} ms`, method, path);
-      }
-      const code = (error as { code?: unknown })?.code;
-      const message = this.#redact(error instanceof Error ? error.message : String(error));
-      throw new DolibarrNetworkError(0, `${typeof code === 'string' ? `${code}: ` : ''}${message}`, method, path, { cause: error });
+      this.#onWrite({ ...exchange, response: (error as Error).message });
+      throw error;
     }
-  }
-
-  #interpret(method: Method, path: string, status: number, text: string): unknown {
-    let body: unknown;
-    let json = true;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      json = false;
-    }
-    if (!json) throw new DolibarrUnavailable(status, this.#notJson(status, text), method, path);
-    if (status >= 200 && status < 300) return body;
-    const errorPart = (body as { error?: { message?: unknown } } | null)?.error;
-    const message = this.#redact(typeof errorPart?.message === 'string' ? errorPart.message : text.slice(0, 200));
-    const refusal = refusalOf(status, message, this.#profile);
-    const Kind =
-      refusal === 'permission' ? DolibarrPermissionError
-      : refusal === 'authentication' ? DolibarrAuthenticationError
-      : status === 404 ? DolibarrNotFoundError
-      : DolibarrError;
-    throw new Kind(status, message, method, path);
-  }
-
-  /** The one line for an answer that is not JSON: an HTML page (Dolibarr's own technical-error page, or another), or text. */
-  #notJson(status: number, text: string): string {
-    const at = `Dolibarr at ${this.#host}`;
-    if (isDatabaseDownPage(text)) return `${at} answered an error page, status ${status}: its database may be unreachable`;
-    if (/^\s*</.test(text)) return `${at} answered an error page, status ${status}, not its API's JSON: check that Dolibarr and its API are up behind that host`;
-    const first = this.#redact(text.split('\n').find((line) => line.trim() !== '')?.trim().slice(0, 120) ?? '');
-    return `${at} answered status ${status} with ${first === '' ? 'an empty body' : `text, not JSON: ${JSON.stringify(first)}`}`;
-  }
-
-  #redact(text: string): string {
-    return text.split(this.#apiKey).join('[redacted]');
   }
 }
