@@ -1,32 +1,19 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { HostGuardRefusal } from '../support/dolibarr/host-guard';
-import { requireOnTarget } from '../support/not-applicable';
-import { writeAttempt } from '../support/dolibarr-fence/attempts';
-import { missingRightRefusal, refusalIn, versionOf } from '../support/dolibarr-fence/refusals';
-import { allSaw, connectionsSeen, seenAt, standinsSince, type Observers } from '../support/dolibarr-fence/seen';
-import { sendWithoutGuard, type DolibarrAnswer } from '../support/dolibarr-fence/unguarded';
+import { expectHostGuardRefusal, expectRefusedFor, expectVersionThrough, tryToCreateThirdparty } from '../support/dolibarr-fence/host-guard-checks';
+import { describeLiveSafeAnswer, expectLiveSafeRefusedAlike, expectMissingRightRefusal, refusalIn } from '../support/dolibarr-fence/refusals';
+import { allSaw, connectionsSeen, seenAt, type Observers } from '../support/dolibarr-fence/seen';
+import { describeAnswer } from '../support/dolibarr-fence/unguarded';
 import { knownSupplierInvoice, writeSupplierInvoice } from '../support/erp/supplier-invoice';
 import { thirdpartyNames } from '../support/erp/thirdparty';
 import { expandPlaceholders } from '../support/targets/placeholders';
-import { probeForm } from '../support/targets/probes';
+import { dolibarrObservers, prodDolibarrVersion, redirectSandboxToProd, sendPastGuard, sendProdWrite } from '../support/targets/dolibarr-fence';
 import type { RehearsalWorld } from '../support/world';
 
 const KEYS = { "the sandbox agent's key": 'sandboxAgent', "prod's agent key": 'prodAgent' } as const;
 
-/** The key a step sends; prod's is held by the hermetic target only. */
-function keyOf(world: RehearsalWorld, key: 'sandboxAgent' | 'prodAgent') {
-  return requireOnTarget(world.target.dolibarr.keys[key], `the ${world.target.kind} target holds no ${key === 'prodAgent' ? "prod agent's" : "sandbox agent's"} key`);
-}
-
 /** Who watches the Dolibarr instances in this scenario: this process's log, and the stand-ins where the target has them. */
-function observers(world: RehearsalWorld): Observers {
-  const { standins, lookup } = world.target.dolibarr;
-  const before = world.dolibarrBaseline;
-  return { log: world.traffic, lookup, standins: standins && before ? standinsSince(standins.counts(), before) : undefined };
-}
-
-const describeAnswer = (answer: DolibarrAnswer): string => `HTTP ${answer.status} ${JSON.stringify(answer.message ?? answer.body)}`;
+const observers = (world: RehearsalWorld): Observers => dolibarrObservers(world.target, world.traffic, world.dolibarrBaseline);
 
 // --- the sandbox's Dolibarr: overlay and rehearsal writes -------------------------------------------------------
 
@@ -70,13 +57,9 @@ Given("the write tooling is configured with the sandbox's Dolibarr URL", functio
 
 /** The write tooling tries to create a thirdparty, its network traffic observed; a refusal is kept for the next steps. */
 When('it tries to create a thirdparty', async function (this: RehearsalWorld) {
-  try {
-    const id = await this.traffic.observe(() => this.writeTooling().createThirdparty({ name: 'Host-guard probe SARL', fournisseur: 1 }));
-    this.refusal = undefined;
-    this.attach(`created thirdparty ${id}`, 'text/plain');
-  } catch (error) {
-    this.refusal = error as Error;
-  }
+  const attempt = await tryToCreateThirdparty(() => this.writeTooling(), this.traffic);
+  this.refusal = 'refusal' in attempt ? attempt.refusal : undefined;
+  if ('id' in attempt) this.attach(`created thirdparty ${attempt.id}`, 'text/plain');
 });
 
 /**
@@ -85,12 +68,9 @@ When('it tries to create a thirdparty', async function (this: RehearsalWorld) {
  * Reasons: host, userinfo, malformed, ip literal, scheme, port, redirect. The host may use the URL placeholders.
  */
 Then('the host-guard refuses it, naming host {string} and reason {string}', async function (this: RehearsalWorld, host: string, reason: string) {
-  const refusal = this.refusal;
-  expect(refusal, 'the attempt was refused').to.not.equal(undefined);
-  expect(refusal, `the refusal (${refusal?.message})`).to.be.instanceOf(HostGuardRefusal);
-  const { refusedHost, reason: actual } = refusal as HostGuardRefusal;
-  expect({ host: refusedHost, reason: actual }, `the refused host and reason (${refusal!.message})`).to.deep.equal({ host: await expandPlaceholders(this.target, host), reason });
-  this.attach(refusal!.message, 'text/plain');
+  const refusal = expectHostGuardRefusal(this.refusal);
+  expectRefusedFor(refusal, await expandPlaceholders(this.target, host), reason);
+  this.attach(refusal.message, 'text/plain');
 });
 
 /**
@@ -121,9 +101,7 @@ Then(/^(prod|the sandbox)'s Dolibarr saw (no|\d+) (connections?|requests?)$/, as
  * Hermetic target only: a stand-in can be told to; a gate run never reconfigures the sandbox's real Dolibarr.
  */
 Given("the sandbox's Dolibarr redirects every request to prod's", function (this: RehearsalWorld) {
-  const standins = requireOnTarget(this.target.dolibarr.standins,
-    `only a stand-in can be made to redirect to prod: a gate run never reconfigures the ${this.target.kind} target's Dolibarr, and it answers no redirect by itself`);
-  standins.redirectSandboxTo(`${this.target.dolibarr.prod.url}/api/index.php/thirdparties`);
+  redirectSandboxToProd(this.target);
 });
 
 /**
@@ -132,8 +110,7 @@ Given("the sandbox's Dolibarr redirects every request to prod's", function (this
  * GET /status without a key: Dolibarr refuses it (401) before reading anything, so it is safe to send to a live prod.
  */
 When("a request is sent to prod's Dolibarr without the host-guard", async function (this: RehearsalWorld) {
-  const { prod, ca, lookup } = this.target.dolibarr;
-  const answer = await this.traffic.observe(() => sendWithoutGuard({ url: prod.url, ca, lookup }, undefined, { method: 'GET', path: '/status' }));
+  const answer = await this.traffic.observe(() => sendPastGuard(this.target, 'prod', undefined, { method: 'GET', path: '/status' }));
   this.attach(describeAnswer(answer), 'text/plain');
 });
 
@@ -143,11 +120,7 @@ When("a request is sent to prod's Dolibarr without the host-guard", async functi
  * The table has one column, `url`; the URLs may use the placeholders. The traffic is observed.
  */
 Then("the write tooling reaches the sandbox's Dolibarr through each of these URLs:", async function (this: RehearsalWorld, table: DataTable) {
-  for (const { url } of table.hashes()) {
-    this.toolingUrl = await expandPlaceholders(this.target, url!);
-    const status = await this.traffic.observe(() => this.writeTooling().status());
-    expect(status.dolibarrVersion, `Dolibarr's version through ${this.toolingUrl}`).to.match(/^\d+\.\d+\.\d+(-\w+)?$/);
-  }
+  for (const { url } of table.hashes()) await expectVersionThrough(this, await expandPlaceholders(this.target, url!));
 });
 
 /** The agent's write tooling creates a thirdparty with that name (through the Dolibarr it is configured with), its traffic observed. */
@@ -174,14 +147,9 @@ Then('the sandbox holds that thirdparty, named {string}', async function (this: 
 When(
   /^(the sandbox agent's key|prod's agent key) is sent to prod's Dolibarr to (.+), bypassing the host-guard$/,
   async function (this: RehearsalWorld, keyName: keyof typeof KEYS, write: string) {
-    const attempt = writeAttempt(write);
-    const key = KEYS[keyName];
-    const { prod, ca, lookup } = this.target.dolibarr;
-    // The target decides the form: a live prod only ever gets the form that writes nothing even past the rights check.
-    const sent = probeForm(this.target) === 'hermetic' ? attempt.write : attempt.liveSafe;
-    const answer = await sendWithoutGuard({ url: prod.url, ca, lookup }, keyOf(this, key), sent);
-    this.prodWrite = { attempt, key, answer };
-    this.evidence(`${sent.method} ${sent.path} to ${prod.host} → ${describeAnswer(answer)}`);
+    const sent = await sendProdWrite(this.target, KEYS[keyName], write);
+    this.prodWrite = sent.write;
+    this.evidence(sent.evidence);
   },
 );
 
@@ -198,13 +166,9 @@ Then("prod's Dolibarr refuses it with HTTP {http status} {string}", function (th
  * 401 `Unauthorized…`, each with its own words for a supplier invoice (`Insuffisant rights`, `Insufficiant rights`).
  */
 Then("prod's Dolibarr refuses it as its version refuses a key without the right", async function (this: RehearsalWorld) {
-  const { attempt, key, answer } = this.prodWrite!;
-  const { prod, ca, lookup } = this.target.dolibarr;
-  const profile = await versionOf({ url: prod.url, ca, lookup }, keyOf(this, key));
+  const profile = await prodDolibarrVersion(this.target, this.prodWrite!.key);
   this.prodWrite = { ...this.prodWrite!, profile };
-  const expected = missingRightRefusal(profile, attempt);
-  expect({ status: answer.status, message: answer.message }, `${describeAnswer(answer)} from Dolibarr ${profile.version.value}`).to.deep.equal(expected);
-  this.evidence(`Dolibarr ${profile.version.value} refused a missing right: ${describeAnswer(answer)}`);
+  this.evidence(expectMissingRightRefusal(this.prodWrite, profile));
 });
 
 /**
@@ -225,27 +189,20 @@ Then(/^its message tells a refusal by (authentication|the permission model), not
  * If it got past the rights check instead, the fence is broken.
  */
 Then('the form safe for a live prod is refused the same way', async function (this: RehearsalWorld) {
-  const { attempt, key, answer } = this.prodWrite!;
-  const { prod, ca, lookup } = this.target.dolibarr;
-  const safe = await sendWithoutGuard({ url: prod.url, ca, lookup }, keyOf(this, key), attempt.liveSafe);
-  this.attach(`live-safe ${attempt.liveSafe.method} ${attempt.liveSafe.path} → ${describeAnswer(safe)}`, 'text/plain');
-  const pastRights = safe.status === attempt.pastRights.status ? ' (it got past the rights check: the fence is broken)' : '';
-  expect({ status: safe.status, message: safe.message }, `the live-safe form${pastRights}`).to.deep.equal({ status: answer.status, message: answer.message });
+  const safe = await sendPastGuard(this.target, 'prod', this.prodWrite!.key, this.prodWrite!.attempt.liveSafe);
+  this.attach(describeLiveSafeAnswer(this.prodWrite!.attempt, safe), 'text/plain');
+  expectLiveSafeRefusedAlike(this.prodWrite!, safe);
 });
 
 /** The positive control: the last write, with the same key, succeeds (HTTP 200) on the sandbox's Dolibarr. */
 Then("the same request with the same key succeeds on the sandbox's Dolibarr", async function (this: RehearsalWorld) {
-  const { attempt, key } = this.prodWrite!;
-  const { sandbox, ca, lookup } = this.target.dolibarr;
-  const answer = await sendWithoutGuard({ url: sandbox.url, ca, lookup }, keyOf(this, key), attempt.write);
+  const answer = await sendPastGuard(this.target, 'sandbox', this.prodWrite!.key, this.prodWrite!.attempt.write);
   expect(answer.status, describeAnswer(answer)).to.equal(200);
 });
 
 /** The last write's key reads prod's thirdparties (HTTP 200): a valid key on prod, refused only its writes. */
 Then('the same key reads prod\'s thirdparties', async function (this: RehearsalWorld) {
-  const { key } = this.prodWrite!;
-  const { prod, ca, lookup } = this.target.dolibarr;
-  const answer = await sendWithoutGuard({ url: prod.url, ca, lookup }, keyOf(this, key), { method: 'GET', path: '/thirdparties?limit=1' });
+  const answer = await sendPastGuard(this.target, 'prod', this.prodWrite!.key, { method: 'GET', path: '/thirdparties?limit=1' });
   expect(answer.status, describeAnswer(answer)).to.equal(200);
   expect(answer.body, 'a list of one thirdparty').to.be.an('array').with.length(1);
 });

@@ -26,6 +26,11 @@ export interface DolibarrAnswer {
   readonly body: unknown;
 }
 
+/** An answer as the evidence and failure messages quote it: its status and its error message, else its body. */
+export function describeAnswer(answer: DolibarrAnswer): string {
+  return `HTTP ${answer.status} ${JSON.stringify(answer.message ?? answer.body)}`;
+}
+
 export async function sendWithoutGuard(site: ReachableSite, key: Secret | undefined, call: ApiRequest, timeoutMs = 15_000): Promise<DolibarrAnswer> {
   const connect: Record<string, unknown> = {};
   if (site.ca !== undefined) connect['ca'] = site.ca;
