@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { Client } from 'pg';
 import type { InstanceNames } from '../naming';
 import type { ClientTools, Endpoint, Login } from '../postgres/cluster';
-import { advisoryLockSessions, LOCKS, takeAdvisoryLock } from '../postgres/advisory-lock';
+import { LOCKS } from '../postgres/advisory-lock';
 import { shellDyingWithHarness } from '../process/die-with-harness';
 import { environmentWithoutSecrets } from '../secret-free-env';
 import { connect, ident } from '../postgres/connect';
@@ -12,6 +11,16 @@ import type { Golden } from './golden';
 import { dropAsOwner, droppableDeadDrift, type DeadDrift } from './dead-drift';
 import { commandDigest, describeKilledReset, markResetStarted, resetMarkers } from './reset-marker';
 import { watchRestore } from './restore-progress';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_SESSION_GRACE_MS,
+  lockForReset,
+  RefusedError,
+  refuseWhileInUse,
+  RESET_APPLICATION,
+  resetSessionsWithoutLock,
+  type ResetGuard,
+} from './sandbox-sessions';
 import { findDrift, type DriftObject } from './snapshot';
 
 /**
@@ -19,19 +28,15 @@ import { findDrift, type DriftObject } from './snapshot';
  * (`pg_restore --no-owner --role=<owner role>`, owned entries only) in ONE transaction, run with the
  * sandbox's own login role — never the provisioner, never a prod credential.
  *
- * Around it: a session-level advisory lock (resets serialize), a refusal while other sessions use the
- * database (an optional pre-reset command may clear them; the post-reset command always runs), and a
- * refusal when objects the reset cannot see (ownership drift) are in the database.
+ * Around it: the advisory lock and the refusal while other sessions use the database (sandbox-sessions.ts; an
+ * optional pre-reset command may clear them, the post-reset command always runs), and a refusal when objects the
+ * reset cannot see (ownership drift) are in the database.
  *
  * Nothing is left behind when the harness is killed: psql and pg_restore die with it (die-with-harness.ts); a session
  * of a reset whose harness is gone (its backend still waiting on a lock) is named, never taken for another reset; every
  * lock the reset transaction waits for is bounded by lock_timeout; and a marker in the state directory makes the next
  * command run the post-reset command a killed reset never ran (reset-marker.ts).
  */
-
-/** Resets name their sessions so they recognise each other; see `otherSessions`. */
-export const RESET_APPLICATION = 'erp-rehearsal reset';
-const SESSION_POLL_MS = 100;
 
 export interface ResetOptions {
   readonly endpoint: Endpoint;
@@ -88,26 +93,19 @@ export interface ResetResult {
 
 export type RefusalReason = 'lock timeout' | 'sessions' | 'drift';
 
-/** A refusal's message, then one line per detail (a session, an object) it names. */
-export function withDetails(message: string, details: readonly string[]): string {
-  return details.length > 0 ? `${message}:\n${details.map((line) => `  - ${line}`).join('\n')}` : message;
-}
-
-/** A reset that did not start (or stopped before it changed anything), with why and what it names. */
-export class RefusedError<Reason extends string> extends Error {
-  constructor(
-    readonly reason: Reason,
-    message: string,
-    readonly details: readonly string[] = [],
-  ) {
-    super(withDetails(message, details));
-  }
-}
-
 /** The reset did not start: nothing was changed. */
 export class ResetRefusedError extends RefusedError<RefusalReason> {
   override readonly name = 'ResetRefusedError';
 }
+
+/** The atomic and parallel resets' lock and session refusal (sandbox-sessions.ts), in the sandbox's own database. */
+const RESET_GUARD: ResetGuard = {
+  lock: LOCKS.reset,
+  named: { reset: 'reset', lock: "the sandbox's reset lock" },
+  stopThem: 'e.g. scale Dolibarr to 0 with a pre-reset command',
+  sessionLines: 'where from',
+  refusal: ResetRefusedError,
+};
 
 /** The reset started and failed; its transaction was rolled back, so the sandbox is as it was. */
 export class ResetFailedError extends Error {
@@ -117,108 +115,6 @@ export class ResetFailedError extends Error {
     readonly stderr: string,
   ) {
     super(message);
-  }
-}
-
-interface Session {
-  readonly pid: number;
-  readonly user: string;
-  readonly application: string;
-  readonly client: string;
-  readonly since: string;
-  /** Named like a reset's sessions: once this reset holds the lock, one whose harness is gone. */
-  readonly reset: boolean;
-}
-
-async function acquireLock(client: Client, timeoutMs: number, progress: (line: string) => void): Promise<number> {
-  const waited = await takeAdvisoryLock(client, LOCKS.reset, timeoutMs, () =>
-    progress(`another reset of this sandbox is running; waiting up to ${timeoutMs / 1000} s for it`),
-  );
-  if (waited === undefined) {
-    throw new ResetRefusedError(
-      'lock timeout',
-      `another reset held the sandbox's reset lock for more than ${timeoutMs / 1000} s; nothing was changed — retry when it has finished`,
-    );
-  }
-  return waited;
-}
-
-/**
- * Client sessions on the sandbox database other than this one; with `resets` false, not other resets' either (they
- * wait for the lock, or are the backend of a reset that has just finished and is still exiting). Not the server's own
- * workers, which run as no role: autovacuum analyses the tables a restore has just filled, and yields to the reset's
- * locks. (backend_type would say so too, but PostgreSQL hides it from a login that does not own the session.)
- */
-async function sessionsNow(client: Client, resets: boolean): Promise<Session[]> {
-  const { rows } = await client.query<Session>(
-    `SELECT pid, coalesce(usename, '?') AS user, application_name AS application,
-            coalesce(host(client_addr), 'local socket') AS client, to_char(backend_start, 'YYYY-MM-DD HH24:MI:SS') AS since,
-            application_name = $1 AS reset
-       FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND ($2 OR application_name <> $1)
-        AND usesysid IS NOT NULL
-      ORDER BY pid`,
-    [RESET_APPLICATION, resets],
-  );
-  return rows;
-}
-
-/** One line per session, as refusals and status name them; a reset's session no running reset owns says what it is. */
-function describeSessions(sessions: readonly Session[]): string[] {
-  return sessions.map((session) => {
-    const line = `pid ${session.pid} ${session.user} (${session.application || 'no application name'}) from ${session.client} since ${session.since}`;
-    return session.reset
-      ? `${line}: a reset's session that no running reset owns — its harness was killed and its last statement has not ended ` +
-          `(a wait for a lock ends at its lock_timeout); it ends by itself, or the server's administrator ends it now: SELECT pg_terminate_backend(${session.pid})`
-      : line;
-  });
-}
-
-/** The client sessions a reset would refuse for, now, described one per line (for `rehearse status`). */
-export async function sessionsBlockingReset(client: Client): Promise<string[]> {
-  return describeSessions(await sessionsNow(client, false));
-}
-
-/** Reset sessions that neither hold nor wait for the reset lock: while no reset holds it, those of a harness that is gone. */
-async function resetSessionsWithoutLock(client: Client): Promise<Session[]> {
-  const sessions = await sessionsNow(client, true);
-  if (!sessions.some((session) => session.reset)) return sessions;
-  const { waiting } = await advisoryLockSessions(client, LOCKS.reset);
-  return sessions.filter((session) => !session.reset || !waiting.includes(session.pid));
-}
-
-/**
- * Reset sessions whose harness is gone, described one per line (for `rehearse status`): sessions named like a reset's,
- * not waiting for the reset lock, while no session holds it (a running reset holds it until it ends). Those of a reset
- * that has just ended may show for a moment.
- */
-export async function orphanedResetSessions(client: Client): Promise<string[]> {
-  const resets = (await resetSessionsWithoutLock(client)).filter((session) => session.reset);
-  if (resets.length === 0 || (await advisoryLockSessions(client, LOCKS.reset)).holders.length > 0) return [];
-  return describeSessions(resets);
-}
-
-/**
- * The other sessions, after a grace period: a client that has just disconnected (the step before the
- * reset, or Dolibarr scaled to 0 by the pre-reset command) leaves pg_stat_activity only once its backend
- * has exited, a moment later. Sessions still there when the grace period ends are real. Reset sessions count too,
- * but for resets waiting for the lock: this reset holds it, so another reset's session that is not waiting for it
- * is one whose harness is gone.
- */
-async function otherSessions(client: Client, graceMs: number): Promise<Session[]> {
-  return afterGrace(() => resetSessionsWithoutLock(client), graceMs);
-}
-
-/**
- * What `read` lists once it is empty, or when `graceMs` has passed: a client that has just disconnected leaves
- * pg_stat_activity only once its backend has exited, a moment later.
- */
-export async function afterGrace<T>(read: () => Promise<T[]>, graceMs: number): Promise<T[]> {
-  const deadline = Date.now() + graceMs;
-  for (;;) {
-    const found = await read();
-    if (found.length === 0 || Date.now() >= deadline) return found;
-    await new Promise((resolve) => setTimeout(resolve, SESSION_POLL_MS));
   }
 }
 
@@ -303,7 +199,7 @@ interface Clearing {
 }
 
 /** How long the reset waits for any lock: the configured wait for another reset. */
-const lockTimeoutOf = (options: ResetOptions) => options.lockTimeoutMs ?? 60_000;
+const lockTimeoutOf = (options: ResetOptions) => options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
 
 /**
  * psql's commands that open the reset transaction and empty the sandbox: the drift it was asked to clear, then what
@@ -469,18 +365,9 @@ async function resetWithCommands(options: ResetOptions, progress: (line: string)
   if (options.preResetCommand) await runCommand('pre-reset', options.preResetCommand, progress);
   const client = await connect(options.endpoint, options.login, options.sandbox.database, { applicationName: RESET_APPLICATION });
   try {
-    const lockWaitMs = await acquireLock(client, lockTimeoutOf(options), progress);
-
-    const sessions = await otherSessions(client, options.sessionGraceMs ?? 2_000);
-    if (sessions.length > 0) {
-      const orphans = sessions.filter((session) => session.reset).length;
-      throw new ResetRefusedError(
-        'sessions',
-        `${sessions.length} other session(s) use ${options.sandbox.database}${orphans > 0 ? ` (${orphans} of them left by a reset whose harness was killed)` : ''}; ` +
-          'nothing was changed — stop them (e.g. scale Dolibarr to 0 with a pre-reset command) and retry',
-        describeSessions(sessions),
-      );
-    }
+    const lockWaitMs = await lockForReset(client, RESET_GUARD, lockTimeoutOf(options), progress);
+    // This reset holds the lock: another reset's session that is not waiting for it is one whose harness is gone.
+    await refuseWhileInUse(RESET_GUARD, options.sandbox.database, () => resetSessionsWithoutLock(client), options.sessionGraceMs ?? DEFAULT_SESSION_GRACE_MS);
 
     const drift = await findDrift(client, { ownerRole: options.sandbox.ownerRole });
     const own = options.dropOwnDrift ? drift.filter((object) => object.owner === options.login.user) : [];

@@ -1,10 +1,20 @@
 import type { Client } from 'pg';
 import type { InstanceNames } from '../naming';
 import type { ClientTools, Endpoint, Login } from '../postgres/cluster';
-import { LOCKS, takeAdvisoryLock } from '../postgres/advisory-lock';
+import { LOCKS } from '../postgres/advisory-lock';
 import { connect, ident, literal } from '../postgres/connect';
 import type { Golden } from './golden';
-import { afterGrace, RefusedError, stagedGolden } from './reset';
+import { stagedGolden } from './reset';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_SESSION_GRACE_MS,
+  lockForReset,
+  RefusedError,
+  refusedForSessions,
+  refuseWhileInUse,
+  sessionsOn,
+  type ResetGuard,
+} from './sandbox-sessions';
 import { takeSnapshot } from './snapshot';
 import { cloneNames, MAINTENANCE_DATABASE, type CloneNames } from '../naming/template-clone';
 
@@ -89,6 +99,15 @@ export class CloneResetRefusedError extends RefusedError<CloneRefusalReason> {
   override readonly name = 'CloneResetRefusedError';
 }
 
+/** The clone reset's lock and session refusal (sandbox-sessions.ts), in the maintenance database, for both databases. */
+const CLONE_RESET_GUARD: ResetGuard = {
+  lock: LOCKS.cloneReset,
+  named: { reset: 'clone reset', lock: 'the lock' },
+  stopThem: 'e.g. scale Dolibarr to 0',
+  sessionLines: 'which database',
+  refusal: CloneResetRefusedError,
+};
+
 /** A statement or tool failed; `sqlstate` is PostgreSQL's code when it came from the server. */
 export class TemplateCloneError extends Error {
   override readonly name = 'TemplateCloneError';
@@ -167,24 +186,11 @@ async function cloneSession(options: TemplateCloneOptions, names: CloneNames): P
   return client;
 }
 
-async function acquireLock(client: Client, timeoutMs: number, progress: (line: string) => void): Promise<number> {
-  const waited = await takeAdvisoryLock(client, LOCKS.cloneReset, timeoutMs, () =>
-    progress(`another clone reset of this sandbox is running; waiting up to ${timeoutMs / 1000} s for it`),
-  );
-  if (waited === undefined) {
-    throw new CloneResetRefusedError(
-      'lock timeout',
-      `another clone reset held the lock for more than ${timeoutMs / 1000} s; nothing was changed — retry when it has finished`,
-    );
-  }
-  return waited;
-}
-
 async function withLock<T>(options: TemplateCloneOptions, work: (client: Client, names: CloneNames, lockWaitMs: number) => Promise<T>): Promise<T> {
   const names = cloneNames(options.sandbox);
   const client = await cloneSession(options, names);
   try {
-    const lockWaitMs = await acquireLock(client, options.lockTimeoutMs ?? 60_000, options.progress ?? noProgress);
+    const lockWaitMs = await lockForReset(client, CLONE_RESET_GUARD, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, options.progress ?? noProgress);
     return await work(client, names, lockWaitMs);
   } finally {
     await client.end(); // releases the advisory lock
@@ -228,40 +234,6 @@ async function copyAcl(client: Client, from: string, to: string, owner: string):
   for (const statement of databaseAclStatements(to, owner, await databaseAcl(client, from))) {
     await run(client, statement, `copying the ACL of ${from} to ${to}`, 'the clone role must be a member of the owner role of both');
   }
-}
-
-interface Session {
-  readonly pid: number;
-  readonly user: string;
-  readonly application: string;
-  readonly database: string;
-}
-
-/** Client sessions on `databases`; not the server's own workers (autovacuum runs as no role, and DROP DATABASE ends it). */
-async function sessionsOn(client: Client, databases: readonly string[]): Promise<Session[]> {
-  const { rows } = await client.query<Session>(
-    `SELECT pid, coalesce(usename, '?') AS user, coalesce(application_name, '') AS application, datname AS database
-       FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid() AND usesysid IS NOT NULL ORDER BY pid`,
-    [databases],
-  );
-  return rows;
-}
-
-/** The sessions on `databases`, after a grace period for clients that have just disconnected. */
-function otherSessions(client: Client, databases: readonly string[], graceMs: number): Promise<Session[]> {
-  return afterGrace(() => sessionsOn(client, databases), graceMs);
-}
-
-function describeSessions(sessions: readonly Session[]): string[] {
-  return sessions.map((session) => `pid ${session.pid} ${session.user} (${session.application || 'no application name'}) on ${session.database}`);
-}
-
-function refusedForSessions(sessions: readonly Session[], database: string): CloneResetRefusedError {
-  return new CloneResetRefusedError(
-    'sessions',
-    `${sessions.length} other session(s) use ${database}; nothing was changed — stop them (e.g. scale Dolibarr to 0) and retry`,
-    describeSessions(sessions),
-  );
 }
 
 /** pg_restore of the golden's owned entries into `database`, as the owner role, two jobs; any error fails it. */
@@ -340,7 +312,7 @@ async function buildGoldenIfStale(client: Client, options: TemplateCloneOptions,
     await client.query(`CREATE DATABASE ${ident(building)} OWNER ${ident(names.ownerRole)} TEMPLATE ${ident(names.sandboxDatabase)}`);
   } catch (error) {
     if (sqlstateOf(error) === '55006') {
-      throw refusedForSessions(await sessionsOn(client, [names.sandboxDatabase]), names.sandboxDatabase);
+      throw refusedForSessions(CLONE_RESET_GUARD, await sessionsOn(client, [names.sandboxDatabase], 'as any session'), names.sandboxDatabase);
     }
     throw new TemplateCloneError(`copying ${names.sandboxDatabase} to build the golden database failed: ${(error as Error).message}`, sqlstateOf(error));
   }
@@ -407,8 +379,8 @@ export function cloneResetSandbox(options: CloneResetOptions): Promise<CloneRese
   const strategy = options.strategy ?? DEFAULT_CLONE_STRATEGY;
   return withLock(options, async (client, names, lockWaitMs) => {
     const recovered = await recover(client, names, progress);
-    const sessions = await otherSessions(client, [names.sandboxDatabase, names.goldenDatabase], options.sessionGraceMs ?? 2_000);
-    if (sessions.length > 0) throw refusedForSessions(sessions, names.sandboxDatabase);
+    const watched = [names.sandboxDatabase, names.goldenDatabase];
+    await refuseWhileInUse(CLONE_RESET_GUARD, names.sandboxDatabase, () => sessionsOn(client, watched, 'as any session'), options.sessionGraceMs ?? DEFAULT_SESSION_GRACE_MS);
 
     const golden = await buildGoldenIfStale(client, options, names);
     const cloneStarted = Date.now();
@@ -424,7 +396,7 @@ export function cloneResetSandbox(options: CloneResetOptions): Promise<CloneRese
       await client.query(`DROP DATABASE ${ident(names.sandboxDatabase)}`);
     } catch (error) {
       await client.query(`DROP DATABASE IF EXISTS ${ident(names.nextDatabase)}`).catch(() => undefined);
-      if (sqlstateOf(error) === '55006') throw refusedForSessions(await sessionsOn(client, [names.sandboxDatabase]), names.sandboxDatabase);
+      if (sqlstateOf(error) === '55006') throw refusedForSessions(CLONE_RESET_GUARD, await sessionsOn(client, [names.sandboxDatabase], 'as any session'), names.sandboxDatabase);
       if (error instanceof TemplateCloneError) throw error;
       throw new TemplateCloneError(`dropping ${names.sandboxDatabase} failed: ${(error as Error).message} — the sandbox is as it was`, sqlstateOf(error));
     }

@@ -1,7 +1,8 @@
 import { diffSnapshots } from '../lifecycle/diff';
 import { ROWS_DIR } from '../lifecycle/golden-dir';
 import { goldenState } from '../lifecycle/snapshot-file';
-import { describeDrift, finishKilledResets, orphanedResetSessions, sessionsBlockingReset } from '../lifecycle/reset';
+import { describeDrift, finishKilledResets } from '../lifecycle/reset';
+import { orphanedResetSessions, sessionsBlockingReset } from '../lifecycle/sandbox-sessions';
 import { findDrift } from '../lifecycle/snapshot';
 import { stateOf } from '../lifecycle/state';
 import { withClient } from '../postgres/connect';
