@@ -1,8 +1,8 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { CENT, formatDecimal, formatRate, parseDecimal, parseRate, toCents } from '../support/erp/assertions/decimal';
-import { auditInvoice, describeDiscrepancy, readSupplierInvoice } from '../support/erp/assertions/invoice-audit';
-import { supplierInvoicePayment, supplierInvoicesOfThirdpartyBalance } from '../support/erp/assertions/payment-state';
+import { describeDiscrepancy, expectBalanced, readSupplierInvoice } from '../support/erp/assertions/invoice-audit';
+import { expectUnpaid, supplierInvoicePayment, supplierInvoicesOfThirdpartyBalance } from '../support/erp/assertions/payment-state';
 import { thirdpartyCompleteness, thirdpartyNamed } from '../support/erp/assertions/thirdparty-completeness';
 import {
   canonicalAmounts,
@@ -18,7 +18,7 @@ import {
   type VatAmounts,
   type VatPeriod,
 } from '../support/erp/assertions/vat-summary';
-import { knownSupplierInvoice, type WrittenSupplierInvoice } from '../support/erp/supplier-invoice';
+import { knownSupplierInvoice, rehearsedInvoice, rehearsedThirdpartyId } from '../support/erp/supplier-invoice';
 import { completeSupplier, countryIdOf } from '../support/erp/thirdparty-details';
 import type { RehearsalWorld } from '../support/world';
 
@@ -63,17 +63,9 @@ async function assertGrowth(world: RehearsalWorld, name: string, expected: reado
   world.evidence(`VAT ${period.label} grew by ${describeAmounts(growth)}`);
 }
 
-/** The supplier invoice the scenario's rehearsal wrote. */
-function rehearsedInvoice(world: RehearsalWorld): WrittenSupplierInvoice {
-  const written = world.written;
-  if (!written) throw new Error('no rehearsal write in this scenario: the agent must write a supplier invoice first');
-  if (!written.invoiceId) throw new Error('the rehearsal wrote no supplier invoice (only a thirdparty)');
-  return written;
-}
-
 /** What the rehearsed invoice must add: the known write's lines (steps/dolibarr.steps.ts), priced as Dolibarr does. */
 async function rehearsedInvoiceAmounts(world: RehearsalWorld, period: VatPeriod): Promise<VatAmounts[]> {
-  const written = rehearsedInvoice(world);
+  const written = rehearsedInvoice(world.written);
   const dated = await world.inSandbox((client) => supplierInvoiceDate(client, written.invoiceId));
   expect(inPeriod(period, dated), `the rehearsed invoice is dated ${dated}, in ${period.label}`).to.equal(true);
   return vatOfLines(knownSupplierInvoice(written.lineIds.length).lines);
@@ -186,10 +178,8 @@ Then("the VAT summary for the rehearsed invoice's period grew by exactly:", asyn
  * @example Then the rehearsed supplier invoice balances
  */
 Then('the rehearsed supplier invoice balances', async function (this: RehearsalWorld) {
-  const { invoiceId } = rehearsedInvoice(this);
-  const invoice = await this.inSandbox((client) => readSupplierInvoice(client, invoiceId));
-  expect(auditInvoice(invoice).map(describeDiscrepancy), `what does not balance in ${invoice.ref}`).to.deep.equal([]);
-  this.attach(`${invoice.ref}: HT ${formatDecimal(parseDecimal(invoice.totalHt))}, VAT ${formatDecimal(parseDecimal(invoice.totalVat))}, TTC ${formatDecimal(parseDecimal(invoice.totalTtc))}, ${invoice.lines.length} lines`, 'text/plain');
+  const { invoiceId } = rehearsedInvoice(this.written);
+  this.attach(expectBalanced(await this.inSandbox((client) => readSupplierInvoice(client, invoiceId))), 'text/plain');
 });
 
 /**
@@ -198,7 +188,7 @@ Then('the rehearsed supplier invoice balances', async function (this: RehearsalW
  * @example Then the rehearsed supplier invoice totals 45.00 € including VAT
  */
 Then('the rehearsed supplier invoice totals {amount} including VAT', async function (this: RehearsalWorld, cents: number) {
-  const { invoiceId } = rehearsedInvoice(this);
+  const { invoiceId } = rehearsedInvoice(this.written);
   const invoice = await this.inSandbox((client) => readSupplierInvoice(client, invoiceId));
   expect(formatDecimal(toCents(parseDecimal(invoice.totalTtc))), `the total TTC of ${invoice.ref}`).to.equal(formatDecimal(BigInt(cents) * CENT));
 });
@@ -209,12 +199,8 @@ Then('the rehearsed supplier invoice totals {amount} including VAT', async funct
  * @example Then the rehearsed supplier invoice is unpaid
  */
 Then('the rehearsed supplier invoice is unpaid', async function (this: RehearsalWorld) {
-  const { invoiceId } = rehearsedInvoice(this);
-  const payment = await this.inSandbox((client) => supplierInvoicePayment(client, invoiceId));
-  expect(
-    { state: payment.state, payments: payment.payments, paid: payment.paid, paye: payment.paye },
-    `the payment state of ${payment.ref} (total TTC ${payment.totalTtc})`,
-  ).to.deep.equal({ state: 'unpaid', payments: 0, paid: '0.00', paye: 0 });
+  const { invoiceId } = rehearsedInvoice(this.written);
+  expectUnpaid(await this.inSandbox((client) => supplierInvoicePayment(client, invoiceId)));
 });
 
 /**
@@ -247,8 +233,7 @@ Then('thirdparty {string} is complete', async function (this: RehearsalWorld, na
  * @example Then the rehearsed thirdparty is complete
  */
 Then('the rehearsed thirdparty is complete', async function (this: RehearsalWorld) {
-  const id = this.written?.thirdpartyId;
-  if (!id) throw new Error('no rehearsal write in this scenario created a thirdparty');
+  const id = rehearsedThirdpartyId(this.written);
   const { name, missing } = await this.inSandbox((client) => thirdpartyCompleteness(client, id));
   expect(missing, `what the rehearsed thirdparty "${name}" (rowid ${id}) lacks`).to.deep.equal([]);
 });
@@ -262,8 +247,7 @@ Then('the rehearsed thirdparty is complete', async function (this: RehearsalWorl
 When(
   "the agent completes the rehearsed thirdparty with country {string} and supplier code {string} through the sandbox's Dolibarr",
   async function (this: RehearsalWorld, country: string, supplierCode: string) {
-    const id = this.written?.thirdpartyId;
-    if (!id) throw new Error('no rehearsal write in this scenario created a thirdparty');
+    const id = rehearsedThirdpartyId(this.written);
     const countryId = await this.inSandbox((client) => countryIdOf(client, country));
     await completeSupplier(this.writeTooling(), id, { countryId, supplierCode });
   },

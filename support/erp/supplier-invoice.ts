@@ -56,3 +56,17 @@ export async function writeSupplierInvoice(tooling: DolibarrClient, write: Suppl
   }
   return { thirdpartyId, invoiceId, lineIds };
 }
+
+/** The supplier invoice the scenario's rehearsal wrote: there must be one. */
+export function rehearsedInvoice(written: WrittenSupplierInvoice | undefined): WrittenSupplierInvoice {
+  if (!written) throw new Error('no rehearsal write in this scenario: the agent must write a supplier invoice first');
+  if (!written.invoiceId) throw new Error('the rehearsal wrote no supplier invoice (only a thirdparty)');
+  return written;
+}
+
+/** The rowid of the thirdparty the scenario's rehearsal created: there must be one. */
+export function rehearsedThirdpartyId(written: WrittenSupplierInvoice | undefined): number {
+  const id = written?.thirdpartyId;
+  if (!id) throw new Error('no rehearsal write in this scenario created a thirdparty');
+  return id;
+}

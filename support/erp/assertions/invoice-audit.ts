@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import type { Client } from 'pg';
 import { formatDecimal, parseDecimal, percentToCents, sameCents, sum, withinACent, type Units } from './decimal';
 
@@ -150,4 +151,10 @@ export function readSupplierInvoicesOf(client: Client, thirdpartyId: number): Pr
 /** The discrepancies of the supplier invoice `invoiceId` (empty: it balances). */
 export async function auditSupplierInvoice(client: Client, invoiceId: number): Promise<Discrepancy[]> {
   return auditInvoice(await readSupplierInvoice(client, invoiceId));
+}
+
+/** The invoice balances (its audit finds nothing); its totals as one line for the report. */
+export function expectBalanced(invoice: AuditedInvoice): string {
+  expect(auditInvoice(invoice).map(describeDiscrepancy), `what does not balance in ${invoice.ref}`).to.deep.equal([]);
+  return `${invoice.ref}: HT ${formatDecimal(parseDecimal(invoice.totalHt))}, VAT ${formatDecimal(parseDecimal(invoice.totalVat))}, TTC ${formatDecimal(parseDecimal(invoice.totalTtc))}, ${invoice.lines.length} lines`;
 }

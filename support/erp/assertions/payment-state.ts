@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import type { Client } from 'pg';
 import { formatDecimal, parseDecimal, type Units } from './decimal';
 import { auditInvoice, readSupplierInvoicesOf, type Discrepancy } from './invoice-audit';
@@ -120,4 +121,12 @@ export async function supplierInvoicesOfThirdpartyBalance(client: Client, thirdp
   const discrepancies = [...invoices.flatMap(auditInvoice), ...payments.flatMap(paymentDiscrepancies)];
   discrepancies.sort((a, b) => a.invoiceId - b.invoiceId);
   return { invoices: invoices.length, discrepancies };
+}
+
+/** The invoice is unpaid: no payment linked to it, nothing paid, not flagged paid. */
+export function expectUnpaid(payment: InvoicePayment): void {
+  expect(
+    { state: payment.state, payments: payment.payments, paid: payment.paid, paye: payment.paye },
+    `the payment state of ${payment.ref} (total TTC ${payment.totalTtc})`,
+  ).to.deep.equal({ state: 'unpaid', payments: 0, paid: '0.00', paye: 0 });
 }
