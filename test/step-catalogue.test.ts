@@ -9,7 +9,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { CucumberExpression, CucumberExpressionGenerator } from '@cucumber/cucumber-expressions';
-import { descriptionAbove, exampleText, renderMarkdown, renderText, ROOT, stepCatalogue, type StepCatalogue } from '../support/authoring/step-catalogue';
+import { descriptionAbove, exampleText } from '../support/authoring/jsdoc';
+import { ROOT } from '../support/authoring/project';
+import { renderMarkdown } from '../support/authoring/render-markdown';
+import { renderText } from '../support/authoring/render-text';
+import { stepCatalogue, type StepCatalogue } from '../support/authoring/step-catalogue';
 
 const STEPS_MD = join(ROOT, 'docs', 'STEPS.md');
 

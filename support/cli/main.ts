@@ -332,7 +332,9 @@ async function steps(args: string[]): Promise<number> {
   const unknown = rest.find((arg) => arg.startsWith('--'));
   if (unknown) throw new UsageError(`unknown option ${unknown}`);
   if (rest.length > 0) throw new UsageError(`steps takes no argument, not "${rest[0]}"`);
-  const { renderMarkdown, renderText, stepCatalogue } = await import('../authoring/step-catalogue');
+  const { stepCatalogue } = await import('../authoring/step-catalogue');
+  const { renderMarkdown } = await import('../authoring/render-markdown');
+  const { renderText } = await import('../authoring/render-text');
   const { shouldColour } = await import('../promote/review');
   const catalogue = await stepCatalogue();
   process.stdout.write(markdown ? renderMarkdown(catalogue) : renderText(catalogue, { colour: shouldColour(process.stdout, process.env) }));
