@@ -1,44 +1,22 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { goldenNames } from '../support/naming/golden';
-import { NotApplicable } from '../support/not-applicable';
 import { privilegesOutside } from '../support/postgres/catalog';
-import { describeGoldenOutcome, goldenAttempts } from '../support/postgres/golden-fence';
+import { expectReadsAllAndNothingMore } from '../support/postgres/catalog-expectations';
+import { expectGoldenRefused, expectReadOnlyRefusal } from '../support/postgres/fence-expectations';
+import { goldenAttempts } from '../support/postgres/golden-fence';
+import { onConfiguredIdentity } from '../support/targets/applicability';
 import {
   attemptOnTarget,
   countProdRowsAsGolden,
   goldenJobVaultSession,
   goldenVaultSession,
   mintGoldenLogin,
-  NoGoldenIdentityError,
   prodReadAccessOf,
   writeInGoldenSession,
 } from '../support/targets/golden-identity';
-import type { VaultSession } from '../support/vault';
+import { actAs, expectExactPolicies } from '../support/vault-fence/logins';
 import type { RehearsalWorld } from '../support/world';
-
-/** What `work` gives, or NotApplicable where the target has no golden identity configured. */
-async function onGoldenIdentity<T>(work: () => T | Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof NoGoldenIdentityError) throw new NotApplicable(error.message);
-    throw error;
-  }
-}
-
-/** Logs `session` in and keeps it as the one the Vault steps act as (its leases are revoked after the scenario). */
-async function actAs(world: RehearsalWorld, session: VaultSession): Promise<void> {
-  world.vaultSessions.push(session);
-  world.refusal = undefined;
-  world.vaultSession = undefined;
-  try {
-    await session.login();
-    world.vaultSession = session;
-  } catch (error) {
-    world.refusal = error as Error;
-  }
-}
 
 /**
  * Mints a login of prod's read-only golden identity through Vault, by its own identity (Kubernetes role `<prod>-golden`,
@@ -47,7 +25,7 @@ async function actAs(world: RehearsalWorld, session: VaultSession): Promise<void
  * Not applicable where the target has no golden identity configured.
  */
 Given("a golden login {string} is minted through Vault for prod's read-only golden identity", async function (this: RehearsalWorld, label: string) {
-  this.logins.set(label, await onGoldenIdentity(() => mintGoldenLogin(this.target)));
+  this.logins.set(label, await onConfiguredIdentity(() => mintGoldenLogin(this.target)));
 });
 
 /**
@@ -70,12 +48,7 @@ When(/^the golden login "([^"]*)" tries to (.+)$/, async function (this: Rehears
  * and the evidence says so.
  */
 Then("PostgreSQL refuses the golden login's attempt with SQLSTATE {sqlstate}, which proves {}", function (this: RehearsalWorld, sqlstate: string, fence: string) {
-  const outcome = this.goldenFence.attempt;
-  expect(outcome, 'an attempt was made').to.not.equal(undefined);
-  expect(outcome!.attempt.refusal.sqlstate, "the feature's SQLSTATE and the fence's").to.equal(sqlstate);
-  expect(outcome!.verdict, describeGoldenOutcome(outcome!)).to.equal('refused');
-  if (outcome!.refusedAt !== 'catalogue') expect(outcome!.sqlstate, describeGoldenOutcome(outcome!)).to.equal(sqlstate);
-  this.evidence(`${describeGoldenOutcome(outcome!)}${outcome!.refusedAt === 'catalogue' ? ' (no statement sent, so no SQLSTATE)' : ''}, which proves ${fence}`);
+  this.evidence(expectGoldenRefused(this.goldenFence.attempt, sqlstate, fence));
 });
 
 /** The golden login makes every attempt of its fence, one after the other, whatever each one's outcome. */
@@ -98,9 +71,7 @@ Then('login {string} reads prod table {string} in a session opened as the golden
  */
 Then("login {string} may read everything prod's owner role owns in prod, and do nothing more to it", async function (this: RehearsalWorld, label: string) {
   const access = await prodReadAccessOf(this.target, this.login(label));
-  expect(access.relations, "relations of prod's owner role").to.be.greaterThan(0);
-  expect(access.unreadable, `relations login "${label}" cannot read`).to.deep.equal([]);
-  expect(access.beyondSelect, `privileges of login "${label}" beyond SELECT`).to.deep.equal([]);
+  expectReadsAllAndNothingMore(access, "prod's owner role", `login "${label}"`);
   this.evidence(`SELECT on all ${access.relations} relations of ${this.target.prod.ownerRole}, nothing more`);
 });
 
@@ -123,12 +94,7 @@ When(/^in a session opened as the golden opens it, the golden login "([^"]*)" tr
 
 /** The golden's session says it is read-only, and refused the write with that SQLSTATE as a write in a read-only transaction. */
 Then('the session is read-only, and PostgreSQL refuses the write with SQLSTATE {sqlstate}', function (this: RehearsalWorld, sqlstate: string) {
-  const write = this.goldenFence.sessionWrite;
-  expect(write, 'a write was attempted in a golden session').to.not.equal(undefined);
-  expect(write!.settings, "the golden session's settings").to.deep.equal({ default_transaction_read_only: 'on', transaction_read_only: 'on' });
-  expect(write!.sqlstate, `"${write!.sql}": ${write!.message ?? 'it ran'}`).to.equal(sqlstate);
-  expect(write!.message).to.match(/^cannot execute [A-Z ]+ in a read-only transaction$/);
-  this.evidence(`golden session (default_transaction_read_only on): ${write!.sql} → ${write!.sqlstate} ${write!.message}`);
+  this.evidence(expectReadOnlyRefusal(this.goldenFence.sessionWrite, sqlstate));
 });
 
 /**
@@ -138,7 +104,7 @@ Then('the session is read-only, and PostgreSQL refuses the write with SQLSTATE {
  * no golden identity configured.
  */
 Given("the golden identity's workload is logged in to Vault", async function (this: RehearsalWorld) {
-  await actAs(this, await onGoldenIdentity(() => goldenVaultSession(this.target)));
+  await actAs(this, await onConfiguredIdentity(() => goldenVaultSession(this.target)));
   if (this.refusal) throw this.refusal;
 });
 
@@ -154,8 +120,6 @@ When("the golden job logs in to Vault with a CI token of repository {string}", a
 
 /** The last Vault login succeeded, and its token carries exactly the comma-separated policies (beside Vault's `default`). */
 Then("the Vault login's policies are exactly {string}", function (this: RehearsalWorld, policies: string) {
-  expect(this.refusal?.message, 'the login was refused').to.equal(undefined);
-  const held = (this.vaultSession?.identity?.policies ?? []).filter((policy) => policy !== 'default');
-  expect([...held].sort()).to.deep.equal(policies.split(',').map((policy) => policy.trim()).sort());
+  const held = expectExactPolicies(this, policies);
   this.evidence(`Vault ${this.vaultSession?.identity?.method ?? '?'} login: policies ${held.join(', ')} (the golden's: ${goldenNames(this.target.prod).policy})`);
 });
