@@ -1,9 +1,12 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { powersWithin } from '../support/postgres/catalog';
+import { databaseComment, powersWithin } from '../support/postgres/catalog';
 import { describeCloneOutcome, notRefusedAsExpected } from '../support/postgres/clone-fence';
 import { NotApplicable } from '../support/not-applicable';
-import { CloneResetRefusedError, databaseAclText, databaseComment, goldenMark, type CloneResetResult } from '../support/lifecycle/template-clone';
+import type { CloneResetResult } from '../support/lifecycle/template-clone';
+import { goldenMark } from '../support/lifecycle/template-clone-golden';
+import { CloneResetRefusedError } from '../support/lifecycle/template-clone-session';
+import { databaseAclText } from '../support/postgres/database-acl';
 import type { Interruption } from '../support/lifecycle/template-clone-faults';
 import { cloneNames } from '../support/naming/template-clone';
 import { resetTargetSandbox } from '../support/targets/reset';

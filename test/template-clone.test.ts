@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { instanceNames } from '../support/naming';
 import { cloneNames, CloneNamingError } from '../support/naming/template-clone';
 import { cloneRoleSql } from '../support/postgres/provision-clone';
-import { databaseAclStatements, goldenMark } from '../support/lifecycle/template-clone';
+import { goldenMark } from '../support/lifecycle/template-clone-golden';
+import { databaseAclStatements } from '../support/postgres/database-acl';
 import {
   CloneAttemptDefinitionError,
   cloneAttempt,

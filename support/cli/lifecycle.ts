@@ -8,7 +8,7 @@ import { describeDrift, ResetFailedError, ResetRefusedError, type ResetMode } fr
 import type { Snapshot } from '../lifecycle/snapshot';
 import { checkSnapshotPlace, goldenState, readSnapshotFile, rowsDirOf, writeSnapshotFile } from '../lifecycle/snapshot-file';
 import { stateWithRowsIn } from '../lifecycle/state';
-import { TemplateCloneError } from '../lifecycle/template-clone';
+import { TemplateCloneError } from '../lifecycle/template-clone-session';
 import { renderDiffHtml } from '../promote/review-html';
 import { renderDiffText, shouldColour } from '../promote/review';
 import { makeWorkDir } from '../process/work-dirs';

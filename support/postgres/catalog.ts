@@ -42,6 +42,20 @@ export async function databaseOwner(client: Client, database: string): Promise<s
   return rows[0]?.owner;
 }
 
+export async function databaseExists(client: Client, database: string): Promise<boolean> {
+  const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+  return rows.length > 0;
+}
+
+/** A database's comment (the golden database's names the golden it holds), or undefined. */
+export async function databaseComment(client: Client, database: string): Promise<string | undefined> {
+  const { rows } = await client.query<{ comment: string | null }>(
+    "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1",
+    [database],
+  );
+  return rows[0]?.comment ?? undefined;
+}
+
 export async function roleFlags(client: Client, role: string): Promise<RoleFlags | undefined> {
   const { rows } = await client.query<RoleFlags>(
     `SELECT rolname AS name, rolcanlogin AS "canLogin", rolsuper AS superuser, rolcreatedb AS "createDb",

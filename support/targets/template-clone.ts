@@ -1,4 +1,5 @@
-import { cloneResetSandbox, prepareGoldenDatabase, type CloneResetResult, type CloneStrategy, type GoldenDatabaseResult } from '../lifecycle/template-clone';
+import { cloneResetSandbox, type CloneResetResult, type CloneStrategy } from '../lifecycle/template-clone';
+import { prepareGoldenDatabase, type GoldenDatabaseResult } from '../lifecycle/template-clone-golden';
 import { leaveInterruptedCloneReset, type Interruption } from '../lifecycle/template-clone-faults';
 import { cloneNames, MAINTENANCE_DATABASE } from '../naming/template-clone';
 import { attemptAsClone, type CloneAttemptOutcome } from '../postgres/clone-fence';
