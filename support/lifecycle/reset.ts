@@ -24,18 +24,10 @@ import {
 import { findDrift, type DriftObject } from './snapshot';
 
 /**
- * The sandbox reset of ADR-0003 §2: `DROP OWNED BY <owner role> CASCADE` and the golden's restore
- * (`pg_restore --no-owner --role=<owner role>`, owned entries only) in ONE transaction, run with the
- * sandbox's own login role — never the provisioner, never a prod credential.
- *
- * Around it: the advisory lock and the refusal while other sessions use the database (sandbox-sessions.ts; an
- * optional pre-reset command may clear them, the post-reset command always runs), and a refusal when objects the
- * reset cannot see (ownership drift) are in the database.
- *
- * Nothing is left behind when the harness is killed: psql and pg_restore die with it (die-with-harness.ts); a session
- * of a reset whose harness is gone (its backend still waiting on a lock) is named, never taken for another reset; every
- * lock the reset transaction waits for is bounded by lock_timeout; and a marker in the state directory makes the next
- * command run the post-reset command a killed reset never ran (reset-marker.ts).
+ * The sandbox reset of ADR-0003 §2: `DROP OWNED BY <owner role> CASCADE` and the golden's restore as the owner role in
+ * ONE transaction, run with the sandbox's own login role, so a reset that fails anywhere changes nothing and needs
+ * neither the provisioner nor a prod credential. A reset whose harness is killed leaves nothing the next one does not
+ * clear (die-with-harness.ts, reset-marker.ts, sandbox-sessions.ts).
  */
 
 export interface ResetOptions {

@@ -17,33 +17,15 @@ import {
 } from './template-clone-session';
 
 /**
- * The opt-in template-clone reset, ADR-0003's escape hatch for scale: the sandbox is replaced by a clone of a golden
- * DATABASE (`CREATE DATABASE … TEMPLATE`), made by a dedicated CREATEDB role that owns — through its membership of
- * the sandbox's owner role — only the sandbox and golden databases (support/naming/template-clone.ts). It
- * runs with a minted login of that role only, never the provisioner, never a prod credential: prod's database is
- * owned by prod's owner role, so the role that drops and recreates the sandbox cannot drop, rename or copy it.
- *
- * Unlike the default reset (reset.ts: DROP OWNED + restore in one transaction), this reset is NOT atomic: CREATE and
- * DROP DATABASE cannot run in a transaction block. It replaces the sandbox in three steps — clone the golden database
- * to `<sandbox>-next`, drop the sandbox, rename `<sandbox>-next` — and repairs what a crash between them leaves at its
- * next start: a leftover `<sandbox>-next` (crash before the drop) is dropped; a missing sandbox with a `<sandbox>-next`
- * (crash between the drop and the rename) is completed by the rename. Until then, a crash after the drop leaves the
- * sandbox missing.
- *
- * Both calls serialize on an advisory lock held in the `postgres` database: the golden database can have no session
- * while it is a template source, and the sandbox is being replaced.
+ * The opt-in template-clone reset, ADR-0003's escape hatch for scale: the sandbox is replaced by a clone of the golden
+ * database, made by a CREATEDB role that owns only the sandbox and golden databases (support/naming/template-clone.ts),
+ * so the role that drops and recreates the sandbox cannot drop, rename or copy prod's.
  */
 
 /**
- * How CREATE DATABASE copies the golden database (PostgreSQL 15). Measured on the scale-1 fixture (2 cores, local
- * provider, alternating strategies, one run each, machine shared with other work):
- * - with durable settings (fsync, synchronous_commit, full_page_writes on, as a real server runs): clone reset total
- *   median WAL_LOG 2.7 s vs FILE_COPY 3.9 s (the CREATE DATABASE alone 1.8 s vs 2.4 s), 6 runs each;
- * - with the hermetic cluster's fsync=off: WAL_LOG 0.38 s vs FILE_COPY 0.21 s (clone alone 0.20 s vs 0.13 s), 7 runs.
- * FILE_COPY copies the files whole but forces two checkpoints of the WHOLE cluster — cheap only when nothing is
- * fsynced, and on the factory's cluster that is prod's I/O too — while WAL_LOG touches nothing but the new database.
- * Hence WAL_LOG (PostgreSQL 15's own default) by default; for a large golden FILE_COPY writes far less WAL: measure
- * and choose it with the option.
+ * How CREATE DATABASE copies the golden database. WAL_LOG, PostgreSQL 15's own default, by default: FILE_COPY
+ * checkpoints the whole cluster, which on the factory's server is prod's I/O too. For a large golden FILE_COPY writes
+ * far less WAL: measure (the README's benchmark) and choose it with the option.
  */
 export type CloneStrategy = 'WAL_LOG' | 'FILE_COPY';
 export const DEFAULT_CLONE_STRATEGY: CloneStrategy = 'WAL_LOG';
@@ -95,9 +77,9 @@ async function recover(client: Client, names: CloneNames, progress: (line: strin
  * stale; then `CREATE DATABASE "<sandbox>-next" OWNER <owner role> TEMPLATE "<golden db>" STRATEGY …`, the sandbox's
  * ACL applied to it, `DROP DATABASE "<sandbox>"` and `ALTER DATABASE "<sandbox>-next" RENAME TO "<sandbox>"`.
  *
- * NOT atomic (see the module's comment): a crash between the drop and the rename leaves no sandbox until the next
- * clone reset completes it. A session that connects between the check and the drop makes the drop fail; the next
- * database is then dropped and the reset refused, the sandbox as it was.
+ * NOT atomic, since CREATE and DROP DATABASE cannot run in a transaction block: a crash between the drop and the rename
+ * leaves no sandbox until the next clone reset completes it (recover). A session that connects between the check and
+ * the drop makes the drop fail; the next database is then dropped and the reset refused, the sandbox as it was.
  */
 export function cloneResetSandbox(options: CloneResetOptions): Promise<CloneResetResult> {
   const started = Date.now();
