@@ -1,33 +1,19 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { roleFlags } from '../support/postgres/catalog';
-import { mintedForRole, RevocationError } from '../support/postgres/minting';
-import { VaultError, VaultSession } from '../support/vault';
-import { NotApplicable } from '../support/not-applicable';
-import { loginAttempt } from '../support/vault-fence/credentials';
-import { attemptRead, capabilitiesOn, read, sandboxCounterpart, type ReadAttempt } from '../support/vault-fence/reads';
+import type { VaultSession } from '../support/vault';
+import { expectIssuedBy, expectLeaseRevoked, expectRevocationRefusedForDrift } from '../support/vault-fence/leases';
+import { actAs, expectVaultRefusal, openSession } from '../support/vault-fence/logins';
+import { attemptedRead, attemptRead, expectDenied, expectSandboxMayRead, read, refusalOf, sandboxCounterpart } from '../support/vault-fence/reads';
 import { probeForm } from '../support/targets/probes';
+import { loginAttemptSession, workloadSession } from '../support/targets/vault-logins';
 import type { RehearsalWorld } from '../support/world';
 
 /** Opens (and keeps for the After hook) a session of `instance`'s workload identity. */
-async function workload(world: RehearsalWorld, instance: string): Promise<VaultSession> {
-  const { vault } = world.target;
-  const session = new VaultSession(vault.identity(world.instance(instance)), { lookup: vault.lookup });
-  world.vaultSessions.push(session);
-  await session.login();
-  return session;
-}
+const workload = (world: RehearsalWorld, instance: string): Promise<VaultSession> => openSession(world, workloadSession(world.target, world.instance(instance)));
 
 /** Whether the target lets a fence read really be sent: a hermetic Vault only; elsewhere the fence is asked instead. */
 const sendsReads = (world: RehearsalWorld): boolean => probeForm(world.target) === 'hermetic';
-
-function expectRefusal(world: RehearsalWorld, refusal: Error | undefined, status: number, message: string): void {
-  expect(refusal, 'Vault refused').to.be.instanceOf(VaultError);
-  const { status: actual, errors } = refusal as VaultError;
-  expect(actual, refusal!.message).to.equal(status);
-  expect(errors.join(' | '), refusal!.message).to.contain(message);
-  world.attach(refusal!.message, 'text/plain');
-}
 
 /**
  * The sandbox's workload logs in to Vault with its own identity; the next steps act as it.
@@ -60,12 +46,9 @@ Then('it may read {string}', async function (this: RehearsalWorld, path: string)
  * policies deny the path, the refusal an ACL gives (403 permission denied).
  */
 Then('Vault refuses it with HTTP {http status} {string}', function (this: RehearsalWorld, status: number, message: string) {
-  const attempt: ReadAttempt | undefined = this.vaultRead;
-  if (attempt === undefined) throw new Error('no Vault read was attempted in this scenario: a "When it reads …" step comes first');
-  if (attempt.read !== undefined) expectRefusal(this, 'refusal' in attempt.read ? attempt.read.refusal : undefined, status, message);
-  else if (status !== 403 || message !== 'permission denied') throw new NotApplicable(`only an ACL refusal (403 permission denied) can be asked of Vault without sending the read, not ${status} "${message}"`);
-  expect(attempt.capabilities, `what Vault says the identity may do on ${attempt.apiPath}`).to.deep.equal(['deny']);
-  this.evidence(`${attempt.path}: ${attempt.read === undefined ? '' : `read refused ${status}; `}sys/capabilities-self on ${attempt.apiPath} → ${JSON.stringify(attempt.capabilities)}`);
+  const attempt = attemptedRead(this.vaultRead);
+  if (attempt.read !== undefined) this.attach(expectVaultRefusal(refusalOf(attempt.read), status, message), 'text/plain');
+  this.evidence(expectDenied(attempt, status, message));
 });
 
 /** Prod's workload logs in with its own identity and tries to read that Vault path, as the sandbox's does above. */
@@ -83,8 +66,7 @@ When("prod's workload reads {string}", async function (this: RehearsalWorld, pat
 Then("prod's workload may read {string}", async function (this: RehearsalWorld, path: string) {
   if (sendsReads(this)) this.attach(await read(await workload(this, this.target.prod.instance), path), 'text/plain');
   const mirror = sandboxCounterpart(path, this.target.prod, this.target.sandbox);
-  const capabilities = await capabilitiesOn(this.vaultSession ?? await workload(this, this.target.sandbox.instance), mirror);
-  expect(capabilities, `what Vault says the sandbox's identity may do on its own ${mirror}`).to.include('read');
+  await expectSandboxMayRead(this.vaultSession ?? await workload(this, this.target.sandbox.instance), mirror);
 });
 
 /**
@@ -98,18 +80,7 @@ Then("prod's workload may read {string}", async function (this: RehearsalWorld, 
  * unknown issuer is made on every target, and a live run logging in as the CI role has its own valid CI token.
  */
 When(/^a Vault login is attempted with (.+)$/, async function (this: RehearsalWorld, credential: string) {
-  const auth = await loginAttempt(credential, this.target.config, this.target.vault.hermetic?.issuers, this.target.workDir);
-  const { vault } = this.target;
-  const session = new VaultSession({ address: vault.address, ca: vault.ca, auth }, { lookup: vault.lookup });
-  this.vaultSessions.push(session);
-  this.refusal = undefined;
-  this.vaultSession = undefined;
-  try {
-    await session.login();
-    this.vaultSession = session;
-  } catch (error) {
-    this.refusal = error as Error;
-  }
+  await actAs(this, await loginAttemptSession(this.target, credential));
 });
 
 /**
@@ -118,7 +89,7 @@ When(/^a Vault login is attempted with (.+)$/, async function (this: RehearsalWo
  * The message may itself quote a claim name: it is everything between the first and the last double quote.
  */
 Then('Vault refuses the login with HTTP {http status}, saying "{}"', function (this: RehearsalWorld, status: number, message: string) {
-  expectRefusal(this, this.refusal, status, message);
+  this.attach(expectVaultRefusal(this.refusal, status, message), 'text/plain');
 });
 
 /** The last login succeeded, and its token carries the policy of that instance. */
@@ -135,12 +106,7 @@ Then('the login succeeds with the policies of {instance}', function (this: Rehea
  */
 Then('login {string} was issued by Vault at {string} to its workload\'s own Vault role', function (this: RehearsalWorld, label: string, path: string) {
   const login = this.login(label);
-  const { method, role } = this.workloadRoleOf(login);
-  expect(login.vault, 'where the login came from').to.deep.include({ path, auth: method, authRole: role });
-  expect(login.leaseId.startsWith(`${path}/`), `lease ${login.leaseId}`).to.equal(true);
-  expect(mintedForRole(login.user, login.vault!.role), `${login.user}: Vault's username for role ${login.vault!.role}`).to.equal(true);
-  const held = this.target.vault.hermetic?.leases();
-  if (held) expect(held.map((lease) => [lease.leaseId, lease.username])).to.deep.include([login.leaseId, login.user]);
+  expectIssuedBy(login, path, this.workloadRoleOf(login), this.target.vault.hermetic?.leases());
 });
 
 /**
@@ -152,10 +118,7 @@ Then('login {string} was issued by Vault at {string} to its workload\'s own Vaul
  */
 Then('Vault no longer holds the lease of login {string}', async function (this: RehearsalWorld, label: string) {
   const { leaseId, instance } = this.login(label);
-  const held = this.target.vault.hermetic?.leases();
-  if (held) expect(held.map((lease) => lease.leaseId), "the stand-in's leases").to.not.include(leaseId);
-  expect((await this.target.minter.session(this.instance(instance))).outstandingLeaseIds, 'leases the session still holds').to.not.include(leaseId);
-  this.evidence(`lease ${leaseId} revoked: Vault answered the revocation${held ? ' and no longer lists it' : ''}`);
+  this.evidence(await expectLeaseRevoked(leaseId, this.target.vault.hermetic?.leases(), () => this.target.minter.session(this.instance(instance))));
 });
 
 /** Revoking the minted login fails (SQLSTATE 2BP01), naming that object as ownership drift owned by the login. */
@@ -163,11 +126,7 @@ Then(
   'revoking login {string} fails, naming ownership drift {string}',
   async function (this: RehearsalWorld, label: string, object: string) {
     const login = this.login(label);
-    const failure = await this.target.minter.revoke(login).then(() => undefined, (error: Error) => error);
-    expect(failure, 'the revocation failed').to.be.instanceOf(RevocationError);
-    expect((failure as RevocationError).code).to.equal('2BP01');
-    expect(failure!.message).to.contain(`ownership drift: ${object} owned by ${login.user}`);
-    this.attach(failure!.message, 'text/plain');
+    this.attach(await expectRevocationRefusedForDrift(this.target.minter.revoke(login), login, object), 'text/plain');
   },
 );
 

@@ -1,4 +1,6 @@
+import { expect } from 'chai';
 import type { InstanceNames } from '../naming';
+import { NotApplicable } from '../not-applicable';
 import type { VaultSession } from '../vault';
 
 /**
@@ -64,4 +66,33 @@ export function sandboxCounterpart(path: string, prod: InstanceNames, sandbox: I
     throw new Error(`"${path}" has no counterpart of the sandbox's: give one of ${[...counterparts.keys()].map((known) => `"${known}"`).join(', ')}`);
   }
   return counterpart;
+}
+
+/** The scenario's last read of the Vault fence: there must be one. */
+export function attemptedRead(attempt: ReadAttempt | undefined): ReadAttempt {
+  if (attempt === undefined) throw new Error('no Vault read was attempted in this scenario: a "When it reads …" step comes first');
+  return attempt;
+}
+
+/** The refusal the read itself met, where it was sent and refused. */
+export function refusalOf(read: NonNullable<ReadAttempt['read']>): Error | undefined {
+  return 'refusal' in read ? read.refusal : undefined;
+}
+
+/**
+ * Vault says the identity's policies deny the path, the refusal an ACL gives (403 permission denied); where the read was
+ * not sent, no other refusal can be asked of Vault, so another is not applicable. The line of evidence.
+ */
+export function expectDenied(attempt: ReadAttempt, status: number, message: string): string {
+  if (attempt.read === undefined && (status !== 403 || message !== 'permission denied')) {
+    throw new NotApplicable(`only an ACL refusal (403 permission denied) can be asked of Vault without sending the read, not ${status} "${message}"`);
+  }
+  expect(attempt.capabilities, `what Vault says the identity may do on ${attempt.apiPath}`).to.deep.equal(['deny']);
+  return `${attempt.path}: ${attempt.read === undefined ? '' : `read refused ${status}; `}sys/capabilities-self on ${attempt.apiPath} → ${JSON.stringify(attempt.capabilities)}`;
+}
+
+/** Vault says the sandbox's identity (`session`) may read its own `counterpart` (sandboxCounterpart). */
+export async function expectSandboxMayRead(session: VaultSession, counterpart: string): Promise<void> {
+  const capabilities = await capabilitiesOn(session, counterpart);
+  expect(capabilities, `what Vault says the sandbox's identity may do on its own ${counterpart}`).to.include('read');
 }
