@@ -1,18 +1,7 @@
 /**
- * HERMETIC STAND-IN — Dolibarr's API authentication and rights model, read from the instance's own database.
- *
- * Keys: the real Dolibarr 20 stores `llx_user.api_key` encrypted (`dolcrypt:AES-256-CTR:<fixed iv>:<base64>`, keyed
- * by the instance unique id of conf.php) and re-encrypts the presented key to look it up. The stand-in models the
- * same dependency on the instance id without the encryption: it stores
- * `standin-hmac-sha256:<hex HMAC-SHA256 of the key, keyed by the instance id>` (`storedApiKey`, `grantApiAccess`)
- * and looks a presented key up by recomputing that value with its own instance id: an equality on
- * `llx_user.api_key`, restricted to `entity IN (0, 1)` (conf->entity = 1). Same consequences as the real one
- * (facts): a prod database restored into a sandbox that keeps prod's instance id accepts every prod key; a sandbox
- * with its own instance id accepts none of them (401) until keys are re-issued there with its id. The stored value
- * never contains the key.
- *
- * Rights: `llx_user_rights (fk_user, fk_id, entity = 1)` joined to `llx_rights_def`. Group rights
- * (`llx_usergroup_rights`) are not modelled (the fixture has no groups). `llx_user.admin = 1` bypasses rights.
+ * The Dolibarr stand-in's API authentication and rights model, read from the instance's own database: keys that
+ * depend on the instance's unique id as real ones do, and rights from `llx_user_rights` (group rights not modelled:
+ * the fixture has no groups).
  */
 import { createHmac } from 'node:crypto';
 import type { Queryable } from './database';
@@ -48,7 +37,9 @@ export const STORED_KEY_PREFIX = 'standin-hmac-sha256:';
 
 /**
  * What the stand-in of instance `instanceId` stores in `llx_user.api_key` for `apiKey`: the HMAC-SHA256 of the key
- * keyed by the instance id, so that the same key has a different stored value on every instance.
+ * keyed by the instance id, so that the same key has a different stored value on every instance. The real Dolibarr
+ * encrypts the key with the instance id (`dolcrypt:…`) to the same effect: a database restored under another instance
+ * id knows none of its keys (401) until they are re-issued there. The stored value never contains the key.
  */
 export function storedApiKey(instanceId: string, apiKey: string): string {
   if (typeof instanceId !== 'string' || instanceId === '') throw new TypeError('storedApiKey: instanceId must be a non-empty string');
@@ -60,7 +51,10 @@ export function hasRight(user: ApiUser, id: number): boolean {
   return user.admin || user.rights.has(id);
 }
 
-/** The enabled user behind `apiKey` on instance `instanceId`, or undefined (unknown key, disabled user). */
+/**
+ * The enabled user behind `apiKey` on instance `instanceId`, or undefined (unknown key, disabled user): an equality on
+ * the stored value, within `entity IN (0, 1)` (conf->entity = 1).
+ */
 export async function authenticate(db: Queryable, instanceId: string, apiKey: string): Promise<ApiUser | undefined> {
   const { rows } = await db.query<{
     rowid: number; login: string; admin: number | null; entity: number; statut: number | null;

@@ -1,41 +1,8 @@
 /**
- * HERMETIC STAND-IN for one Dolibarr instance of a configured version, 19, 20 or 23 (a test double of a third-party
- * service; see docs/ARCHITECTURE.md, "The two targets"). Where versions differ it answers by
- * support/dolibarr/versions.ts, the table of what real installs answered, each entry with its source.
- *
- * A loopback HTTPS server (a 127.x.y.z address, default 127.0.0.1; random port unless given) serving the REST
- * endpoints the harness uses, under `/api/index.php/`, backed by the instance's own database through the instance's
- * own login role (rows only, never DDL). Like PHP's Dolibarr it opens one database connection per HTTP request, first
- * thing (main.inc.php), and closes it when the request's database work is done (no pool), so no session stays
- * connected between requests: the sandbox reset refuses to run while any other session is connected to the sandbox
- * database (database.ts). It answers like the real one:
- *
- * - a database it cannot reach (its login revoked, the server gone): HTTP 202 with Dolibarr's technical-error HTML
- *   page, whatever the request and key; the process never stops on a database error.
- * - an unknown API (first path segment): 501 with the text `API not found (failed to include API file)`, before
- *   any key is looked at.
- * - auth: `DOLAPIKEY` header, `?DOLAPIKEY=`, `?api_key=`, and `Authorization: Bearer` (that capitalised header
- *   name) on versions that read it; no key → 401 with the version's message; unknown key or disabled user → 401
- *   after `unknownKeyDelayMs` (the real anti-brute-force sleep is 1 s). Keys are stored and looked up with the
- *   instance unique id (`instanceId`), so a key issued for another instance is unknown here even on the same
- *   database. See auth.ts.
- * - rights from llx_user_rights (admin bypasses), refused as the version refuses them: 401 `Unauthorized…` (19),
- *   403 `Forbidden…` (20, 23), with the version's details (`Insuffisant rights`, `Insufficiant rights`, `Not allowed`).
- * - error bodies `{"error":{"code","message":"<reason>: <detail>"}}`, plus `debug` unless the `llx_const` row
- *   `API_PRODUCTION_MODE` is set; a failing query's message carries PostgreSQL's verbose text.
- * - creates answer the new id with status 200, as a number or (19) a JSON string; an empty thirdparty list is a
- *   404, an empty supplier-invoice list `[]`.
- *
- * Endpoints: GET /status; GET|POST /thirdparties; GET|PUT|DELETE /thirdparties/{id}; GET|POST /supplierinvoices;
- * GET /supplierinvoices/{id}; GET /users/info. Another path of a known API: 404 "Not Found".
- *
- * Not verified against a real instance (documented choices): 400/405/409/500 messages, the 404 of a known API's
- * unknown path, the HTML page beyond its first words. Without right 262 a non-admin sees no thirdparty at all: the
- * fixture has no `llx_societe_commerciaux` (sales representatives), so nothing is "linked to the user".
- *
- * It counts TCP connections and HTTP requests so that a test can prove a refused request never reached it. Faults:
- * `redirectEverythingTo` makes it answer every request with a redirect (before anything else), for the host-guard
- * gate; `useDatabaseLogin` gives it another login, as a restarted pod gets new credentials from Vault.
+ * A stand-in for one Dolibarr instance, version 19, 20 or 23, on the hermetic target: a loopback HTTPS server answering
+ * the REST endpoints the harness uses as that version does (support/dolibarr/versions.ts holds what real installs
+ * answered), from the instance's own database. It counts connections and requests, so a test can prove that a refused
+ * request never reached it.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -147,7 +114,10 @@ function presentedKey(req: IncomingMessage, query: URLSearchParams, profile: Dol
   return bearer?.[1];
 }
 
-/** Dolibarr's technical-error page, answered while its database is unreachable (its first words are the version's). */
+/**
+ * Dolibarr's technical-error page, answered to any request, key or not, while its database is unreachable (its first
+ * words are the version's; the rest is chosen).
+ */
 function databaseDownPage(profile: DolibarrProfile): Reply {
   const text = [
     '<!DOCTYPE html>',
@@ -218,7 +188,11 @@ export async function startDolibarrStandin(options: DolibarrStandinOptions): Pro
     res.end(text);
   }
 
-  /** This request's database connection; DatabaseUnreachable when the database cannot be reached. */
+  /**
+   * This request's database connection; DatabaseUnreachable when the database cannot be reached. Like PHP's Dolibarr
+   * (main.inc.php) it opens one per request, first thing, and closes it once the request's database work is done (no
+   * pool): no session stays connected between requests, which the sandbox reset's other-sessions check relies on.
+   */
   async function connect(): Promise<Connection> {
     const stopping = (): ApiError => fail(503, 'index.php', 'Failed to connect to database: the instance is stopping');
     if (closing !== undefined) throw stopping();
@@ -267,10 +241,11 @@ export async function startDolibarrStandin(options: DolibarrStandinOptions): Pro
 
   /** What api/index.php does once main.inc.php has the database: route, authenticate, call. Undefined: an unknown key. */
   async function route(db: Queryable, req: IncomingMessage, url: URL, text: string, debug: boolean): Promise<Reply | undefined> {
+    // The 404 of an unknown path, and the 400/405/409/500 texts elsewhere, are chosen (no record of a real answer).
     if (!url.pathname.startsWith(API_PREFIX)) return errorReply(fail(404, 'index.php'), 'route', debug);
     const segments = url.pathname.slice(API_PREFIX.length).split('/').filter((s) => s !== '');
     const resource = segments[0];
-    if (resource !== undefined && !APIS.has(resource)) {
+    if (resource !== undefined && !APIS.has(resource)) { // before any key is looked at
       const { status: code, text: page } = EVERY_VERSION.unknownRoute.value;
       return { status: code, text: page, contentType: 'text/html; charset=UTF-8' };
     }

@@ -1,15 +1,6 @@
 /**
- * ACL policies with Vault's semantics (vault/acl.go, documented under "Policies → Priority matching"):
- *
- * - a policy maps path patterns to capabilities; a pattern may end in `*` (prefix glob) and hold `+` segments (one
- *   path segment each);
- * - the policies of a token are merged per pattern (capabilities unioned, `deny` wins over everything on it);
- * - an exact pattern wins; otherwise the highest-priority matching pattern alone decides: a later first wildcard,
- *   no trailing `*`, fewer `+`, longer, then lexicographically greater wins;
- * - `root` allows everything; a path no pattern matches is denied.
- *
- * Policies are given as `{ "<pattern>": ["read", …] }` or as HCL text limited to `path "<pattern>" { capabilities =
- * [ … ] }` blocks (comments allowed), so the factory's own policy files can be used as they are.
+ * ACL policies with Vault's semantics (vault/acl.go; Vault's policy docs, "Priority matching"), given as rules or as
+ * the HCL `path` blocks of the factory's own policy files.
  */
 
 export const CAPABILITIES = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo', 'deny'] as const;
@@ -106,7 +97,10 @@ const firstWildcard = (pattern: string): number => {
 
 const plusCount = (pattern: string): number => pattern.split('/').filter((segment) => segment === '+').length;
 
-/** True when `a` has a lower priority than `b` (Vault's documented ordering). */
+/**
+ * True when `a` has a lower priority than `b`, in Vault's documented ordering: a later first wildcard, no trailing `*`,
+ * fewer `+`, longer, then lexicographically greater wins.
+ */
 function lowerPriority(a: string, b: string): boolean {
   const wa = firstWildcard(a);
   const wb = firstWildcard(b);
@@ -142,7 +136,7 @@ function matches(pattern: string, path: string): boolean {
   return true;
 }
 
-/** The merged ACL of a set of policies. */
+/** The merged ACL of a set of policies: capabilities unioned per pattern, `deny` winning over everything on it. */
 export class Acl {
   private readonly rules: Rule[];
   readonly root: boolean;
@@ -163,7 +157,10 @@ export class Acl {
     }));
   }
 
-  /** The capabilities of the rule that decides `path`, or none. */
+  /**
+   * The capabilities of the rule that decides `path`, or none (denied): an exact pattern wins, otherwise the matching
+   * pattern of highest priority alone decides; `root` allows everything.
+   */
   capabilitiesOf(path: string): ReadonlySet<Capability> {
     if (this.root) return new Set<Capability>(CAPABILITIES.filter((capability) => capability !== 'deny'));
     const exact = this.rules.find((rule) => !rule.pattern.includes('+') && !rule.pattern.endsWith('*') && rule.pattern === path);

@@ -1,20 +1,7 @@
 /**
  * Vault's JWT/OIDC auth method (vault-plugin-auth-jwt, path_login.go) for JWTs validated with the per-run OIDC
- * issuer's public key (`jwt_validation_pubkeys`), as the Gitea CI role `gitea_cicd_<app>` uses it.
- *
- * Order and answers, as the plugin's source has them (every refusal is a 400 `logical.ErrorResponse`):
- * - `missing role`; unknown role → `role "<role>" could not be found` (role names are lower-cased); `missing token`;
- * - cap's validation → `error validating token: <cap message>`: a bad signature is
- *   `error verifying token signature: no known key successfully validated the token signature`; then `bound_issuer`,
- *   `bound_subject`, `bound_audiences` (`invalid audience (aud) claim: audience claim does not match any expected
- *   audience`), and the time claims with the role's leeways (defaults: clock skew 60 s, expiration and not-before
- *   150 s) — `invalid expiration time (exp) claim: token is expired`, `invalid not before (nbf) claim: token not yet
- *   valid`;
- * - an `aud` claim on a role without bound audiences → `audience claim found in JWT but no audiences bound to the role`;
- * - the user claim missing → `claim "<name>" not found in token`;
- * - bound claims → `error validating claims: claim "<name>" does not match any associated bound claim values` (or
- *   `… is missing`).
- * The token's display name is the user claim's value, prefixed by the core with `<mount>-`.
+ * issuer's public key (`jwt_validation_pubkeys`), as the Gitea CI role `gitea_cicd_<app>` uses it: its refusals in the
+ * plugin's order and texts, each a 400 `logical.ErrorResponse`.
  */
 import { audienceOf, ClaimsError, validateClaims } from './claims';
 import { badRequest } from './errors';
@@ -118,6 +105,7 @@ export function jwtLogin(options: JwtAuthOptions, body: Readonly<Record<string, 
 
   return {
     policies: role.policies,
+    // The user claim's value, prefixed by the core with `<mount>-`.
     displayName: `${mount.replace(/\//g, '-')}-${user}`,
     path: `auth/${mount}/login`,
     meta: { role: roleName },

@@ -1,20 +1,7 @@
 /**
  * Vault's Kubernetes auth method (vault-plugin-auth-kubernetes, path_login.go), configured with the per-run
- * service-account issuer's public key (`pem_keys`); the stand-in also plays the cluster's TokenReview API.
- *
- * Order and answers, as the plugin's source has them:
- * - `missing role` / `missing jwt` → 400; unknown role → 400 `invalid role name "<role>"`;
- * - the JWT is validated by cap (signature with the configured keys, `iss` when an issuer is configured, the role's
- *   `audience`, then the time claims with cap's default leeways): a bad signature or a malformed token → 403
- *   `permission denied`, any other
- *   failure → 403 with cap's message (`invalid expiration time (exp) claim: token is expired`, …);
- * - service account not bound → 403 `service account name not authorized`; namespace not bound → 403
- *   `namespace not authorized`;
- * - TokenReview (here: the signature again and `exp`/`nbf` without leeway, as the API server does) refused → 403
- *   `permission denied`.
- * The token's display name is `<namespace>-<service account>`, prefixed by the core with `<mount>-`, so the database
- * username template yields `v-kubernet-<role ≤8>-…`. Metadata: role and the service account's name, namespace, uid
- * and secret name.
+ * service-account issuer's public key (`pem_keys`): its refusals in the plugin's order and texts. The stand-in also
+ * plays the cluster's TokenReview API.
  */
 import { randomUUID } from 'node:crypto';
 import { ClaimsError, globMatch, validateClaims } from './claims';
@@ -140,10 +127,12 @@ export function kubernetesLogin(options: KubernetesAuthOptions, body: Readonly<R
   }
   if (!bound(role.boundServiceAccountNamespaces, sa.namespace)) throw coded(403, 'namespace not authorized');
   if (sa.uid === '') throw new VaultApiError(500, ['could not parse UID from claims']);
+  // The API server's TokenReview, modelled (chosen) as the signature again and `exp`/`nbf` without leeway.
   if (!tokenReview(jwt, options.issuerPublicKeys, now)) throw coded(403, 'permission denied');
 
   return {
     policies: role.policies,
+    // `<namespace>-<service account>`, prefixed by the core with `<mount>-`: usernames read `v-kubernet-<role ≤8>-…`.
     displayName: `${mount.replace(/\//g, '-')}-${sa.namespace}-${sa.name}`,
     path: `auth/${mount}/login`,
     meta: {

@@ -1,19 +1,7 @@
 /**
  * The database secrets engine with its PostgreSQL plugin (builtin/logical/database, plugins/database/postgresql),
- * logged in as `credentials_editor` on database `postgres`, like the factory's Vault:
- *
- * - create: username from Vault's default template (`vaultUsername`), a 20-character password (lower, upper, digit
- *   and `-`), VALID UNTIL = now + TTL + 5 s (Vault's buffer); the role's creation statements, split on `;` unless they
- *   hold a PL/pgSQL `END`, rendered (`{{name}}`, `{{username}}`, `{{password}}`, `{{expiration}}`) and run in ONE
- *   transaction. A failure is the plugin's `failed to execute query: <pgx error>`.
- * - renew: the renew statements (default `ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}'`) in one transaction,
- *   with the TTL capped at issue + max TTL.
- * - revoke: the role's revocation statements in one transaction if it has some; otherwise the plugin's default: if the
- *   role exists, REVOKE its privileges on the tables and usage of every schema where it holds column grants, then on
- *   schema public's tables, sequences and usage, and CONNECT on the current database — each statement on its own,
- *   carrying on after an error — then `DROP ROLE IF EXISTS`. Never REASSIGN OWNED nor DROP OWNED: a role that owns
- *   objects fails with `ERROR: role "…" cannot be dropped because some objects depend on it (SQLSTATE 2BP01)`.
- * Errors are formatted as pgx prints them (`<severity>: <message> (SQLSTATE <code>)`) and never carry a password.
+ * logged in as `credentials_editor` on database `postgres` like the factory's Vault: it creates, renews and drops login
+ * roles as the plugin does, with its error texts, never carrying a password.
  */
 import { randomInt } from 'node:crypto';
 import type { Client } from 'pg';
@@ -62,7 +50,7 @@ const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const DIGITS = '0123456789';
 
-/** Vault's default password generator: 20 characters, at least one lower, upper, digit and `-`. */
+/** Vault's default password generator as recalled (chosen): 20 characters, at least one lower, upper, digit and `-`. */
 export function generatePassword(): string {
   const all = LOWER + UPPER + DIGITS + '-';
   const chars = [LOWER, UPPER, DIGITS, '-'].map((set) => set[randomInt(set.length)]!);
@@ -133,7 +121,10 @@ export class DatabaseEngine {
     return withClient(this.options.endpoint, this.options.credentialsEditor, this.options.database ?? 'postgres', work, { applicationName: APPLICATION_NAME });
   }
 
-  /** `GET <mount>/creds/<role>`: a new login role. Throws VaultApiError. */
+  /**
+   * `GET <mount>/creds/<role>`: a new login role, VALID UNTIL now + TTL + 5 s (Vault's buffer), its creation statements
+   * run in ONE transaction. Throws VaultApiError with the plugin's `failed to execute query: <pgx error>`.
+   */
   async create(role: DatabaseRole, displayName: string, now = new Date()): Promise<NewCredential> {
     const { ttlSeconds, warnings } = calculateTtl({ increment: 0, backendTtl: role.defaultTtlSeconds ?? 0, backendMaxTtl: role.maxTtlSeconds ?? 0, now });
     const username = vaultUsername(displayName, role.name, now);
@@ -171,7 +162,10 @@ export class DatabaseEngine {
     }
   }
 
-  /** Drops the login role as the plugin does. Throws a plain Error with the plugin's text on failure. */
+  /**
+   * Drops the login role as the plugin does. Throws a plain Error with the plugin's text on failure. The default never
+   * runs REASSIGN OWNED nor DROP OWNED: a role that owns objects fails with SQLSTATE 2BP01.
+   */
   async revoke(role: DatabaseRole | undefined, username: string): Promise<void> {
     const custom = list(role?.revocationStatements);
     try {

@@ -1,7 +1,7 @@
 /**
- * Vault's error answers: an HTTP status and `{"errors":[…]}`. Which text goes with which failure is recorded in
- * server.ts's header (verified against Vault's source or chosen). A message never carries a token, a password or a
- * JWT: callers build them from names, paths and database error texts only, and database texts are sanitized.
+ * Vault's error answers: an HTTP status and `{"errors":[…]}`, with Vault's texts (vault/request_handling.go) unless
+ * marked chosen. A message never carries a token, a password or a JWT: it is built from names, paths and sanitized
+ * database texts only.
  */
 
 export class VaultApiError extends Error {
@@ -20,13 +20,16 @@ export function multierror(...messages: readonly string[]): string {
   return `${messages.length} errors occurred:\n\t${messages.map((message) => `* ${message}`).join('\n\t')}\n\n`;
 }
 
-/** No token on a path that needs one. */
+/** No token on a path that needs one: the core's bare ErrPermissionDenied (its HTTP wrapping chosen). */
 export const missingToken = (): VaultApiError => new VaultApiError(403, ['permission denied']);
 
-/** A token Vault does not know: never issued, revoked or expired. */
+/** A token Vault does not know (never issued, revoked or expired), as Vault's token docs give it ("Error responses"). */
 export const invalidToken = (): VaultApiError => new VaultApiError(403, [multierror('permission denied', 'invalid token')]);
 
-/** A valid token whose policies do not allow the operation on the path. */
+/**
+ * A valid token whose policies do not allow the operation on the path. Often quoted as a bare `permission denied`,
+ * Vault 1.15 wraps it (checkToken appends ErrPermissionDenied to a multierror): match on the text being contained.
+ */
 export const aclDenied = (): VaultApiError => new VaultApiError(403, [multierror('permission denied')]);
 
 /** A backend's `logical.ErrorResponse`: 400 with the message as is. */
@@ -38,10 +41,12 @@ export const coded = (status: number, message: string): VaultApiError => new Vau
 /** A backend's plain error, wrapped by the core: 500. */
 export const internalError = (message: string): VaultApiError => new VaultApiError(500, [multierror(message)]);
 
+/** Chosen texts, multierror-wrapped like the core's. */
 export const unsupportedOperation = (): VaultApiError => new VaultApiError(405, [multierror('unsupported operation')]);
 
 export const unsupportedPath = (): VaultApiError => new VaultApiError(404, [multierror('unsupported path')]);
 
+/** The text seen in captures of real Vault for an unmounted path. */
 export const noHandler = (path: string): VaultApiError =>
   new VaultApiError(404, [`no handler for route ${JSON.stringify(path)}. route entry not found.`]);
 

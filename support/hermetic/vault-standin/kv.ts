@@ -1,6 +1,6 @@
 /**
  * A KV version 2 mount, read-only over the API: `GET <mount>/data/<path>` answers `{data: {data, metadata}}` with the
- * latest version of each secret; an unknown path answers 404 `{"errors":[]}` as Vault does. Secrets are given in the
+ * latest version of each secret; an unknown path answers 404 `{"errors":[]}` as captures of real Vault show. Secrets are given in the
  * options or written out of band with `put` (the operator's side); API writes, older versions and the metadata
  * endpoints are not served (the harness only reads its instance configuration).
  */

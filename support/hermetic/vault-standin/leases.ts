@@ -1,19 +1,7 @@
 /**
- * The expiration manager for secret leases (vault/expiration.go):
- *
- * - a lease expires at its TTL; then a revocation job runs; on failure it retries after (2^attempt × base) ± 50 %
- *   (Vault's base: 10 s) and after 6 failed attempts the lease is marked irrevocable, keeping the error
- *   `out of retries: <error>` (truncated to 240 characters); an irrevocable lease can no longer be renewed and stays
- *   until a revocation succeeds;
- * - `revoke` (sys/leases/revoke, sync) revokes now; a backend failure is
- *   `failed to revoke entry: resp: (*logical.Response)(nil) err: <error>` and the lease stays (the failure does not
- *   count as one of the 6 attempts, which belong to the expiry job); an unknown lease is not an error;
- * - `lazyRevoke` (sync=false, and every lease of a revoked token) sets the expiry to now and lets the job run;
- * - `renew` refuses `lease not found`, `lease is expired and has failed previous revocation attempts`,
- *   `lease expired`; backend failures are `failed to renew entry: resp: (*logical.Response)(nil) err: <error>`.
- *
- * Operations on one lease are serialized. `close()` stops every timer and waits for running jobs; it never revokes:
- * leftover leases stay visible in `list()`.
+ * The expiration manager for secret leases (vault/expiration.go): a lease expires at its TTL, then an expiry job
+ * revokes it, with Vault's retries, until it succeeds or the lease turns irrevocable. Operations on one lease are
+ * serialized; `close()` revokes nothing, so leftover leases stay visible in `list()`.
  */
 import { badRequest } from './errors';
 import { base62 } from './tokens';
@@ -108,7 +96,7 @@ export class LeaseManager {
 
   register(request: RegisterRequest): LeaseInfo {
     const lease: Lease = {
-      id: `${request.mount}/creds/${request.role}/${base62(24)}`,
+      id: `${request.mount}/creds/${request.role}/${base62(24)}`, // Vault's `<path>/<24 base62>`
       mount: request.mount,
       mountAccessor: request.mountAccessor,
       role: request.role,
@@ -163,7 +151,10 @@ export class LeaseManager {
     });
   }
 
-  /** `sys/leases/revoke` with sync=true. Throws VaultApiError (400) when the backend fails; the lease stays. */
+  /**
+   * `sys/leases/revoke` with sync=true. Throws VaultApiError (400) when the backend fails; the lease stays, and the
+   * failure is not one of the expiry job's attempts. An unknown lease is not an error.
+   */
   async revoke(id: string): Promise<void> {
     try {
       await this.revokeNow(id);
@@ -172,7 +163,7 @@ export class LeaseManager {
     }
   }
 
-  /** Expires the lease now and lets the expiry job revoke it. Returns whether the lease exists. */
+  /** Expires the lease now and lets the expiry job revoke it (sync=false). Returns whether the lease exists. */
   lazyRevoke(id: string, now = new Date()): boolean {
     const lease = this.leases.get(id);
     if (lease === undefined) return false;
@@ -222,7 +213,10 @@ export class LeaseManager {
     });
   }
 
-  /** One attempt of the expiry job, with Vault's retry schedule on failure. */
+  /**
+   * One attempt of the expiry job. On failure Vault retries after (2^attempt × base) ± 50 % (base 10 s); after 6
+   * failures the lease is irrevocable, keeping `out of retries: <error>` cut at 240 characters, and stays.
+   */
   private job(id: string): void {
     if (this.closed) return;
     const run = this.revokeNow(id).catch((error: Error) => {

@@ -1,7 +1,7 @@
 /**
  * The API paths the stand-in serves, each with its operations, whether it needs a token and sudo, and its handler.
  * The server (server.ts) authenticates, applies the ACL and then calls the handler; handlers answer a Reply or throw
- * a VaultApiError.
+ * a VaultApiError. A success body carries only what Vault gives that caller (a login its token, creds their password).
  */
 import { randomUUID } from 'node:crypto';
 import type { PolicyStore } from './acl';
@@ -124,6 +124,7 @@ export type Router = (path: string) => { route: Route | undefined; mounted: bool
 /** The router of `state`: the route serving a path, or undefined, and whether some mount owns the path. */
 export function createRouter(state: StandinState): Router {
   const routes: [RegExp | string, Route][] = [
+    // The body's fields as Vault's sys/health API page lists them.
     ['sys/health', {
       operations: ['read', 'head'],
       unauthenticated: true,
@@ -194,6 +195,7 @@ export function createRouter(state: StandinState): Router {
     ['sys/capabilities-self', {
       operations: ['update'],
       handle: ({ body, token }) => {
+        // Vault's texts (vault/logical_system.go); `mount_type` `system` and the text of a malformed `paths` are chosen.
         const paths = pathsOf(body);
         if (paths.length === 0) throw badRequest('paths must be supplied');
         if (paths.includes('')) throw badRequest('missing path');
@@ -220,6 +222,7 @@ export function createRouter(state: StandinState): Router {
       operations: ['update'],
       handle: async (request) => {
         const leaseId = leaseIdOf(request, 'sys/leases/revoke');
+        // `sync` defaults to true in Vault's code (its API page says false); sync=false's 202 and empty envelope are chosen.
         if (syncOf(request.body['sync'])) {
           await state.leases.revoke(leaseId);
           return noContent;
@@ -248,6 +251,7 @@ export function createRouter(state: StandinState): Router {
         });
       },
     }],
+    // `{lease_count, leases: [{lease_id, mount_id, error}]}` as Vault's sys/leases API page has it; sudo is chosen.
     ['sys/leases', {
       operations: ['read'],
       sudo: true,

@@ -1,76 +1,7 @@
 /**
- * HERMETIC STAND-IN for HashiCorp Vault 1.15+ (a test double of a third-party service; see docs/ARCHITECTURE.md,
- * "The two targets"). A loopback HTTPS server (127.x.y.z, default 127.0.0.1, random port unless given) serving under `/v1/`
- * the subset of Vault's HTTP API the harness uses, with Vault's JSON shapes and status codes, so the real node-vault
- * client talks to it (`requestOptions: { ca, agentOptions: { lookup } }`). Token in `X-Vault-Token` (or
- * `Authorization: Bearer`).
- *
- * Served: GET sys/health; GET|POST auth/token/lookup-self; POST auth/token/renew-self, auth/token/revoke-self;
- * POST auth/<kubernetes>/login, auth/<jwt>/login; GET <postgres>/creds/<role>; PUT|POST sys/leases/renew[/<lease>],
- * sys/leases/revoke[/<lease>] (`sync`, default true), sys/leases/lookup; PUT|POST sys/capabilities-self; GET
- * sys/leases?type=irrevocable and sys/leases/count?type=irrevocable; GET <kvv2>/data/<path>. Modules: routes.ts (paths), acl.ts (policies),
- * tokens.ts, auth-kubernetes.ts, auth-jwt.ts (+ claims.ts, jwt.ts), database.ts (the PostgreSQL engine), leases.ts
- * (expiration manager), kv.ts, ttl.ts.
- *
- * VERIFIED against Vault's source or documentation (public repositories read for this stand-in):
- * - token errors (vault/request_handling.go and its tests): no token → 403, the bare ErrPermissionDenied; an
- *   unknown, revoked or expired token → 403 `2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n`
- *   (documented in hashicorp/vault#26687, website docs/concepts/tokens.mdx "Error responses"); a valid token without
- *   the capability → 403 `1 error occurred:\n\t* permission denied\n\n` (checkToken appends ErrPermissionDenied to a
- *   multierror; the same text in nodevault/node-vault#166, rajanadar/VaultSharp#138, hashicorp/vault#17246);
- * - the `default` policy's paths (vault/policy_store.go); ACL priority matching (Vault's policy docs);
- * - Kubernetes login refusals, order and texts (vault-plugin-auth-kubernetes path_login.go; cap jwt/jwt.go, keyset.go);
- * - JWT login refusals, order, texts and leeways (vault-plugin-auth-jwt path_login.go, claims.go; cap jwt/jwt.go);
- * - database creds: `unknown role: <name>` 400, VALID UNTIL = now + TTL + 5 s, statements split on `;` and run in one
- *   transaction, renew with `ALTER ROLE … VALID UNTIL`, the default revocation (no REASSIGN/DROP OWNED), the default
- *   username template and the expiration layout (builtin/logical/database path_creds_create.go, secret_creds.go;
- *   plugins/database/postgresql/postgresql.go); pgx's error text `ERROR: <msg> (SQLSTATE <code>)` (pgconn);
- * - leases (vault/expiration.go, vault/logical_system.go): a failed revocation → 400
- *   `failed to revoke entry: resp: (*logical.Response)(nil) err: <error>` and the lease stays; revoke `sync` defaults
- *   to true (the code; the API page says false); an unknown lease revokes silently (204); renew refusals
- *   `lease not found`, `lease expired`, `lease is expired and has failed previous revocation attempts`; the expiry job
- *   retries with (2^n × 10 s) ± 50 % and marks the lease irrevocable after 6 failed attempts with
- *   `out of retries: <error>` cut at 240 characters; `sys/leases?type=irrevocable` →
- *   `{lease_count, leases:[{lease_id, mount_id, error}]}` (website api-docs/system/leases.mdx); the TTL cap warning
- *   `TTL of "<d>" exceeded the effective max_ttl of "<d>"; TTL value is capped accordingly` (sdk/framework);
- * - lease ids `<path>/<24 base62>`; revoking a token lazily revokes its leases (RevokeByToken);
- * - sys/health's body fields (api-docs/system/health);
- * - sys/capabilities-self (api-docs/system/capabilities-self; vault/logical_system.go handleCapabilities,
- *   vault/capabilities.go, vault/acl.go `Capabilities`, http/handler.go injectDataIntoTopRoutes, sdk/logical
- *   HTTPSysInjector): `paths` (or the deprecated `path`) answered per path with the capabilities of the rule that
- *   decides it, sorted; `["deny"]` when `deny` decides or nothing is granted, `["root"]` for a root token; one path also
- *   under `capabilities`; the answer both under `data` and at the top level of the envelope; no paths → 400
- *   `paths must be supplied`, an empty path → 400 `missing path`; the ACL check is `update` on the path itself, which
- *   the default policy grants;
- * - an unclean path (`//`, `.`, `..`) is answered 301 to the cleaned path: http/handler.go serves `/v1/` through Go's
- *   net/http ServeMux, which does that. node-vault 0.12's `kubernetesLogin` without `mount_point` posts to
- *   `auth//login` (its path template ignores `kubernetesPath`): the redirect is followed as a GET to `auth/login`,
- *   which is no login path, so the login ends in 403 `permission denied`. Callers must pass `mount_point`.
- *
- * NOTE: the ACL refusal is often quoted as `{"errors":["permission denied"]}`; Vault 1.15
- * answers `{"errors":["1 error occurred:\n\t* permission denied\n\n"]}` (node-vault's message is that string).
- * The stand-in answers the latter; match on `permission denied` being contained, with status 403.
- *
- * CHOSEN (not verified, or simplified):
- * - sys/capabilities-self: the text of a `paths` value that is neither a list nor a string; `mount_type` `system`;
- * - the HTTP wrapping of the no-token error (the core returns the bare ErrPermissionDenied: body
- *   `{"errors":["permission denied"]}`); 405 `unsupported operation` / 404 `unsupported path` texts (multierror-
- *   wrapped); `no handler for route "<path>". route entry not found.` for unmounted paths (seen in third-party
- *   captures); `failed to parse JSON input: …`; any unexpected failure → 500 `internal error` (never a raw message);
- * - KV v2 404 `{"errors":[]}` is from third-party captures of real Vault, not from source;
- * - token values `hvs.` + 24 base62 (real ones are longer), accessors 24 base62, `mount_type` values, request ids;
- * - the TokenReview step of Kubernetes login (signature, `exp`/`nbf` without leeway → 403 `permission denied`);
- *   Kubernetes `iss` is checked only when `issuer` is configured (Vault's default skips it);
- * - `sys/leases` and `sys/leases/count` need `sudo`; `sync=false` answers 202 with an empty logical envelope;
- * - explicit revocations (sync) do not count among the 6 attempts, as in Vault, so irrevocability comes from the
- *   expiry job only (lease TTL reached, `sync=false`, or the token revoked); `revocationRetryBaseMs` (default Vault's
- *   10 000) lets tests run the 6 attempts quickly;
- * - passwords: 20 characters of [a-zA-Z0-9-] with one of each class (Vault's default generator as recalled);
- * - KV is read-only, version 1, no metadata endpoints; no namespaces, no response wrapping, no identity API.
- *
- * Secrets: no error body or exception message carries a token, a password or a JWT (database texts are sanitized).
- * Success bodies carry only what Vault returns to that caller: a login its token, creds their password, lookup-self
- * the caller's own token id. `close()` stops listening and every timer; it never revokes leases (see `leases()`).
+ * A stand-in for HashiCorp Vault 1.15 on the hermetic target: a loopback HTTPS server that answers the part of Vault's
+ * HTTP API the harness uses (routes.ts) with Vault's JSON shapes, status codes and texts, so the real node-vault client
+ * talks to it as to Vault. Where an answer comes from in Vault's source is noted next to the code that gives it.
  */
 import { readRequestBody } from '../request-body';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -205,6 +136,7 @@ function operationOf(method: string, query: URLSearchParams): Operation | undefi
 
 const CAPABILITY: Readonly<Record<Operation, Capability>> = { read: 'read', head: 'read', list: 'list', update: 'update', delete: 'delete', patch: 'patch' };
 
+/** Vault's `failed to parse JSON input: …` (the texts after it are chosen). */
 function parseBody(text: string): Record<string, unknown> {
   if (text.trim() === '') return {};
   let value: unknown;
@@ -219,7 +151,7 @@ function parseBody(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Go's ServeMux path cleaning: `//`, `.` and `..` removed, a trailing slash kept. */
+/** Go's ServeMux path cleaning (Vault serves `/v1/` through it, http/handler.go): `//`, `.` and `..` removed, a trailing slash kept. */
 function cleanPath(path: string): string {
   const segments: string[] = [];
   for (const segment of path.split('/')) {
@@ -231,7 +163,11 @@ function cleanPath(path: string): string {
   return path.endsWith('/') && cleaned !== '/' ? `${cleaned}/` : cleaned;
 }
 
-/** Go's ServeMux answer to an unclean path: 301 to the cleaned one (a small HTML body for GET). */
+/**
+ * Go's ServeMux answer to an unclean path: 301 to the cleaned one (a small HTML body for GET). node-vault 0.12's
+ * `kubernetesLogin` without `mount_point` posts to `auth//login`: followed as a GET to `auth/login`, no login path, it
+ * ends in 403.
+ */
 function redirect(req: IncomingMessage, location: string): Reply {
   return {
     status: 301,
@@ -350,7 +286,8 @@ export async function startVaultStandin(options: VaultStandinOptions): Promise<V
       try {
         write(res, await answer(req));
       } catch (error) {
-        // Only VaultApiError texts go out: they are built without secrets. Anything else is an internal error.
+        // Only VaultApiError texts go out: they are built without secrets. Anything else is an internal error (chosen:
+        // never a raw message).
         const reply = error instanceof VaultApiError
           ? { status: error.status, body: { errors: [...error.errors] } }
           : { status: 500, body: { errors: ['1 error occurred:\n\t* internal error\n\n'] } };

@@ -68,7 +68,7 @@ export class TokenStore {
   constructor(private readonly onRevoke: (entry: TokenEntry) => void) {}
 
   issue(request: TokenRequest, now = new Date()): TokenEntry {
-    const id = request.id ?? `hvs.${base62(24)}`;
+    const id = request.id ?? `hvs.${base62(24)}`; // chosen: real tokens are longer
     if (this.tokens.has(id)) throw new TypeError('a token with this value already exists');
     const entry: TokenEntry = {
       id,
