@@ -1,11 +1,14 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { join } from 'node:path';
+import { writtenRows } from '../support/erp/supplier-invoice';
 import { diffSnapshots } from '../support/lifecycle/diff';
-import { corruptedGolden, createDriftTable, nameScopedGolden } from '../support/lifecycle/faults';
+import { expectDefinitionsChanged, expectSequencesMoved, expectWrittenRows, recordedState } from '../support/lifecycle/diff-expectations';
+import { createDriftTable } from '../support/lifecycle/faults';
+import { brokenGolden } from '../support/lifecycle/golden-defects';
 import { advanceSequence, setColumnDefault } from '../support/lifecycle/owner-writes';
 import type { Golden } from '../support/lifecycle/golden';
-import { describeDrift, ResetFailedError, ResetRefusedError, type RefusalReason, type ResetResult } from '../support/lifecycle/reset';
+import { describeDrift, type RefusalReason, type ResetRefusedError, type ResetResult } from '../support/lifecycle/reset';
+import { expectFailedWith, expectNamesSessionOf, expectRefusedFor, lastOutcome, settled } from '../support/lifecycle/reset-expectations';
 import { ensureSandboxAtGolden, resetTargetSandbox } from '../support/targets/reset';
 import { functionIdentity } from '../support/postgres/catalog';
 import { connect } from '../support/postgres/connect';
@@ -14,15 +17,6 @@ import type { RehearsalWorld } from '../support/world';
 
 function reset(world: RehearsalWorld, label: string, golden?: Golden, dropOwnDrift = false): Promise<ResetResult> {
   return resetTargetSandbox(world.target, world.login(label), { golden, dropOwnDrift });
-}
-
-async function settle(world: RehearsalWorld, resets: Promise<ResetResult>[]): Promise<void> {
-  world.resets = await Promise.all(resets.map((pending) => pending.catch((error: Error) => error)));
-}
-
-function lastReset(world: RehearsalWorld): ResetResult | Error {
-  expect(world.resets, 'a reset was attempted').to.have.length.greaterThan(0);
-  return world.resets.at(-1)!;
 }
 
 /**
@@ -85,25 +79,13 @@ Given("the sandbox's state is recorded as {string}", async function (this: Rehea
 
 /** The sandbox's content hash is still the one of the state recorded under that label. */
 Then("the sandbox's state is still {string}", async function (this: RehearsalWorld, label: string) {
-  const recorded = this.states.get(label);
-  expect(recorded, `state "${label}" was recorded`).to.not.equal(undefined);
-  expect((await this.sandboxState()).root, "the sandbox's content hash").to.equal(recorded!.root);
+  const recorded = recordedState(this.states, label);
+  expect((await this.sandboxState()).root, "the sandbox's content hash").to.equal(recorded.root);
 });
 
-/** The keys the last write created, by relation, as the diff reports them. */
-function writtenKeys(world: RehearsalWorld): Record<string, number[]> {
-  const written = world.written!;
-  return {
-    'public.llx_societe': [written.thirdpartyId],
-    'public.llx_facture_fourn': [written.invoiceId],
-    'public.llx_facture_fourn_det': [...written.lineIds],
-  };
-}
-
+/** The diff from the state recorded under `label` to the sandbox's state now. */
 async function diffFrom(world: RehearsalWorld, label: string) {
-  const before = world.states.get(label);
-  expect(before, `state "${label}" was recorded`).to.not.equal(undefined);
-  return diffSnapshots(before!, await world.sandboxState(true));
+  return diffSnapshots(recordedState(world.states, label), await world.sandboxState(true));
 }
 
 /**
@@ -113,29 +95,13 @@ async function diffFrom(world: RehearsalWorld, label: string) {
  * ones the write tooling reported creating.
  */
 Then('the diff from {string} names exactly the written rows:', async function (this: RehearsalWorld, label: string, table: DataTable) {
-  const diff = await diffFrom(this, label);
-  const tables = diff.changes.filter((change) => change.kind === 'table');
   const expected = table.hashes().map((row) => ({ relation: row.relation!, added: Number(row['added rows']) }));
-  expect(tables.map((change) => change.name).sort(), 'tables that changed').to.deep.equal(expected.map((row) => row.relation).sort());
-  const keys = writtenKeys(this);
-  for (const { relation, added } of expected) {
-    const change = tables.find((candidate) => candidate.name === relation)!;
-    expect(change.rows, `row-level diff of ${relation}`).to.not.equal(undefined);
-    expect(change.rows!.removed, `rows removed from ${relation}`).to.deep.equal([]);
-    expect(change.rows!.changed, `rows changed in ${relation}`).to.deep.equal([]);
-    expect(change.rows!.added.map((row) => Number(row.key.rowid)).sort(), `rows added to ${relation}`).to.deep.equal(keys[relation]!.sort());
-    expect(change.rows!.added).to.have.length(added);
-  }
+  expectWrittenRows(await diffFrom(this, label), expected, () => writtenRows(this.written!));
 });
 
 /** The diff from the recorded state moved exactly the sequences listed (column `sequence`), each forward. */
 Then('the diff from {string} shows exactly these sequences moved:', async function (this: RehearsalWorld, label: string, table: DataTable) {
-  const diff = await diffFrom(this, label);
-  const sequences = diff.changes.filter((change) => change.kind === 'sequence');
-  expect(sequences.map((change) => change.name).sort(), 'sequences that moved').to.deep.equal(table.hashes().map((row) => row.sequence!).sort());
-  for (const change of sequences) {
-    expect(BigInt(change.sequence!.after.lastValue) > BigInt(change.sequence!.before.lastValue) || !change.sequence!.before.isCalled, `${change.name} moved forward`).to.equal(true);
-  }
+  expectSequencesMoved(await diffFrom(this, label), table.hashes().map((row) => row.sequence!));
 });
 
 /** The minted sandbox login advances the sequence as the sandbox owner role (SET ROLE), as an insert would. */
@@ -160,11 +126,7 @@ When(
  * The table has one column, `relation`.
  */
 Then('the diff from {string} shows exactly these definitions changed:', async function (this: RehearsalWorld, label: string, table: DataTable) {
-  const diff = await diffFrom(this, label);
-  expect(
-    diff.changes.map((change) => `${change.name}: ${change.change}`),
-    'relations that changed',
-  ).to.deep.equal(table.hashes().map((row) => `${row.relation}: definition changed`));
+  expectDefinitionsChanged(await diffFrom(this, label), table.hashes().map((row) => row.relation!));
 });
 
 /**
@@ -214,11 +176,8 @@ Then(
 
 /** Attempts a reset by `label` and returns its refusal, which must be for `reason`. */
 async function refusedReset(world: RehearsalWorld, label: string, reason: RefusalReason): Promise<ResetRefusedError> {
-  await settle(world, [reset(world, label)]);
-  const outcome = lastReset(world);
-  expect(outcome, 'the reset outcome').to.be.instanceOf(ResetRefusedError);
-  expect((outcome as ResetRefusedError).reason).to.equal(reason);
-  return outcome as ResetRefusedError;
+  world.resets = await settled([reset(world, label)]);
+  return expectRefusedFor(lastOutcome(world.resets), reason);
 }
 
 /** The minted login opens a session on the sandbox and keeps it open until the scenario ends, as Dolibarr would. */
@@ -235,18 +194,10 @@ Then(
   'a reset of the sandbox by login {string} is refused because login {string} is connected',
   async function (this: RehearsalWorld, label: string, connected: string) {
     const named = (await refusedReset(this, label, 'sessions')).details;
-    // The held session must be named; a session of an earlier scenario still closing on a loaded machine may be
-    // named with it (it was connected too), and is shown in the evidence.
-    const user = this.login(connected).user;
-    expect(named.filter((session) => session.includes(` ${user} `)), `the sessions the refusal names: ${named.join('; ')}`).to.have.length(1);
+    expectNamesSessionOf(named, this.login(connected).user);
     this.evidence(`reset refused, naming: ${named.join('; ')}`);
   },
 );
-
-const DEFECTS: Record<string, (golden: Golden, dir: string) => Promise<Golden>> = {
-  'its scope by table name': nameScopedGolden,
-  'a corrupted archive entry': corruptedGolden,
-};
 
 /**
  * Attempts a reset (the atomic default, or the opt-in parallel one) by the minted login from a deliberately broken
@@ -256,22 +207,18 @@ const DEFECTS: Record<string, (golden: Golden, dir: string) => Promise<Golden>> 
  * corrupted archive entry".
  */
 When(/^a (parallel )?reset from the golden with (.+) is attempted by login "([^"]*)"$/, async function (this: RehearsalWorld, parallel: string | undefined, defect: string, label: string) {
-  const make = DEFECTS[defect];
-  if (!make) throw new Error(`no golden defect "${defect}"; known: ${Object.keys(DEFECTS).join(', ')}`);
-  const golden = await make(this.target.golden, join(this.target.workDir, 'faulty', defect.replace(/\W+/g, '-')));
-  await settle(this, [resetTargetSandbox(this.target, this.login(label), { golden, ...(parallel ? { mode: 'parallel' as const } : {}) })]);
+  const golden = await brokenGolden(this.target.golden, this.target.workDir, defect);
+  this.resets = await settled([resetTargetSandbox(this.target, this.login(label), { golden, ...(parallel ? { mode: 'parallel' as const } : {}) })]);
 });
 
 /** The last reset failed (it was not refused up front), and its error contains the given text. */
 Then('the reset failed and reported {string}', function (this: RehearsalWorld, text: string) {
-  const outcome = lastReset(this);
-  expect(outcome, 'the reset outcome').to.be.instanceOf(ResetFailedError);
-  expect((outcome as Error).message).to.contain(text);
+  expectFailedWith(lastOutcome(this.resets), text);
 });
 
 /** Both minted logins start a reset of the sandbox at the same moment; both outcomes are kept. */
 When('logins {string} and {string} reset the sandbox at the same time', async function (this: RehearsalWorld, first: string, second: string) {
-  await settle(this, [reset(this, first), reset(this, second)]);
+  this.resets = await settled([reset(this, first), reset(this, second)]);
 });
 
 /** Both resets succeeded, one after the other: exactly one of them waited for the other's lock. */

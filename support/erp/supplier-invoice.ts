@@ -70,3 +70,12 @@ export function rehearsedThirdpartyId(written: WrittenSupplierInvoice | undefine
   if (!id) throw new Error('no rehearsal write in this scenario created a thirdparty');
   return id;
 }
+
+/** The keys of the rows `written` created, by relation, as a diff of the sandbox names them. */
+export function writtenRows(written: WrittenSupplierInvoice): Record<string, number[]> {
+  return {
+    'public.llx_societe': [written.thirdpartyId],
+    'public.llx_facture_fourn': [written.invoiceId],
+    'public.llx_facture_fourn_det': [...written.lineIds],
+  };
+}
