@@ -7,11 +7,12 @@ import { createDriftTable } from '../support/lifecycle/faults';
 import { brokenGolden } from '../support/lifecycle/golden-defects';
 import { advanceSequence, setColumnDefault } from '../support/lifecycle/owner-writes';
 import type { Golden } from '../support/lifecycle/golden';
-import { describeDrift, type RefusalReason, type ResetRefusedError, type ResetResult } from '../support/lifecycle/reset';
+import type { RefusalReason, ResetRefusedError, ResetResult } from '../support/lifecycle/reset';
 import { expectFailedWith, expectNamesSessionOf, expectRefusedFor, lastOutcome, settled } from '../support/lifecycle/reset-expectations';
 import { ensureSandboxAtGolden, resetTargetSandbox } from '../support/targets/reset';
 import { functionIdentity } from '../support/postgres/catalog';
 import { connect } from '../support/postgres/connect';
+import { describeDrift } from '../support/postgres/drift';
 import { userLookupSignature } from '../support/postgres/provision';
 import type { RehearsalWorld } from '../support/world';
 

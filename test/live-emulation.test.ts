@@ -15,7 +15,7 @@ import { cloneNames } from '../support/naming/template-clone';
 import { mintedForRole } from '../support/postgres/minting';
 import { instanceNames } from '../support/naming';
 import { goldenNames } from '../support/naming/golden';
-import { PIN_SETTINGS_SQL } from '../support/lifecycle/snapshot-sql';
+import { PIN_SETTINGS_SQL } from '../support/postgres/pinned-settings';
 import { auditStatements, describeViolation, loggedStatements, notReads, type LoggedStatement } from '../support/postgres/statement-audit';
 import type { Target } from '../support/targets/target';
 import { runProbe, probeCatalogue } from '../support/postgres/probes';

@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { ident } from '../postgres/connect';
-import type { DriftObject } from './snapshot';
+import type { DriftObject } from '../postgres/drift';
 
 /**
  * Drift left by a harness login that is dead, and how the reset clears it. A login that made objects without

@@ -1,12 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as drift from '../postgres/drift';
 import { VAULT_USERNAME } from '../postgres/minting';
 import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
 import { EVERY_FEATURE } from '../mutations/reach';
 import type { Golden } from './golden';
 import * as reset from './reset';
 import { CLONE_RESETS } from './template-clone.mutations';
-import * as snapshot from './snapshot';
 
 /**
  * Breaks of the reset (reset.ts): a restore that leaves part of the golden out, and a drift check that no longer sees
@@ -100,7 +100,7 @@ export const loginDriftUnseen: FenceMutation = {
   reaches: EVERY_FEATURE,
   breaks: 'the drift check before a reset misses a table owned by the login role (made without SET ROLE)',
   apply: () =>
-    replaceExport(snapshot, 'findDrift', (findDrift) => async (client, options) =>
+    replaceExport(drift, 'findDrift', (findDrift) => async (client, options) =>
       (await findDrift(client, options)).filter((object) => !VAULT_USERNAME.test(object.owner)),
     ),
   expect: () => [

@@ -7,6 +7,7 @@ import { LOCKS } from '../postgres/advisory-lock';
 import { shellDyingWithHarness } from '../process/die-with-harness';
 import { environmentWithoutSecrets } from '../secret-free-env';
 import { connect, ident } from '../postgres/connect';
+import { describeDrift, findDrift, type DriftObject } from '../postgres/drift';
 import type { Golden } from './golden';
 import { dropAsOwner, droppableDeadDrift, type DeadDrift } from './dead-drift';
 import { commandDigest, describeKilledReset, markResetStarted, resetMarkers } from './reset-marker';
@@ -21,7 +22,6 @@ import {
   resetSessionsWithoutLock,
   type ResetGuard,
 } from './sandbox-sessions';
-import { findDrift, type DriftObject } from './snapshot';
 
 /**
  * The sandbox reset of ADR-0003 §2: `DROP OWNED BY <owner role> CASCADE` and the golden's restore as the owner role in
@@ -228,11 +228,6 @@ function failureOf(options: ResetOptions, stderr: string): string {
   if (!/lock timeout/.test(first)) return first;
   return `it waited more than ${lockTimeoutOf(options) / 1000} s for a lock on ${options.sandbox.database}'s objects (${first.trim()}): ` +
     'a session holds them — rehearse status names the sessions, a reset whose harness was killed among them — retry when it has ended';
-}
-
-/** One line per drift object, as refusals and reports name them. */
-export function describeDrift(drift: readonly DriftObject[]): string[] {
-  return drift.map((object) => `${object.kind} ${object.name} owned by ${object.owner}`);
 }
 
 export interface KilledResetLine {

@@ -1,69 +1,29 @@
 /**
  * The catalog and row questions a snapshot asks, as SQL. Every text that feeds a hash is rendered by
- * the server under the pinned settings below, and nothing that differs between prod and a sandbox
+ * the server under the pinned settings (postgres/pinned-settings.ts), and nothing that differs between prod and a sandbox
  * restored from its dump (owner names, OIDs, relfilenodes, ACLs, attnums after dropped columns) is read.
  */
 import type { Client, QueryResultRow } from 'pg';
 import { ident } from '../postgres/connect';
+import { UNOWNED_OBJECTS_SQL, type DriftObject } from '../postgres/drift';
+import { PIN_SETTINGS_PARAMS, PIN_SETTINGS_SQL } from '../postgres/pinned-settings';
+import { ReadError, readRows } from '../postgres/read-error';
+import { FUNCTION_NAME, NOT_ARRAY_TYPE, NOT_ROW_TYPE, OWNER, RELATION_KIND, USER_SCHEMA } from '../postgres/user-objects';
 
 /** A server error while snapshotting, with what was being read and PostgreSQL's SQLSTATE. */
-export class SnapshotError extends Error {
+export class SnapshotError extends ReadError {
   override readonly name = 'SnapshotError';
-  constructor(
-    message: string,
-    readonly code?: string,
-    options?: ErrorOptions,
-  ) {
-    super(code === undefined ? message : `${message} (SQLSTATE ${code})`, options);
-  }
 }
 
 /** Runs `sql`; a failure becomes a SnapshotError that says what was being read. */
-export async function ask<R extends QueryResultRow>(client: Client, what: string, sql: string, params?: unknown[]): Promise<R[]> {
-  try {
-    return (await client.query<R>(sql, params)).rows;
-  } catch (error) {
-    const { code, message } = error as { code?: string; message: string };
-    throw new SnapshotError(`${what}: ${message}`, code, { cause: error });
-  }
+export function ask<R extends QueryResultRow>(client: Client, what: string, sql: string, params?: unknown[]): Promise<R[]> {
+  return readRows<R>(client, what, sql, params, SnapshotError);
 }
-
-/**
- * Settings that change how the server renders values and definitions. The caller's server, database
- * and role may set any of them; pinned, the same rows give the same text everywhere. search_path must
- * be the same on both sides because pg_get_*def qualify exactly the names it does not reach; jit is
- * off because compiling a wide row-hash expression costs more than it saves.
- */
-const PINNED_SETTINGS: Readonly<Record<string, string>> = {
-  DateStyle: 'ISO, YMD',
-  TimeZone: 'UTC',
-  IntervalStyle: 'postgres',
-  extra_float_digits: '3',
-  bytea_output: 'hex',
-  search_path: 'public',
-  standard_conforming_strings: 'on',
-  quote_all_identifiers: 'off',
-  lc_monetary: 'C',
-  jit: 'off',
-};
-
-/** How a snapshot pins its settings (SET LOCAL of each, in one round trip): every snapshot's session sends it once. */
-export const PIN_SETTINGS_SQL = 'SELECT set_config(name, value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)';
 
 /** SET LOCAL of every pinned setting, in one round trip. */
 export async function pinSettings(client: Client): Promise<void> {
-  await ask(client, 'cannot pin the session settings', PIN_SETTINGS_SQL, [
-    Object.keys(PINNED_SETTINGS),
-    Object.values(PINNED_SETTINGS),
-  ]);
+  await ask(client, 'cannot pin the session settings', PIN_SETTINGS_SQL, [...PIN_SETTINGS_PARAMS]);
 }
-
-/** Schemas that hold user objects: not the system's, not TOAST, not any session's temp schema. */
-const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'`;
-
-const OWNER = '(SELECT oid FROM pg_roles WHERE rolname = $1)';
-
-const RELATION_KIND = `CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'table' END`;
 
 /** A column's collation when it is not its type's default, schema-qualified. */
 const COLUMN_COLLATION = `(SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
@@ -138,9 +98,6 @@ export function ownedRelations(client: Client, ownerRole: string): Promise<Owned
   );
 }
 
-/** A function's name as pg_proc identifies it: schema-qualified, with its input argument types. */
-const FUNCTION_NAME = `format('%I.%I(%s)', n.nspname, p.proname, oidvectortypes(p.proargtypes))`;
-
 /** pg_get_functiondef cannot render aggregates; their definition is what CREATE AGGREGATE names. */
 const AGGREGATE_DEFINITION = `(SELECT jsonb_build_object('arguments', pg_get_function_arguments(p.oid), 'kind', g.aggkind,
      'transition', g.aggtransfn::text, 'state', format_type(g.aggtranstype, NULL), 'initial', g.agginitval,
@@ -163,11 +120,6 @@ export function ownedFunctions(client: Client, ownerRole: string): Promise<Named
     [ownerRole],
   );
 }
-
-/** A type is an array type when another type names it as its array. */
-const NOT_ARRAY_TYPE = 'NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)';
-/** A composite type that is a relation's row type goes with the relation. */
-const NOT_ROW_TYPE = `(t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')`;
 
 /** Enums, domains, standalone composite types and ranges (their multiranges come with them). */
 export function ownedTypes(client: Client, ownerRole: string): Promise<NamedDefinition[]> {
@@ -269,38 +221,9 @@ export async function tableContent(client: Client, relation: OwnedRelation): Pro
   return { rows: Number(row!.rows), sum: row!.sum };
 }
 
-export interface DriftRow {
-  readonly kind: string;
-  readonly name: string;
-  readonly owner: string;
-}
-
-/**
- * Objects in user schemas that `ownerRole` does not own: relations (indexes go with their table,
- * whose owner they always share), functions, types other than row, array and multirange types, and
- * schemas other than public (owned by pg_database_owner).
- */
-export function unownedObjects(client: Client, ownerRole: string): Promise<DriftRow[]> {
-  return ask<DriftRow>(
-    client,
-    `cannot list the objects ${ownerRole} does not own`,
-    `SELECT kind, name, pg_get_userbyid(owner) AS owner FROM (
-       SELECT ${RELATION_KIND} AS kind, format('%I.%I', n.nspname, c.relname) AS name, c.relowner AS owner
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p', 'f', 'S', 'v', 'm') AND ${USER_SCHEMA}
-       UNION ALL
-       SELECT 'function', ${FUNCTION_NAME}, p.proowner
-         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_SCHEMA}
-       UNION ALL
-       SELECT 'type', format('%I.%I', n.nspname, t.typname), t.typowner
-         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.typtype <> 'm' AND ${NOT_ROW_TYPE} AND ${NOT_ARRAY_TYPE} AND ${USER_SCHEMA}
-       UNION ALL
-       SELECT 'schema', quote_ident(n.nspname), n.nspowner FROM pg_namespace n WHERE n.nspname <> 'public' AND ${USER_SCHEMA}
-     ) o
-     WHERE owner <> ${OWNER}`,
-    [ownerRole],
-  );
+/** The objects the owner role does not own (UNOWNED_OBJECTS_SQL), which the snapshot sifts for drift. */
+export function unownedObjects(client: Client, ownerRole: string): Promise<DriftObject[]> {
+  return ask<DriftObject>(client, `cannot list the objects ${ownerRole} does not own`, UNOWNED_OBJECTS_SQL, [ownerRole]);
 }
 
 /** Fails with a plain message when the owner role does not exist (every list would be empty). */

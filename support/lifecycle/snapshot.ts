@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
-import { PROVISIONER_OBJECTS } from '../postgres/provision';
+import { driftAmong, type DriftObject, type DriftOptions } from '../postgres/drift';
 import { prepareRowsDir, rowImagePath, writeRowImage } from './row-images';
 import {
   ask,
@@ -27,14 +27,11 @@ import {
 
 export { SnapshotError } from './snapshot-sql';
 
-export interface SnapshotOptions {
+export interface SnapshotOptions extends DriftOptions {
   /** The owner role whose objects are the state, e.g. 'erp_sandbox_role'. Objects are included by OWNERSHIP, not by name. */
   readonly ownerRole: string;
   /** When given, row images are written under this directory so diffSnapshots can name rows; otherwise only hashes. */
   readonly rowsDir?: string;
-  /** Objects not owned by ownerRole that are known infrastructure and are NOT drift, as 'kind schema.name' keys,
-   *  default: ['function public.user_lookup(text)'] (the provisioner's pgbouncer function). */
-  readonly infrastructure?: readonly string[];
   /**
    * More sessions to hash tables in parallel, each importing the snapshot's MVCC snapshot (`SET TRANSACTION
    * SNAPSHOT`), so the content is the same as one session would read. Opened only when the tables are large
@@ -78,12 +75,6 @@ export interface SnapshotEntry {
   readonly hash: string;
 }
 
-export interface DriftObject {
-  readonly kind: string;
-  readonly name: string;
-  readonly owner: string;
-}
-
 export interface Snapshot {
   /** sha256 hex over the sorted entries' keys and hashes: THE content hash. */
   readonly root: string;
@@ -97,9 +88,6 @@ export interface Snapshot {
   readonly drift: readonly DriftObject[];
   readonly rowsDir?: string;
 }
-
-/** The provisioner's objects in every database (user_lookup, in either layout): infrastructure, not drift. */
-export const DEFAULT_INFRASTRUCTURE: readonly string[] = PROVISIONER_OBJECTS;
 
 const SAVEPOINT = 'erp_rehearsal_snapshot';
 const SNAPSHOT_TRANSACTION = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
@@ -130,16 +118,6 @@ export async function snapshotInTransaction(client: Client, options: SnapshotOpt
 async function exportSnapshot(client: Client): Promise<string> {
   const [row] = await ask<{ id: string }>(client, 'cannot export the snapshot to the parallel sessions', 'SELECT pg_export_snapshot() AS id');
   return row!.id;
-}
-
-/** Objects in the database not owned by ownerRole and not known infrastructure: the reset cannot see them. Cheap; no rows read. */
-export function findDrift(client: Client, options: SnapshotOptions): Promise<DriftObject[]> {
-  const find = () =>
-    withPinnedSettings(client, async () => {
-      await checkRoleExists(client, options.ownerRole);
-      return driftIn(client, options);
-    });
-  return client.getTransactionStatus() === 'I' ? inOwnTransaction(client, 'BEGIN READ ONLY', find) : find();
 }
 
 async function inOwnTransaction<T>(client: Client, begin: string, work: () => Promise<T>): Promise<T> {
@@ -304,11 +282,7 @@ async function readSnapshot(client: Client, options: SnapshotOptions, shared?: s
   };
 }
 
+/** The snapshot's drift (postgres/drift.ts), read in its own transaction under its pinned settings. */
 async function driftIn(client: Client, options: SnapshotOptions): Promise<DriftObject[]> {
-  const infrastructure = new Set(options.infrastructure ?? DEFAULT_INFRASTRUCTURE);
-  const objects = await unownedObjects(client, options.ownerRole);
-  return objects
-    .filter((object) => !infrastructure.has(`${object.kind} ${object.name}`))
-    .map(({ kind, name, owner }) => ({ kind, name, owner }))
-    .sort((a, b) => compare(a.kind, b.kind) || compare(a.name, b.name));
+  return driftAmong(await unownedObjects(client, options.ownerRole), options.infrastructure);
 }

@@ -2,6 +2,7 @@ import type { Client } from 'pg';
 import type { CloneNames } from '../naming/template-clone';
 import { databaseComment, databaseExists } from '../postgres/catalog';
 import { connect, ident, literal } from '../postgres/connect';
+import { describeDrift } from '../postgres/drift';
 import type { Golden } from './golden';
 import { stagedGolden } from './reset';
 import { refusedForSessions, sessionsOn } from './sandbox-sessions';
@@ -79,9 +80,8 @@ async function verifyGolden(options: TemplateCloneOptions, names: CloneNames, da
     await client.end();
   }
   if (snapshot.drift.length > 0) {
-    const drift = snapshot.drift.map((object) => `${object.kind} ${object.name} owned by ${object.owner}`);
     throw new TemplateCloneError(
-      `the golden database built in ${database} holds objects ${names.ownerRole} does not own (${drift.join(', ')}), copied from the sandbox — reset the sandbox dropping them, then retry`,
+      `the golden database built in ${database} holds objects ${names.ownerRole} does not own (${describeDrift(snapshot.drift).join(', ')}), copied from the sandbox — reset the sandbox dropping them, then retry`,
     );
   }
   if (snapshot.root !== options.golden.manifest.root) {

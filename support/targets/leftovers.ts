@@ -1,6 +1,5 @@
 import type { HarnessConfig } from '../config';
-import { describeDrift } from '../lifecycle/reset';
-import { findDrift } from '../lifecycle/snapshot';
+import { describeDrift, findDrift } from '../postgres/drift';
 import { cloneNames } from '../naming/template-clone';
 import type { InstanceNames } from '../naming';
 import { goldenNames } from '../naming/golden';

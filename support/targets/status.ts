@@ -1,11 +1,11 @@
 import { diffSnapshots } from '../lifecycle/diff';
 import { ROWS_DIR } from '../lifecycle/golden-dir';
 import { goldenState } from '../lifecycle/snapshot-file';
-import { describeDrift, finishKilledResets } from '../lifecycle/reset';
+import { finishKilledResets } from '../lifecycle/reset';
 import { orphanedResetSessions, sessionsBlockingReset } from '../lifecycle/sandbox-sessions';
-import { findDrift } from '../lifecycle/snapshot';
 import { stateOf } from '../lifecycle/state';
 import { withClient } from '../postgres/connect';
+import { describeDrift, findDrift } from '../postgres/drift';
 import { describeLeftovers, leftoverLogins, revokeLeftoverLogins, type LedgerSweep } from './leftovers';
 import type { Target } from './target';
 
