@@ -1,6 +1,7 @@
 import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { instanceNames, NamingError, type InstanceNames } from '../support/naming';
+import { NamingError, type InstanceNames } from '../support/naming';
+import { namesOrRefusal } from '../support/naming/derivation';
 import type { RehearsalWorld } from '../support/world';
 
 /**
@@ -11,12 +12,9 @@ import type { RehearsalWorld } from '../support/world';
 When(
   'the names of app {string} in env {string} are derived under domain {string}',
   function (this: RehearsalWorld, app: string, env: string, domain: string) {
-    try {
-      this.names = instanceNames(app, env, domain);
-    } catch (error) {
-      if (!(error instanceof NamingError)) throw error;
-      this.refusal = error;
-    }
+    const derived = namesOrRefusal(app, env, domain);
+    if ('refusal' in derived) this.refusal = derived.refusal;
+    else this.names = derived.names;
   },
 );
 
