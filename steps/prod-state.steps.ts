@@ -1,5 +1,6 @@
 import { Given, Then } from '@cucumber/cucumber';
 import { NotApplicable } from '../support/not-applicable';
+import { unlessNotApplicable } from '../support/targets/applicability';
 import type { RehearsalWorld } from '../support/world';
 
 /**
@@ -9,12 +10,9 @@ import type { RehearsalWorld } from '../support/world';
  * first hash; where no golden identity is configured, the attempts still run and the comparison is not applicable.
  */
 Given("prod's state is recorded", async function (this: RehearsalWorld) {
-  try {
-    this.states.set('prod', await this.prodState());
-  } catch (error) {
-    if (!(error instanceof NotApplicable)) throw error;
-    this.prodStateUnavailable = error.reason;
-  }
+  const prod = await unlessNotApplicable(() => this.prodState());
+  if ('notApplicable' in prod) this.prodStateUnavailable = prod.notApplicable;
+  else this.states.set('prod', prod.value);
 });
 
 /**
