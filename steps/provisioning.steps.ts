@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { fixtureShape } from '../fixtures/dolibarr';
 import { dumpArchive, entryOwner, listArchive } from '../support/postgres/archive';
 import { requireOnTarget } from '../support/not-applicable';
+import { expectFixtureCatalogue, expectOwnedByOwnerOrProvisioner, expectReadsAllAndNothingMore } from '../support/postgres/catalog-expectations';
 import {
   canCreateIn,
   canExecute,
@@ -18,7 +19,7 @@ import {
   sessionIdentity,
 } from '../support/postgres/catalog';
 import { VAULT_USERNAME } from '../support/postgres/minting';
-import { PROVISIONER_OBJECTS, userLookupSignature } from '../support/postgres/provision';
+import { userLookupSignature } from '../support/postgres/provision';
 import type { RehearsalWorld } from '../support/world';
 
 const list = (names: string) => names.split(',').map((name) => name.trim()).sort();
@@ -129,9 +130,7 @@ Then('login {string} is a member of exactly {string}', async function (this: Reh
 /** The minted login has none of SUPERUSER, CREATEDB, CREATEROLE, BYPASSRLS. */
 Then('login {string} is not a superuser and cannot create databases or roles', async function (this: RehearsalWorld, label: string) {
   const found = await flags(this, this.login(label).user);
-  for (const power of ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'BYPASSRLS'] as const) {
-    expect(found[ROLE_POWERS[power]], `${power} of login "${label}"`).to.equal(false);
-  }
+  for (const power of ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'BYPASSRLS'] as const) expect(found[ROLE_POWERS[power]], `${power} of login "${label}"`).to.equal(false);
 });
 
 /** Revokes the minted login, as Vault revokes its lease: the login role is dropped. */
@@ -151,10 +150,7 @@ Then(
   "every object in database {string} is owned by {owner role}, except the provisioner's",
   async function (this: RehearsalWorld, database: string, owner: string) {
     const [objects, isProvisioner] = await Promise.all([this.inspect(database, objectsInPublic), this.provisioners()]);
-    const strays = objects.filter((object) => object.owner !== owner && !isProvisioner(object.owner));
-    expect(strays, `objects owned by neither ${owner} nor the provisioner`).to.deep.equal([]);
-    const provisioners = objects.filter((object) => isProvisioner(object.owner)).map((object) => `${object.kind} public.${object.name}`);
-    expect(provisioners.filter((key) => !PROVISIONER_OBJECTS.includes(key)), "the provisioner's objects other than user_lookup").to.deep.equal([]);
+    expectOwnedByOwnerOrProvisioner(objects, owner, isProvisioner);
   },
 );
 
@@ -163,17 +159,7 @@ Then(
  */
 Then("database {string} holds the fixture's whole catalogue", async function (this: RehearsalWorld, database: string) {
   requireOnTarget(this.target.cluster, "the live target's prod is the operator's own Dolibarr, not the harness's fixture");
-  const shape = await this.inspect(database, publicShape);
-  const fixture = fixtureShape();
-  expect(shape).to.deep.equal({
-    tables: fixture.tables,
-    sequences: fixture.sequences,
-    indexes: fixture.indexes,
-    views: fixture.views,
-    // As provisioned today, the provisioner's user_lookup lives in public beside the fixture's functions.
-    functions: fixture.functions + (userLookup(this).startsWith('public.') ? 1 : 0),
-    triggers: fixture.triggers,
-  });
+  expectFixtureCatalogue(await this.inspect(database, publicShape), fixtureShape(), userLookup(this));
 });
 
 /** The minted login dumps the database's schema with the cluster's own pg_dump; the archive's contents are kept. */
@@ -207,9 +193,7 @@ Then(
   'role {string} may read everything {owner role} owns in database {string}, and do nothing more to it',
   async function (this: RehearsalWorld, role: string, owner: string, database: string) {
     const access = await this.inspect(database, (client) => readAccess(client, role, owner));
-    expect(access.relations, `relations of ${owner} in ${database}`).to.be.greaterThan(0);
-    expect(access.unreadable, `relations ${role} cannot read`).to.deep.equal([]);
-    expect(access.beyondSelect, `privileges of ${role} beyond SELECT`).to.deep.equal([]);
+    expectReadsAllAndNothingMore(access, `${owner} in ${database}`, role);
   },
 );
 
