@@ -75,8 +75,8 @@ export interface HarnessConfig {
   };
   /** Where the run's reports go (relative to the working directory unless absolute). */
   readonly reports: { readonly dir: string };
-  /** Live progress (a line a second) of long resets and snapshots: on a terminal by default, quiet in CI logs. */
-  readonly liveProgress: boolean;
+  /** A progress line a second from long resets and snapshots: on a terminal by default, quiet in CI logs. */
+  readonly progressEverySecond: boolean;
   /** The waiver file (absolute path, checked readable; its content is validated by the waivers module). */
   readonly waivers?: string;
   /** Present exactly when target is live (and the purpose is the gates'). */
@@ -263,7 +263,7 @@ function readConfig(env: EnvRecord, files: ConfigFiles, cwd: string, problems: s
       lockTimeoutMs: lockTimeout * 1000,
     },
     reports: { dir: reportDir },
-    liveProgress: progress === 'on' || (progress === 'auto' && process.stderr.isTTY === true),
+    progressEverySecond: progress === 'on' || (progress === 'auto' && process.stderr.isTTY === true),
     ...(waivers === undefined ? {} : { waivers }),
     ...(live === undefined ? {} : { live }),
     ...(goldenSource === undefined ? {} : { goldenSource }),

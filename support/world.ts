@@ -169,8 +169,8 @@ export class RehearsalWorld extends World<WorldParameters> {
   /** The sandbox's current state, read through a sandbox login of its own (minted on first use). */
   async sandboxState(keepRows = false): Promise<Snapshot> {
     const { sandbox, workDir } = this.target;
-    const live = this.target.config.liveProgress ? this.target.progress : undefined;
-    return stateOf(this.target.endpointFor(sandbox.database), await this.observer(), sandbox, keepRows ? workDir : undefined, live);
+    const everySecond = this.target.config.progressEverySecond ? this.target.progress : undefined;
+    return stateOf(this.target.endpointFor(sandbox.database), await this.observer(), sandbox, keepRows ? workDir : undefined, everySecond);
   }
 
   /** Runs `work` in the sandbox database as the scenario's observer. */

@@ -32,8 +32,8 @@ export interface BenchOptions {
   readonly suite: boolean;
   /** Harness progress lines (target build, each sample). */
   readonly progress: (line: string) => void;
-  /** Live progress of long resets and snapshots, e.g. on a TTY. */
-  readonly live?: (line: string) => void;
+  /** A progress line a second from long resets and snapshots, e.g. on a TTY. */
+  readonly everySecond?: (line: string) => void;
 }
 
 export interface Goal {
@@ -105,7 +105,7 @@ async function atomicReset(bench: Bench): Promise<Comparison> {
   const samples = await alternate(
     options.rounds,
     {
-      harness: () => timed(() => resetTargetSandbox(target, sandboxLogin, options.live ? { progress: options.live, live: options.live } : {})),
+      harness: () => timed(() => resetTargetSandbox(target, sandboxLogin, options.everySecond ? { progress: options.everySecond, everySecond: options.everySecond } : {})),
       'raw pg_restore --single-transaction': () => rawRestore(cluster, staged, {}),
     },
     onSample(options, 'atomic reset'),
@@ -129,7 +129,7 @@ async function parallelReset(bench: Bench, jobs: number): Promise<Comparison> {
   const samples = await alternate(
     options.rounds,
     {
-      harness: () => timed(() => resetTargetSandbox(target, sandboxLogin, { mode: 'parallel', jobs, ...(options.live ? { progress: options.live, live: options.live } : {}) })),
+      harness: () => timed(() => resetTargetSandbox(target, sandboxLogin, { mode: 'parallel', jobs, ...(options.everySecond ? { progress: options.everySecond, everySecond: options.everySecond } : {}) })),
       [j2]: () => rawRestore(cluster, staged, { jobs }),
       'raw pg_restore --jobs=1': () => rawRestore(cluster, staged, { jobs: 1 }),
     },
@@ -194,9 +194,9 @@ async function snapshotHash(bench: Bench, tables: readonly string[], rows: numbe
   const { database, ownerRole } = target.sandbox;
   const client = await connect(target.endpointFor(database), sandboxLogin, database);
   const parallel = snapshotSessions(target.endpointFor(database), sandboxLogin, target.sandbox);
-  const live = options.live;
-  const onTable = live
-    ? (progress: SnapshotProgress) => live(`snapshot: ${progress.tablesDone} of ${progress.tables} tables, ${progress.rowsDone.toLocaleString('en-US')} rows hashed`)
+  const { everySecond } = options;
+  const onTable = everySecond
+    ? (progress: SnapshotProgress) => everySecond(`snapshot: ${progress.tablesDone} of ${progress.tables} tables, ${progress.rowsDone.toLocaleString('en-US')} rows hashed`)
     : undefined;
   try {
     const samples = await alternate(

@@ -10,8 +10,8 @@ export interface BenchArgs {
   readonly rounds: number;
   readonly suite: boolean;
   readonly outDir: string;
-  /** Live progress of resets and snapshots: on a terminal by default, or when asked. */
-  readonly live: boolean;
+  /** A progress line a second from resets and snapshots: on a terminal by default, or when asked. */
+  readonly progressEverySecond: boolean;
 }
 
 export async function benchCommand(args: BenchArgs): Promise<number> {
@@ -19,10 +19,10 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   const { renderRun } = await import('../bench/report');
   const started = Date.now();
   const progress = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
-  // At most a line a second; on a terminal the live line rewrites itself, asked for in a log it is a line each time.
+  // At most a line a second; on a terminal the progress line rewrites itself, asked for in a log it is a line each time.
   const show = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : progress;
   let shownAt = Date.now();
-  const live = args.live
+  const everySecond = args.progressEverySecond
     ? (line: string) => {
         if (Date.now() - shownAt < 1000) return;
         shownAt = Date.now();
@@ -30,8 +30,8 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
       }
     : undefined;
   progress(`benchmark at fixture scale ${args.scale}, ${args.rounds} alternating rounds${args.suite ? ', then the gate suite' : ''}`);
-  const report = await runBenchmark({ scale: args.scale, rounds: args.rounds, suite: args.suite, progress, ...(live ? { live } : {}) });
-  if (live && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  const report = await runBenchmark({ scale: args.scale, rounds: args.rounds, suite: args.suite, progress, ...(everySecond ? { everySecond } : {}) });
+  if (everySecond && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   mkdirSync(args.outDir, { recursive: true });
   const base = join(args.outDir, `bench-scale-${args.scale}`);
   const table = renderRun(report);

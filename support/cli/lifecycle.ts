@@ -76,9 +76,9 @@ export async function goldenCommand(out: string, config: HarnessConfig, progress
       const reader = await source.mintReader();
       try {
         progress(`dumping ${prod.database} read-only as ${reader.user} (the golden identity)`);
-        const live = config.liveProgress ? progress : undefined;
+        const everySecond = config.progressEverySecond ? progress : undefined;
         const golden = await replaceGoldenDir(dir, (partial) =>
-          makeGolden({ endpoint, tools, login: reader, prod, dir: partial, rowsDir: join(partial, ROWS_DIR), ...(live ? { live } : {}) }), progress);
+          makeGolden({ endpoint, tools, login: reader, prod, dir: partial, rowsDir: join(partial, ROWS_DIR), ...(everySecond ? { everySecond } : {}) }), progress);
         print(`golden ${golden.manifest.root}`);
         print(`  of ${prod.database} (owner ${prod.ownerRole}), ${golden.manifest.restoredEntries} entries, PostgreSQL ${golden.manifest.serverVersion}, made ${golden.manifest.createdAt} in ${seconds(started)}`);
         print(`  in ${dir}`);
@@ -157,7 +157,7 @@ export async function snapshotCommand(out: string | undefined, config: HarnessCo
     try {
       const started = Date.now();
       const rowsDir = out === undefined ? undefined : rowsDirOf(out);
-      const state = await stateWithRowsIn(target.endpointFor(sandbox.database), login, sandbox, rowsDir, target.config.liveProgress ? progress : undefined);
+      const state = await stateWithRowsIn(target.endpointFor(sandbox.database), login, sandbox, rowsDir, target.config.progressEverySecond ? progress : undefined);
       if (out !== undefined) writeSnapshotFile(out, state);
       const rows = state.entries.reduce((sum, entry) => sum + (entry.rows ?? 0), 0);
       print(`snapshot ${state.root}`);

@@ -263,7 +263,7 @@ async function bench(args: string[]): Promise<number> {
     rounds,
     suite: !args.includes('--no-suite'),
     outDir: outFlag ?? join(config.reports.dir, 'bench'),
-    live: args.includes('--progress') || process.stderr.isTTY === true,
+    progressEverySecond: args.includes('--progress') || process.stderr.isTTY === true,
   });
 }
 

@@ -75,7 +75,7 @@ export interface MakeGoldenOptions {
   /** Where to keep the row images of prod's state at the dump, for row-level diffs against the golden. */
   readonly rowsDir?: string;
   /** A line a second while prod's content is hashed (pg_dump runs alongside), e.g. for a terminal. */
-  readonly live?: (line: string) => void;
+  readonly everySecond?: (line: string) => void;
 }
 
 export interface ReadOnlySettings {
@@ -134,7 +134,7 @@ export async function makeGolden(options: MakeGoldenOptions): Promise<Golden> {
       snapshotInTransaction(client, {
         ownerRole: prod.ownerRole,
         ...(options.rowsDir === undefined ? {} : { rowsDir: options.rowsDir }),
-        ...(options.live ? { onTable: snapshotProgress(prod.database, options.live) } : {}),
+        ...(options.everySecond ? { onTable: snapshotProgress(prod.database, options.everySecond) } : {}),
         parallel: { sessions: availableParallelism(), connect: () => connectReadOnly(options.endpoint, options.login, prod.database) },
       }),
     ]);

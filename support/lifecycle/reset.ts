@@ -70,7 +70,7 @@ export interface ResetOptions {
   readonly jobs?: number;
   readonly progress?: (line: string) => void;
   /** Called every second with the restore's progress (entry of the golden reached, rows copied): for a terminal. */
-  readonly live?: (line: string) => void;
+  readonly everySecond?: (line: string) => void;
 }
 
 export type ResetMode = 'atomic' | 'parallel';
@@ -379,7 +379,7 @@ async function resetWithCommands(options: ResetOptions, progress: (line: string)
 
     const golden = await stagedGolden(options.tools, options.golden);
     const clearing: Clearing = { own: own.length > 0, dead: options.dropDeadDrift ? dead : [] };
-    const stopWatching = options.live ? watchRestore(client, RESET_APPLICATION, golden.listLines, options.live) : async () => undefined;
+    const stopWatching = options.everySecond ? watchRestore(client, RESET_APPLICATION, golden.listLines, options.everySecond) : async () => undefined;
     try {
       if (options.mode === 'parallel') await restoreInParallel(options, golden, clearing, progress);
       else await restoreAtomically(options, golden, clearing, progress);

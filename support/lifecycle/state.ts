@@ -14,12 +14,12 @@ let taken = 0;
  * read-only session. With `workDir`, row images are kept so a later diff can name rows. Large tables are
  * hashed on one session per core, all reading the same MVCC snapshot.
  */
-export function stateOf(endpoint: Endpoint, login: Login, names: InstanceNames, workDir?: string, live?: (line: string) => void): Promise<Snapshot> {
-  return stateWithRowsIn(endpoint, login, names, workDir ? join(workDir, 'snapshots', `${names.instance}-${++taken}`) : undefined, live);
+export function stateOf(endpoint: Endpoint, login: Login, names: InstanceNames, workDir?: string, everySecond?: (line: string) => void): Promise<Snapshot> {
+  return stateWithRowsIn(endpoint, login, names, workDir ? join(workDir, 'snapshots', `${names.instance}-${++taken}`) : undefined, everySecond);
 }
 
 /** The same, its row images (if `rowsDir` is given) written exactly there, e.g. beside a snapshot file. */
-export function stateWithRowsIn(endpoint: Endpoint, login: Login, names: InstanceNames, rowsDir: string | undefined, live?: (line: string) => void): Promise<Snapshot> {
+export function stateWithRowsIn(endpoint: Endpoint, login: Login, names: InstanceNames, rowsDir: string | undefined, everySecond?: (line: string) => void): Promise<Snapshot> {
   return withClient(
     endpoint,
     login,
@@ -29,7 +29,7 @@ export function stateWithRowsIn(endpoint: Endpoint, login: Login, names: Instanc
         ownerRole: names.ownerRole,
         rowsDir,
         parallel: snapshotSessions(endpoint, login, names),
-        ...(live ? { onTable: snapshotProgress(names.database, live) } : {}),
+        ...(everySecond ? { onTable: snapshotProgress(names.database, everySecond) } : {}),
       }),
     { options: READ_ONLY_SESSION },
   );

@@ -16,7 +16,7 @@ export interface TargetResetOptions {
   readonly jobs?: number;
   readonly progress?: (line: string) => void;
   /** The restore's progress every second, e.g. on a terminal. */
-  readonly live?: (line: string) => void;
+  readonly everySecond?: (line: string) => void;
 }
 
 /** Resets the target's sandbox with `login`, using the target's golden and configured reset commands. */
@@ -39,7 +39,7 @@ export function resetTargetSandbox(target: Target, login: Login, options: Target
     progress: options.progress,
     ...(options.mode ? { mode: options.mode } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),
-    ...(options.live ? { live: options.live } : config.liveProgress ? { live: target.progress } : {}),
+    ...(options.everySecond ? { everySecond: options.everySecond } : config.progressEverySecond ? { everySecond: target.progress } : {}),
   });
 }
 

@@ -41,7 +41,7 @@ export interface Target {
   readonly golden: Golden;
   /** The two Dolibarr instances: the sandbox the write tooling talks to, prod that must refuse. */
   readonly dolibarr: DolibarrSites;
-  /** Where the run's progress lines go; long resets and snapshots report there every second when config.liveProgress. */
+  /** Where the run's progress lines go; long resets and snapshots report there every second when config.progressEverySecond. */
   readonly progress: (line: string) => void;
   /** A directory of this run for files such as snapshot row images; removed at close. */
   readonly workDir: string;
