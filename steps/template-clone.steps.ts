@@ -1,45 +1,19 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { databaseComment, powersWithin } from '../support/postgres/catalog';
-import { describeCloneOutcome, notRefusedAsExpected } from '../support/postgres/clone-fence';
-import { NotApplicable } from '../support/not-applicable';
-import type { CloneResetResult } from '../support/lifecycle/template-clone';
+import { expectCloneRefused } from '../support/postgres/fence-expectations';
+import { expectCloneRefusedForSessionOf, expectRecovered, lastCloneOutcome, succeededCloneReset } from '../support/lifecycle/reset-expectations';
 import { goldenMark } from '../support/lifecycle/template-clone-golden';
-import { CloneResetRefusedError } from '../support/lifecycle/template-clone-session';
 import { databaseAclText } from '../support/postgres/database-acl';
 import type { Interruption } from '../support/lifecycle/template-clone-faults';
 import { cloneNames } from '../support/naming/template-clone';
-import { resetTargetSandbox } from '../support/targets/reset';
-import {
-  attemptCloneFenceOnTarget,
-  cloneResetTargetSandbox,
-  leaveTargetInterruptedCloneReset,
-  mintCloneLogin,
-  NoCloneIdentityError,
-} from '../support/targets/template-clone';
+import { onConfiguredIdentity } from '../support/targets/applicability';
+import { putSandboxBackAtGolden } from '../support/targets/clone-put-back';
+import { attemptCloneFenceOnTarget, cloneResetTargetSandbox, leaveTargetInterruptedCloneReset, mintCloneLogin } from '../support/targets/template-clone';
 import type { RehearsalWorld } from '../support/world';
 
 function sandboxAcl(world: RehearsalWorld): Promise<string | null | undefined> {
   return world.inSharedCatalog((client) => databaseAclText(client, world.target.sandbox.database));
-}
-
-/**
- * Puts the sandbox back at the golden after the scenario, whatever the scenario left (other scenarios start there):
- * a clone reset with the scenario's clone login when its content hash is not the golden's, else the default reset.
- */
-async function backToGolden(world: RehearsalWorld, label: string): Promise<void> {
-  const atGolden = async () => (await world.sandboxState().catch(() => undefined))?.root === world.target.golden.manifest.root;
-  if (await atGolden()) return;
-  try {
-    await cloneResetTargetSandbox(world.target, world.login(label));
-  } catch {
-    const login = await world.target.minter.mint(world.target.sandbox);
-    try {
-      await resetTargetSandbox(world.target, login);
-    } finally {
-      await world.target.minter.revoke(login);
-    }
-  }
 }
 
 /**
@@ -50,7 +24,7 @@ function putBackAfter(world: RehearsalWorld, label: string): void {
   const kept = world.cloneReset;
   if (kept.putBack) return;
   kept.putBack = true;
-  world.undo.push(() => backToGolden(world, label));
+  world.undo.push(() => putSandboxBackAtGolden(world.target, () => world.login(label), () => world.sandboxState()));
 }
 
 async function cloneReset(world: RehearsalWorld, label: string): Promise<void> {
@@ -61,12 +35,6 @@ async function cloneReset(world: RehearsalWorld, label: string): Promise<void> {
   kept.reset = await cloneResetTargetSandbox(world.target, world.login(label)).catch((error: Error) => error);
 }
 
-function lastReset(world: RehearsalWorld): CloneResetResult | Error {
-  const outcome = world.cloneReset.reset;
-  expect(outcome, 'a clone reset was attempted').to.not.equal(undefined);
-  return outcome!;
-}
-
 /**
  * Mints a login of the template-clone role through Vault, by the clone's own identity (Kubernetes role
  * `<sandbox>-clone`, creds `postgres/creds/<sandbox>-clone`), kept under that label and revoked after the scenario.
@@ -74,12 +42,7 @@ function lastReset(world: RehearsalWorld): CloneResetResult | Error {
  * Not applicable where the target has no clone identity configured.
  */
 Given("a clone login {string} is minted through Vault for the sandbox's template-clone reset", async function (this: RehearsalWorld, label: string) {
-  try {
-    this.logins.set(label, await mintCloneLogin(this.target));
-  } catch (error) {
-    if (error instanceof NoCloneIdentityError) throw new NotApplicable(error.message);
-    throw error;
-  }
+  this.logins.set(label, await onConfiguredIdentity(() => mintCloneLogin(this.target)));
 });
 
 /**
@@ -89,12 +52,7 @@ Given("a clone login {string} is minted through Vault for the sandbox's template
  */
 When('the sandbox is reset by cloning the golden database with login {string}', async function (this: RehearsalWorld, label: string) {
   await cloneReset(this, label);
-  const outcome = lastReset(this);
-  if (outcome instanceof Error) throw outcome;
-  this.evidence(
-    `clone reset (${outcome.strategy}) in ${outcome.durationMs} ms, of which the clone ${outcome.cloneMs} ms` +
-      (outcome.golden.rebuilt ? `; golden database built in ${outcome.golden.durationMs} ms` : ''),
-  );
+  this.evidence(succeededCloneReset(lastCloneOutcome(this.cloneReset.reset)));
 });
 
 /** The golden database's comment names the golden manifest's content hash: it holds that golden. */
@@ -128,13 +86,8 @@ Then(
   'a clone reset of the sandbox by login {string} is refused because login {string} is connected',
   async function (this: RehearsalWorld, label: string, connected: string) {
     await cloneReset(this, label);
-    const outcome = lastReset(this);
-    expect(outcome, 'the clone reset outcome').to.be.instanceOf(CloneResetRefusedError);
-    const refusal = outcome as CloneResetRefusedError;
-    expect(refusal.reason).to.equal('sessions');
-    const user = this.login(connected).user;
-    expect(refusal.details.filter((session) => session.includes(` ${user} `)), `the sessions the refusal names: ${refusal.details.join('; ')}`).to.have.length(1);
-    this.evidence(`clone reset refused, naming: ${refusal.details.join('; ')}`);
+    const named = expectCloneRefusedForSessionOf(lastCloneOutcome(this.cloneReset.reset), this.login(connected).user);
+    this.evidence(`clone reset refused, naming: ${named.join('; ')}`);
   },
 );
 
@@ -154,10 +107,7 @@ Given(
 
 /** The last clone reset repaired what an interrupted one left, and said so with a line containing that text. */
 Then('the clone reset reported that it {string}', function (this: RehearsalWorld, text: string) {
-  const outcome = lastReset(this);
-  if (outcome instanceof Error) throw outcome;
-  expect(outcome.recovered.join('\n'), 'what the clone reset repaired').to.include(text);
-  this.evidence(outcome.recovered.join('; '));
+  this.evidence(expectRecovered(lastCloneOutcome(this.cloneReset.reset), text));
 });
 
 /**
@@ -178,8 +128,5 @@ When(/^the clone login "([^"]*)" tries to (.+)$/, async function (this: Rehearsa
  * (allowed = false for prod's database, true for the sandbox's), and the evidence says so.
  */
 Then('PostgreSQL refuses it with SQLSTATE {sqlstate}, which proves {}', function (this: RehearsalWorld, sqlstate: string, fence: string) {
-  const outcome = this.cloneReset.attempt;
-  expect(outcome, 'an attempt was made').to.not.equal(undefined);
-  expect(notRefusedAsExpected(outcome!, sqlstate), describeCloneOutcome(outcome!)).to.deep.equal([]);
-  this.evidence(`${describeCloneOutcome(outcome!)} — ${fence}`);
+  this.evidence(expectCloneRefused(this.cloneReset.attempt, sqlstate, fence));
 });
