@@ -8,33 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSigningKey, projectedServiceAccountClaims, signJwt } from './vault-standin/server';
 import { Secret } from '../secret';
-
-export interface IssuerTrust {
-  readonly issuer: string;
-  readonly audience: string;
-  readonly publicKeyPem: string;
-}
-
-export interface CiTokenOptions {
-  /** The `repository` claim, e.g. `arcodange-org/erp`. */
-  readonly repository: string;
-  readonly audience?: string;
-  /** Seconds from now (negative: already expired). Default 300. */
-  readonly expiresIn?: number;
-  /** Sign with a key Vault does not trust. */
-  readonly signedByStranger?: boolean;
-}
-
-export interface IdentityIssuers {
-  readonly serviceAccounts: IssuerTrust;
-  readonly ci: IssuerTrust;
-  /** A projected service-account token of `namespace/serviceAccount`, as the kubelet mounts it. */
-  serviceAccountToken(namespace: string, serviceAccount: string): Secret;
-  /** Writes that token where the workload reads it (`<dir>/<namespace>/token`, mode 0600); returns the path. */
-  writeServiceAccountToken(dir: string, namespace: string, serviceAccount: string): Promise<string>;
-  /** A CI job's OIDC token, as Gitea Actions hands it out. */
-  ciToken(options: CiTokenOptions): Secret;
-}
+import type { IdentityIssuers, IssuerTrust } from '../vault/identity-issuers';
 
 export function identityIssuers(domain: string): IdentityIssuers {
   const serviceAccountKey = generateSigningKey();

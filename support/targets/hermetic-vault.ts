@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { allInstances, type HarnessConfig } from '../config';
-import { identityIssuers, type IdentityIssuers } from '../hermetic/identities';
+import { identityIssuers } from '../hermetic/identities';
+import type { IdentityIssuers } from '../vault/identity-issuers';
 import { startVaultStandin, type PolicyRules, type VaultStandin } from '../hermetic/vault-standin/server';
 import { PROD_ENV, type InstanceNames } from '../naming';
 import type { Endpoint, Login } from '../postgres/cluster';

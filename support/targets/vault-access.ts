@@ -1,5 +1,5 @@
 import type { LookupFunction } from 'node:net';
-import type { IdentityIssuers } from '../hermetic/identities';
+import type { IdentityIssuers } from '../vault/identity-issuers';
 import type { LeaseInfo } from '../hermetic/vault-standin/server';
 import type { InstanceNames } from '../naming';
 import type { VaultConfigInput } from '../vault';

@@ -1,4 +1,5 @@
 /** The Vault sessions the vault-fence gate opens on a target: a workload's own identity, or a login attempt's credential. */
+import { identityIssuers } from '../hermetic/identities';
 import type { InstanceNames } from '../naming';
 import { VaultSession } from '../vault';
 import { loginAttempt } from '../vault-fence/credentials';
@@ -15,6 +16,7 @@ export function workloadSession(target: Target, names: InstanceNames): VaultSess
  */
 export async function loginAttemptSession(target: Target, credential: string): Promise<VaultSession> {
   const { vault } = target;
-  const auth = await loginAttempt(credential, target.config, vault.hermetic?.issuers, target.workDir);
+  const issuers = { trusted: vault.hermetic?.issuers, strangers: () => identityIssuers(target.config.domain) };
+  const auth = await loginAttempt(credential, target.config, issuers, target.workDir);
   return new VaultSession({ address: vault.address, ca: vault.ca, auth }, { lookup: vault.lookup });
 }

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HarnessConfig } from '../config';
-import { identityIssuers, type IdentityIssuers } from '../hermetic/identities';
 import { randomBytes } from 'node:crypto';
 import { NotApplicable } from '../not-applicable';
 import type { VaultAuthInput } from '../vault';
+import type { IdentityIssuers } from '../vault/identity-issuers';
 
 /**
  * The credentials the Vault fence tries to log in with, each naming what is wrong with it, each a real, signed token.
@@ -69,15 +69,23 @@ const ATTEMPTS: Record<string, Attempt> = {
   },
 };
 
+/** The issuers a login attempt may sign with. */
+export interface AttemptIssuers {
+  /** The ones Vault trusts, where the target holds them (hermetic). */
+  readonly trusted: IdentityIssuers | undefined;
+  /** Issuers made now, whose keys no Vault trusts. */
+  readonly strangers: () => IdentityIssuers;
+}
+
 /**
- * The login `name` describes. `issuers` are the ones Vault trusts, where the target holds them (hermetic); without
- * them a credential that needs them is not applicable, except the valid CI token the live run itself logs in with.
+ * The login `name` describes. Without trusted issuers a credential that needs them is not applicable, except the
+ * valid CI token the live run itself logs in with.
  */
-export async function loginAttempt(name: string, config: HarnessConfig, issuers: IdentityIssuers | undefined, dir: string): Promise<VaultAuthInput> {
+export async function loginAttempt(name: string, config: HarnessConfig, issuers: AttemptIssuers, dir: string): Promise<VaultAuthInput> {
   const attempt = ATTEMPTS[name];
   if (!attempt) throw new Error(`no Vault login attempt "${name}"; known: ${Object.keys(ATTEMPTS).map((known) => `"${known}"`).join(', ')}`);
   // Without the target's issuers, issuers made now: Vault trusts none of their keys.
-  if (issuers !== undefined || !attempt.trustedIssuer) return attempt.make(config, issuers ?? identityIssuers(config.domain), dir);
+  if (issuers.trusted !== undefined || !attempt.trustedIssuer) return attempt.make(config, issuers.trusted ?? issuers.strangers(), dir);
   const own = name === 'a valid CI token, as role gitea_cicd_erp' ? ownCiLogin(config) : undefined;
   if (own !== undefined) return own;
   throw new NotApplicable(
