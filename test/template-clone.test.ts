@@ -136,7 +136,7 @@ describe("the clone credential's attempts on prod", () => {
   it('prove the fence only when every form the target calls for was refused for its reason', () => {
     const refusedLive = { form: 'live', sql: 'q', verdict: 'refused', refusedAt: 'catalogue', message: 'catalogue: allowed = false' } as const;
     const refusedReal = { form: 'real', sql: 's', verdict: 'refused', refusedAt: 'statement', sqlstate: '42501', message: 'must be owner of database erp' } as const;
-    const outcome = (form: 'hermetic' | 'live', results: CloneAttemptOutcome['results']): CloneAttemptOutcome => ({ attempt: drop, form, results });
+    const outcome = (form: 'hermetic' | 'live', results: CloneAttemptOutcome['results']): CloneAttemptOutcome => ({ attempt: drop, itselfToo: form === 'hermetic', results });
     assert.deepEqual(notRefusedAsExpected(outcome('live', [refusedLive]), '42501'), []);
     assert.deepEqual(notRefusedAsExpected(outcome('hermetic', [refusedLive, refusedReal]), '42501'), []);
     // A hermetic target that did not send the attempt itself, a form allowed or refused otherwise, another SQLSTATE.

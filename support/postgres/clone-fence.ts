@@ -14,7 +14,6 @@ import {
   problemsOfLiveSql,
   problemsOfRollbackSql,
   runBounded,
-  type Form,
 } from './probes';
 import { failureOf, isServerAnswer, serverError, type ServerError } from './server-error';
 
@@ -32,9 +31,9 @@ import { failureOf, isServerAnswer, serverError, type ServerError } from './serv
  *   `allowed` instead. The same query asked of the sandbox's own database, which the clone role may drop, rename and
  *   copy, must answer allowed = true in the same transaction: the query reads the rule, it is not a constant false.
  *
- * The caller (the target, support/targets/template-clone.ts) says which form runs: `live` runs the safe form alone;
- * `hermetic` runs it first and then, only once it was refused, the attempt itself for real (docs/ARCHITECTURE.md, rule 2),
- * so every run of the hermetic gates proves the live form too.
+ * The caller (the target, support/targets/template-clone.ts) says whether the attempt itself follows the safe form,
+ * once that was refused: only where prod may take it (docs/ARCHITECTURE.md, rule 2), so every run that sends it proves
+ * the safe form too.
  */
 
 export interface CloneFenceContext {
@@ -175,7 +174,7 @@ export function cloneAttempt(context: CloneFenceContext, name: string): CloneAtt
   return found;
 }
 
-/** One form of the attempt as it ran: `live` the safe form, `real` the attempt itself (hermetic targets only). */
+/** One form of the attempt as it ran: `live` the safe form, `real` the attempt itself (with itselfToo only). */
 export interface CloneFormResult {
   readonly form: 'live' | 'real';
   /** What ran: the statement, or the catalogue query asked of prod's database. */
@@ -187,12 +186,16 @@ export interface CloneFormResult {
   readonly message?: string;
 }
 
-export interface CloneAttemptOutcome {
+/** Which forms of an attempt run: the safe form always, and with `itselfToo` the attempt itself after it. */
+export interface CloneAttemptForms {
+  readonly itselfToo: boolean;
+}
+
+export interface CloneAttemptOutcome extends CloneAttemptForms {
   readonly attempt: CloneAttempt;
-  readonly form: Form;
   /** The role the attempt ran as (current_user after SET ROLE), when the session was opened. */
   readonly ranAs?: string;
-  /** The safe form first; on a hermetic target, the attempt itself after it, once the safe form was refused. */
+  /** The safe form first; with itselfToo, the attempt itself after it, once the safe form was refused. */
   readonly results: readonly CloneFormResult[];
 }
 
@@ -240,7 +243,7 @@ async function runLiveForm(client: Client, attempt: CloneAttempt, context: Clone
   });
 }
 
-/** The attempt itself (hermetic only): rolled back in the bounded transaction, or bare in a bounded session. */
+/** The attempt itself (with itselfToo only): rolled back in the bounded transaction, or bare in a bounded session. */
 async function runItself(client: Client, attempt: CloneAttempt): Promise<ServerError | undefined> {
   if (attempt.transactional) return runBounded(client, attempt.statement);
   await boundSession(client);
@@ -248,17 +251,18 @@ async function runItself(client: Client, attempt: CloneAttempt): Promise<ServerE
 }
 
 /**
- * Makes the attempt as the clone login, after SET ROLE to the clone role, in `form`: `live` the safe form alone;
- * `hermetic` the safe form and then, once it was refused, the statement itself (rolled back when it can be, bounded either way). `endpointFor` says where each
- * database is reached. Never throws for what the server answers; throws if the harness cannot reach the server.
+ * Makes the attempt as the clone login, after SET ROLE to the clone role: the safe form, and with `forms.itselfToo`,
+ * once it was refused, the statement itself (rolled back when it can be, bounded either way). `endpointFor` says where
+ * each database is reached. Never throws for what the server answers; throws if the harness cannot reach the server.
  */
 export async function attemptAsClone(
   endpointFor: (database: string) => Endpoint,
   login: Login,
   context: CloneFenceContext,
   name: string,
-  form: Form,
+  forms: CloneAttemptForms,
 ): Promise<CloneAttemptOutcome> {
+  const { itselfToo } = forms;
   const attempt = cloneAttempt(context, name);
   const database = attempt.database === 'prod' ? context.prod.database : MAINTENANCE_DATABASE;
   let client: Client;
@@ -268,21 +272,21 @@ export async function attemptAsClone(
     const refused = serverError(error);
     if (!isServerAnswer(refused)) throw error; // not the server's answer: the harness could not reach it
     // The door refused the session, so no form of the attempt was sent.
-    const forms: CloneFormResult['form'][] = form === 'hermetic' ? ['live', 'real'] : ['live'];
-    return { attempt, form, results: forms.map((which) => judged(attempt, which, attempt.statement, refused, 'connection')) };
+    const sent: CloneFormResult['form'][] = itselfToo ? ['live', 'real'] : ['live'];
+    return { attempt, itselfToo, results: sent.map((which) => judged(attempt, which, attempt.statement, refused, 'connection')) };
   }
   try {
     await client.query(`SET ROLE ${ident(cloneNames(context.sandbox).role)}`);
     const { rows } = await client.query<{ user: string }>('SELECT current_user AS user');
     const ranAs = rows[0]!.user;
     const live = await runLiveForm(client, attempt, context);
-    if (form === 'live') return { attempt, form, ranAs, results: [live] };
+    if (!itselfToo) return { attempt, itselfToo, ranAs, results: [live] };
     if (live.verdict !== 'refused') {
       const note = 'its form safe for a live prod was not refused, so the statement itself was not sent';
-      return { attempt, form, ranAs, results: [{ ...live, message: live.message ? `${live.message}; ${note}` : note }] };
+      return { attempt, itselfToo, ranAs, results: [{ ...live, message: live.message ? `${live.message}; ${note}` : note }] };
     }
     const real = judged(attempt, 'real', attempt.statement, await runItself(client, attempt), 'statement');
-    return { attempt, form, ranAs, results: [live, real] };
+    return { attempt, itselfToo, ranAs, results: [live, real] };
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -290,13 +294,13 @@ export async function attemptAsClone(
 
 /**
  * What keeps the outcome from proving the fence with `sqlstate`, one line each (none: it proves it): every form the
- * outcome's form calls for ran (the safe form; on a hermetic target the attempt itself too) and was refused for the
+ * outcome calls for ran (the safe form; with itselfToo the attempt itself too) and was refused for the
  * attempt's reason, with `sqlstate` where a statement was sent (a catalogue check sends none, so has no SQLSTATE).
  */
 export function notRefusedAsExpected(outcome: CloneAttemptOutcome, sqlstate: string): string[] {
   const problems: string[] = [];
   if (outcome.attempt.refusal.sqlstate !== sqlstate) problems.push(`the attempt is refused with SQLSTATE ${outcome.attempt.refusal.sqlstate}, not ${sqlstate}`);
-  const expected = outcome.form === 'hermetic' ? ['live', 'real'] : ['live'];
+  const expected = outcome.itselfToo ? ['live', 'real'] : ['live'];
   const ran = outcome.results.map((result) => result.form);
   if (ran.join() !== expected.join()) problems.push(`the forms that ran are ${ran.join(', ') || 'none'}, not ${expected.join(', ')}`);
   for (const result of outcome.results) {

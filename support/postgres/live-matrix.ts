@@ -63,7 +63,7 @@ export async function runLiveMatrix(endpoints: LiveMatrixEndpoints, logins: Live
   }
   if (logins.clone) {
     const attempts = cloneAttempts(names);
-    for (const { attempt } of attempts) lines.push(describeCloneOutcome(await attemptAsClone(endpoints.clone, logins.clone, names, attempt, 'live')));
+    for (const { attempt } of attempts) lines.push(describeCloneOutcome(await attemptAsClone(endpoints.clone, logins.clone, names, attempt, { itselfToo: false })));
     fences.push(`template clone: ${attempts.length} attempts`);
   } else {
     fences.push('template clone: not run, no clone login');

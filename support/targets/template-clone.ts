@@ -80,12 +80,12 @@ export function leaveTargetInterruptedCloneReset(target: Target, login: Login, a
 }
 
 /**
- * The clone credential's attempt `attempt` on prod (support/postgres/clone-fence.ts) as `login`, in the form the target
- * allows (probeForm: the attempt itself on a hermetic target only). Prod's database is reached through prod's endpoint;
- * the maintenance database through the sandbox's (cloneEndpoint).
+ * The clone credential's attempt `attempt` on prod (support/postgres/clone-fence.ts) as `login`, in the forms the target
+ * allows (probeForm: the attempt itself after its safe form on a hermetic target only). Prod's database is reached
+ * through prod's endpoint; the maintenance database through the sandbox's (cloneEndpoint).
  */
 export function attemptCloneFenceOnTarget(target: Target, login: Login, attempt: string): Promise<CloneAttemptOutcome> {
-  return attemptAsClone(cloneFenceEndpoints(target), login, { prod: target.prod, sandbox: target.sandbox }, attempt, probeForm(target));
+  return attemptAsClone(cloneFenceEndpoints(target), login, { prod: target.prod, sandbox: target.sandbox }, attempt, { itselfToo: probeForm(target) === 'hermetic' });
 }
 
 /** Where the clone fence reaches each database: prod's through prod's endpoint, the maintenance database through the sandbox's. */
