@@ -1,89 +1,27 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { CENT, formatDecimal, formatRate, parseDecimal, parseRate, toCents } from '../support/erp/assertions/decimal';
+import { CENT, formatDecimal, parseDecimal, toCents } from '../support/erp/assertions/decimal';
 import { describeDiscrepancy, expectBalanced, readSupplierInvoice } from '../support/erp/assertions/invoice-audit';
 import { expectUnpaid, supplierInvoicePayment, supplierInvoicesOfThirdpartyBalance } from '../support/erp/assertions/payment-state';
 import { thirdpartyCompleteness, thirdpartyNamed } from '../support/erp/assertions/thirdparty-completeness';
 import {
-  canonicalAmounts,
-  describeAmounts,
-  erpToday,
-  inPeriod,
-  parsePeriod,
-  periodOf,
-  supplierInvoiceDate,
-  vatGrowth,
-  vatOfLines,
-  vatSummary,
-  type VatAmounts,
-  type VatPeriod,
-} from '../support/erp/assertions/vat-summary';
-import { knownSupplierInvoice, rehearsedInvoice, rehearsedThirdpartyId } from '../support/erp/supplier-invoice';
+  describeNote,
+  expectVatGrowth,
+  expectVatGrowthByRehearsedInvoice,
+  expectVatUnchanged,
+  notedVat,
+  noteRehearsedPeriodVat,
+  noteVat,
+  REHEARSED_PERIOD,
+  vatAmountsOfTable,
+} from '../support/erp/assertions/vat-notes';
+import { parsePeriod } from '../support/erp/assertions/vat-summary';
+import { rehearsedInvoice, rehearsedThirdpartyId } from '../support/erp/supplier-invoice';
 import { completeSupplier, countryIdOf } from '../support/erp/thirdparty-details';
 import type { RehearsalWorld } from '../support/world';
 
 // Domain assertions: what the ERP's own books say, read from its tables through the scenario's sandbox login
 // (support/erp/assertions/). Thin: each step resolves what the scenario names, calls support/, asserts.
-
-const REHEARSED_PERIOD = "the rehearsed invoice's period";
-
-function noted(world: RehearsalWorld, name: string) {
-  const found = world.vatNotes.get(name);
-  const quoted = name === REHEARSED_PERIOD ? name : `"${name}"`;
-  if (!found) throw new Error(`the VAT summary for ${quoted} was not noted: add "Given the VAT summary for ${quoted} is noted" before the write`);
-  return found;
-}
-
-async function note(world: RehearsalWorld, name: string, period: VatPeriod): Promise<void> {
-  const summary = await world.inSandbox((client) => vatSummary(client, period));
-  world.vatNotes.set(name, { period, summary });
-  world.attach(`VAT summary ${period.label} noted: ${describeAmounts(summary.rates)}`, 'text/plain');
-}
-
-/**
- * The period "the rehearsed invoice's period" stands for: the quarter of today on the ERP, since Dolibarr dates an
- * invoice created through its API today (the stand-in too).
- */
-async function rehearsedPeriod(world: RehearsalWorld): Promise<VatPeriod> {
-  return periodOf(await world.inSandbox(erpToday), 'quarter');
-}
-
-async function assertUnchanged(world: RehearsalWorld, name: string): Promise<void> {
-  const { period, summary } = noted(world, name);
-  const now = await world.inSandbox((client) => vatSummary(client, period));
-  expect(now, `the VAT summary for ${period.label} (changed by: ${describeAmounts(vatGrowth(summary, now))})`).to.deep.equal(summary);
-}
-
-async function assertGrowth(world: RehearsalWorld, name: string, expected: readonly VatAmounts[], what: string): Promise<void> {
-  const { period, summary } = noted(world, name);
-  const now = await world.inSandbox((client) => vatSummary(client, period));
-  const growth = vatGrowth(summary, now);
-  const wanted = canonicalAmounts(expected);
-  expect(growth, `the VAT summary for ${period.label} grew by ${describeAmounts(growth)}; ${what}: ${describeAmounts(wanted)}`).to.deep.equal(wanted);
-  world.evidence(`VAT ${period.label} grew by ${describeAmounts(growth)}`);
-}
-
-/** What the rehearsed invoice must add: the known write's lines (steps/dolibarr.steps.ts), priced as Dolibarr does. */
-async function rehearsedInvoiceAmounts(world: RehearsalWorld, period: VatPeriod): Promise<VatAmounts[]> {
-  const written = rehearsedInvoice(world.written);
-  const dated = await world.inSandbox((client) => supplierInvoiceDate(client, written.invoiceId));
-  expect(inPeriod(period, dated), `the rehearsed invoice is dated ${dated}, in ${period.label}`).to.equal(true);
-  return vatOfLines(knownSupplierInvoice(written.lineIds.length).lines);
-}
-
-/** Rows `rate | HT | VAT | TTC` → amounts, each checked (an exact decimal; the rate may end in %). */
-function amountsOf(table: DataTable): VatAmounts[] {
-  const rows = table.hashes();
-  const columns = ['rate', 'HT', 'VAT', 'TTC'];
-  const header = rows.length > 0 ? Object.keys(rows[0]!) : table.raw()[0] ?? [];
-  expect(header, 'the columns of the VAT table').to.deep.equal(columns);
-  return rows.map((row) => ({
-    rate: formatRate(parseRate(row['rate']!)),
-    ht: formatDecimal(parseDecimal(row['HT']!)),
-    vat: formatDecimal(parseDecimal(row['VAT']!)),
-    ttc: formatDecimal(parseDecimal(row['TTC']!)),
-  }));
-}
 
 // --- VAT summary ------------------------------------------------------------------------------------------------
 
@@ -93,7 +31,9 @@ function amountsOf(table: DataTable): VatAmounts[] {
  * @example Given the VAT summary for "2026-Q2" is noted
  */
 Given('the VAT summary for {string} is noted', async function (this: RehearsalWorld, period: string) {
-  await note(this, period, parsePeriod(period));
+  const noted = await noteVat(this.inSandbox.bind(this), parsePeriod(period));
+  this.vatNotes.set(period, noted);
+  this.attach(describeNote(noted), 'text/plain');
 });
 
 /**
@@ -103,7 +43,9 @@ Given('the VAT summary for {string} is noted', async function (this: RehearsalWo
  * @example Given the VAT summary for the rehearsed invoice's period is noted
  */
 Given("the VAT summary for the rehearsed invoice's period is noted", async function (this: RehearsalWorld) {
-  await note(this, REHEARSED_PERIOD, await rehearsedPeriod(this));
+  const noted = await noteRehearsedPeriodVat(this.inSandbox.bind(this));
+  this.vatNotes.set(REHEARSED_PERIOD, noted);
+  this.attach(describeNote(noted), 'text/plain');
 });
 
 /**
@@ -112,7 +54,7 @@ Given("the VAT summary for the rehearsed invoice's period is noted", async funct
  * @example Then the VAT summary for "2025" is unchanged
  */
 Then('the VAT summary for {string} is unchanged', async function (this: RehearsalWorld, period: string) {
-  await assertUnchanged(this, period);
+  await expectVatUnchanged(this.inSandbox.bind(this), notedVat(this.vatNotes, period));
 });
 
 /**
@@ -121,7 +63,7 @@ Then('the VAT summary for {string} is unchanged', async function (this: Rehearsa
  * @example Then the VAT summary for the rehearsed invoice's period is unchanged
  */
 Then("the VAT summary for the rehearsed invoice's period is unchanged", async function (this: RehearsalWorld) {
-  await assertUnchanged(this, REHEARSED_PERIOD);
+  await expectVatUnchanged(this.inSandbox.bind(this), notedVat(this.vatNotes, REHEARSED_PERIOD));
 });
 
 /**
@@ -130,7 +72,7 @@ Then("the VAT summary for the rehearsed invoice's period is unchanged", async fu
  * @example Then the VAT summary for "2026-Q4" grew by exactly the rehearsed invoice
  */
 Then('the VAT summary for {string} grew by exactly the rehearsed invoice', async function (this: RehearsalWorld, period: string) {
-  await assertGrowth(this, period, await rehearsedInvoiceAmounts(this, noted(this, period).period), 'the rehearsed invoice adds');
+  this.evidence(await expectVatGrowthByRehearsedInvoice(this.inSandbox.bind(this), notedVat(this.vatNotes, period), this.written));
 });
 
 /**
@@ -141,7 +83,7 @@ Then('the VAT summary for {string} grew by exactly the rehearsed invoice', async
 Then(
   "the VAT summary for the rehearsed invoice's period grew by exactly the rehearsed invoice",
   async function (this: RehearsalWorld) {
-    await assertGrowth(this, REHEARSED_PERIOD, await rehearsedInvoiceAmounts(this, noted(this, REHEARSED_PERIOD).period), 'the rehearsed invoice adds');
+    this.evidence(await expectVatGrowthByRehearsedInvoice(this.inSandbox.bind(this), notedVat(this.vatNotes, REHEARSED_PERIOD), this.written));
   },
 );
 
@@ -154,7 +96,8 @@ Then(
  *   | 20   | 37.50 | 7.50 | 45.00 |
  */
 Then('the VAT summary for {string} grew by exactly:', async function (this: RehearsalWorld, period: string, table: DataTable) {
-  await assertGrowth(this, period, amountsOf(table), 'the table says');
+  const expected = vatAmountsOfTable(table);
+  this.evidence(await expectVatGrowth(this.inSandbox.bind(this), notedVat(this.vatNotes, period), expected, 'the table says'));
 });
 
 /**
@@ -166,7 +109,8 @@ Then('the VAT summary for {string} grew by exactly:', async function (this: Rehe
  *   | 20   | 37.50 | 7.50 | 45.00 |
  */
 Then("the VAT summary for the rehearsed invoice's period grew by exactly:", async function (this: RehearsalWorld, table: DataTable) {
-  await assertGrowth(this, REHEARSED_PERIOD, amountsOf(table), 'the table says');
+  const expected = vatAmountsOfTable(table);
+  this.evidence(await expectVatGrowth(this.inSandbox.bind(this), notedVat(this.vatNotes, REHEARSED_PERIOD), expected, 'the table says'));
 });
 
 // --- invoices: audit and payment ----------------------------------------------------------------------------------
