@@ -68,7 +68,7 @@ Usage:
       pg_restore --single-transaction; the opt-in parallel reset vs raw pg_restore --jobs=2 and --jobs=1; the opt-in
       template-clone reset vs raw pg_restore; the snapshot hash vs raw COPY TO STDOUT; then the whole hermetic gate
       suite, cold (not with --no-suite). Prints the table with median and min–max, and writes it with the raw samples
-      to DIR/bench-scale-N.md and .json (default DIR: ERP_REHEARSAL_REPORT_DIR/bench). Live progress of resets and
+      to DIR/bench-scale-N.md and .json (default DIR: ERP_REHEARSAL_REPORT_DIR/bench). Progress of resets and
       snapshots on a terminal, or with --progress.
   rehearse bench --table FILE.json...
       Several runs side by side (the README's table).
