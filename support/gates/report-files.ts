@@ -3,15 +3,10 @@ import { join } from 'node:path';
 import { redact, redactBytes, redactData } from '../redaction';
 
 /**
- * The report files of a gate run (`html`, `junit` and `message` NDJSON, in the configuration's `reports.dir`:
- * ERP_REHEARSAL_REPORT_DIR, default `reports/`). Cucumber's formatters produce them, but every byte reaches the disk
- * through the redaction point as it is written (redacted-reports.ts: the messages they are given are redacted, base64
- * attachments included, and their output passes a RedactionFilter), so a run killed at any moment leaves no secret
- * the harness had registered in them.
- *
- * At the end of a run every file written under the directory is still rewritten through the redaction point
- * (`redactReportFiles`). It adds what the filter cannot know while it writes: a value registered only after it went
- * by, and files put in the directory by something other than the formatters (a step's own file).
+ * The report files of a gate run (`html`, `junit` and `message` NDJSON, in the configuration's `reports.dir`), and
+ * their rewrite through the redaction point when the run ends. The formatters' bytes are already redacted as they are
+ * written (redacted-reports.ts), so a run killed at any moment leaves no registered secret in them; the rewrite adds
+ * what that cannot know: a value registered only after it went by, and files a step put in the directory itself.
  */
 
 /** The files every gate run writes, and the Cucumber formatter of each. */

@@ -3,20 +3,9 @@ import type { Waiver } from './outcomes';
 import { tally, type GateReport, type ScenarioVerdict } from './report';
 
 /**
- * Waivers: an operator who must live with a known failure for a while (e.g. the as-provisioned layout's weaknesses,
- * features/expectations/as-provisioned.json, until the factory is hardened) writes it down, with a justification, an owner
- * and an expiry date, in a JSON file:
- *
- *   {"waivers":[{"scenario":"the sandbox credential cannot connect to database erp",
- *                "justification":"…","expires":"2027-01-31","owner":"…"}]}
- *
- * `scenario` is the exact scenario name as Cucumber prints it (a Scenario Outline row's name with its
- * placeholders filled in). The file is validated before the run starts: any problem stops the run (exit 2),
- * one line per problem. After the run, a failed scenario covered by a valid waiver is reported as waived —
- * never as passed; a waiver whose date has passed is itself a failure (and its scenario stays failed); a
- * waiver that matched no failing scenario is reported as unused, which is not a failure.
- *
- * A waiver is valid through its expiry date (UTC) and expired from the day after.
+ * Waivers: an operator who must live with a known failure for a while writes it down in a JSON file, with a
+ * justification, an owner and an expiry date (waivers.example.json). The file is validated before the run starts; after
+ * it, a failed scenario covered by a valid waiver is reported as waived, never as passed.
  */
 
 export interface WaiverSet {
@@ -36,7 +25,7 @@ export class WaiverFileError extends Error {
 const TOP_LEVEL = new Set(['waivers', 'about']);
 const FIELDS = new Set(['scenario', 'justification', 'expires', 'owner']);
 
-/** Reads and validates a waiver file; throws WaiverFileError with every problem at once. */
+/** Reads and validates a waiver file; throws WaiverFileError with every problem at once (the run does not start). */
 export function loadWaivers(file: string): WaiverSet {
   let text: string;
   try {
@@ -86,6 +75,7 @@ export function parseWaivers(text: string, file: string): WaiverSet {
       }
       return value;
     };
+    // The exact scenario name as Cucumber prints it (a Scenario Outline row's with its placeholders filled in).
     const scenario = text('scenario', true);
     const justification = text('justification', true);
     const expires = text('expires', true);
@@ -120,6 +110,7 @@ export function today(now: Date = new Date()): string {
   return now.toISOString().slice(0, 10);
 }
 
+/** A waiver is valid through its expiry date (UTC) and expired from the day after. */
 export function isExpired(waiver: Waiver, on: string): boolean {
   return waiver.expires < on;
 }
@@ -130,7 +121,8 @@ function by(waiver: Waiver): string {
 
 /**
  * The report with the waivers applied: failed scenarios named by a valid waiver become `waived`; every expired
- * waiver is a run error and leaves its scenario failed; waivers that matched no failing scenario are listed.
+ * waiver is a run error and leaves its scenario failed; waivers that matched no failing scenario are listed (which is
+ * not a failure).
  */
 export function applyWaivers(report: GateReport, set: WaiverSet | undefined, on: string = today()): GateReport {
   if (!set || set.waivers.length === 0) return report;

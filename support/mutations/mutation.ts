@@ -2,19 +2,10 @@ import type { InstanceNames } from '../naming';
 import type { Layout } from '../postgres/provision';
 
 /**
- * A fence mutation: one deliberate break of one fence, and the scenarios of the gates that must turn red
- * because of it. The mutation suite (run.ts) builds a fresh hermetic target per mutation with the break
- * installed, runs every gate, and checks that exactly the expected scenarios failed, each for the expected
- * reason: a gate that stays green when its fence is broken is worse than no gate.
- *
- * Each mutation is a small function next to the fence it breaks (`<fence>.mutations.ts`). It breaks the fence
- * the way a real misconfiguration or regression would: by wrapping one exported function of the library
- * (the provisioning SQL, Vault's role configuration, the guard's host check, the reset's restore list...).
- * Nothing in the library knows about mutations: they are installed only in a gate run's process started by the
- * mutation runner (inject.ts, through `node --require`), and only on the hermetic target.
- *
- * A mutation's run is limited to the features its break can reach (reach.ts): the control run proves every other
- * scenario green on the same layout, and `--everywhere` runs every feature for every mutation.
+ * A fence mutation: one deliberate break of one fence, and the scenarios of the gates that must turn red because of
+ * it, each for the expected reason: a gate that stays green when its fence is broken is worse than no gate. Each is a
+ * small function next to the fence it breaks (`<fence>.mutations.ts`) that wraps one exported function of the library,
+ * as a real misconfiguration or regression would break it; nothing in the library knows about mutations.
  */
 
 export interface MutationContext {
@@ -38,9 +29,15 @@ export interface FenceMutation {
   readonly gate: string;
   /** The break, in an operator's words. */
   readonly breaks: string;
-  /** The feature files whose scenarios exercise the broken fence (reach.ts); empty: every feature. */
+  /**
+   * The feature files whose scenarios exercise the broken fence (reach.ts); empty: every feature. The control run
+   * proves every other scenario green on the same layout; `--everywhere` runs every feature anyway.
+   */
   readonly reaches: readonly string[];
-  /** Installs the break in this process. Called once, before the target is built. */
+  /**
+   * Installs the break in this process. Called once, before the target is built, only in a gate run the mutation
+   * runner starts (inject.ts, through `node --require`) on the hermetic target.
+   */
   readonly apply: (context: MutationContext) => void;
   /** Every scenario that must fail because of it; every other scenario must still pass. */
   readonly expect: (context: MutationContext) => readonly ExpectedFailure[];

@@ -1,32 +1,7 @@
 /**
  * Whether prod changed as the rehearsal changed the sandbox: the rehearsed diff and prod's own before/after diff of
- * the promotion, compared "equal modulo generated ids and timestamps".
- *
- * Relations are matched by key. A relation changed on one side only, or changed differently (content on one side,
- * definition on the other), is a difference. A sequence must have moved by the same amount on both sides (values
- * handed out, from last_value and is_called, assuming an increment of 1 as Dolibarr's serials have), not to the same
- * value: prod's sequences were ahead of or behind the sandbox's. (An operation that failed on the sandbox after
- * taking a sequence value is not replayed, see replay-plan.ts, so that sequence shows as having moved less on prod.)
- * A table's rows added, removed and changed are compared as multisets of normalized rows (a changed row as its before
- * and after images, so a row that differed on prod before the promotion shows). A relation changed on both sides
- * without row images or sequence values cannot be shown equal and is a difference, unless both sides removed it.
- *
- * Normalization replaces, and so ignores, exactly these values:
- * - Generated ids, by `<generated id>`. A generated id is the value of the single-column key of a row added on that
- *   side (composite keys are references, not generated). It is replaced in the row it identifies, in any column
- *   holding it (its key, or `ref` of agenda events which Dolibarr sets to the id), and in reference columns (named
- *   `fk_*`, `*_id` or `socid`) of any row. The ids differ between the sides because each instance's sequences
- *   handed out their own; a reference to a row both sides had is kept and compared. Generated ids are not told
- *   apart by table: a reference to an existing row whose id equals an id generated on that side is replaced on that
- *   side only and shows as a difference: a false alarm (a false match would take the same coincidence on both
- *   sides, in the same column).
- * - Timestamps, by `<timestamp>`: values with a time of day in columns named `tms` or starting with `date` (datec,
- *   datem, date_creation, date_valid, datep…), which hold when the rehearsal or the replay ran. Plain dates
- *   (`datef` = '2026-05-01') and timestamp columns left NULL are kept.
- * - Provisional refs, by `(PROV<generated id>)`: `ref` values `(PROV<n>)`, which Dolibarr derives from the rowid.
- * - The acting user, by `<acting user>`: `fk_user_author`, `fk_user_creat`, `fk_user_modif` and `fk_user_valid`, which
- *   Dolibarr fills with the user behind the API key: the agent in the rehearsal, promote's own user on prod — by
- *   design (ADR-0003 §4: a separate credential), so never the same.
+ * the promotion, compared "equal modulo generated ids and timestamps". Normalization replaces exactly the values that
+ * must differ between the two instances (generated ids, timestamps, provisional refs, the acting user).
  */
 import type { RelationChange, RowChange, RowChanges } from '../lifecycle/diff';
 
@@ -79,6 +54,7 @@ function compareRelation(
       compareRows(name, category, normalizeAll(rehearsed.rows![category], category, generated[0]), normalizeAll(onProd.rows![category], category, generated[1])),
     );
   }
+  // Without row images or sequence values a change cannot be shown equal, save a removal on both sides.
   if (rehearsed.change === 'removed') return [];
   return [`${name}: ${rehearsed.change} on both sides, but without row images or sequence values on both sides it cannot be compared`];
 }
@@ -90,12 +66,21 @@ function position(state: SequenceChange['before']): bigint {
   return BigInt(state.lastValue) - (state.isCalled ? 0n : 1n);
 }
 
+/**
+ * A sequence must move by the same amount on both sides, not to the same value: prod's sequences were ahead of or
+ * behind the sandbox's. An increment of 1 is assumed, as Dolibarr's serials have. An operation that failed on the
+ * sandbox after taking a value is not replayed (replay-plan.ts), so that sequence shows as having moved less on prod.
+ */
 function compareSequences(name: string, rehearsed: SequenceChange, onProd: SequenceChange): string[] {
   const moved = [position(rehearsed.after) - position(rehearsed.before), position(onProd.after) - position(onProd.before)];
   return moved[0] === moved[1] ? [] : [`${name}: moved by ${moved[0]} ${SIDES[0]}, by ${moved[1]} ${SIDES[1]}`];
 }
 
-/** The single-column key values, integers, of the rows added on one side: the ids that side's sequences generated. */
+/**
+ * The single-column key values, integers, of the rows added on one side: the ids that side's sequences generated
+ * (composite keys are references, not generated). They are not told apart by table: a reference to an existing row
+ * whose id equals one generated on that side is replaced there only, a false alarm rather than a false match.
+ */
 function generatedIds(changes: readonly RelationChange[]): Set<string> {
   const ids = new Set<string>();
   for (const row of changes.flatMap((change) => change.rows?.added ?? [])) {
@@ -112,6 +97,7 @@ function ownId(row: RowChange): string | undefined {
   return typeof text === 'string' && /^\d+$/.test(text) ? text : undefined;
 }
 
+/** A reference column, where a generated id is replaced in any row; a reference to a row both sides had is compared. */
 function isReference(column: string): boolean {
   return column.startsWith('fk_') || column.endsWith('_id') || column === 'socid';
 }
@@ -121,7 +107,13 @@ function quoted(value: unknown): string {
   return typeof value === 'string' ? `'${value.replaceAll("'", "''")}'` : JSON.stringify(value);
 }
 
-/** One value as display text, generated ids, timestamps and provisional refs replaced. */
+/**
+ * One value as display text, generated ids, timestamps and provisional refs replaced. Timestamps are values with a
+ * time of day in `tms` or `date*` columns (when the rehearsal or the replay ran): plain dates and NULLs are kept.
+ * A provisional ref `(PROV<n>)` is derived by Dolibarr from the rowid. The acting user is the user behind the API key:
+ * the agent in the rehearsal, promote's own user on prod (a separate credential), so never the same. A generated id
+ * is replaced in any column of the row it identifies (agenda events' `ref` holds it) and in reference columns.
+ */
 function normalizeValue(column: string, value: unknown, own: string | undefined, generated: ReadonlySet<string>): string {
   const text = typeof value === 'number' ? String(value) : value;
   if (typeof text !== 'string') return quoted(value);
@@ -183,8 +175,10 @@ function shown(row: NormalizedRow): string {
 }
 
 /**
- * The rows of one category that differ: the counts when they do, then the rows left without an equal on the other
- * side, grouped by key: a row alone on each side under the same key by the columns that differ, others one by one.
+ * The rows of one category that differ, compared as multisets of normalized rows (a changed row by its before and
+ * after images, so a row that differed on prod before the promotion shows): the counts when they do, then the rows
+ * left without an equal on the other side, grouped by key: a row alone on each side under the same key by the columns
+ * that differ, others one by one.
  */
 function compareRows(name: string, category: Category, rehearsed: readonly NormalizedRow[], onProd: readonly NormalizedRow[]): string[] {
   const differences = rehearsed.length === onProd.length ? [] : [`${name}: ${rowsOf(rehearsed.length)} ${category} ${SIDES[0]}, ${onProd.length} ${SIDES[1]}`];

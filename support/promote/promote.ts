@@ -18,17 +18,9 @@ import { checkReplayable, sendOperation } from './replay';
 import { IdMap, leftOut, remapOperation, replayOrder } from './replay-plan';
 
 /**
- * Promote (ADR-0003 §4): the only path from a rehearsal to prod. In order, and refusing at the first failed check,
- * before anything reaches prod:
- * 1. the changeset reads, and its digest is still that of its content (not edited after review);
- * 2. a human approved exactly that digest: `--approve <digest>`, or typed at an interactive prompt (no terminal and no
- *    `--approve`: refused);
- * 3. it was rehearsed on this target's sandbox host, for this target's prod, and holds only writes promote can replay;
- * 4. the prod-write credential, read only here and only now, from promote's own Vault identity (credential.ts);
- * 5. prod's relations that the rehearsal changed are as they were before the rehearsal (else a conflict, shown).
- * Then the operations are replayed through the write tooling with the host-guard switched to prod's host for this
- * command only, ids the rehearsal created remapped to prod's; prod's diff is compared with the rehearsed one. Every
- * attempt, refused or not, appends an audit record.
+ * Promote (ADR-0003 §4): the only path from a rehearsal to prod. It refuses at the first failed check, before anything
+ * reaches prod; then it replays the rehearsed operations through the write tooling, granted prod's host for this
+ * command only, and compares prod's diff with the rehearsed one. Every attempt, refused or not, appends an audit record.
  */
 
 /** What promote needs of the target it runs against: a gate target (support/targets/) is one as it is. */
@@ -94,6 +86,7 @@ export class PromotionFailed extends Error {
   }
 }
 
+/** A human approved exactly the changeset's digest: `--approve <digest>`, or typed at an interactive prompt. */
 function approved(changeset: Changeset, options: PromoteOptions): Promise<void> | void {
   const { digest } = changeset;
   if (options.approve !== undefined) {
@@ -110,6 +103,7 @@ function approved(changeset: Changeset, options: PromoteOptions): Promise<void> 
   });
 }
 
+/** Rehearsed on this target's sandbox host, for this target's prod, holding only writes promote can replay. */
 function checkRehearsal(changeset: Changeset, target: PromoteTarget): void {
   const { sandbox, prod } = target;
   if (changeset.rehearsal.host !== sandbox.host || changeset.rehearsal.instance !== sandbox.instance) {
@@ -191,6 +185,7 @@ export async function promote(target: PromoteTarget, options: PromoteOptions): P
     await approved(changeset, options);
     checkRehearsal(changeset, target);
 
+    // The prod-write credential is read only here, only now, from promote's own Vault identity.
     credential = await loadProdWriteCredential(
       { identity: target.vault.promoter, lookup: target.vault.lookup },
       target.prod,

@@ -1,26 +1,8 @@
 /**
  * The replay plan of a promotion: which of the operations recorded on the sandbox are sent again to prod, in which
- * order, and how the ids in them are rewritten on the way.
- *
- * Why ids are rewritten: a create answers the id its instance's sequence handed out. The sandbox answered, say,
- * thirdparty 1234; the same create replayed on prod gets whatever prod's sequence hands out, say 5678. An operation
- * recorded after it as `PUT /thirdparties/1234`, or a supplier invoice created with `socid: 1234`, must reach prod
- * as 5678: sent as recorded it would fail, or worse, touch the unrelated prod row that happens to have id 1234. So
- * the replay keeps an IdMap, filled as each create is replayed (the id the sandbox answered → the id prod answered),
- * and rewrites each operation with it before sending it. Ids the rehearsal did not create are sent as recorded: they
- * name rows both instances already had, the sandbox being restored from a golden copy of prod.
- *
- * Limits:
- * - In a body only the reference fields of REFERENCES are rewritten (`socid`, `fk_soc`, `fk_facture_fourn`,
- *   `fk_product`), at any depth; an id in any other field, in free text or in a query string is sent as recorded.
- * - In a path, an id is looked up in the collection the path names up to it: in `/supplierinvoices/5/lines/77`,
- *   5 among the supplier invoices and 77 among `supplierinvoices/lines`, where `POST /supplierinvoices/5/lines`
- *   recorded it. A path naming another resource's object under a sub-path (`/thirdparties/5/categories/7`) looks 7
- *   up among `thirdparties/categories`, where no create put it: a category created in the rehearsal is not
- *   rewritten there.
- * - The replay assumes prod answers each create with an id as the sandbox did (IdMap.recordCreation throws
- *   otherwise). Whether prod ended up changed as the sandbox was is for the comparison of the two diffs
- *   (compare.ts) to tell, afterwards.
+ * order, and how the ids in them are rewritten on the way. A create answers the id its own instance's sequence handed
+ * out, so a later operation naming the sandbox's id must reach prod with prod's (IdMap): sent as recorded it would fail,
+ * or touch an unrelated prod row. Ids the rehearsal did not create name rows both instances had, and go as recorded.
  */
 import type { RecordedOperation } from './changeset';
 
@@ -42,7 +24,10 @@ export class ReplayPlanError extends Error {
   override readonly name = 'ReplayPlanError';
 }
 
-/** Reference fields of Dolibarr's API bodies → the resource (first path segment) of the objects they name. */
+/**
+ * Reference fields of Dolibarr's API bodies → the resource (first path segment) of the objects they name. Only these
+ * are rewritten in a body, at any depth: an id in any other field, in free text or in a query string goes as recorded.
+ */
 const REFERENCES: ReadonlyMap<string, string> = new Map([
   ['socid', 'thirdparties'],
   ['fk_soc', 'thirdparties'],
@@ -116,6 +101,11 @@ export class IdMap {
   }
 }
 
+/**
+ * Each id is looked up in the collection the path names up to it: in `/supplierinvoices/5/lines/77`, 77 among
+ * `supplierinvoices/lines`, where `POST /supplierinvoices/5/lines` recorded it. So in `/thirdparties/5/categories/7`,
+ * 7 is looked up among `thirdparties/categories`, where no create put it: a category the rehearsal created stays 7.
+ */
 function remapPath(path: string, ids: IdMap): string {
   const { route, query } = routeOf(path);
   const names: string[] = [];
