@@ -3,13 +3,10 @@ import { ident } from '../postgres/connect';
 import type { DriftObject } from '../postgres/drift';
 
 /**
- * Drift left by a harness login that is dead, and how the reset clears it. A login that made objects without
- * `SET ROLE <owner role>` owns them (DROP OWNED BY the owner role leaves them, and Vault cannot drop the login while it
- * owns anything). When the login is dead — named by the caller (a ledger: minted by a run that is gone), or its
- * VALID UNTIL has passed (Vault's lease expired: it can never log in again) — and it is a member of the owner role (a
- * login of this sandbox, not someone else's role), the owner role may drop what it made: since PostgreSQL 15 schema
- * public is owned by pg_database_owner, which the database's owner role is, and a schema's owner may drop any object in
- * it. Objects in a schema the owner role does not own stay drift, and the reset still refuses for them.
+ * Drift left by a harness login that is dead, and how the reset clears it. What a login made without
+ * `SET ROLE <owner role>` it owns itself: DROP OWNED BY the owner role leaves it, and Vault cannot drop the login while
+ * it owns anything. Once the login is dead, the owner role drops what it made in schemas the owner role owns; anything
+ * elsewhere stays drift, and the reset still refuses for it.
  */
 
 export interface DeadDrift extends DriftObject {
@@ -41,8 +38,9 @@ export function schemaOf(name: string): string {
 }
 
 /**
- * The dead logins among `owners`: members of `ownerRole` who can log in and are either in `gone` or past their
- * VALID UNTIL.
+ * The dead logins among `owners`: members of `ownerRole` (logins of this sandbox, not someone else's roles) who can log
+ * in and are either in `gone` (a ledger's: minted by a run that is gone) or past their VALID UNTIL (Vault's lease
+ * expired: they can never log in again).
  */
 async function deadLogins(client: Client, ownerRole: string, owners: readonly string[], gone: readonly string[]): Promise<Set<string>> {
   if (owners.length === 0) return new Set();
@@ -55,7 +53,10 @@ async function deadLogins(client: Client, ownerRole: string, owners: readonly st
   return new Set(rows.map((row) => row.rolname));
 }
 
-/** Schemas whose owner `ownerRole` has the privileges of (public, owned by pg_database_owner, among them). */
+/**
+ * Schemas whose owner `ownerRole` has the privileges of, where it may drop any object: public among them, owned since
+ * PostgreSQL 15 by pg_database_owner, which the database's owner role is.
+ */
 async function schemasOwnedBy(client: Client, ownerRole: string): Promise<Set<string>> {
   const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE pg_has_role($1, nspowner, 'USAGE')`, [ownerRole]);
   return new Set(rows.map((row) => row.nspname));

@@ -5,11 +5,9 @@ import { registerTeardown } from '../process/teardown';
 import { ARCHIVE_FILE, LIST_FILE, MANIFEST_FILE } from './golden';
 
 /**
- * A golden directory is replaced whole or not at all: the new golden is written into `<dir>.partial` (mode 0700: it
- * holds prod's data), then swapped in by two renames (`<dir>` → `<dir>.previous`, `<dir>.partial` → `<dir>`). A golden
- * that fails or is killed leaves the previous one where it was; a kill between the two renames leaves it in
- * `<dir>.previous`, which the next golden puts back before anything else. `<dir>.lock` keeps two goldens apart; it names
- * its process, so the next golden knows a killed one's lock and partial directory (prod's data) and removes them.
+ * A golden directory is replaced whole or not at all: the new golden is written into `<dir>.partial`, then swapped in
+ * by two renames through `<dir>.previous`, so a golden that fails or is killed leaves the previous one where it was, or
+ * where the next golden puts it back. `<dir>.lock` keeps two goldens apart.
  */
 
 /** What a golden directory may hold: its three files and the row images of its state (for row-level diffs). */
@@ -43,7 +41,10 @@ interface Lock {
   readonly tookOverFrom?: ProcessMark;
 }
 
-/** Takes `<dir>.lock`, or says who holds it; a lock left by a process that is gone (killed) is taken over. */
+/**
+ * Takes `<dir>.lock`, or says who holds it; a lock left by a process that is gone (killed) is taken over, and the lock
+ * naming its process lets the next golden remove the killed one's partial directory (prod's data).
+ */
 function lock(dir: string): Lock {
   const path = `${dir}.lock`;
   let tookOverFrom: ProcessMark | undefined;
@@ -135,6 +136,7 @@ export async function replaceGoldenDir<T>(target: string, write: (partial: strin
       progress(`${partial}: removing the partial golden ${by} left (prod's data)`);
     }
     discard();
+    // 0700: it holds prod's data.
     mkdirSync(partial, { mode: 0o700 });
     let result: T;
     try {
@@ -145,6 +147,7 @@ export async function replaceGoldenDir<T>(target: string, write: (partial: strin
       throw error;
     }
     const previous = `${dir}.previous`;
+    // A kill between the two renames leaves the previous golden in `<dir>.previous`, which recover() puts back.
     if (existsSync(dir)) renameSync(dir, previous);
     renameSync(partial, dir);
     rmSync(previous, { recursive: true, force: true });

@@ -5,11 +5,9 @@ import { describeProcess, processGone, processMarkOf, thisProcess, type ProcessM
 
 /**
  * A reset in progress leaves a marker in the state directory, written before its pre-reset command runs and removed
- * after its post-reset command: a reset killed in between (SIGKILL, a lost machine) leaves it, and the next command
- * (any reset, `rehearse status`) finds it, says so and runs the post-reset command the killed reset never ran — the
- * sandbox's Dolibarr a pre-reset command scaled to 0 comes back. One file per process, so resets of several processes
- * (each waiting for the reset lock) do not take one another's marker. The command itself is not written (an operator's
- * command may hold a credential): the next command runs the one configured then, and says when it is not the same.
+ * after its post-reset command: a reset killed in between leaves it, and the next command (any reset, `rehearse
+ * status`) finds it, says so and runs the post-reset command the killed reset never ran, so the sandbox's Dolibarr that
+ * a pre-reset command scaled to 0 comes back.
  */
 
 const DIR = 'resets';
@@ -21,7 +19,10 @@ export interface ResetMarker {
   readonly database: string;
   readonly server: string;
   readonly startedAt: string;
-  /** The sha256 of the post-reset command it would run at its end, if one was configured. */
+  /**
+   * The sha256 of the post-reset command it would run at its end, if one was configured. Not the command, which may
+   * hold a credential: the next command runs the one configured then, and says when it is not the same.
+   */
   readonly postCommandSha256?: string;
 }
 
@@ -31,6 +32,7 @@ export interface FoundMarker {
   readonly marker: ResetMarker;
 }
 
+/** One file per process, so resets of several processes (each waiting for the reset lock) keep their own markers. */
 function fileName(database: string, mark: ProcessMark): string {
   return `${encodeURIComponent(database)}.${mark.pid}.json`;
 }

@@ -1,15 +1,12 @@
 import { PROD_ENV, type InstanceNames } from './index';
 
 /**
- * The names of prod's read-only golden identity, derived from prod's names like every other name (ADR-0002 gives the
- * instance's; these are the harness's convention for the identity that dumps the golden, ADR-0003):
- *
- * - `<prod owner role minus _role>_reader_role` (e.g. `erp_reader_role`): NOLOGIN, CONNECT on prod's database, USAGE
- *   on its schema, SELECT on its tables and sequences (now and, by default privileges, those prod's owner role makes
- *   later), nothing else; held WITH ADMIN OPTION by `credentials_editor` so Vault's database engine mints its logins;
- * - its Vault identity, modelled on promote's (support/naming/promoter.ts) and the template clone's: a Kubernetes service
- *   account `<prod>-golden` in prod's namespace, logging in as Vault role `<prod>-golden`, whose policy alone reads
- *   `postgres/creds/<prod>-golden`; its creation statement grants the reader role and nothing else;
+ * The names of prod's read-only golden identity, which dumps the golden without a credential that can write prod,
+ * derived from prod's names like every other name:
+ * - `<prod owner role minus _role>_reader_role` (e.g. `erp_reader_role`): NOLOGIN, reading prod's database and nothing
+ *   else (support/postgres/provision.ts, readerRoleSql), its logins minted by Vault's database engine;
+ * - its Vault identity `<prod>-golden`, modelled on promote's: a service account in prod's namespace, a Vault role
+ *   whose creation statement grants the reader role alone, a policy reading only `postgres/creds/<prod>-golden`;
  * - the CI JWT role of the job that makes the golden, `gitea_cicd_<app>_golden`, with that policy only.
  */
 

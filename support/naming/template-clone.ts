@@ -1,28 +1,19 @@
 import type { InstanceNames } from './index';
 
 /**
- * The names of the sandbox's opt-in template-clone reset (ADR-0003's escape hatch: "a CREATEDB-scoped role that owns
- * only the sandbox and golden databases"), derived from the sandbox's names like every other name (ADR-0002 gives the
- * instance's; these are the harness's convention):
- *
- * - `<owner role minus _role>_clone_role` (e.g. `erp_sandbox_clone_role`): NOLOGIN, CREATEDB, a member of the
- *   sandbox's owner role and of nothing else. Through that membership it owns exactly what the owner role owns —
- *   the sandbox database, the golden database and their objects — and with CREATEDB it can create a database
- *   `OWNER <owner role>` and drop or rename the databases the owner role owns. Prod's database is owned by prod's
- *   owner role, so it can neither drop nor rename nor copy it. The sandbox's own logins are members of the owner
- *   role, never of this role: they cannot become it.
- * - the golden database `<sandbox>-golden`, owned by the sandbox's owner role; built under `<sandbox>-golden-building`;
- * - the next sandbox `<sandbox>-next`, cloned from the golden database before it replaces the sandbox;
- * - its Vault identity, modelled on promote's (support/naming/promoter.ts): a Kubernetes service account
- *   `<sandbox>-clone` in the sandbox's namespace, logging in as Vault role `<sandbox>-clone`, whose policy alone reads
- *   `postgres/creds/<sandbox>-clone`; its creation statement grants the clone role and nothing else.
+ * The names of the sandbox's opt-in template-clone reset, derived from the sandbox's names like every other name:
+ * - `<owner role minus _role>_clone_role` (e.g. `erp_sandbox_clone_role`): NOLOGIN, CREATEDB, a member of the sandbox's
+ *   owner role alone, so it may create databases for that role and drop or rename those it owns, never prod's;
+ * - the golden database `<sandbox>-golden` (built as `<sandbox>-golden-building`) and the next sandbox `<sandbox>-next`;
+ * - its Vault identity `<sandbox>-clone`, modelled on promote's: a service account in the sandbox's namespace, a Vault
+ *   role whose creation statement grants the clone role alone, a policy reading only `postgres/creds/<sandbox>-clone`.
  */
 
 /** The server's maintenance database, where the clone role's CREATE, DROP and ALTER DATABASE run (a database cannot drop itself). */
 export const MAINTENANCE_DATABASE = 'postgres';
 
 export interface CloneNames {
-  /** The CREATEDB role, e.g. `erp_sandbox_clone_role`. */
+  /** The CREATEDB role, e.g. `erp_sandbox_clone_role`; the sandbox's own logins are never its members. */
   readonly role: string;
   /** The sandbox's owner role, which owns the sandbox and golden databases. */
   readonly ownerRole: string;

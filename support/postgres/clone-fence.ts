@@ -18,22 +18,10 @@ import {
 import { failureOf, isServerAnswer, serverError, type ServerError } from './server-error';
 
 /**
- * What the template-clone reset's login must not be able to do to prod: each attempt runs in a session of the clone
- * login that has first taken the clone role (`SET ROLE <clone role>`, so its CREATEDB is live), and must be refused.
- *
- * Each attempt has a form safe against a live prod even if the fence were broken, checked when it is defined with the
- * probes' own rules (support/postgres/probes/probe.ts):
- * - `rollback`: the attempt itself, in the probes' bounded BEGIN … ROLLBACK (lock and statement timeouts set and read
- *   back first): reading prod's table, SET ROLE; or a substitute going through the same check: writing prod's table is
- *   EXPLAINed (PostgreSQL's privilege check, nothing executed, so none of prod's triggers, defaults or rules);
- * - `catalogue`: DROP, RENAME and CREATE DATABASE cannot be rolled back (or, for a rename, would cut prod's sessions
- *   off), so they are never sent to a live prod: a read-only catalogue query of the rule PostgreSQL applies answers
- *   `allowed` instead. The same query asked of the sandbox's own database, which the clone role may drop, rename and
- *   copy, must answer allowed = true in the same transaction: the query reads the rule, it is not a constant false.
- *
- * The caller (the target, support/targets/template-clone.ts) says whether the attempt itself follows the safe form,
- * once that was refused: only where prod may take it (docs/ARCHITECTURE.md, rule 2), so every run that sends it proves
- * the safe form too.
+ * What the template-clone reset's login must not be able to do to prod: each attempt runs as the clone login after
+ * `SET ROLE <clone role>` (so its CREATEDB is live), and must be refused. Each attempt has a form safe against a live
+ * prod even if the fence were broken (docs/ARCHITECTURE.md, rule 2), checked when it is defined with the probes' own
+ * rules (support/postgres/probes/probe.ts).
  */
 
 export interface CloneFenceContext {
@@ -41,7 +29,14 @@ export interface CloneFenceContext {
   readonly sandbox: InstanceNames;
 }
 
-/** The form of an attempt that may reach a live prod. */
+/**
+ * The form of an attempt that may reach a live prod. `rollback`: in the probes' bounded BEGIN … ROLLBACK, the attempt
+ * or a substitute going through the same check (a write EXPLAINed: checked, never executed, so none of prod's
+ * triggers, defaults or rules run). `catalogue`: DROP, RENAME and CREATE DATABASE cannot be rolled back (a rename would
+ * also cut prod's sessions off), so a read-only query of PostgreSQL's rule answers instead; asked of the sandbox's
+ * database, which the clone role may drop, rename and copy, it must answer true: it reads the rule, it is no constant
+ * false.
+ */
 export type CloneLiveForm =
   /** `statement`: a substitute going through the same check, `rule` saying why (absent: the attempt itself). */
   | { readonly kind: 'rollback'; readonly statement?: string; readonly rule?: string }
@@ -186,7 +181,11 @@ export interface CloneFormResult {
   readonly message?: string;
 }
 
-/** Which forms of an attempt run: the safe form always, and with `itselfToo` the attempt itself after it. */
+/**
+ * Which forms of an attempt run: the safe form always, and with `itselfToo` the attempt itself after it. The target
+ * (support/targets/template-clone.ts) sets itselfToo only where prod may take the attempt, so every run that sends it
+ * proves the safe form too.
+ */
 export interface CloneAttemptForms {
   readonly itselfToo: boolean;
 }

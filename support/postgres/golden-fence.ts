@@ -20,19 +20,10 @@ import {
 import { isServerAnswer, serverError, type ServerError } from './server-error';
 
 /**
- * What prod's read-only golden identity (support/naming/golden.ts) must not be able to do, anywhere: each attempt made
- * by a golden login in a plain session — not the read-only session the golden itself opens, so that what refuses it
- * is the reader role's privileges alone — and the exact refusal PostgreSQL 15 gives (measured on a cluster laid out
- * like the factory's, in both layouts).
- *
- * Each attempt has a form safe against a live prod even if the fence were broken, checked when it is defined with the
- * probes' own rules (support/postgres/probes/probe.ts, problemsOfLiveForm): the attempt itself inside the probes' bounded
- * BEGIN … ROLLBACK (`SET LOCAL lock_timeout = '50ms'` and a statement_timeout, read back before the attempt: a lock
- * prod's sessions hold makes it give up at once); a write's EXPLAIN, which PostgreSQL checks and never executes (no
- * trigger, default or rule of prod's runs); or a catalogue query of PostgreSQL's rule, in a READ ONLY transaction, for
- * what cannot be rolled back (DROP and CREATE DATABASE, nextval), fires prod's triggers (TRUNCATE) or locks prod's object
- * before its privilege is checked (ALTER DATABASE … SET, DROP FUNCTION). A live target runs that form alone; a hermetic one
- * runs it first and then, once it was refused, the attempt itself.
+ * What prod's read-only golden identity (support/naming/golden.ts) must not be able to do, anywhere, with the exact
+ * refusal PostgreSQL 15 gives in either layout. Each attempt is made by a golden login in a plain session, not the
+ * read-only session the golden itself opens, so that what refuses it is the reader role's privileges alone; each has a
+ * form safe against a live prod even if the fence were broken (docs/ARCHITECTURE.md, rule 2).
  */
 
 export interface GoldenFenceContext {
@@ -241,7 +232,10 @@ function verdictOf(attempt: GoldenAttempt, error: ServerError): 'refused' | 'wro
 /** What an attempt's form met, before the outcome names the attempt and its form. */
 type Met = Omit<GoldenAttemptOutcome, 'attempt' | 'form' | 'ranAs'>;
 
-/** The live form (liveFormOf): its statement in the probes' bounded BEGIN … ROLLBACK, or its catalogue check. */
+/**
+ * The live form (liveFormOf): its statement in the probes' bounded BEGIN … ROLLBACK (its timeouts read back first, so
+ * a lock prod's sessions hold makes it give up at once), or its catalogue check.
+ */
 async function runLiveForm(client: Client, attempt: GoldenAttempt): Promise<Met> {
   const live = liveFormOf(attempt);
   if (live.kind === 'rollback') {

@@ -6,28 +6,21 @@ import type { Login, PostgresCluster } from './cluster';
 import { ident, literal, withClient } from './connect';
 
 /**
- * The factory's postgres/iac layout, applied by the provisioner (the cluster's superuser) exactly as
- * OpenTofu applies it: see shared/seed/factory-excerpts.md.
- *
- * - one NOLOGIN owner role per instance;
- * - `credentials_editor` (LOGIN, CREATEROLE) holding ADMIN OPTION on every owner role: Vault's
- *   database engine logs in as it to mint login roles;
- * - one database per instance, owned by its owner role, from template0;
- * - per database, the provisioner-owned SECURITY DEFINER `user_lookup` (pgbouncer's auth_query),
- *   EXECUTE revoked from PUBLIC and granted to `pgbouncer_auth` only;
- * - per prod instance, the golden's NOLOGIN reader role (support/naming/golden.ts): the proposed factory change
- *   (docs/GOLDEN-IDENTITY.md) that lets the golden be dumped without a credential that can write prod.
- *
- * Two layouts (docs/ARCHITECTURE.md, "Facts the code relies on", says why):
- * - `as-provisioned`, faithful to the factory today: user_lookup in schema public — which the database's
- *   owner role owns since PostgreSQL 15, so the app credential can drop or replace it — and PUBLIC keeping
- *   its default CONNECT and TEMP on every database;
- * - `hardened`: user_lookup in a schema the provisioner owns (`pgbouncer`), CONNECT and TEMP revoked from
- *   PUBLIC and granted to the database's own owner role.
+ * The factory's postgres/iac layout, applied by the provisioner (the cluster's superuser) as OpenTofu applies it: per
+ * instance a NOLOGIN owner role and the database it owns; `credentials_editor`, as which Vault's database engine mints
+ * login roles, with ADMIN OPTION on every owner role; per database pgbouncer's SECURITY DEFINER `user_lookup`; per prod
+ * instance the golden's reader role (docs/GOLDEN-IDENTITY.md), so the golden is dumped without a credential that can
+ * write prod.
  */
 
 export const CREDENTIALS_EDITOR = 'credentials_editor';
 export const PGBOUNCER_AUTH = 'pgbouncer_auth';
+/**
+ * `as-provisioned` is the factory's layout today: user_lookup in schema public (which the app credential can drop or
+ * replace, its owner role owning public since PostgreSQL 15) and PUBLIC keeping CONNECT and TEMP on every database.
+ * `hardened` puts user_lookup in the provisioner's schema `pgbouncer` and grants CONNECT and TEMP to the owner role
+ * alone.
+ */
 export type Layout = 'as-provisioned' | 'hardened';
 export const LAYOUTS: readonly Layout[] = ['as-provisioned', 'hardened'];
 

@@ -15,23 +15,10 @@ import { goldenNames } from '../naming/golden';
 import type { VaultAccess } from './vault-access';
 
 /**
- * HERMETIC: Vault as the factory's app_roles module sets it up, played by the Vault stand-in. For every instance of
- * the config, from its names alone (ADR-0002):
- * - a database role `<instance>` at `postgres/creds/<instance>` whose creation statement only grants membership of
- *   the instance's owner role, run as `credentials_editor`;
- * - a policy `<instance>` reading exactly its own creds and its own `kvv2/<instance>/config`, and revoking leases;
- * - a Kubernetes auth role `<instance>` bound to the service account `<instance>` of namespace `<instance>`;
- * - promote's own Kubernetes role and policy (support/naming/promoter.ts): the prod-write credential and prod's database
- *   credentials, bound to its own service account;
- * - the sandbox's template-clone identity (support/naming/template-clone.ts), set up like promote's: a database
- *   role `<sandbox>-clone` whose creation statement grants only the clone role, a policy reading only its creds, and a
- *   Kubernetes role bound to its own service account in the sandbox's namespace;
- * - prod's read-only golden identity (support/naming/golden.ts), set up the same way: a database role `<prod>-golden`
- *   whose creation statement grants only the reader role, a policy reading only its creds, a Kubernetes role bound to
- *   its own service account in prod's namespace, and the golden job's CI JWT role `gitea_cicd_<app>_golden`;
- * - per application, the CI JWT role `gitea_cicd_<app>` bound to the repository `arcodange-org/<app>`, with the
- *   policies of the app's non-prod instances (the scheduled rehearsal job runs against the sandbox).
- * Each workload's service-account token is written under the run's directory, where its Vault session reads it.
+ * HERMETIC: Vault as the factory's app_roles module sets it up, played by the Vault stand-in and derived from the
+ * config's names alone: per instance a database role, a policy and a Kubernetes auth role named after it; promote's,
+ * the template clone's and the golden's own identities, each reading only its own credentials; per application the CI
+ * JWT roles. Each workload's service-account token is written under the run's directory, where its session reads it.
  */
 
 const LEASE_TTL_SECONDS = 3600;
@@ -56,6 +43,7 @@ function goldenPolicy(prod: InstanceNames): PolicyRules {
   return { [goldenNames(prod).credsPath]: ['read'], 'sys/leases/revoke': ['update'] };
 }
 
+/** An instance's policy: exactly its own creds and its own KV config, and revoking leases. */
 function policyOf(names: InstanceNames): PolicyRules {
   return {
     [names.credsPath]: ['read'],
@@ -135,6 +123,7 @@ export async function startHermeticVault(
       boundIssuer: issuers.ci.issuer,
       publicKeys: [issuers.ci.publicKeyPem],
       roles: apps.map((app) => {
+        // The scheduled rehearsal job runs against the sandbox: the app's non-prod instances' policies, never prod's.
         const envs = instances.filter((names) => names.app === app && names.env !== PROD_ENV);
         return {
           name: envs[0]?.ciJwtRole ?? `gitea_cicd_${app}`, boundAudiences: [issuers.ci.audience],

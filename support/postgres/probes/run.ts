@@ -7,16 +7,9 @@ import { liveSql, mirrorSql, PROD_SESSION_PID, type Credential, type Place, type
 import { failureOf, isServerAnswer, serverError, type ServerError } from '../server-error';
 
 /**
- * Running a probe as the sandbox login, in the form its target allows, and its positive control as a
- * credential entitled to the attempt. The caller (the target) decides the form; nothing here reads tags.
- *
- * - `hermetic`: the probe's statement as-is: transactional ones in BEGIN … ROLLBACK (the refusal is seen
- *   at the statement; the rollback keeps a broken fence from disturbing what runs next), the others bare.
- * - `live`: the probe's live form, whose safety defineProbe checked: the statement or its substitute in
- *   BEGIN … ROLLBACK, or a catalogue query in a READ ONLY transaction.
- *
- * The mirror (the attempt aimed at the sandbox's own object) runs as the sandbox login in the sandbox database, in
- * the same bounded transaction as a live form. Which of the control and the mirror runs is the target's choice.
+ * Running a probe as the sandbox login, in the form its target allows, with its positive control (the attempt by a
+ * credential entitled to it) and its mirror (the attempt aimed at the sandbox's own object). The caller, the target,
+ * decides the form and which of the control and the mirror runs; nothing here reads tags.
  */
 
 export interface ProbeCredentials {
@@ -28,6 +21,12 @@ export interface ProbeCredentials {
   readonly provisioner: Login;
 }
 
+/**
+ * `hermetic`: the probe's statement as-is, a transactional one in BEGIN … ROLLBACK (the refusal is seen at the
+ * statement; the rollback keeps a broken fence from disturbing what runs next), the others bare. `live`: the probe's
+ * live form, whose safety defineProbe checked: the statement or its substitute in a bounded BEGIN … ROLLBACK, or a
+ * catalogue query in a READ ONLY transaction.
+ */
 export type Form = 'hermetic' | 'live';
 
 export interface ProbeOutcome {
