@@ -1,28 +1,14 @@
 /**
- * The harness's one redaction point (docs/ARCHITECTURE.md, rule 5: secrets never appear in logs, reports or
- * attachments).
- *
- * A process-wide registry of secret values: every `Secret` registers its value when it is made, and plain
- * strings that are secrets (a database password held as a string, a JWT read from a file) are registered with
- * `registerSecret` where they enter the process. `redact(text)` replaces every registered value with `[redacted]`
- * — the value as it is, and as the report formats encode it (inside a JSON string, in the HTML report's script, in
- * XML text or attributes), so a password holding `"`, `<` or `&` does not slip through in its escaped form.
- *
- * Where it applies, from the first byte: the CLI routes process.stdout and process.stderr through `redactWrites`
- * (everything the process prints, a value split across two writes included) and prints a crash through it
- * (crash-printing.ts); the gate run's report files are written through a `RedactionFilter` as Cucumber's formatters
- * produce them (support/gates/redacted-reports.ts); files that can hold what a secret touched (changesets, review
- * pages, the promote audit) are written with `writeRedacted`/`appendRedacted` (redacted-files.ts); hook commands get
- * an environment without the harness's secrets (secret-free-env.ts).
- *
- * Values shorter than MIN_SECRET_LENGTH characters are not registered: they would turn ordinary words and
- * numbers of the output into `[redacted]`, and a secret that short protects nothing anyway.
- * The registry is per process: a Cucumber worker process (parallel mode, not used by the profiles) has its own.
+ * The harness's one redaction point (docs/ARCHITECTURE.md, rule 5): a process-wide registry of secret values, and
+ * their replacement by `[redacted]` in text, data, bytes and streams, as each value is and as the report formats
+ * encode it, so a password holding `"`, `<` or `&` does not slip through in its escaped form.
  */
 
 export const REDACTED = '[redacted]';
+/** Shorter values would turn ordinary words and numbers into `[redacted]`, and a secret that short protects nothing. */
 export const MIN_SECRET_LENGTH = 6;
 
+// Per process: a Cucumber worker process (parallel mode, which the profiles do not use) has its own.
 const secrets = new Set<string>();
 
 interface Compiled {
@@ -39,7 +25,8 @@ let compiled: Compiled | undefined;
 
 /**
  * Registers `value` as a secret of this process; from now on `redact` hides it. Returns whether it was
- * registered (false for a non-string or a value shorter than MIN_SECRET_LENGTH).
+ * registered (false for a non-string or a value shorter than MIN_SECRET_LENGTH). Every `Secret` registers its value
+ * when it is made; a plain string that is a secret (a password, a JWT read from a file) is registered where it enters.
  */
 export function registerSecret(value: string): boolean {
   if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) return false;

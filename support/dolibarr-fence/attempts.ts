@@ -1,14 +1,7 @@
 /**
- * The writes the Dolibarr half of the prod-undroppable proof sends to prod with a key that must not write there.
- *
- * Each attempt has two forms, like the PostgreSQL probes:
- * - `write`: the write itself. On the hermetic target, prod's content hash is checked after it.
- * - `liveSafe`: the same endpoint, made invalid in a way Dolibarr checks only *after* authentication and the
- *   rights check (a missing required field, an id that does not exist). A holding fence answers it exactly as it
- *   answers the write (401 or 403); a broken fence answers `pastRights` (400 or 404) — and still writes nothing,
- *   which is what makes it safe to send to a live prod.
- * Dolibarr's order of checks (api_thirdparties / api_supplier_invoices, 19 to 23): authenticate, then
- * `hasRight(…)` (403, or 401 on 19), then `_validate` (400 "<field> field missing") or `fetch($id)` (404).
+ * The writes the Dolibarr half of the prod-undroppable proof sends to prod with a key that must not write there, each
+ * in two forms like the PostgreSQL probes: the write itself, and a form safe to send to a live prod, which a broken
+ * fence lets past the rights check and which still writes nothing.
  */
 import { apiLine } from '../erp/supplier-invoice';
 
@@ -21,7 +14,15 @@ export interface ApiRequest {
 
 export interface WriteAttempt {
   readonly name: string;
+  /** The write itself; on the hermetic target, prod's content hash is checked after it. */
   readonly write: ApiRequest;
+  /**
+   * The same endpoint, made invalid in a way Dolibarr checks only after authentication and the rights check (a missing
+   * required field, an id that does not exist): a holding fence answers it as it answers the write (401 or 403), a
+   * broken one answers `pastRights` (400 or 404) and still writes nothing. Dolibarr's order (api_thirdparties,
+   * api_supplier_invoices, 19 to 23): authenticate, `hasRight(…)` (403, or 401 on 19), then `_validate` (400) or
+   * `fetch($id)` (404).
+   */
   readonly liveSafe: ApiRequest;
   /** What `liveSafe` answers once the key passed authentication and the rights check. */
   readonly pastRights: { readonly status: number; readonly message: string };

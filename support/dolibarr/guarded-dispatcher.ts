@@ -1,23 +1,18 @@
 /**
- * The only way the Dolibarr write tooling reaches the network: an undici Agent composed with the
- * host-guard interceptor. Every dispatch — the first request and, when redirects are followed, every hop —
- * passes `checkDispatchTarget` on the origin undici will connect to before the inner dispatch is called, so
- * a refused request never opens a socket (nor even resolves the name).
- *
- * Redirects:
- * - default (`followRedirects` absent/false): never followed. A request asking for `maxRedirections > 0` is
- *   refused ('redirect'), and any 3xx answer carrying a `Location` header — to any method — is turned into a
- *   HostGuardRefusal with reason 'redirect' naming the Location's host: the write tooling never mistakes
- *   a redirect for a success, and never follows one.
- * - `followRedirects: true`: undici's redirect interceptor is composed between two guards:
- *   guard → redirect → guard → Agent. The redirect handler dispatches each hop through the dispatch it was
- *   built with, i.e. through the inner guard, so every hop is re-checked (a hop to prod is refused with the
- *   policy reason, 'host' for prod, and the message says it was a redirect hop).
+ * The only way the Dolibarr write tooling reaches the network: an undici Agent composed with the host-guard
+ * interceptor, so every dispatch (the first request, and every redirect hop when redirects are followed) passes
+ * `checkDispatchTarget` on the origin undici will connect to before it is dispatched: a refused request never opens a
+ * socket, nor even resolves the name.
  */
 import { Agent, Dispatcher, interceptors } from 'undici';
 import { HostGuardRefusal, HostPolicy, checkDispatchTarget } from './host-guard';
 
 export interface GuardedDispatcherOptions {
+  /**
+   * Absent or false: never followed. A request asking for `maxRedirections > 0` is refused, and any 3xx answer with a
+   * `Location`, to any method, becomes a 'redirect' refusal naming its host: a redirect is never mistaken for a success.
+   * True: each hop goes through the guard again, and a refused hop's message says it was a redirect hop.
+   */
   readonly followRedirects?: boolean;
   /** Maximum hops when following redirects (default 5). */
   readonly maxRedirections?: number;

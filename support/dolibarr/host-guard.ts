@@ -1,16 +1,7 @@
 /**
- * The host-guard of the Dolibarr write tooling (ADR-0003: "the write tooling refuses any operation whose
- * target host is not erp-sandbox.*").
- *
- * Policy, exactly: scheme https; host exactly the sandbox host of the naming rule (ASCII case-insensitive,
- * one trailing dot tolerated, nothing else); port 443 or the configured one; no userinfo; no IP literal.
- *
- * The verdict is taken on the URL as WHATWG `new URL()` parses it (what undici connects to) AND on the raw
- * spelling: the raw authority must spell the sandbox host literally. So anything WHATWG would *normalise*
- * into the sandbox host (percent-encoding, full-width letters or dots, IDNA mappings, soft hyphens) is still
- * refused: "nothing else" means nothing else, and a parser differential can only make us refuse more.
- * Control characters, whitespace and backslashes are refused anywhere in the string, because WHATWG strips
- * or rewrites them while other parsers (logs, proxies, legacy `url.parse`) read them differently.
+ * The host-guard of the Dolibarr write tooling: it refuses every target but https to exactly the sandbox host of the
+ * naming rule (ASCII case-insensitive, one trailing dot tolerated, nothing else), on port 443 or the configured one,
+ * with no userinfo and no IP literal, so that no spelling of a URL takes the tooling anywhere else.
  */
 
 export interface HostPolicy {
@@ -80,13 +71,18 @@ function stripOneDot(host: string): string {
   return host.endsWith('.') ? host.slice(0, -1) : host;
 }
 
+// Refused anywhere in a target: WHATWG strips or rewrites them, while other parsers (logs, proxies, legacy
+// `url.parse`) read them differently.
 const FORBIDDEN_ANYWHERE = /[\u0000-\u0020\u007f\\]/;
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 const IPV4_PARSED = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /**
  * Throws HostGuardRefusal unless `target` (an absolute URL string, or a URL) is allowed by the policy.
- * Returns the parsed URL that will be used.
+ * Returns the parsed URL that will be used. Both the URL as WHATWG `new URL()` parses it (what undici connects to)
+ * and the raw authority must spell the sandbox host literally: what WHATWG would normalise into it (percent-encoding,
+ * full-width letters or dots, IDNA mappings, soft hyphens) is refused, so a parser differential can only make the
+ * guard refuse more.
  */
 export function checkTarget(policy: HostPolicy, target: string | URL): URL {
   const raw = target instanceof URL ? target.href : target;

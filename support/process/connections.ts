@@ -1,17 +1,8 @@
 /**
- * What this process sends over the network while a piece of work runs, seen beneath the code under test, so that "refused
- * before any connection" can be checked on any target, not only where a stand-in counts what it accepts:
- *
- * - every TCP connection the work opens, whatever library opens it, TLS or not: Node's async_hooks announce each
- *   connect request (`TCPCONNECTWRAP`) with its destination address and port. (Node 20's `net.client.socket`
- *   diagnostics channel is published only by `net.connect`, not for the TLS sockets undici opens with `tls.connect`:
- *   nodejs/node#58349 moved it into `Socket#connect` in later releases.)
- * - for undici's clients, which both Dolibarr clients are, the host name and port each connection is for and every
- *   request sent on one (undici's documented diagnostics channels `undici:client:beforeConnect` and
- *   `undici:client:sendHeaders`): two instances behind one ingress share an address, not a name.
- *
- * Work is told apart by its async context (AsyncLocalStorage): a lease renewal in the background, or a stand-in's own
- * database connection while it serves the request, is not counted against the attempt that runs meanwhile.
+ * What this process sends over the network while a piece of work runs, seen beneath the code under test, so that
+ * "refused before any connection" can be checked on any target, not only where a stand-in counts what it accepts:
+ * every TCP connection the work opens, whatever library opens it, and for undici's clients (both Dolibarr clients)
+ * the host name each connection is for and every request sent on one.
  */
 import { AsyncLocalStorage, createHook, type AsyncHook } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -58,6 +49,8 @@ interface Sink {
   readonly requests: SentRequest[];
 }
 
+// Work is told apart by its async context: a lease renewal in the background, or a stand-in's own database connection
+// while it serves the request, is not counted against the attempt that runs meanwhile.
 const storage = new AsyncLocalStorage<Sink>();
 
 /** The sockets, connections and requests of the pieces of work observed into it (e.g. the steps of one scenario). */
@@ -94,6 +87,8 @@ export class NetworkLog {
   }
 }
 
+// async_hooks, not the `net.client.socket` diagnostics channel: Node 20 publishes that one only from `net.connect`,
+// not for the TLS sockets undici opens with `tls.connect`.
 // The connect request's address and port are set just after the hook hears of it: it is kept, and read when asked.
 const hook: AsyncHook = createHook({
   init(_id, type, _trigger, resource) {
@@ -101,6 +96,7 @@ const hook: AsyncHook = createHook({
   },
 });
 
+// undici's documented channels give the name each connection is for: two instances behind one ingress share an address.
 function onBeforeConnect(message: unknown): void {
   const { connectParams } = message as { connectParams: { hostname: string; port: string; protocol: string } };
   storage.getStore()?.connections.push(hostPort(connectParams.hostname, connectParams.port, connectParams.protocol));

@@ -1,13 +1,5 @@
 /**
  * How the harness reaches Vault: plain data, validated once with one clear line per bad value.
- *
- * - `address`: the Vault origin, https only, no credentials, path, query or fragment (`https://vault.arcodange.lab:8200`).
- * - `ca`: the PEM of the CA to trust (the homelab CA live, the per-run CA hermetic); without it, the system's store.
- * - `timeoutMs`: per HTTP attempt (default 10 000 ms).
- * - `readRetries`: retries of idempotent reads (lookup-self, KV) on network errors and 5xx (default 2). Writes and
- *   credential reads (each one mints a new lease) are never retried.
- * - `auth`: a token given as a Secret, Kubernetes auth (the service-account JWT is read from `tokenPath` at login
- *   time) or JWT/OIDC auth (such as the Gitea CI role `gitea_cicd_erp`; the JWT given as a Secret or read from a file).
  */
 import { registerSecret } from '../redaction';
 import { Secret } from '../secret';
@@ -22,10 +14,21 @@ export type VaultAuthInput =
   | { readonly method: 'jwt'; readonly role: string; readonly mount?: string; readonly token?: Secret; readonly tokenPath?: string };
 
 export interface VaultConfigInput {
+  /** The Vault origin, https only, no credentials, path, query or fragment (`https://vault.arcodange.lab:8200`). */
   readonly address: string;
+  /** The PEM of the CA to trust (the homelab CA live, the per-run CA hermetic); without it, the system's store. */
   readonly ca?: string;
+  /** Per HTTP attempt (default DEFAULT_TIMEOUT_MS). */
   readonly timeoutMs?: number;
+  /**
+   * Retries of idempotent reads (lookup-self, KV) on network errors and 5xx (default DEFAULT_READ_RETRIES). Writes and
+   * credential reads (each one mints a new lease) are never retried.
+   */
   readonly readRetries?: number;
+  /**
+   * A token given as a Secret, Kubernetes auth (the service-account JWT is read from `tokenPath` at login time) or
+   * JWT/OIDC auth (such as the Gitea CI role `gitea_cicd_erp`; the JWT given as a Secret or read from a file).
+   */
   readonly auth: VaultAuthInput;
 }
 

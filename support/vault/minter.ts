@@ -1,15 +1,7 @@
 /**
  * Login roles for the gates, obtained the only way the harness obtains them: from Vault's database secrets engine,
  * through the Vault identity of the instance's own workload (Kubernetes auth as role `<instance>`). One session per
- * instance, opened on first use; every lease is revoked at the end (or by the session's teardown on a signal).
- *
- * The minter is itself a teardown (registered when it is made, so it stops after the sessions' own and before
- * anything registered earlier, such as the cluster): on a signal it stops issuing, waits for credentials being
- * issued, and revokes every lease it holds — scenarios still running cannot slip a new login role past the end.
- *
- * A revocation Vault cannot complete because the login role owns objects (someone made them without
- * `SET ROLE <owner role>`: SQLSTATE 2BP01 in Vault's answer) is reported as the ownership drift it is: the minter
- * asks the failing role itself which objects it owns, and names them.
+ * instance, opened on first use; every lease is revoked at the end, or by the minter's teardown on a signal.
  */
 import type { InstanceNames } from '../naming';
 import type { Endpoint } from '../postgres/cluster';
@@ -53,6 +45,8 @@ export class VaultMinter implements CredentialMinter {
   readonly #unregister: () => void;
 
   constructor(private readonly options: VaultMinterOptions) {
+    // Registered when made, so it stops after the sessions' own teardowns and before anything registered earlier
+    // (the cluster): scenarios still running cannot slip a new login role past the end.
     this.#unregister = registerTeardown({ name: 'the Vault leases of the run', stop: () => this.#stop() });
   }
 
@@ -155,6 +149,10 @@ export class VaultMinter implements CredentialMinter {
     for (const session of this.#sessions.values()) await (await session.catch(() => undefined))?.close();
   }
 
+  /**
+   * A revocation Vault could not complete because the login owns objects (made without `SET ROLE <owner role>`:
+   * SQLSTATE 2BP01) is reported as the ownership drift it is: the failing role itself says which objects it owns.
+   */
   async #explained(held: Held, error: unknown): Promise<Error> {
     if (!(error instanceof VaultError)) return error as Error;
     const text = messageOf(error);

@@ -1,28 +1,7 @@
 /**
- * The one node-vault client of a session, and the only place that calls it.
- *
- * node-vault 0.12 builds every request (URL, `X-Vault-Token`, command paths and bodies, `ApiResponseError` from
- * Vault's `errors`); the HTTP exchange itself is ours, through node-vault's `request-promise` option (typed in its
- * VaultOptions). Its built-in axios transport is not used, because:
- * - axios follows redirects (follow-redirects) and would resend `X-Vault-Token` to whatever host a 3xx names;
- *   node-vault forwards only `timeout`, `httpAgent` and `httpsAgent` to axios (no `maxRedirects`, no `proxy`), so
- *   this cannot be switched off;
- * - with DEBUG=follow-redirects (or DEBUG=*), follow-redirects logs every request's options, headers included: the
- *   token and the login body would be printed;
- * - axios honours HTTP(S)_PROXY from the environment, and node-vault turns VAULT_SKIP_VERIFY into
- *   `rejectUnauthorized: false` on its default agent.
- * (Were it used: `requestOptions.ca`/`cert`/`key`/`agentOptions`/`strictSSL` build one https.Agent for the client,
- * and `requestOptions.timeout` or `rpDefaults.timeout` becomes axios's `timeout`.)
- *
- * Our transport: node:https with an agent trusting exactly the configured CA (`rejectUnauthorized: true`), only to the
- * configured host and port, no proxy, redirects never followed (a 3xx is VaultUnreachable), a wall-clock timeout per
- * attempt. Also: node-vault reads VAULT_TOKEN, VAULT_ADDR, VAULT_PREFIX and VAULT_NAMESPACE by default (all overridden
- * here, so only the configuration decides), and its `debug` logger prints request bodies (a login JWT) when
- * DEBUG=node-vault (replaced by a no-op). `kubernetesLogin` ignores node-vault's own `kubernetesPath` option (the path
- * would be `auth//login`): the mount is always passed as `mount_point`.
- *
- * Errors are rebuilt into VaultError from the status, Vault's `errors` and a network error's code and message only,
- * with every known secret redacted; node-vault's and Node's error objects are never kept (`cause`).
+ * The one node-vault client of a session, and the only place that calls it. node-vault builds every request; the HTTPS
+ * exchange is ours, so that only the configured Vault is reached, through the configured CA, with no redirect and no
+ * proxy. Errors are rebuilt into VaultError with every known secret redacted.
  */
 import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -130,13 +109,18 @@ export class VaultTransport {
     this.#readRetries = config.readRetries;
     const agent = this.#agent;
     const rp = (rpOptions: RpOptions) => exchange(agent, config.host, config.port, config.timeoutMs, rpOptions);
+    // Not node-vault's axios transport: it follows redirects, resending X-Vault-Token to whatever host a 3xx names
+    // (node-vault hands axios no maxRedirects or proxy option, so this cannot be switched off), logs every request's
+    // headers under DEBUG=follow-redirects, honours HTTP(S)_PROXY, and drops certificate checks on VAULT_SKIP_VERIFY.
     const client = vault({
       apiVersion: 'v1',
       endpoint: config.address,
+      // node-vault's logger prints request bodies (a login JWT) under DEBUG=node-vault.
       debug: () => undefined,
       'request-promise': { defaults: () => rp },
     });
-    // node-vault fell back on the environment for these: only the configuration decides.
+    // node-vault takes these from VAULT_ADDR, VAULT_TOKEN, VAULT_PREFIX and VAULT_NAMESPACE: only the configuration
+    // decides.
     client.endpoint = config.address;
     client.token = '';
     const untyped = client as unknown as Record<string, unknown>;
@@ -188,7 +172,10 @@ export class VaultTransport {
     }
   }
 
-  /** Rebuilds any error of node-vault or of the exchange from the status, Vault's messages and the error code only. */
+  /**
+   * Rebuilds any error of node-vault or of the exchange from the status, Vault's messages and the error code only,
+   * secrets redacted; node-vault's and Node's error objects are never kept (`cause`).
+   */
   translate(raw: unknown, method: string, path: string, denied: typeof VaultError = VaultPermissionDenied): VaultError {
     if (raw instanceof VaultError) return raw;
     const response = (raw as { response?: { statusCode?: unknown; body?: unknown } } | null)?.response;

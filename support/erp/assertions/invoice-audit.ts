@@ -4,16 +4,9 @@ import { formatDecimal, parseDecimal, percentToCents, sameCents, sum, withinACen
 
 /**
  * The audit of a supplier invoice, from the ERP's own tables (`llx_facture_fourn` and its lines
- * `llx_facture_fourn_det`). It balances when:
- *
- * - each of the header's total_ht, total_tva, localtax1, localtax2 and total_ttc equals the sum of its lines' (to the
- *   cent; an invoice without lines has zero totals);
- * - the header's total_ttc = total_ht + total_tva + localtax1 + localtax2 (to the cent);
- * - each line's VAT (`tva`) = round(total_ht × tva_tx / 100, 2), within a cent (Dolibarr may round per unit);
- * - each line's total_ttc = total_ht + tva + its local taxes (to the cent).
- *
- * The audit returns what differs, one discrepancy each, naming the invoice (ref and rowid), the line when it is one,
- * and both amounts; an empty list means the invoice balances. The arithmetic is exact (see decimal.ts).
+ * `llx_facture_fourn_det`): whether its header's totals are the sums of its lines' and each total adds up, to the cent.
+ * It returns one discrepancy per difference, naming the invoice (ref and rowid), the line when it is one, and both
+ * amounts; an empty list means the invoice balances.
  */
 
 export interface AuditedLine {
@@ -62,7 +55,7 @@ const HEADER_SUMS: readonly [header: keyof AuditedInvoice & string, line: keyof 
   ['totalTtc', 'totalTtc', 'total_ttc', 'total_ttc'],
 ];
 
-/** The discrepancies of one invoice (pure: the rows as read). */
+/** The discrepancies of one invoice (pure: the rows as read; exact arithmetic, decimal.ts; no lines: zero totals). */
 export function auditInvoice(invoice: AuditedInvoice): Discrepancy[] {
   const found: Discrepancy[] = [];
   const at = { invoiceId: invoice.rowid, ref: invoice.ref };
@@ -81,6 +74,7 @@ export function auditInvoice(invoice: AuditedInvoice): Discrepancy[] {
     const lineHt = parseDecimal(l.totalHt);
     const lineVat = parseDecimal(l.vat);
     const expectedVat = percentToCents(lineHt, parseDecimal(l.rate));
+    // Within a cent: Dolibarr may round per unit.
     if (!withinACent(lineVat, expectedVat)) {
       found.push({ ...lineAt, check: `tva = round(total_ht × tva_tx / 100, 2) within a cent (tva_tx ${formatDecimal(parseDecimal(l.rate), 0)})`, expected: fmt(expectedVat), actual: fmt(lineVat) });
     }

@@ -7,12 +7,6 @@ import { auditInvoice, readSupplierInvoicesOf, type Discrepancy } from './invoic
  * A supplier invoice's payment state, from the ERP's own tables: its total TTC (`llx_facture_fourn.total_ttc`) against
  * the amounts of the payments linked to it (`llx_paiementfourn_facturefourn.amount`, one row per payment and
  * invoice), with its `paye` flag and status as Dolibarr left them.
- *
- * - unpaid: nothing paid (and something to pay);
- * - partially paid: something paid, something left;
- * - paid: nothing left (an invoice of zero total is paid; an overpaid one is paid, and a discrepancy).
- *
- * Credit notes (negative totals) follow the same rules on the amounts' magnitude.
  */
 
 export type PaymentState = 'unpaid' | 'partially paid' | 'paid';
@@ -34,7 +28,11 @@ export interface InvoicePayment {
   readonly state: PaymentState;
 }
 
-/** The state of an invoice of total `totalTtc` of which `paid` is paid (pure). */
+/**
+ * The state of an invoice of total `totalTtc` of which `paid` is paid (pure): unpaid when nothing is paid (and
+ * something is to pay), paid when nothing is left (a zero total, or an overpaid invoice, which is also a discrepancy),
+ * else partially paid. Credit notes (negative totals) follow the same rules on the amounts' magnitude.
+ */
 export function paymentStateOf(totalTtc: Units, paid: Units): PaymentState {
   const sign = totalTtc < 0n ? -1n : 1n;
   const [total, settled] = [totalTtc * sign, paid * sign];

@@ -1,15 +1,8 @@
 import type { Client } from 'pg';
 
 /**
- * Whether a thirdparty (`llx_societe`) holds what the business needs before it is used. The list of required fields
- * lives here, in REQUIRED_THIRDPARTY_FIELDS, and nowhere else:
- *
- * | field         | column           | required of                                   | present when                      |
- * |---------------|------------------|-----------------------------------------------|-----------------------------------|
- * | name          | nom              | every thirdparty                              | not blank                         |
- * | country       | fk_pays          | every thirdparty                              | a country of llx_c_country        |
- * | supplier code | code_fournisseur | a supplier (fournisseur = 1)                  | not blank                         |
- * | customer code | code_client      | a customer or prospect (client = 1, 2 or 3)   | not blank                         |
+ * Whether a thirdparty (`llx_societe`) holds what the business needs before it is used. The required fields, and of
+ * whom each is required, live in REQUIRED_THIRDPARTY_FIELDS and nowhere else.
  */
 
 export interface ThirdpartyRecord {

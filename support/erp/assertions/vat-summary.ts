@@ -6,17 +6,13 @@ import { decimalOfNumber, formatDecimal, formatRate, parseDecimal, parseRate, pe
  * The VAT summary of supplier invoices for a period, from the ERP's own tables: per VAT rate, the total before tax
  * (HT), the VAT and the total with tax (TTC) of the lines (`llx_facture_fourn_det`) of the supplier invoices
  * (`llx_facture_fourn`) dated in the period by their invoice date `datef`.
- *
- * Which invoices count (`fk_statut`): draft (0), validated (1) and paid (2) — a paid invoice is a validated one that
- * was settled. Abandoned invoices (3) do not count, nor do invoices without a date. Dolibarr's own VAT report leaves
- * drafts out; here they count because a rehearsal's writes are drafts (the API creates `(PROV…)` invoices), and the
- * summary must move when the agent writes one. Credit notes count with their (negative) amounts.
- *
- * Lines are grouped by their rate `tva_tx` (5.5 and 5.50 are the same rate); the TTC is the lines' own `total_ttc`
- * (which holds any local taxes). Sums are PostgreSQL's numeric sums, exact, handed over as text.
  */
 
-/** fk_statut values that count in the summary: draft, validated, paid (not abandoned, 3). */
+/**
+ * fk_statut values that count in the summary: draft, validated, paid (a validated invoice settled); not abandoned (3).
+ * Dolibarr's own VAT report leaves drafts out; here they count because a rehearsal's writes are drafts (the API creates
+ * `(PROV…)` invoices), and the summary must move when the agent writes one.
+ */
 export const COUNTED_STATUSES: readonly number[] = [0, 1, 2];
 
 export type PeriodKind = 'year' | 'quarter' | 'month';
@@ -105,7 +101,11 @@ interface RateRow {
   invoices: number;
 }
 
-/** The VAT summary of `period` (see the module's comment for what counts), read through `client`. */
+/**
+ * The VAT summary of `period`, read through `client`: the invoices of `statuses` dated in it (none without a date),
+ * credit notes with their negative amounts. Lines are grouped by `tva_tx` (5.5 and 5.50 are one rate), the TTC is the
+ * lines' own `total_ttc` (local taxes included), and the sums are PostgreSQL's exact numeric ones, handed over as text.
+ */
 export async function vatSummary(client: Client, period: VatPeriod, statuses: readonly number[] = COUNTED_STATUSES): Promise<VatSummary> {
   const { rows } = await client.query<RateRow>(
     `SELECT COALESCE(d.tva_tx, 0)::text AS rate,
