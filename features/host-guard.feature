@@ -49,6 +49,14 @@ Feature: Host-guard: the write tooling talks to the sandbox host and to nothing 
       | a scheme-relative URL to prod         | //{prod}:{port}                | {prod}            | scheme     |
       | the sandbox on another port           | https://{sandbox}:{other port} | {sandbox}         | port       |
 
+    Examples: an allowed port, spelled otherwise than literally (WHATWG reads each as the sandbox's port or 443)
+      | target                                    | url                        | refused host | reason |
+      | the sandbox's port with a leading zero    | https://{sandbox}:0{port}  | {sandbox}    | port   |
+      | the sandbox's port with two leading zeros | https://{sandbox}:00{port} | {sandbox}    | port   |
+      | the sandbox on 443 with a leading zero    | https://{sandbox}:0443     | {sandbox}    | port   |
+      | the sandbox with a colon and no port      | https://{sandbox}:         | {sandbox}    | port   |
+      | a trailing dot, a colon and no port       | https://{sandbox}.:/       | {sandbox}.   | port   |
+
   Scenario: a redirect from the sandbox to prod is refused, never followed
     Given the sandbox's Dolibarr redirects every request to prod's
     And the write tooling is configured with the sandbox's Dolibarr URL

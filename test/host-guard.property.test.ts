@@ -5,7 +5,8 @@ import { instanceNames } from '../support/naming';
 
 // Property: whatever string checkTarget allows, WHATWG `new URL()` (what undici connects to) reads it as
 // https, the sandbox host (one trailing dot removed, lowercased), port '' or the configured one, and no
-// userinfo. Inputs come from a small seeded generator mutating the allowed URL with tricky characters.
+// userinfo; and its port, when written, is written "443" or the configured port, digit for digit. Inputs come
+// from a small seeded generator mutating the allowed URL with tricky characters.
 
 const SANDBOX = instanceNames('erp', 'sandbox', 'arcodange.lab').host;
 const PROD = instanceNames('erp', 'prod', 'arcodange.lab').host;
@@ -33,7 +34,7 @@ const POOL = [
   'http', 'https:', 'www.', ':443', ':444', ':8443', ':0', ':65536',
 ];
 const USERINFO = ['u@', 'u:p@', '@', ':@', `${PROD}@`, `${SANDBOX}@`, 'a%40b@', `${SANDBOX}:443@`];
-const PORTS = ['443', '0443', '444', '80', '0', '8443', '65535', '65536', '', '-1', '44 3', '443\n'];
+const PORTS = ['443', '0443', '00443', '444', '80', '0', '8443', '08443', '008443', '65535', '65536', '', '-1', '44 3', '443\n'];
 const PATHS = ['/', `//${PROD}/x`, `/@${PROD}`, `?@${PROD}`, `#@${PROD}`, `\\@${PROD}`, `@${PROD}`, `.${PROD}`, '/%2e%2e/'];
 
 function generate(rand: () => number): string[] {
@@ -96,6 +97,11 @@ function assertInvariant(policy: HostPolicy, input: string): boolean {
   assert.ok(url.port === '' || url.port === String(policy.port), why);
   assert.equal(url.username, '', why);
   assert.equal(url.password, '', why);
+  const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(input)?.[1] ?? '';
+  const colon = authority.lastIndexOf(':');
+  if (colon !== -1) {
+    assert.ok(['443', String(policy.port)].includes(authority.slice(colon + 1)), `${why}, its port spelled ${JSON.stringify(authority.slice(colon))}`);
+  }
   assert.equal(returned.href, url.href, 'checkTarget returns the URL WHATWG parses');
   // what undici.request(url) would dispatch: origin + path, on the same host
   assert.equal(new URL(`${url.origin}${url.pathname}${url.search}`).hostname, url.hostname, why);

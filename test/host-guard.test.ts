@@ -30,8 +30,6 @@ const TABLE: Record<string, readonly Case[]> = {
     [`${S}/`, 'allowed'],
     [`${S}/api/index.php/supplierinvoices?limit=1`, 'allowed'],
     [`${S}:443/api/index.php`, 'allowed'],
-    [`${S}:0443/`, 'allowed', SANDBOX], // WHATWG reads the port as 443
-    [`${S}:/`, 'allowed', SANDBOX], // empty port = default port
     [`${S}/@${PROD}`, 'allowed', SANDBOX], // "@" in the path is just a path
     [`${S}?@${PROD}`, 'allowed', SANDBOX],
     [`${S}#@${PROD}`, 'allowed', SANDBOX],
@@ -172,6 +170,24 @@ const TABLE: Record<string, readonly Case[]> = {
     [`${S}:443:444/`, 'malformed'],
     [`${S}:0x1bb/`, 'malformed'],
     [`${S}.:444/`, 'port'],
+  ],
+  'port spellings WHATWG reads as 443 (only ":443" or no port is accepted)': [
+    [`${S}:0443/`, 'port', SANDBOX],
+    [`${S}:00443/`, 'port', SANDBOX],
+    [`${S}:0000000000443/`, 'port', SANDBOX],
+    [`${S}:/`, 'port', SANDBOX], // no digits: the default port
+    [`${S}:`, 'port', SANDBOX],
+    [`${S}:?x=1`, 'port', SANDBOX],
+    [`${S}:#x`, 'port', SANDBOX],
+    [`${S}.:0443/`, 'port', `${SANDBOX}.`],
+    [`${S}.:/`, 'port', `${SANDBOX}.`],
+    [`https://${SANDBOX.toUpperCase()}:0443/`, 'port', SANDBOX],
+    [`HTTPS://${SANDBOX}:/api`, 'port', SANDBOX],
+    [`https://${PROD}:0443/`, 'host', PROD], // the host decides first
+    [`https://${PROD}:/`, 'host', PROD],
+    [`${S}:+443/`, 'malformed'],
+    [`${S}:443./`, 'malformed'],
+    [`${S}:\uff14\uff14\uff13/`, 'malformed'], // full-width digits
   ],
   schemes: [
     [`http://${SANDBOX}/`, 'scheme'],
@@ -343,6 +359,64 @@ describe('sandboxPolicy', () => {
   });
 });
 
+describe('the port is spelled literally, like the host', () => {
+  const configured = sandboxPolicy(SANDBOX, 8443);
+
+  /** The refusal `input` gets under `p`, which must be a port refusal of the sandbox host. */
+  function portRefusal(input: string, p: typeof policy): HostGuardRefusal {
+    try {
+      checkTarget(p, input);
+    } catch (e) {
+      assert.ok(e instanceof HostGuardRefusal, String(e));
+      assert.equal(e.reason, 'port', e.message);
+      assert.equal(e.refusedHost, SANDBOX);
+      return e;
+    }
+    return assert.fail(`${input} allowed`);
+  }
+
+  for (const [spelling, parsed] of [['0443', ''], ['00443', ''], ['', ''], ['08443', '8443'], ['008443', '8443'], ['0000008443', '8443']] as const) {
+    it(`refuses ":${spelling}", which WHATWG reads as an allowed port, naming the spelling and what to write`, () => {
+      const input = `${S}:${spelling}/api/index.php/status`;
+      assert.equal(new URL(input).port, parsed, 'WHATWG reads it as an allowed port: only the spelling is refused');
+      const e = portRefusal(input, configured);
+      assert.ok(e.message.includes(`port is spelled ":${spelling}"`), e.message);
+      assert.ok(e.message.includes(parsed === '' ? 'the default port 443' : `port ${parsed}`), e.message);
+      assert.ok(e.message.includes('write ":443" or ":8443", or no port'), e.message);
+    });
+  }
+
+  it('with the default policy, names ":443" alone as the spelling to write', () => {
+    assert.ok(portRefusal(`${S}:0443/`, policy).message.includes('write ":443", or no port'));
+  });
+
+  it('allows no port, ":443" and the configured port in decimal, with or without the trailing dot', () => {
+    for (const input of [`${S}/`, `${S}:443/`, `${S}:8443/`, `${S}.:8443/`, `${S}.:443/x`, `${S}.`]) {
+      assert.equal(verdictOf(input, configured), 'allowed', input);
+    }
+    assert.equal(checkTarget(configured, `${S}:443/x`).href, `${S}/x`);
+    assert.equal(checkTarget(configured, `${S}:8443/x`).href, `${S}:8443/x`);
+  });
+
+  it('the URL it returns passes again: its port is serialized in the accepted spelling', () => {
+    for (const input of [`${S}:443/`, `${S}:8443/`]) {
+      assert.equal(verdictOf(checkTarget(configured, input).href, configured), 'allowed', input);
+    }
+  });
+
+  it('checkDispatchTarget holds a dispatch origin to the same spelling', () => {
+    for (const origin of [`${S}:0443`, `${S}:`, `${S}:08443`]) {
+      assert.throws(
+        () => checkDispatchTarget(configured, origin, '/api'),
+        (e: unknown) => e instanceof HostGuardRefusal && e.reason === 'port' && e.message.includes('port is spelled'),
+        origin,
+      );
+    }
+    assert.equal(checkDispatchTarget(configured, `${S}:8443`, '/api').href, `${S}:8443/api`);
+    assert.equal(checkDispatchTarget(configured, `${S}:443`, '/api').href, `${S}/api`);
+  });
+});
+
 describe('checkDispatchTarget: the origin undici connects to decides, not the path', () => {
   it('a path cannot change the host', () => {
     assert.equal(checkDispatchTarget(policy, S, `//${PROD}/x`).hostname, SANDBOX);
@@ -462,6 +536,26 @@ describe('guardedDispatcher: refusals happen before any socket', () => {
           (e: unknown) => e instanceof HostGuardRefusal,
           url,
         );
+      }
+      assert.deepEqual(resolved, []);
+      assert.deepEqual(connections, { sandbox: 0, prod: 0 });
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('refuses a dispatch whose origin spells the allowed port otherwise, with no lookup and no connection', async () => {
+    const resolved: string[] = [];
+    const dispatcher = guardedDispatcher(sandboxPolicy(SANDBOX, port), { connect: { lookup: lookupHook(resolved) as never } });
+    try {
+      for (const origin of [`${S}:0${port}`, `${S}:00${port}`, `${S}:`, `${S}:0443`]) {
+        const refused = await new Promise<Error>((resolve) => {
+          dispatcher.dispatch({ origin, path: '/api/index.php/thirdparties', method: 'POST', body: '{}' }, {
+            onRequestStart: () => undefined,
+            onResponseError: (_c, e) => resolve(e),
+          });
+        });
+        assert.ok(refused instanceof HostGuardRefusal && refused.reason === 'port', `${origin}: ${String(refused)}`);
       }
       assert.deepEqual(resolved, []);
       assert.deepEqual(connections, { sandbox: 0, prod: 0 });

@@ -1,7 +1,8 @@
 /**
  * The host-guard of the Dolibarr write tooling: it refuses every target but https to exactly the sandbox host of the
- * naming rule (ASCII case-insensitive, one trailing dot tolerated, nothing else), on port 443 or the configured one,
- * with no userinfo and no IP literal, so that no spelling of a URL takes the tooling anywhere else.
+ * naming rule (ASCII case-insensitive, one trailing dot tolerated, nothing else), on port 443 or the configured one
+ * written literally (no port, or `:443`, or the configured port in decimal without leading zeros), with no userinfo
+ * and no IP literal, so that no spelling of a URL takes the tooling anywhere else.
  */
 
 export interface HostPolicy {
@@ -78,11 +79,20 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 const IPV4_PARSED = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /**
+ * The port spellings accepted after a ":": 443 and the configured port in canonical decimal. WHATWG also reads ":",
+ * ":0443" or ":00443" as an allowed port while other parsers (logs, proxies, legacy `url.parse`) may not, so, like the
+ * host, the port must be written literally; omitting it (port 443) is always accepted.
+ */
+function literalPorts(policy: HostPolicy): readonly string[] {
+  return [...new Set([String(DEFAULT_PORT), String(policy.port)])];
+}
+
+/**
  * Throws HostGuardRefusal unless `target` (an absolute URL string, or a URL) is allowed by the policy.
  * Returns the parsed URL that will be used. Both the URL as WHATWG `new URL()` parses it (what undici connects to)
  * and the raw authority must spell the sandbox host literally: what WHATWG would normalise into it (percent-encoding,
- * full-width letters or dots, IDNA mappings, soft hyphens) is refused, so a parser differential can only make the
- * guard refuse more.
+ * full-width letters or dots, IDNA mappings, soft hyphens) is refused, and so is a port spelled otherwise than
+ * `literalPorts` (":", ":0443"), so a parser differential can only make the guard refuse more.
  */
 export function checkTarget(policy: HostPolicy, target: string | URL): URL {
   const raw = target instanceof URL ? target.href : target;
@@ -155,6 +165,14 @@ export function checkTarget(policy: HostPolicy, target: string | URL): URL {
   }
   if (url.port !== '' && url.port !== String(policy.port)) {
     return refuse('port', url.hostname, `port ${url.port} is neither 443 nor ${policy.port}`);
+  }
+  if (colon !== -1 && !literalPorts(policy).includes(rawPort)) {
+    return refuse(
+      'port',
+      url.hostname,
+      `port is spelled ${show(`:${rawPort}`)}, which WHATWG reads as ${url.port === '' ? `the default port ${DEFAULT_PORT}` : `port ${url.port}`}, ` +
+        `but only the literal decimal spelling is accepted: write ${literalPorts(policy).map((p) => `":${p}"`).join(' or ')}, or no port`,
+    );
   }
   return url;
 }
