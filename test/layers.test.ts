@@ -18,6 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['erp'],
   ['config'],
   ['promote', 'dolibarr-fence', 'vault-fence', 'operator'],
+  ['gateway'],
   ['hermetic'],
   ['targets'],
   ['gates', 'authoring'],

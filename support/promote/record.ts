@@ -43,9 +43,19 @@ export class RehearsalRecording {
 
   /** The agent's write tooling, recording: a guarded client of the sandbox with the agent's key. */
   tooling(): DolibarrClient {
-    const tooling = this.site.tooling((exchange) => this.#operations.push(structuredClone(exchange)));
+    const tooling = this.site.tooling((exchange) => this.recordWrite(exchange));
     this.#toolings.push(tooling);
     return tooling;
+  }
+
+  /** Records a write another recorder saw (the recording gateway's), as the tooling records its own. */
+  recordWrite(exchange: WriteExchange): void {
+    this.#operations.push(structuredClone(exchange));
+  }
+
+  /** The writes recorded so far. */
+  get operations(): readonly RecordedOperation[] {
+    return this.#operations;
   }
 
   /** Takes the after state, diffs it with the before, writes the changeset to `path`. */
