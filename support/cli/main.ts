@@ -51,6 +51,16 @@ Usage:
   rehearse review CHANGESET [--html FILE]
       Show a rehearsal's changeset for review: its operations, the rows it changed by table (changed columns
       highlighted), and its digest; writes the same review as a self-contained HTML page (default: next to it).
+  rehearse record --title TEXT [--reset] [--out FILE] [--target hermetic|live] -- COMMAND [ARGS...]
+  rehearse record --title TEXT --serve [--reset] [--out FILE] [--target hermetic|live]
+      Record an agent's session as a changeset: the sandbox's state before (after a reset to the golden and the agent's
+      overlay with --reset), a recording gateway on 127.0.0.1 in front of the sandbox's Dolibarr, COMMAND run with
+      DOLIBARR_URL (and DOLIBARR_API_URL, its /api/index.php) pointing at it and no key, then the state after, the diff
+      and the changeset (default FILE: rehearsal.changeset.json, mode 0600), its review and digest on stdout. The gateway
+      adds the agent's sandbox key itself, forwards to the sandbox alone, records every write, and refuses with
+      Dolibarr's JSON error a request carrying its own DOLAPIKEY, a write promote could not replay, and a redirect out
+      of the sandbox. --serve: no COMMAND; the gateway stays up for an interactive session until Ctrl-C, which writes
+      the changeset (exit 130). Exit: COMMAND's status; 2 usage or configuration, 4 unreachable.
   rehearse promote CHANGESET [--approve DIGEST] [--target hermetic|live]
       Replay a reviewed changeset on prod, under promote's own prod-write credential. Needs the digest you reviewed:
       typed at the prompt, or with --approve. Refused (exit 5) when the changeset was edited after review, not
@@ -189,6 +199,24 @@ async function reviewCommand(args: string[]): Promise<number> {
   if (args.length !== 1) throw new UsageError('review needs exactly one CHANGESET file');
   const { review } = await import('./promote');
   return review(args[0]!, html);
+}
+
+/** `record [options] -- COMMAND [ARGS...]`: the options before `--`, the agent's command after it. */
+async function recordCommand(args: string[]): Promise<number> {
+  const separator = args.indexOf('--');
+  const command = separator < 0 ? [] : args.splice(separator).slice(1);
+  const title = option(args, '--title');
+  const out = option(args, '--out');
+  const reset = flag(args, '--reset');
+  const serve = flag(args, '--serve');
+  const target = chooseTarget(args);
+  noMore(args, 'record');
+  if (title === undefined || title.trim() === '') throw new UsageError('record needs --title TEXT: what the agent rehearses, in a sentence');
+  if (serve && command.length > 0) throw new UsageError('record --serve runs no command: give either --serve or -- COMMAND');
+  if (!serve && command.length === 0) throw new UsageError('record needs the agent\'s command after --, e.g. rehearse record --title "…" -- ./agent.sh (or --serve)');
+  const config = loadConfig();
+  const { recordCommand: run } = await import('./record');
+  return run({ title, reset, out: out ?? 'rehearsal.changeset.json', command, serve, target }, config, progressLine());
 }
 
 async function promoteCommand(args: string[]): Promise<number> {
@@ -361,6 +389,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await lifecycle(command, args);
       case 'review':
         return await reviewCommand(args);
+      case 'record':
+        return await recordCommand(args);
       case 'promote':
         return await promoteCommand(args);
       case 'mutations':
