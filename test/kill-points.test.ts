@@ -98,7 +98,7 @@ describe('killed with SIGKILL, the harness leaves nothing behind that the next r
       TMPDIR: stack.tmp, ERP_REHEARSAL_KILL_POINT_MARKER: stack.marker, ERP_REHEARSAL_TARGET: 'hermetic', ERP_REHEARSAL_PG_PROVIDER: 'local',
       ERP_REHEARSAL_REPORT_DIR: stack.reportDir, ERP_REHEARSAL_PROMOTE_AUDIT: join(stack.dir, 'promote-audit.ndjson'),
     };
-    const run = await killAt(['promote', path, '--approve', recorded.digest, '--target', 'hermetic'], env, { line: /replaying 1 operation\(s\)/ });
+    const run = await killAt(['promote', path, '--approve', recorded.digest, '--target', 'hermetic'], env, { line: /dress rehearsal: resetting the sandbox/ });
     assertKilled(run);
     const port = Number(/at 127\.0\.0\.1:(\d+)/.exec(run.stderr)?.[1]);
     assert.ok(port > 0, `the run said its cluster's port:\n${run.stderr}`);

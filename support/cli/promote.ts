@@ -64,10 +64,11 @@ export interface PromoteCommand {
 export async function promoteCommand(command: PromoteCommand, config: HarnessConfig, progress: (line: string) => void): Promise<number> {
   const { openTarget, closeTarget } = await import('../targets/session');
   const { promote } = await import('../promote/promote');
+  const { promoteTargetOf } = await import('../targets/dress-rehearsal');
   const confirm = terminalConfirmation();
   try {
     const target = await openTarget('runner', command.target, progress);
-    const promotion = await promote(target, {
+    const promotion = await promote(promoteTargetOf(target), {
       changesetPath: command.path,
       ...(command.approve === undefined ? {} : { approve: command.approve }),
       ...(confirm ? { confirm } : {}),

@@ -26,14 +26,17 @@ interface NormalizedRow {
 const GENERATED_ID = '<generated id>';
 const TIMESTAMP = '<timestamp>';
 const ACTING_USER = /^fk_user_(?:author|creat|modif|valid)$/;
-const SIDES = ['in the rehearsal', 'on prod'] as const;
+/** How a difference names the two diffs compared: the rehearsed one, then the other. */
+export type Sides = readonly [string, string];
 
-export function compareDiffs(rehearsed: readonly RelationChange[], onProd: readonly RelationChange[]): DiffComparison {
+const ON_PROD: Sides = ['in the rehearsal', 'on prod'];
+
+export function compareDiffs(rehearsed: readonly RelationChange[], onProd: readonly RelationChange[], labels: Sides = ON_PROD): DiffComparison {
   const sandbox = new Map(rehearsed.map((change) => [change.key, change]));
   const prod = new Map(onProd.map((change) => [change.key, change]));
   const generated = [generatedIds(rehearsed), generatedIds(onProd)] as const;
   const keys = [...new Set([...sandbox.keys(), ...prod.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const differences = keys.flatMap((key) => compareRelation(sandbox.get(key), prod.get(key), generated));
+  const differences = keys.flatMap((key) => compareRelation(sandbox.get(key), prod.get(key), generated, labels));
   return { equal: differences.length === 0, differences };
 }
 
@@ -41,17 +44,18 @@ function compareRelation(
   rehearsed: RelationChange | undefined,
   onProd: RelationChange | undefined,
   generated: readonly [ReadonlySet<string>, ReadonlySet<string>],
+  labels: Sides,
 ): string[] {
   if (!rehearsed || !onProd) {
     const { name, change } = (rehearsed ?? onProd)!;
-    return [`${name}: ${change} ${rehearsed ? SIDES[0] : SIDES[1]}, unchanged ${rehearsed ? SIDES[1] : SIDES[0]}`];
+    return [`${name}: ${change} ${rehearsed ? labels[0] : labels[1]}, unchanged ${rehearsed ? labels[1] : labels[0]}`];
   }
   const { name } = rehearsed;
-  if (rehearsed.change !== onProd.change) return [`${name}: ${rehearsed.change} ${SIDES[0]}, ${onProd.change} ${SIDES[1]}`];
-  if (rehearsed.sequence && onProd.sequence) return compareSequences(name, rehearsed.sequence, onProd.sequence);
+  if (rehearsed.change !== onProd.change) return [`${name}: ${rehearsed.change} ${labels[0]}, ${onProd.change} ${labels[1]}`];
+  if (rehearsed.sequence && onProd.sequence) return compareSequences(name, rehearsed.sequence, onProd.sequence, labels);
   if (rehearsed.rows && onProd.rows) {
     return (['added', 'removed', 'changed'] as const).flatMap((category) =>
-      compareRows(name, category, normalizeAll(rehearsed.rows![category], category, generated[0]), normalizeAll(onProd.rows![category], category, generated[1])),
+      compareRows(name, category, normalizeAll(rehearsed.rows![category], category, generated[0]), normalizeAll(onProd.rows![category], category, generated[1]), labels),
     );
   }
   // Without row images or sequence values a change cannot be shown equal, save a removal on both sides.
@@ -71,9 +75,9 @@ function position(state: SequenceChange['before']): bigint {
  * behind the sandbox's. An increment of 1 is assumed, as Dolibarr's serials have. An operation that failed on the
  * sandbox after taking a value is not replayed (replay-plan.ts), so that sequence shows as having moved less on prod.
  */
-function compareSequences(name: string, rehearsed: SequenceChange, onProd: SequenceChange): string[] {
+function compareSequences(name: string, rehearsed: SequenceChange, onProd: SequenceChange, labels: Sides): string[] {
   const moved = [position(rehearsed.after) - position(rehearsed.before), position(onProd.after) - position(onProd.before)];
-  return moved[0] === moved[1] ? [] : [`${name}: moved by ${moved[0]} ${SIDES[0]}, by ${moved[1]} ${SIDES[1]}`];
+  return moved[0] === moved[1] ? [] : [`${name}: moved by ${moved[0]} ${labels[0]}, by ${moved[1]} ${labels[1]}`];
 }
 
 /**
@@ -180,25 +184,25 @@ function shown(row: NormalizedRow): string {
  * left without an equal on the other side, grouped by key: a row alone on each side under the same key by the columns
  * that differ, others one by one.
  */
-function compareRows(name: string, category: Category, rehearsed: readonly NormalizedRow[], onProd: readonly NormalizedRow[]): string[] {
-  const differences = rehearsed.length === onProd.length ? [] : [`${name}: ${rowsOf(rehearsed.length)} ${category} ${SIDES[0]}, ${onProd.length} ${SIDES[1]}`];
+function compareRows(name: string, category: Category, rehearsed: readonly NormalizedRow[], onProd: readonly NormalizedRow[], labels: Sides): string[] {
+  const differences = rehearsed.length === onProd.length ? [] : [`${name}: ${rowsOf(rehearsed.length)} ${category} ${labels[0]}, ${onProd.length} ${labels[1]}`];
   const sides = [unmatched(rehearsed, onProd), unmatched(onProd, rehearsed)];
   for (const key of new Set(sides.flat().map(keyText))) {
     const underKey = sides.map((rows) => rows.filter((row) => keyText(row) === key));
     const [rehearsedRows, prodRows] = underKey;
     if (rehearsedRows.length === 1 && prodRows.length === 1) {
-      differences.push(`${name}: row ${category}${key === '' ? '' : ` ${key}`} differs: ${columnDifferences(rehearsedRows[0], prodRows[0])}`);
+      differences.push(`${name}: row ${category}${key === '' ? '' : ` ${key}`} differs: ${columnDifferences(rehearsedRows[0], prodRows[0], labels)}`);
     } else {
-      underKey.forEach((rows, side) => differences.push(...rows.map((row) => `${name}: row ${category} ${SIDES[side]} only: ${shown(row)}`)));
+      underKey.forEach((rows, side) => differences.push(...rows.map((row) => `${name}: row ${category} ${labels[side]} only: ${shown(row)}`)));
     }
   }
   return differences;
 }
 
-function columnDifferences(rehearsed: NormalizedRow, onProd: NormalizedRow): string {
+function columnDifferences(rehearsed: NormalizedRow, onProd: NormalizedRow, labels: Sides): string {
   const columns = [...new Set([...Object.keys(rehearsed.values), ...Object.keys(onProd.values)])].sort();
   return columns
     .filter((column) => rehearsed.values[column] !== onProd.values[column])
-    .map((column) => `${column} ${rehearsed.values[column] ?? '(no such column)'} ${SIDES[0]}, ${onProd.values[column] ?? '(no such column)'} ${SIDES[1]}`)
+    .map((column) => `${column} ${rehearsed.values[column] ?? '(no such column)'} ${labels[0]}, ${onProd.values[column] ?? '(no such column)'} ${labels[1]}`)
     .join('; ');
 }

@@ -13,6 +13,7 @@ import { appendAudit, type AuditRecord } from './audit';
 import { ChangesetError, readChangeset, type Changeset } from './changeset';
 import { compareDiffs } from './compare';
 import { loadProdWriteCredential, type ProdWriteCredential } from './credential';
+import { dressRehearse, type DressRehearsalSite } from './dress-rehearsal';
 import { PromotionRefused } from './refusal';
 import { checkReplayable, sendOperation } from './replay';
 import { IdMap, leftOut, remapOperation, replayOrder } from './replay-plan';
@@ -23,7 +24,7 @@ import { IdMap, leftOut, remapOperation, replayOrder } from './replay-plan';
  * command only, and compares prod's diff with the rehearsed one. Every attempt, refused or not, appends an audit record.
  */
 
-/** What promote needs of the target it runs against: a gate target (support/targets/) is one as it is. */
+/** What promote needs of the target it runs against: a gate target (support/targets/) with its dress-rehearsal site. */
 export interface PromoteTarget {
   /** The instance the changeset must have been rehearsed on. */
   readonly sandbox: InstanceNames;
@@ -43,6 +44,8 @@ export interface PromoteTarget {
   };
   /** A directory of the run; prod's row images go under it. */
   readonly workDir: string;
+  /** The sandbox as the dress rehearsal uses it: reset to the golden, its state, the agent's write tooling. */
+  readonly dressRehearsal: DressRehearsalSite;
 }
 
 export interface PromoteOptions {
@@ -184,6 +187,8 @@ export async function promote(target: PromoteTarget, options: PromoteOptions): P
     }
     await approved(changeset, options);
     checkRehearsal(changeset, target);
+    // Before anything can reach prod: the diff the human approved must be what the operations do from the golden.
+    await dressRehearse(changeset, target.dressRehearsal, progress);
 
     // The prod-write credential is read only here, only now, from promote's own Vault identity.
     credential = await loadProdWriteCredential(

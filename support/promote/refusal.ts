@@ -10,6 +10,8 @@ export type RefusalReason =
   | "the agent's key"
   | "the agent's identity"
   | 'unsupported operation'
+  | 'not rehearsed from the golden'
+  | 'not what its operations do'
   | 'conflict';
 
 export class PromotionRefused extends Error {

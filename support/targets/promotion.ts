@@ -9,6 +9,7 @@ import { readChangeset, type Changeset } from '../promote/changeset';
 import { promoterNames } from '../naming/promoter';
 import { promote, type PromoteOptions, type Promotion } from '../promote/promote';
 import { RehearsalRecording } from '../promote/record';
+import { promoteTargetOf } from './dress-rehearsal';
 import { withdrawPromotion } from './promotion-faults';
 import { resetTargetSandbox } from './reset';
 import type { Target } from './target';
@@ -135,7 +136,7 @@ export async function promoteInScenario(scenario: PromotionScenario, approval: P
   if (changesetPath === undefined || auditPath === undefined) throw new Error("no rehearsal was recorded for this scenario: start it with the agent's rehearsal step");
   try {
     const promotion = await scenario.traffic.observe(() =>
-      promote(scenario.promoteTarget ?? target, { changesetPath, auditPath, ...approval, who: GATE_ACTOR }));
+      promote(promoteTargetOf(scenario.promoteTarget ?? target), { changesetPath, auditPath, ...approval, who: GATE_ACTOR }));
     scenario.promotion = promotion;
     scenario.undo.push(() => withdrawPromotion(target, promotion));
   } catch (error) {
