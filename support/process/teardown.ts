@@ -56,15 +56,43 @@ async function drain(): Promise<void> {
   }
 }
 
+/** Who holds SIGINT/SIGTERM back now (holdSignals), and the signal held. */
+let holder: ((signal: NodeJS.Signals) => void) | undefined;
+let held: NodeJS.Signals | undefined;
+
+/**
+ * Until the returned release is called, SIGINT and SIGTERM do not stop the process: `onSignal` is told and the work
+ * stops at a boundary of its own (promote, between two writes to prod). Released after a signal, the process stops as
+ * that signal stops it.
+ */
+export function holdSignals(onSignal: (signal: NodeJS.Signals) => void): () => void {
+  installSignalHandlers();
+  holder = onSignal;
+  return () => {
+    holder = undefined;
+    const signal = held;
+    held = undefined;
+    if (signal) stopOn(signal);
+  };
+}
+
+function stopOn(signal: NodeJS.Signals): void {
+  process.stderr.write(`\n${signal}: stopping what the harness started…\n`);
+  void runTeardowns().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+}
+
 function installSignalHandlers(): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(signal, () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const handler = () => {
       interruption = signal;
-      process.stderr.write(`\n${signal}: stopping what the harness started…\n`);
-      void runTeardowns().finally(() => process.exit(code));
-    });
+      if (!holder) return stopOn(signal);
+      held ??= signal;
+      holder(signal);
+      process.once(signal, handler);
+    };
+    process.once(signal, handler);
   }
   process.once('exit', () => {
     for (const teardown of [...stack].reverse()) {

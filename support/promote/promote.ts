@@ -1,5 +1,5 @@
 import type { LookupFunction } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { DolibarrClient } from '../dolibarr/client';
 import { grantProdWrites } from '../dolibarr/prod-grant';
 import { diffSnapshots, type RelationChange } from '../lifecycle/diff';
@@ -7,16 +7,21 @@ import type { Snapshot } from '../lifecycle/snapshot';
 import { stateOf } from '../lifecycle/state';
 import type { InstanceNames } from '../naming';
 import type { Endpoint, Login } from '../postgres/cluster';
+import { killPoint } from '../process/kill-point';
+import { holdSignals } from '../process/teardown';
 import type { Secret } from '../secret';
 import type { VaultConfigInput } from '../vault';
 import { appendAudit, type AuditRecord } from './audit';
-import { ChangesetError, readChangeset, type Changeset } from './changeset';
+import { ChangesetError, readChangeset, type Changeset, type RecordedOperation } from './changeset';
 import { compareDiffs } from './compare';
 import { loadProdWriteCredential, type ProdWriteCredential } from './credential';
 import { dressRehearse, type DressRehearsalSite } from './dress-rehearsal';
+import { Journal, journalPath, readJournal, type RelationHashes } from './journal';
+import { keepProdBefore, readProdBefore } from './prod-before';
 import { PromotionRefused } from './refusal';
 import { checkReplayable, sendOperation } from './replay';
 import { IdMap, leftOut, remapOperation, replayOrder } from './replay-plan';
+import { resumeFromJournal, type ResumePlan } from './resume';
 
 /**
  * Promote (ADR-0003 §4): the only path from a rehearsal to prod. It refuses at the first failed check, before anything
@@ -58,6 +63,8 @@ export interface PromoteOptions {
   readonly who: string;
   readonly auditPath: string;
   readonly progress?: (line: string) => void;
+  /** `--resume`: continue the unfinished promotion its journal records, after checking prod against it. */
+  readonly resume?: boolean;
 }
 
 /** An operation as it was sent to prod (ids remapped), and prod's answer. */
@@ -75,6 +82,8 @@ export interface Promotion {
   readonly prodChanges: readonly RelationChange[];
   /** Prod's diff against the rehearsed one, modulo generated ids and timestamps. */
   readonly comparison: { readonly equal: boolean; readonly differences: readonly string[] };
+  /** A resumed promotion: the first operation (1-based) this run sent; `replayed` holds the earlier ones too. */
+  readonly resumedAt?: number;
 }
 
 /** A replay that failed midway: what reached prod before the failure. */
@@ -86,6 +95,23 @@ export class PromotionFailed extends Error {
     options: { cause: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/** A SIGINT or SIGTERM stopped the replay between two operations: what reached prod is journaled, the rest was not sent. */
+export class PromotionStopped extends Error {
+  override readonly name = 'PromotionStopped';
+  constructor(
+    readonly signal: NodeJS.Signals,
+    readonly sent: number,
+    readonly of: number,
+    journal: string,
+    changesetPath: string,
+  ) {
+    super(
+      `promote stopped by ${signal} between two operations: ${sent} of ${of} operation(s) reached prod, the rest were not sent (journal ${journal}); ` +
+        `run rehearse promote ${changesetPath} --resume to check prod against the journal and finish`,
+    );
   }
 }
 
@@ -141,12 +167,49 @@ async function prodLogin(credential: ProdWriteCredential, target: PromoteTarget)
   return { user: lease.username, password: lease.password.reveal() };
 }
 
-async function replay(changeset: Changeset, client: DolibarrClient, progress: (line: string) => void): Promise<ReplayedOperation[]> {
-  const ids = new IdMap();
-  const replayed: ReplayedOperation[] = [];
-  const operations = replayOrder(changeset.operations);
-  for (const [index, operation] of operations.entries()) {
+/** The relations a changeset changes, sequences aside (see conflicts): those a journal records prod's hashes of. */
+function touchedRelations(changeset: Changeset): string[] {
+  return changeset.changes.filter((change) => change.kind !== 'sequence').map((change) => change.key);
+}
+
+function relationHashes(snapshot: Snapshot, keys: readonly string[]): RelationHashes {
+  const hashes = new Map(snapshot.entries.map((entry) => [entry.key, entry.hash]));
+  return Object.fromEntries(keys.map((key) => [key, hashes.get(key) ?? null]));
+}
+
+/** A replay under way: the operations, where it starts, what it journals, and whether a signal asked it to stop. */
+interface ReplayRun {
+  readonly operations: readonly RecordedOperation[];
+  /** Index of the first operation to send (0 unless resumed). */
+  readonly from: number;
+  readonly ids: IdMap;
+  /** What reached prod before `from`. */
+  readonly sent: readonly ReplayedOperation[];
+  readonly journal: Journal;
+  readonly prodHashes: () => Promise<RelationHashes>;
+  readonly stopRequested: () => NodeJS.Signals | undefined;
+  readonly changesetPath: string;
+}
+
+/**
+ * Sends the operations from `run.from` on, one at a time: each is journaled before it is sent and after prod answered
+ * (with prod's hashes then), so a crash leaves at most one operation in doubt. A signal noted meanwhile stops it at the
+ * next boundary, never mid-write.
+ */
+async function replay(run: ReplayRun, client: DolibarrClient, progress: (line: string) => void): Promise<ReplayedOperation[]> {
+  const { operations, ids, journal } = run;
+  const replayed = [...run.sent];
+  const stopHere = () => {
+    const signal = run.stopRequested();
+    if (signal) throw new PromotionStopped(signal, replayed.length, operations.length, journal.path, run.changesetPath);
+  };
+  for (let index = run.from; index < operations.length; index++) {
+    stopHere();
+    const operation = operations[index]!;
     const remapped = remapOperation(operation, ids);
+    const step = { operation: index + 1, of: operations.length, method: remapped.method, path: remapped.path };
+    journal.append({ event: 'sending', ...step });
+    killPoint(`promote:before-write:${index + 1}`);
     let answer: unknown;
     try {
       answer = await sendOperation(client, remapped);
@@ -157,10 +220,15 @@ async function replay(changeset: Changeset, client: DolibarrClient, progress: (l
         { cause: error },
       );
     }
-    ids.recordCreation(operation, answer);
+    journal.append({ event: 'sent', ...step, answer });
     replayed.push({ ...remapped, answer });
+    ids.recordCreation(operation, answer);
+    journal.append({ event: 'settled', operation: index + 1, relations: await run.prodHashes() });
+    killPoint(`promote:after-write:${index + 1}`);
     progress(`replayed ${index + 1}/${operations.length}: ${remapped.method} ${remapped.path} → ${JSON.stringify(answer)}`);
   }
+  // A signal during the last operation stops here too: the resume finishes with nothing left to send.
+  stopHere();
   return replayed;
 }
 
@@ -172,6 +240,9 @@ export async function promote(target: PromoteTarget, options: PromoteOptions): P
     appendAudit(options.auditPath, { at: new Date().toISOString(), who: options.who, changeset: options.changesetPath, ...(digest ? { digest } : {}), ...extra, outcome });
   let credential: ProdWriteCredential | undefined;
   let client: DolibarrClient | undefined;
+  let journal: Journal | undefined;
+  /** Set while the replay holds SIGINT/SIGTERM back (holdSignals). */
+  let releaseSignals: (() => void) | undefined;
   try {
     let loaded;
     try {
@@ -198,10 +269,26 @@ export async function promote(target: PromoteTarget, options: PromoteOptions): P
     );
     const login = await prodLogin(credential, target);
     const endpoint = target.endpointFor(target.prod.database);
-    const before = await stateOf(endpoint, login, target.prod, join(target.workDir, 'promote'));
-    const conflicting = conflicts(changeset, before);
-    if (conflicting.length > 0) {
-      throw new PromotionRefused('conflict', "prod's rows that the rehearsal changed have changed since it started; rehearse again from a fresh golden", conflicting);
+    const touched = touchedRelations(changeset);
+    const prodHashes = async () => relationHashes(await stateOf(endpoint, login, target.prod), touched);
+    // An unfinished promotion of this digest is never replayed afresh: its journal says what already reached prod.
+    const journalFile = journalPath(options.auditPath, changeset.digest);
+    const earlier = readJournal(journalFile);
+    const operations = replayOrder(changeset.operations);
+    let resumed: ResumePlan | undefined;
+    let before: Snapshot;
+    if (options.resume || (earlier !== undefined && earlier.ended !== 'finished')) {
+      if (earlier === undefined || earlier.ended === 'finished') {
+        throw new PromotionRefused('nothing to resume', `no unfinished promotion of ${changeset.digest} in ${journalFile}: promote it without --resume`);
+      }
+      resumed = resumeFromJournal(earlier, operations, await prodHashes(), { resume: options.resume === true, changesetPath: options.changesetPath, journalPath: journalFile });
+      before = readProdBefore(join(dirname(journalFile), earlier.started.before));
+    } else {
+      before = await stateOf(endpoint, login, target.prod, join(target.workDir, 'promote'));
+      const conflicting = conflicts(changeset, before);
+      if (conflicting.length > 0) {
+        throw new PromotionRefused('conflict', "prod's rows that the rehearsal changed have changed since it started; rehearse again from a fresh golden", conflicting);
+      }
     }
 
     const { dolibarr } = target;
@@ -216,19 +303,61 @@ export async function promote(target: PromoteTarget, options: PromoteOptions): P
     for (const skipped of leftOut(changeset.operations)) {
       progress(`not replayed: operation ${skipped.index + 1}, ${skipped.operation.method} ${skipped.operation.path}, ${skipped.reason}`);
     }
-    progress(`replaying ${replayOrder(changeset.operations).length} operation(s) of ${changeset.digest} on ${target.prod.host}`);
-    const replayed = await replay(changeset, client, progress);
+    let stopRequested: NodeJS.Signals | undefined;
+    releaseSignals = holdSignals((signal) => {
+      stopRequested ??= signal;
+      progress(`${signal}: promote stops once the operation in flight is answered and journaled`);
+    });
+    journal = Journal.open(journalFile);
+    if (resumed) {
+      journal.append({ event: 'resumed', who: options.who, from: resumed.from + 1 });
+    } else {
+      const beforeFile = `${basename(journalFile, '.ndjson')}.before.json`;
+      keepProdBefore(before, touched, join(dirname(journalFile), beforeFile));
+      journal.append({ event: 'started', digest: changeset.digest, changeset: options.changesetPath, who: options.who, operations: operations.length, relations: relationHashes(before, touched), before: beforeFile });
+    }
+    // In the audit before the first write: a promotion killed midway is on record, its journal named.
+    record('replaying', { journal: journalFile, ...(resumed ? { resumedAt: resumed.from + 1 } : {}) });
+    progress(`replaying ${operations.length - (resumed?.from ?? 0)} operation(s) of ${changeset.digest} on ${target.prod.host}${resumed ? `, resumed at operation ${resumed.from + 1} of ${operations.length}` : ''}`);
+    const replayed = await replay(
+      {
+        operations,
+        from: resumed?.from ?? 0,
+        ids: resumed?.ids ?? new IdMap(),
+        sent: resumed?.sent ?? [],
+        journal,
+        prodHashes,
+        stopRequested: () => stopRequested,
+        changesetPath: options.changesetPath,
+      },
+      client,
+      progress,
+    );
+    // Every operation reached prod: what is left reads prod, and a signal now stops it as usual.
+    releaseSignals();
+    releaseSignals = undefined;
     const after = await stateOf(endpoint, login, target.prod, join(target.workDir, 'promote'));
     const prodChanges = (await diffSnapshots(before, after)).changes;
     const comparison = compareDiffs(changeset.changes, prodChanges);
-    record('promoted', { prodDiffEqual: comparison.equal, operations: replayed.length });
-    return { digest: changeset.digest, replayed, prodChanges, comparison };
+    journal.append({ event: 'finished', prodDiffEqual: comparison.equal });
+    record('promoted', { prodDiffEqual: comparison.equal, operations: replayed.length, journal: journalFile, ...(resumed ? { resumedAt: resumed.from + 1 } : {}) });
+    return { digest: changeset.digest, replayed, prodChanges, comparison, ...(resumed ? { resumedAt: resumed.from + 1 } : {}) };
   } catch (error) {
+    const journaled = journal ? { journal: journal.path } : {};
     if (error instanceof PromotionRefused) record('refused', { reason: error.reason });
-    else record('failed', { reason: (error as Error).message, ...(error instanceof PromotionFailed ? { operations: error.replayed.length } : {}) });
+    else if (error instanceof PromotionStopped) {
+      journal?.append({ event: 'stopped', signal: error.signal, sent: error.sent });
+      record('stopped', { reason: error.message, operations: error.sent, ...journaled });
+    } else {
+      journal?.append({ event: 'failed', reason: (error as Error).message });
+      record('failed', { reason: (error as Error).message, ...(error instanceof PromotionFailed ? { operations: error.replayed.length } : {}), ...journaled });
+    }
     throw error;
   } finally {
+    journal?.close();
     await client?.close();
     await credential?.session.close({ revokeOutstanding: true });
+    // Last: a signal held during the replay now stops the process, its journal and audit written.
+    releaseSignals?.();
   }
 }

@@ -12,7 +12,10 @@ export type RefusalReason =
   | 'unsupported operation'
   | 'not rehearsed from the golden'
   | 'not what its operations do'
-  | 'conflict';
+  | 'conflict'
+  | 'unfinished promotion'
+  | 'prod moved since the journal'
+  | 'nothing to resume';
 
 export class PromotionRefused extends Error {
   override readonly name = 'PromotionRefused';
