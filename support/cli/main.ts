@@ -61,11 +61,16 @@ Usage:
       Dolibarr's JSON error a request carrying its own DOLAPIKEY, a write promote could not replay, and a redirect out
       of the sandbox. --serve: no COMMAND; the gateway stays up for an interactive session until Ctrl-C, which writes
       the changeset (exit 130). Exit: COMMAND's status; 2 usage or configuration, 4 unreachable.
-  rehearse promote CHANGESET [--approve DIGEST] [--target hermetic|live]
+  rehearse promote CHANGESET [--approve DIGEST] [--target hermetic|live] [--resume]
       Replay a reviewed changeset on prod, under promote's own prod-write credential. Needs the digest you reviewed:
       typed at the prompt, or with --approve. Refused (exit 5) when the changeset was edited after review, not
       approved, not rehearsed on the sandbox, when prod changed since the rehearsal, or when the credential is missing
-      or the agent's. Every attempt is appended to ERP_REHEARSAL_PROMOTE_AUDIT (default: reports/promote-audit.ndjson).
+      or the agent's. Every attempt is appended to ERP_REHEARSAL_PROMOTE_AUDIT (default: reports/promote-audit.ndjson),
+      and a replay once more before its first write. Each write to prod is journaled before and after it is sent, in
+      promote-journal/ beside the audit; SIGINT or SIGTERM stops the replay between two writes (exit 130 or 143).
+      After a crash, kill or stop, promote refuses the changeset (exit 5) naming what reached prod, what did not and
+      the write in doubt; --resume checks that prod's rows are still as the journal left them (else refused, exit 5)
+      and sends only what did not reach prod.
   rehearse mutations [--jobs N] [--everywhere] [NAME...]
       The fence mutation suite: a control run of every gate, then the gates once per mutation (all, or the named
       ones), each on a fresh hermetic target (hardened layout) with one fence broken, over the features the break can
@@ -124,7 +129,7 @@ export function classify(error: unknown): { readonly code: number; readonly mess
   if (name === 'PromotionRefused') return { code: PROMOTION_REFUSED, message: `promote refused: ${(error as Error).message}` };
   if (name === 'LifecycleRefusal' || name === 'GoldenError') return { code: EXIT.failed, message: (error as Error).message };
   if (name === 'GoldenDirError' || name === 'GoldenFilesError' || name === 'StateFileError' || name === 'NoCloneIdentityError') return { code: EXIT.cannotStart, message: (error as Error).message };
-  if (CANNOT_START.some((kind) => error instanceof kind) || name === 'GateRunError' || name === 'ChangesetError' || name === 'MutationSuiteError') {
+  if (CANNOT_START.some((kind) => error instanceof kind) || name === 'GateRunError' || name === 'ChangesetError' || name === 'JournalError' || name === 'MutationSuiteError') {
     return { code: EXIT.cannotStart, message: (error as Error).message };
   }
   return undefined;
@@ -222,6 +227,7 @@ async function recordCommand(args: string[]): Promise<number> {
 async function promoteCommand(args: string[]): Promise<number> {
   const approve = option(args, '--approve');
   const targetFlag = option(args, '--target');
+  const resume = flag(args, '--resume');
   const unknown = args.find((arg) => arg.startsWith('--'));
   if (unknown) throw new UsageError(`unknown option ${unknown}`);
   if (args.length !== 1) throw new UsageError('promote needs exactly one CHANGESET file');
@@ -232,7 +238,7 @@ async function promoteCommand(args: string[]): Promise<number> {
   const started = Date.now();
   const progress = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
   const { promoteCommand: run } = await import('./promote');
-  return run({ path: args[0]!, ...(approve === undefined ? {} : { approve }), target }, config, progress);
+  return run({ path: args[0]!, ...(approve === undefined ? {} : { approve }), target, ...(resume ? { resume } : {}) }, config, progress);
 }
 
 async function mutations(args: string[]): Promise<number> {

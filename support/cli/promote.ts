@@ -59,6 +59,8 @@ export interface PromoteCommand {
   readonly path: string;
   readonly approve?: string;
   readonly target: TargetKind;
+  /** `--resume`: finish the unfinished promotion of this changeset that its journal records. */
+  readonly resume?: boolean;
 }
 
 export async function promoteCommand(command: PromoteCommand, config: HarnessConfig, progress: (line: string) => void): Promise<number> {
@@ -75,9 +77,15 @@ export async function promoteCommand(command: PromoteCommand, config: HarnessCon
       who: actor(),
       auditPath: auditPath(config),
       progress,
+      ...(command.resume ? { resume: true } : {}),
+    }).catch((error: unknown) => {
+      // Stopped by a signal: what reached prod and how to finish, then the interruption ends the command.
+      if ((error as Error).name === 'PromotionStopped') process.stderr.write(`rehearse: ${(error as Error).message}\n`);
+      throw error;
     });
+    const resumed = promotion.resumedAt === undefined ? '' : `, resumed at operation ${promotion.resumedAt} (the earlier ones from its journal)`;
     const lines = [
-      `promoted ${promotion.digest} to ${target.prod.host}: ${promotion.replayed.length} operation(s)`,
+      `promoted ${promotion.digest} to ${target.prod.host}: ${promotion.replayed.length} operation(s)${resumed}`,
       ...promotion.replayed.map((operation) => `  ${operation.method} ${operation.path} → ${JSON.stringify(operation.answer)}`),
       promotion.comparison.equal
         ? "prod's diff equals the rehearsed diff (modulo generated ids, timestamps and the acting user)"
