@@ -60,7 +60,17 @@ describe("the prod-write credential's boundary", () => {
     // The command is loaded by the CLI's `promote` and `review` commands only (on demand), which bin/rehearse.js runs.
     assert.deepEqual(direct('support/cli/promote.ts'), ['support/cli/main.ts']);
     const reaching = [...importersOf('support/promote/credential.ts')].sort();
-    assert.deepEqual(reaching, ['bin/rehearse.js', 'steps/promotion.steps.ts', 'support/cli/main.ts', 'support/cli/promote.ts', 'support/promote/promote.ts', 'support/targets/promotion.ts', 'test/cli.test.ts']);
+    assert.deepEqual(reaching, [
+      'bin/rehearse.js',
+      'steps/agent.steps.ts',
+      'steps/promotion.steps.ts',
+      'support/cli/main.ts',
+      'support/cli/promote.ts',
+      'support/promote/promote.ts',
+      'support/targets/agent-rehearsal.ts',
+      'support/targets/promotion.ts',
+      'test/cli.test.ts',
+    ]);
   });
 
   it('only promote makes a prod-write grant for the write tooling', () => {

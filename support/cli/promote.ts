@@ -1,7 +1,7 @@
-import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import type { HarnessConfig } from '../config';
+import { actor } from './actor';
 import { readChangeset } from '../promote/changeset';
 import { renderReviewHtml } from '../promote/review-html';
 import { renderReviewText, shouldColour } from '../promote/review';
@@ -14,11 +14,6 @@ import type { TargetKind } from '../targets/session';
  * terminal and as an HTML page and prints its digest; `promote` asks for that digest (typed at the terminal, or given
  * with --approve) and replays the changeset on the target's prod through support/promote.
  */
-
-/** Who is acting, for the audit: the CI's actor when there is one, else the OS user. */
-export function actor(env: NodeJS.ProcessEnv = process.env): string {
-  return env.ERP_REHEARSAL_ACTOR || env.GITEA_ACTOR || env.GITHUB_ACTOR || userInfo().username;
-}
 
 export function auditPath(config: HarnessConfig, env: NodeJS.ProcessEnv = process.env): string {
   return env.ERP_REHEARSAL_PROMOTE_AUDIT || join(config.reports.dir, 'promote-audit.ndjson');

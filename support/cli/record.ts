@@ -8,7 +8,7 @@ import type { Changeset } from '../promote/changeset';
 import { renderReviewText, shouldColour } from '../promote/review';
 import { flushRedactedWrites } from '../redaction';
 import type { TargetKind } from '../targets/session';
-import { actor } from './promote';
+import { actor } from './actor';
 
 /**
  * `rehearse record`: an agent's session through the recording gateway, written as a changeset for review. The agent's
