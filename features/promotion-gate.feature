@@ -4,10 +4,13 @@ Feature: Promotion gate: nothing reaches prod unless rehearsed, reviewed, approv
   reviewed before/after diff, and explicitly replayed against prod under the separate promote-time credential
   with human confirmation. A rehearsal is recorded as a changeset: the API operations the agent's write tooling
   sent to the sandbox, the sandbox's state before and after, their row-level diff, and a digest over all of it.
-  The human approves the digest they reviewed; promote reads its prod-write credential from its own Vault
-  identity only then, checks that prod still holds what the rehearsal started from, replays the operations on
-  prod, and compares prod's diff with the rehearsed one. Every attempt is audited; every refusal leaves prod
-  exactly as it was, without a single request to prod's Dolibarr.
+  The human approves the digest they reviewed; promote then dress-rehearses the changeset: the sandbox reset to the
+  golden, the changeset's before-state checked to be the golden's, its operations replayed there through the agent's
+  write tooling, and the sandbox's diff compared with the reviewed one, so that a changeset written by hand or whose
+  diff was altered never reaches prod. Only then does it read its prod-write credential from its own Vault identity,
+  check that prod still holds what the rehearsal started from, replay the operations on prod, and compare prod's diff
+  with the rehearsed one. Every attempt is audited; every refusal leaves prod exactly as it was, without a single
+  request to prod's Dolibarr.
 
   The rehearsal is recorded once per run, by the agent's write tooling on a sandbox reset to the golden with the
   agent's overlay; each scenario promotes its own copy of the changeset, and a promotion's rows are taken back from
@@ -63,12 +66,27 @@ Feature: Promotion gate: nothing reaches prod unless rehearsed, reviewed, approv
     And the promote audit records the attempt as "refused" for "<reason>"
 
     Examples:
-      | case                                        | change                                                          | reason                       |
-      | a changeset edited after review             | the changeset's invoice amount is edited after review           | edited after review          |
-      | a changeset not rehearsed on the sandbox    | the changeset says it was rehearsed on prod's host, re-digested | not rehearsed on the sandbox |
-      | without a prod-write credential in Vault    | promote's prod-write credential is missing from Vault           | no prod-write credential     |
-      | a prod-write credential that is the agent's | promote's prod-write credential is the agent's sandbox key      | the agent's key              |
-      | a credential read as the agent's identity   | promote logs in to Vault as the agent's identity                | the agent's identity         |
+      | case                                        | change                                                              | reason                       |
+      | a changeset edited after review             | the changeset's invoice amount is edited after review               | edited after review          |
+      | a changeset whose diff was edited           | the diff the changeset shows hides the invoice's lines after review | edited after review          |
+      | a changeset not rehearsed on the sandbox    | the changeset says it was rehearsed on prod's host, re-digested     | not rehearsed on the sandbox |
+      | without a prod-write credential in Vault    | promote's prod-write credential is missing from Vault               | no prod-write credential     |
+      | a prod-write credential that is the agent's | promote's prod-write credential is the agent's sandbox key          | the agent's key              |
+      | a credential read as the agent's identity   | promote logs in to Vault as the agent's identity                    | the agent's identity         |
+
+  Scenario Outline: promote dress-rehearses <case> on the sandbox and refuses it, and prod is untouched
+    Given <change>
+    When the changeset is promoted with --approve and its digest
+    Then promote refuses it for "<reason>", naming "<named>"
+    And prod's content hash is unchanged
+    And prod's Dolibarr saw no connection
+    And the promote audit records the attempt as "refused" for "<reason>"
+
+    Examples:
+      | case                                             | change                                                                                       | reason                        | named                                                                            |
+      | a changeset written by hand                      | the changeset is replaced by one written by hand for the sandbox's host, with a valid digest | not what its operations do    | public.llx_societe: 0 rows changed in the changeset, 1 in the dress rehearsal    |
+      | a changeset whose diff its operations don't make | the diff the changeset shows hides the invoice's lines, re-digested                          | not what its operations do    | public.llx_facture_fourn_det: content changed in the dress rehearsal             |
+      | a changeset not rehearsed from the golden        | the changeset's before-state is not the golden's, re-digested                                | not rehearsed from the golden | table public.llx_societe                                                         |
 
   Scenario: prod changed since the rehearsal: a conflict, shown, and nothing replayed
     Given prod's thirdparties changed since the rehearsal started

@@ -1,6 +1,6 @@
 import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { editInvoiceAmount, rehearsedOnProdHost } from '../support/promote/faults';
+import { beforeStateNotGolden, editInvoiceAmount, hideInvoiceLines, rehearsedOnProdHost, writtenByHand } from '../support/promote/faults';
 import {
   describePromotion,
   expectProdDiffAsRehearsed,
@@ -86,6 +86,35 @@ Given("the changeset says it was rehearsed on prod's host, re-digested", functio
   rehearsedOnProdHost(this.changesetPath!, this.target.prod.host);
 });
 
+/** Removes the invoice's lines from the diff the scenario's changeset shows for review, its digest left as it was. */
+Given("the diff the changeset shows hides the invoice's lines after review", function (this: RehearsalWorld) {
+  hideInvoiceLines(this.changesetPath!, { redigest: false });
+});
+
+/**
+ * Removes the invoice's lines from the diff the scenario's changeset shows for review, and recomputes its digest.
+ *
+ * The operations still write the lines: the diff is not what they do.
+ */
+Given("the diff the changeset shows hides the invoice's lines, re-digested", function (this: RehearsalWorld) {
+  hideInvoiceLines(this.changesetPath!, { redigest: true });
+});
+
+/**
+ * Replaces the scenario's changeset by one written by hand, naming the sandbox's host, with a digest of its own.
+ *
+ * Its header and before-state are the rehearsal's; its diff shows one new thirdparty, while its operations create it and
+ * rename an existing one.
+ */
+Given("the changeset is replaced by one written by hand for the sandbox's host, with a valid digest", function (this: RehearsalWorld) {
+  writtenByHand(this.changesetPath!);
+});
+
+/** Makes the scenario's changeset say its thirdparties were not the golden's when the rehearsal started, re-digested. */
+Given("the changeset's before-state is not the golden's, re-digested", function (this: RehearsalWorld) {
+  beforeStateNotGolden(this.changesetPath!);
+});
+
 /** Removes promote's prod-write credential from Vault until the scenario ends. */
 Given("promote's prod-write credential is missing from Vault", function (this: RehearsalWorld) {
   this.undo.push(removeProdWriteCredential(this.target));
@@ -134,8 +163,9 @@ Then("prod's diff equals the rehearsed diff, modulo generated ids and timestamps
 /**
  * Promote refused the last promotion for exactly that reason (nothing was sent to prod).
  *
- * Reasons: approval mismatch, no approval, not confirmed, edited after review, not rehearsed on the sandbox, no
- * prod-write credential, the agent's key, the agent's identity, conflict.
+ * Reasons: approval mismatch, no approval, not confirmed, edited after review, not rehearsed on the sandbox, not
+ * rehearsed from the golden, not what its operations do, no prod-write credential, the agent's key, the agent's
+ * identity, conflict.
  */
 Then('promote refuses it for {string}', function (this: RehearsalWorld, reason: string) {
   const refusal = expectRefusedFor(this.promotion, reason);
@@ -144,7 +174,9 @@ Then('promote refuses it for {string}', function (this: RehearsalWorld, reason: 
 
 /** Promote refused the last promotion for exactly that reason, and what the refusal shows includes the given text. */
 Then('promote refuses it for {string}, naming {string}', function (this: RehearsalWorld, reason: string, named: string) {
-  expect(expectRefusedFor(this.promotion, reason).details.join('\n'), 'what the refusal shows').to.include(named);
+  const refusal = expectRefusedFor(this.promotion, reason);
+  expect(refusal.details.join('\n'), 'what the refusal shows').to.include(named);
+  this.evidence(`promote refused (${reason}): ${refusal.message}`);
 });
 
 /** The last line of the scenario's promote audit has that outcome and the changeset's digest. */

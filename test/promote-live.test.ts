@@ -20,6 +20,10 @@ const REFUSALS = [
   'promote refuses without --approve off a terminal, and prod is untouched',
   'promote refuses a wrong digest typed at the prompt, and prod is untouched',
   'promote refuses a changeset edited after review, and prod is untouched',
+  'promote refuses a changeset whose diff was edited, and prod is untouched',
+  'promote dress-rehearses a changeset written by hand on the sandbox and refuses it, and prod is untouched',
+  "promote dress-rehearses a changeset whose diff its operations don't make on the sandbox and refuses it, and prod is untouched",
+  'promote dress-rehearses a changeset not rehearsed from the golden on the sandbox and refuses it, and prod is untouched',
   'promote refuses a changeset not rehearsed on the sandbox, and prod is untouched',
   "promote refuses a credential read as the agent's identity, and prod is untouched",
   "the agent's tooling cannot send the same write to prod itself: the only path to prod is promote",
@@ -46,7 +50,7 @@ describe('the promotion gate on the live target against the hermetic stack', { t
     const prodBefore = target.dolibarr.standins!.counts().prod;
     const run = await runLiveFeature(FEATURE, stack().env);
     assert.equal(run.code, 3, `green with scenarios not applicable live\n${run.output}`);
-    assert.match(run.output, /gates: 7 passed, 0 failed, 5 not applicable/, run.output);
+    assert.match(run.output, /gates: 11 passed, 0 failed, 5 not applicable/, run.output);
     assert.deepEqual(named(run.scenarios, 'passed'), [...REFUSALS].sort(), run.output);
     const notApplicable = run.scenarios.filter((scenario) => scenario.outcome === 'not applicable');
     assert.deepEqual(notApplicable.map((scenario) => scenario.scenario).sort(), Object.keys(NOT_APPLICABLE).sort());

@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ident, literal } from '../postgres/connect';
 import { writeRedacted } from '../redacted-files';
@@ -34,6 +35,55 @@ export function rehearsedOnProdHost(path: string, prodHost: string): void {
     const content = { ...changeset, rehearsal: { ...changeset.rehearsal, host: prodHost } };
     return { ...content, digest: digestOf(content) };
   });
+}
+
+/** The content of a changeset with `edit` applied, its digest recomputed: what a reviewer approves is then this. */
+function redigested(changeset: Changeset, edit: (content: Changeset) => Changeset): Changeset {
+  const content = edit(changeset);
+  return { ...content, digest: digestOf(content) };
+}
+
+/** The diff shown for review, without the invoice's lines (its digest kept, or recomputed): the operations still write them. */
+export function hideInvoiceLines(path: string, options: { readonly redigest: boolean }): void {
+  const hide = (changeset: Changeset) => ({ ...changeset, changes: changeset.changes.filter((change) => change.name !== 'public.llx_facture_fourn_det') });
+  rewrite(path, (changeset) => (options.redigest ? redigested(changeset, hide) : hide(changeset)));
+}
+
+/** The changeset as if rehearsed on a sandbox whose thirdparties were not the golden's, re-digested. */
+export function beforeStateNotGolden(path: string): void {
+  rewrite(path, (changeset) =>
+    redigested(changeset, (content) => ({
+      ...content,
+      before: { ...content.before, relations: { ...content.before.relations, 'table public.llx_societe': createHash('sha256').update('not the golden').digest('hex') } },
+    })),
+  );
+}
+
+/**
+ * The changeset replaced by one written by hand, as someone who copied a real one's header and before-state would
+ * write it: it names the sandbox's host, its digest is valid, and its diff shows one new thirdparty, while its
+ * operations create that thirdparty and rename an existing one.
+ */
+export function writtenByHand(path: string): void {
+  rewrite(path, (recorded) =>
+    redigested(recorded, (content) => ({
+      ...content,
+      title: 'a new thirdparty, written by hand',
+      operations: [
+        { method: 'POST', path: '/thirdparties', body: { name: 'Written by hand', client: 1 }, status: 200, response: 9001 },
+        { method: 'PUT', path: '/thirdparties/1', body: { name: 'Renamed by hand' }, status: 200, response: 1 },
+      ],
+      changes: [
+        {
+          key: 'table public.llx_societe',
+          kind: 'table',
+          name: 'public.llx_societe',
+          change: 'content changed',
+          rows: { added: [{ key: { rowid: '9001' }, after: { rowid: '9001', nom: 'Written by hand', client: '1' } }], removed: [], changed: [] },
+        },
+      ],
+    })),
+  );
 }
 
 /**
