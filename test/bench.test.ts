@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { alternate } from '../support/bench/alternate';
 import { renderAcrossScales, renderRun } from '../support/bench/report';
-import type { BenchReport } from '../support/bench/run';
+import type { BenchReport } from '../support/bench/comparison';
 import { median, pairedRatio, summarize } from '../support/bench/stats';
 import { stepProfile } from '../support/bench/step-profile';
 

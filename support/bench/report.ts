@@ -1,5 +1,5 @@
 /** A benchmark's results as Markdown: one run's table, and one table across the scales of several runs. */
-import type { BenchReport, Comparison, Goal } from './run';
+import type { BenchReport, Comparison, Goal } from './comparison';
 
 const MB = 1e6;
 

@@ -21,8 +21,10 @@ import { alternate } from './alternate';
 import { cloneNames } from '../naming/template-clone';
 import { cloneResetTargetSandbox, mintCloneLogin, prepareTargetGoldenDatabase } from '../targets/template-clone';
 import { ownedTables, rawCopyRead, rawRestore, rawTemplateClone, rowCount, secondsSince, tableBytes } from './raw-tools';
+import type { BenchReport, Comparison, Measurement } from './comparison';
+import { recordOverhead } from './record-overhead';
 import { stepProfile } from './step-profile';
-import { pairedRatio, summarize, type Ratio, type Summary } from './stats';
+import { pairedRatio, summarize } from './stats';
 
 export interface BenchOptions {
   readonly scale: number;
@@ -34,40 +36,6 @@ export interface BenchOptions {
   readonly progress: (line: string) => void;
   /** A progress line a second from long resets and snapshots, e.g. on a TTY. */
   readonly everySecond?: (line: string) => void;
-}
-
-export interface Goal {
-  /** What is measured, when not the comparison's harness measurement. */
-  readonly subject?: string;
-  /** The ratio checked: harness time over the reference's (lower is better) or throughput over the reference's. */
-  readonly kind: 'time ratio at most' | 'throughput ratio at least' | 'seconds at most' | 'rows per second at least';
-  readonly value: number;
-}
-
-export interface Measurement {
-  readonly name: string;
-  readonly seconds: Summary;
-}
-
-export interface Comparison {
-  readonly id: string;
-  readonly title: string;
-  readonly harness: Measurement;
-  readonly references: readonly Measurement[];
-  /** Harness time over each reference's, per round. */
-  readonly ratios: readonly (Ratio & { readonly against: string })[];
-  readonly goals: readonly (Goal & { readonly against?: string; readonly measured: number; readonly met: boolean })[];
-  readonly notes: readonly string[];
-}
-
-export interface BenchReport {
-  readonly startedAt: string;
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly memoryGiB: number; readonly node: string; readonly postgres: string };
-  readonly scale: number;
-  readonly rounds: number;
-  readonly data: { readonly tables: number; readonly rows: number; readonly tableBytes: number; readonly archiveBytes: number; readonly goldenEntries: number };
-  readonly setupSeconds: number;
-  readonly comparisons: readonly Comparison[];
 }
 
 /** Server settings of the benchmark's cluster: room for a 1 GB restore without checkpoints in the middle of a sample. */
@@ -327,6 +295,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
       comparisons.push(await parallelReset(bench, 2));
       comparisons.push(await templateCloneReset(bench));
       comparisons.push(await snapshotHash(bench, tables, rows));
+      comparisons.push(await recordOverhead(target, sandboxLogin, options.rounds, onSample(options, 'record')));
       if (options.suite) {
         const atScale = options.scale === SUITE_SCALE ? comparisons.find((c) => c.id === 'atomic-reset')?.references[0]?.seconds.samples : undefined;
         comparisons.push(await gateSuite(options, await suiteScaleRawRestore(options, atScale)));
