@@ -137,9 +137,9 @@ Given("promote logs in to Vault as the agent's identity", function (this: Rehear
   this.promoteTarget = promoterAsAgent(this.target);
 });
 
-/** Changes rows of prod's thirdparties that the rehearsal also changed: a conflict for promote. */
+/** Changes rows of prod's thirdparties that the rehearsal also changed, a conflict for promote; taken back after the scenario. */
 Given("prod's thirdparties changed since the rehearsal started", async function (this: RehearsalWorld) {
-  await changeProdThirdparties(this.target);
+  await changeProdThirdparties(this.target, this.undo);
 });
 
 /**

@@ -114,8 +114,15 @@ export async function deletePromotedRows(client: Client, promotion: Promotion): 
 }
 
 /** A thirdparty added on prod, as a user of prod would (run as prod's owner role). */
+const CHANGED_ON_PROD = 'Changed on prod since the rehearsal';
+
 export async function insertProdThirdparty(client: Client): Promise<void> {
-  await client.query("INSERT INTO public.llx_societe (nom, entity, datec) VALUES ('Changed on prod since the rehearsal', 1, now())");
+  await client.query('INSERT INTO public.llx_societe (nom, entity, datec) VALUES ($1, 1, now())', [CHANGED_ON_PROD]);
+}
+
+/** Takes insertProdThirdparty's row back out of prod (run as prod's owner role). */
+export async function deleteInsertedProdThirdparty(client: Client): Promise<void> {
+  await client.query('DELETE FROM public.llx_societe WHERE nom = $1', [CHANGED_ON_PROD]);
 }
 
 /** Prod's thirdparty ids moved on without a row, as an insert rolled back leaves them (run as prod's owner role). */

@@ -2,7 +2,7 @@ import type { Client } from 'pg';
 import { NotApplicable, requireOnTarget } from '../not-applicable';
 import { ident, withClient } from '../postgres/connect';
 import { PROD_WRITE_KEY, promoterNames } from '../naming/promoter';
-import { advanceThirdpartyIds, deletePromotedRows, insertProdThirdparty } from '../promote/faults';
+import { advanceThirdpartyIds, deleteInsertedProdThirdparty, deletePromotedRows, insertProdThirdparty } from '../promote/faults';
 import type { Promotion } from '../promote/promote';
 import type { Target } from './target';
 
@@ -63,10 +63,12 @@ async function asProdOwner(target: Target, why: string, work: (client: Client) =
 }
 
 /** A thirdparty added on prod by prod's own owner role, as a user of prod would. */
-export function changeProdThirdparties(target: Target): Promise<void> {
+export async function changeProdThirdparties(target: Target, undo: (() => void | Promise<void>)[]): Promise<void> {
   const why = "the conflict is prod changed under the rehearsal: a thirdparty inserted on prod as prod's owner, then seen by promote through its " +
     'prod-write credential; a live run holds neither and never writes prod';
-  return asProdOwner(target, why, insertProdThirdparty);
+  await asProdOwner(target, why, insertProdThirdparty);
+  // Taken back after the scenario, so the features after it rehearse from a golden that is prod's again.
+  undo.push(() => asProdOwner(target, why, deleteInsertedProdThirdparty));
 }
 
 /** Prod's thirdparty ids moved on without a row, as an insert rolled back leaves them: prod's next id is not the sandbox's. */
