@@ -1,7 +1,6 @@
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { knownSupplierInvoice, writeSupplierInvoice } from '../erp/supplier-invoice';
-import { stateOf } from '../lifecycle/state';
 import { NotApplicable } from '../not-applicable';
 import type { NetworkLog } from '../process/connections';
 import type { AuditRecord } from '../promote/audit';
@@ -11,9 +10,8 @@ import { promote, type PromoteOptions, type Promotion } from '../promote/promote
 import { RehearsalRecording } from '../promote/record';
 import { promoteTargetOf } from './dress-rehearsal';
 import { withdrawPromotion } from './promotion-faults';
-import { resetTargetSandbox } from './reset';
+import { recordingSite, resetForRehearsal } from './record';
 import type { Target } from './target';
-import { agentWriteTooling } from './write-tooling';
 
 /**
  * The promotion gate's side of a scenario: the agent's rehearsal, recorded once per run from the golden; each
@@ -57,18 +55,12 @@ export function requireGateCannotWriteProd(target: Target): void {
  * the states are read through a sandbox login of the recording's own, the write sent through the agent's write tooling.
  */
 async function recordRehearsal(target: Target, lines: number, path: string): Promise<void> {
-  const { sandbox, prod } = target;
-  const reader = await target.minter.mint(sandbox);
+  const reader = await target.minter.mint(target.sandbox);
   try {
-    const recording = await RehearsalRecording.start(
-      {
-        sandbox,
-        prod,
-        sandboxState: () => stateOf(target.endpointFor(sandbox.database), reader, sandbox, target.workDir),
-        tooling: (onWrite) => agentWriteTooling(target, { onWrite }),
-      },
-      { title: `a supplier invoice with ${lines} lines for a new thirdparty`, by: 'the agent' },
-    );
+    const recording = await RehearsalRecording.start(recordingSite(target, reader), {
+      title: `a supplier invoice with ${lines} lines for a new thirdparty`,
+      by: 'the agent',
+    });
     try {
       await writeSupplierInvoice(recording.tooling(), knownSupplierInvoice(lines));
       await recording.finish(path);
@@ -80,15 +72,9 @@ async function recordRehearsal(target: Target, lines: number, path: string): Pro
   }
 }
 
-/** Mints a sandbox login, resets the sandbox to the golden with it, applies the overlay, and records the agent's write. */
+/** Resets the sandbox to the golden with the agent's overlay, and records the agent's write. */
 async function recordFromGolden(target: Target, lines: number): Promise<string> {
-  const login = await target.minter.mint(target.sandbox);
-  try {
-    await resetTargetSandbox(target, login);
-    await target.dolibarr.applySandboxOverlay();
-  } finally {
-    await target.minter.revoke(login);
-  }
+  await resetForRehearsal(target, () => undefined);
   const path = join(target.workDir, `rehearsal-${lines}-lines.changeset.json`);
   await recordRehearsal(target, lines, path);
   return path;

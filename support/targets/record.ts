@@ -1,9 +1,10 @@
 import type { WriteExchange } from '../dolibarr/client';
 import { startGateway } from '../gateway/server';
 import { stateOf } from '../lifecycle/state';
+import type { Login } from '../postgres/cluster';
 import type { MintedLogin } from '../postgres/minting';
 import type { Changeset, RecordedOperation } from '../promote/changeset';
-import { RehearsalRecording } from '../promote/record';
+import { RehearsalRecording, type RecordingSite } from '../promote/record';
 import { resetTargetSandbox } from './reset';
 import type { Target } from './target';
 import { agentWriteTooling } from './write-tooling';
@@ -47,8 +48,19 @@ export async function resetForRehearsal(target: Target, progress: (line: string)
   }
 }
 
+/** Where a rehearsal is recorded on the target: its states read through `reader`, its writes sent by the agent's tooling. */
+export function recordingSite(target: Target, reader: Login): RecordingSite {
+  const { sandbox, prod } = target;
+  return {
+    sandbox,
+    prod,
+    sandboxState: () => stateOf(target.endpointFor(sandbox.database), reader, sandbox, target.workDir),
+    tooling: (onWrite) => agentWriteTooling(target, { onWrite }),
+  };
+}
+
 export async function startAgentRecording(target: Target, options: AgentRecordingOptions): Promise<AgentRecording> {
-  const { sandbox, prod, dolibarr } = target;
+  const { sandbox, dolibarr } = target;
   const { progress } = options;
   if (options.reset) {
     progress(`resetting ${sandbox.database} to the golden ${target.golden.manifest.root.slice(0, 12)}, then the agent's overlay`);
@@ -67,15 +79,7 @@ export async function startAgentRecording(target: Target, options: AgentRecordin
   };
   try {
     progress(`the sandbox's state before (${sandbox.database})`);
-    recording = await RehearsalRecording.start(
-      {
-        sandbox,
-        prod,
-        sandboxState: () => stateOf(target.endpointFor(sandbox.database), reader, sandbox, target.workDir),
-        tooling: (onWrite) => agentWriteTooling(target, { onWrite }),
-      },
-      { title: options.title, by: options.by },
-    );
+    recording = await RehearsalRecording.start(recordingSite(target, reader), { title: options.title, by: options.by });
     const recorder = recording;
     gateway = await startGateway({
       sandbox,
