@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { classify } from '../support/cli/main';
 import { EXIT, isUnreachable, TargetUnreachableError } from '../support/gates/outcomes';
 import { WaiverFileError } from '../support/gates/waivers';
+import { SandboxOverlayError } from '../support/targets/live';
 
 const REHEARSE = join(__dirname, '..', 'bin', 'rehearse.js');
 
@@ -169,6 +170,7 @@ describe('unreachable targets', () => {
 
   it('other expected errors exit 2; unexpected ones are left to show their stack', () => {
     assert.equal(classify(new WaiverFileError('w.json', ['missing justification']))!.code, EXIT.cannotStart);
+    assert.equal(classify(new SandboxOverlayError('the sandbox overlay is not in place'))!.code, EXIT.cannotStart);
     assert.equal(classify(new RangeError('a bug')), undefined);
   });
 });

@@ -128,7 +128,7 @@ export function classify(error: unknown): { readonly code: number; readonly mess
   // Matched by name, so this module need not load the promote or lifecycle libraries to know their errors.
   if (name === 'PromotionRefused') return { code: PROMOTION_REFUSED, message: `promote refused: ${(error as Error).message}` };
   if (name === 'LifecycleRefusal' || name === 'GoldenError') return { code: EXIT.failed, message: (error as Error).message };
-  if (name === 'GoldenDirError' || name === 'GoldenFilesError' || name === 'StateFileError' || name === 'NoCloneIdentityError') return { code: EXIT.cannotStart, message: (error as Error).message };
+  if (name === 'GoldenDirError' || name === 'GoldenFilesError' || name === 'StateFileError' || name === 'NoCloneIdentityError' || name === 'SandboxOverlayError') return { code: EXIT.cannotStart, message: (error as Error).message };
   if (CANNOT_START.some((kind) => error instanceof kind) || name === 'GateRunError' || name === 'ChangesetError' || name === 'JournalError' || name === 'MutationSuiteError') {
     return { code: EXIT.cannotStart, message: (error as Error).message };
   }

@@ -38,6 +38,11 @@ export type Progress = (line: string) => void;
  * What would need more is not applicable here, and says so. This builder is the only code that knows the target is live.
  */
 
+/** The agent's sandbox key is refused after a reset: the operator's overlay is missing or wrong (a configuration to fix). */
+export class SandboxOverlayError extends Error {
+  override readonly name = 'SandboxOverlayError';
+}
+
 /** Where a database of the live target is reached; its CA is also written to `workDir`, where libpq's tools read it. */
 export function endpointOf(address: DatabaseAddress, workDir: string, name: string): Endpoint {
   if (address.sslmode === 'disable') return { host: address.host, port: address.port };
@@ -164,7 +169,7 @@ export async function buildLiveTarget(config: HarnessConfig, progress: Progress)
         try {
           await tooling.status();
         } catch (error) {
-          throw new Error(`the sandbox overlay is not in place: the agent's sandbox key is refused (${(error as Error).message}); declare it in ERP_REHEARSAL_SANDBOX_OVERLAY`);
+          throw new SandboxOverlayError(`the sandbox overlay is not in place: the agent's sandbox key is refused (${(error as Error).message}); declare it in ERP_REHEARSAL_SANDBOX_OVERLAY`);
         } finally {
           await tooling.close();
         }
