@@ -28,7 +28,8 @@ def post(resource, fields):
 
 
 line = lambda n: {"description": f"Rehearsed line {n}", "qty": n, "pu_ht": 12.5, "subprice": 12.5, "tva_tx": 20}
-supplier = post("thirdparties", {"name": "Rehearsal Supplies SARL", "client": 0, "fournisseur": 1})
+# Dolibarr 19 answers a new id as a JSON string, 20 and later as a number.
+supplier = int(post("thirdparties", {"name": "Rehearsal Supplies SARL", "client": 0, "fournisseur": 1}))
 print(f"created thirdparty {supplier}")
 invoice = post("supplierinvoices", {"socid": supplier, "ref_supplier": "RH-0001", "label": "Rehearsal RH-0001", "lines": [line(1), line(2)]})
 print(f"created supplier invoice {invoice}")

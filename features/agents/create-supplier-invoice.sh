@@ -10,7 +10,8 @@ post() {
   curl --silent --show-error --fail-with-body -H 'Content-Type: application/json' -H 'Accept: application/json' -X POST --data "$2" "$api/$1"
 }
 
-supplier=$(post thirdparties '{"name":"Rehearsal Supplies SARL","client":0,"fournisseur":1}')
+# Dolibarr 19 answers a new id as a JSON string ("13"), 20 and later as a number.
+supplier=$(post thirdparties '{"name":"Rehearsal Supplies SARL","client":0,"fournisseur":1}' | tr -d '"')
 echo "created thirdparty $supplier"
 invoice=$(post supplierinvoices "{\"socid\":$supplier,\"ref_supplier\":\"RH-0001\",\"label\":\"Rehearsal RH-0001\",\"lines\":[
   {\"description\":\"Rehearsed line 1\",\"qty\":1,\"pu_ht\":12.5,\"subprice\":12.5,\"tva_tx\":20},

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
 import { EVERY_FEATURE } from '../mutations/reach';
 import { nameScopedGolden } from './faults';
-import { GOLDEN_IDENTITY_IN_SANDBOX, RESET_THEN_HASH, RESET_THEN_WRITE } from './reset.mutations';
+import { AGENT_RECORDINGS, GOLDEN_IDENTITY_IN_SANDBOX, RESET_THEN_HASH, RESET_THEN_WRITE } from './reset.mutations';
 import * as golden from './golden';
 import { CLONE_RESETS } from './template-clone.mutations';
 
@@ -27,8 +27,8 @@ export const goldenScopedByTableName: FenceMutation = {
       'a login role that made an object without SET ROLE cannot be revoked, and the harness names the drift',
       ...GOLDEN_IDENTITY_IN_SANDBOX,
     ),
-    // The operator's own command, in a process of its own, refuses a golden whose files no longer match its manifest.
-    ...failing(/rehearse snapshot --out before\.json → exit 2/, 'a snapshot kept in a file is diffed with the sandbox later'),
+    // The operator's own commands, in processes of their own, refuse a golden whose files no longer match its manifest.
+    ...failing(/rehearse (?:snapshot|record) .*→ exit 2/, 'a snapshot kept in a file is diffed with the sandbox later', ...AGENT_RECORDINGS),
     // The template-clone reset builds its golden database from the same golden: the restore fails the same way.
     ...failing(
       /restoring the golden .* failed: .*function public\.update_modified_column_tms\(\) does not exist/,

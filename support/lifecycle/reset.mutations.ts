@@ -64,17 +64,36 @@ export const RESET_THEN_WRITE = [
   "promote refuses a credential read as the agent's identity, and prod is untouched",
   'prod changed since the rehearsal: a conflict, shown, and nothing replayed',
   "the agent's tooling cannot send the same write to prod itself: the only path to prod is promote",
+  'promote refuses a changeset whose diff was edited, and prod is untouched',
+  'promote dress-rehearses a changeset written by hand on the sandbox and refuses it, and prod is untouched',
+  "promote dress-rehearses a changeset whose diff its operations don't make on the sandbox and refuses it, and prod is untouched",
+  'promote dress-rehearses a changeset not rehearsed from the golden on the sandbox and refuses it, and prod is untouched',
   // The authoring kit's example rehearses from a reset sandbox too.
   'a supplier invoice for a new supplier, rehearsed, checked against the books, and reset',
 ];
 
 /**
- * Scenarios that start at the golden right after the operator's own `rehearse reset`, which runs in a process of its own
- * without the break: they find the sandbox at the golden and need no reset of the harness's.
+ * Scenarios that start at the golden after a scenario before them wrote the sandbox: their start resets, with the
+ * break.
  */
-export const AFTER_AN_OPERATOR_RESET = [
+export const START_AFTER_A_WRITE = [
   "a key prod has never seen cannot create a thirdparty through prod's Dolibarr",
   'a snapshot kept in a file is diffed with the sandbox later',
+];
+
+/** The agent's rehearsals promoted: promote's dress rehearsal resets the sandbox, with the break, and checks its hash. */
+export const AGENT_PROMOTIONS = ['shell with curl', 'Python 3'].map(
+  (language) => `an agent's ${language} script creates a supplier and an invoice through the gateway; reviewed and promoted, prod's diff is the rehearsed one`,
+);
+
+/** Every scenario of the agent's rehearsal: each runs `rehearse record` in a process of its own, on the run's golden. */
+export const AGENT_RECORDINGS = [
+  ...AGENT_PROMOTIONS,
+  "the agent's command holds no key, nor any other secret, and the changeset and the output hold none",
+  'a command that aims at prod around the gateway holds no key: prod refuses it 401, and nothing is recorded',
+  'the gateway refuses a request sending a key of its own, Dolibarr-style, and nothing is recorded',
+  'the gateway refuses a write promote could not replay, Dolibarr-style, and nothing is recorded',
+  'a redirect to prod, followed by the agent, is refused by the gateway and never relayed',
 ];
 
 /** The golden identity's sandbox attempts start in a sandbox at the golden too. */
@@ -88,7 +107,13 @@ export const restoreWithoutSequences: FenceMutation = {
   apply: () => replaceExport(reset, 'resetSandbox', (resetSandbox) => async (options) => resetSandbox({ ...options, golden: await sequencesLeftOut(options.golden) })),
   expect: () => [
     // A start at the golden sees the reset miss it; a reset under test is seen by the hash checked after it.
-    ...failing(/the sandbox was reset, yet its hash is|the sandbox's content hash: expected .* to equal/, ...RESET_THEN_HASH, ...GOLDEN_IDENTITY_IN_SANDBOX),
+    ...failing(
+      /the sandbox was reset, yet its hash is|the sandbox's content hash: expected .* to equal/,
+      ...RESET_THEN_HASH,
+      ...GOLDEN_IDENTITY_IN_SANDBOX,
+      ...START_AFTER_A_WRITE,
+    ),
+    ...failing(/the sandbox was reset for the dress rehearsal, yet its hash is/, ...AGENT_PROMOTIONS),
     // Restored sequences start again at 1: the next insert collides with a restored row.
     ...failing(/the sandbox was reset, yet its hash is|duplicate key value violates unique constraint/, ...RESET_THEN_WRITE),
   ],

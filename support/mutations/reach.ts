@@ -28,6 +28,7 @@ export const DOLIBARR_FEATURES: readonly string[] = [
   'features/prod-undroppable.feature',
   'features/host-guard.feature',
   'features/promotion-gate.feature',
+  'features/agent-rehearsal.feature',
   'features/examples/rehearse-supplier-invoice.feature',
 ];
 
