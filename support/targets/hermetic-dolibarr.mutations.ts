@@ -1,4 +1,5 @@
 import { grantApiAccess, RIGHT } from '../hermetic/dolibarr-standin/server';
+import { AGENT_PROMOTIONS } from '../lifecycle/reset.mutations';
 import { withClient } from '../postgres/connect';
 import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
 import { DOLIBARR_FEATURES } from '../mutations/reach';
@@ -14,12 +15,13 @@ const STAFF_USER = 'user004';
 
 /**
  * What reached prod through the broken fence is still there when the promotion gate runs: its promotions find prod's
- * thirdparties changed since the rehearsal started, and refuse them as a conflict.
+ * thirdparties changed since the rehearsal started, and refuse them as a conflict (the agent's rehearsals' too).
  */
 const PROD_CHANGED_UNDER_PROMOTION = failing(
   /PromotionRefused: prod's rows that the rehearsal changed have changed since it started/,
   "reviewed, approved by its digest, replayed on prod: prod's diff is the rehearsed diff",
   'the digest typed at the prompt approves it too',
+  ...AGENT_PROMOTIONS,
 );
 
 const PROD_WRITE_REFUSED = /expected (200|201)|to equal 40[13]|HTTP 40[13]|refuses/;
