@@ -8,48 +8,15 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../support/config';
-import { knownSupplierInvoice, writeSupplierInvoice } from '../support/erp/supplier-invoice';
 import { stateOf } from '../support/lifecycle/state';
 import type { Changeset } from '../support/promote/changeset';
 import { compareDiffs } from '../support/promote/compare';
 import { dressRehearse } from '../support/promote/dress-rehearsal';
-import { RehearsalRecording } from '../support/promote/record';
 import { PromotionRefused } from '../support/promote/refusal';
 import { dressRehearsalSite } from '../support/targets/dress-rehearsal';
 import { buildHermeticTarget } from '../support/targets/hermetic';
-import { resetTargetSandbox } from '../support/targets/reset';
+import { recordFromGolden } from './helpers/promote-rehearsal';
 import type { Target } from '../support/targets/target';
-import { agentWriteTooling } from '../support/targets/write-tooling';
-
-/**
- * The agent's rehearsal of a supplier invoice with two lines for a new thirdparty, recorded from the golden with the
- * overlay as the gate records it, without loading promote (test/promote-boundary.test.ts).
- */
-async function recordFromGolden(target: Target): Promise<Changeset> {
-  const { sandbox, prod } = target;
-  const login = await target.minter.mint(sandbox);
-  try {
-    await resetTargetSandbox(target, login);
-    await target.dolibarr.applySandboxOverlay();
-    const recording = await RehearsalRecording.start(
-      {
-        sandbox,
-        prod,
-        sandboxState: () => stateOf(target.endpointFor(sandbox.database), login, sandbox, target.workDir),
-        tooling: (onWrite) => agentWriteTooling(target, { onWrite }),
-      },
-      { title: 'a supplier invoice with 2 lines for a new thirdparty', by: 'the agent' },
-    );
-    try {
-      await writeSupplierInvoice(recording.tooling(), knownSupplierInvoice(2));
-      return await recording.finish(join(target.workDir, 'dress-rehearsal.changeset.json'));
-    } finally {
-      await recording.close();
-    }
-  } finally {
-    await target.minter.revoke(login);
-  }
-}
 
 /** The refusal `work` ends in, for exactly `reason`. */
 async function refusal(work: Promise<unknown>, reason: string): Promise<PromotionRefused> {
@@ -66,7 +33,7 @@ describe("promote's dress rehearsal on a hermetic target", { timeout: 300_000 },
   before(async () => {
     const config = loadConfig({ ...process.env, ERP_REHEARSAL_PG_PROVIDER: 'local', ERP_REHEARSAL_TARGET: 'hermetic' });
     target = await buildHermeticTarget(config, () => undefined);
-    recorded = await recordFromGolden(target);
+    recorded = await recordFromGolden(target, 2, join(target.workDir, 'dress-rehearsal.changeset.json'), 'a supplier invoice with 2 lines for a new thirdparty');
   });
   after(() => target?.close());
 
