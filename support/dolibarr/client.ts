@@ -4,10 +4,9 @@
  */
 import type { LookupFunction } from 'node:net';
 import { inspect } from 'node:util';
-import { checkTarget, sandboxPolicy } from './host-guard';
 import { InstanceNames, PROD_ENV, instanceNames } from '../naming';
 import { grantedHost, type ProdWriteGrant } from './prod-grant';
-import { DolibarrTransport, type Method } from './transport';
+import { guardedTransport, type DolibarrTransport, type Method } from './transport';
 import { profileOf, type DolibarrProfile, type DolibarrProfileName } from './versions';
 import { DolibarrAuthenticationError, DolibarrNotFoundError, DolibarrUnexpectedResponse } from './errors';
 
@@ -143,21 +142,17 @@ export class DolibarrClient {
     const readRetries = options.readRetries ?? 2;
     if (!Number.isInteger(readRetries) || readRetries < 0) throw new TypeError(`DolibarrClient: readRetries ${readRetries} is not an integer ≥ 0`);
 
-    const policy = sandboxPolicy(host, port);
-    const url = checkTarget(policy, options.url ?? `https://${host}${port === 443 ? '' : `:${port}`}`);
-    if (url.search !== '' || url.hash !== '') {
-      throw new TypeError(`DolibarrClient: the Dolibarr URL ${JSON.stringify(url.origin + url.pathname)} must not carry a query or fragment`);
-    }
-    this.#transport = new DolibarrTransport({
-      policy,
-      base: `${url.origin}${url.pathname.replace(/\/+$/, '')}`,
+    const { transport, url } = guardedTransport({
       host,
+      port,
+      url: options.url ?? `https://${host}${port === 443 ? '' : `:${port}`}`,
       apiKey: options.apiKey,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
       timeoutMs,
       readRetries,
     });
+    this.#transport = transport;
     this.#host = host;
     this.#port = port;
     this.#origin = url.origin;

@@ -6,7 +6,7 @@
 import type { LookupFunction } from 'node:net';
 import { Dispatcher, request } from 'undici';
 import { guardedDispatcher } from './guarded-dispatcher';
-import { HostGuardRefusal, type HostPolicy } from './host-guard';
+import { checkTarget, HostGuardRefusal, sandboxPolicy, type HostPolicy } from './host-guard';
 import { isDatabaseDownPage, refusalOf, type DolibarrProfile } from './versions';
 import {
   DolibarrAuthenticationError,
@@ -34,6 +34,26 @@ export interface TransportOptions {
   readonly timeoutMs: number;
   /** Retries of GETs on network errors and 502/503/504. */
   readonly readRetries: number;
+}
+
+/** Where a transport goes: the one host it may reach, its port, and the Dolibarr URL it is configured with. */
+export interface TransportTarget extends Omit<TransportOptions, 'policy' | 'base'> {
+  readonly port: number;
+  readonly url: string;
+}
+
+/**
+ * The transport to `target.host` alone, once the host-guard accepted its URL (a URL with a query or fragment is refused
+ * too); returns the URL as the guard read it.
+ */
+export function guardedTransport(target: TransportTarget): { readonly transport: DolibarrTransport; readonly url: URL } {
+  const { port, url: configured, ...options } = target;
+  const policy = sandboxPolicy(options.host, port);
+  const url = checkTarget(policy, configured);
+  if (url.search !== '' || url.hash !== '') {
+    throw new TypeError(`DolibarrClient: the Dolibarr URL ${JSON.stringify(url.origin + url.pathname)} must not carry a query or fragment`);
+  }
+  return { url, transport: new DolibarrTransport({ ...options, policy, base: `${url.origin}${url.pathname.replace(/\/+$/, '')}` }) };
 }
 
 /** Dolibarr's answer to one request, not yet read. */

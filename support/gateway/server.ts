@@ -9,8 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, LookupFunction } from 'node:net';
 import type { WriteExchange } from '../dolibarr/client';
 import { DolibarrError, DolibarrTimeoutError } from '../dolibarr/errors';
-import { checkTarget, HostGuardRefusal, sandboxPolicy } from '../dolibarr/host-guard';
-import { DolibarrTransport, type Reply } from '../dolibarr/transport';
+import { HostGuardRefusal } from '../dolibarr/host-guard';
+import { guardedTransport, type Reply } from '../dolibarr/transport';
 import { PROD_ENV, type InstanceNames } from '../naming';
 import { redact } from '../redaction';
 import { decide, errorBody, type Forward } from './requests';
@@ -83,19 +83,17 @@ function responseOf(reply: Reply): unknown {
 export async function startGateway(options: GatewayOptions): Promise<RecordingGateway> {
   const { sandbox } = options;
   if (sandbox.env === PROD_ENV) throw new TypeError(`the rehearsal gateway forwards to a sandbox only, not to ${sandbox.instance}`);
-  const policy = sandboxPolicy(sandbox.host, options.port);
-  const url = checkTarget(policy, options.url);
-  if (!options.apiKey) throw new TypeError("the rehearsal gateway needs the agent's sandbox key");
-  const transport = new DolibarrTransport({
-    policy,
-    base: `${url.origin}${url.pathname.replace(/\/+$/, '')}`,
+  const { transport } = guardedTransport({
     host: sandbox.host,
+    port: options.port,
+    url: options.url,
     apiKey: options.apiKey,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
     ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     timeoutMs: options.timeoutMs ?? 15_000,
     readRetries: 2,
   });
+  if (!options.apiKey) throw new TypeError("the rehearsal gateway needs the agent's sandbox key");
   const refusals: string[] = [];
   const refuse = (res: ServerResponse, status: number, line: string, message: string) => {
     refusals.push(line);
