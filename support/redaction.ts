@@ -42,11 +42,6 @@ export function isRegisteredSecret(value: string): boolean {
   return secrets.has(value);
 }
 
-/** How many distinct values are registered (for tests and diagnostics; never the values). */
-export function registeredSecretCount(): number {
-  return secrets.size;
-}
-
 /** `text` with every registered value, in any of the encodings of the report formats, replaced by `[redacted]`. */
 export function redact(text: string): string {
   if (secrets.size === 0 || typeof text !== 'string' || text === '') return text;

@@ -9,7 +9,6 @@ import { cloneNames, MAINTENANCE_DATABASE } from '../naming/template-clone';
  * - `between the drop and the rename`: no sandbox, only `<sandbox>-next` (the sandbox renamed to it: the same shape).
  */
 export type Interruption = 'before the drop' | 'between the drop and the rename';
-export const INTERRUPTIONS: readonly Interruption[] = ['before the drop', 'between the drop and the rename'];
 
 export async function leaveInterruptedCloneReset(endpoint: Endpoint, login: Login, sandbox: InstanceNames, at: Interruption): Promise<void> {
   const names = cloneNames(sandbox);
