@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,48 @@ describe('Vault leases of an interrupted run', { timeout: 120_000 }, () => {
     assert.equal(existsSync(run.dataDir), false, `${run.dataDir} is left behind`);
   });
 });
+
+describe('a sharded run whose runner is killed', { timeout: 180_000 }, () => {
+  it('stops its shards, each tearing its own cluster down, though the runner had no time to ask (SIGKILL)', async () => {
+    const reports = mkdtempSync(join(tmpdir(), 'erp-rehearsal-sharded-kill-'));
+    const runner = spawn(process.execPath, [REHEARSE, '--jobs', '2', 'features/reset-round-trip.feature'], {
+      env: { ...process.env, ERP_REHEARSAL_PG_PROVIDER: 'local', ERP_REHEARSAL_REPORT_DIR: reports },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const exited = new Promise<void>((resolve) => runner.once('exit', () => resolve()));
+    // Both shards built their targets: each has its cluster and its Vault logins.
+    await new Promise<void>((resolve, reject) => {
+      runner.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if ((stderr.match(/shard \d\/2: Dolibarr: \S+ answers/g) ?? []).length === 2) resolve();
+      });
+      runner.once('exit', () => reject(new Error(`the run ended before both shards were up:\n${stderr}`)));
+    });
+    const shards = readFileSync(`/proc/${runner.pid}/task/${runner.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    assert.equal(shards.length, 2, `the runner's children: ${shards.join(', ')}`);
+    const dataDirs = [...stderr.matchAll(/data directory (\S+)/g)].map((match) => match[1]!);
+    const ports = [...stderr.matchAll(/at 127\.0\.0\.1:(\d+)/g)].map((match) => Number(match[1]));
+    assert.equal(dataDirs.length, 2, stderr);
+    runner.kill('SIGKILL');
+    await exited;
+    // Condition waits with a deadline: each shard sees its runner's channel close, then stops as on SIGTERM.
+    for (const pid of shards) await until(() => processGone({ host: thisProcess().host, pid }), `shard process ${pid} to end`);
+    for (const dir of dataDirs) assert.equal(existsSync(dir), false, `${dir} is left behind`);
+    for (const port of ports) assert.equal(await listening(port), false, `a server still listens on ${port}`);
+    // Stopped, not run to their end: an interrupted run discards its half-written reports.
+    for (const shard of ['1', '2']) assert.equal(existsSync(join(reports, 'shards', shard, 'cucumber-messages.ndjson')), false, `shard ${shard} ran to its end`);
+    rmSync(reports, { recursive: true, force: true });
+  });
+});
+
+async function until(condition: () => boolean, what: string, deadlineMs = 120_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`waited ${deadlineMs / 1000} s for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 describe("a dead run's leftovers are told from a running one's", () => {
   it('by pid and start time: a work directory is dead when its process is gone, or its pid now runs another process', () => {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
 import { takeSnapshot, type SnapshotProgress } from '../lifecycle/snapshot';
@@ -220,6 +220,9 @@ async function suiteScaleRawRestore(options: BenchOptions, atScale: readonly num
 /** The gate suite's fixture scale: the one `rehearse gates` runs at by default. */
 const SUITE_SCALE = 1;
 
+/** The suite shares its scenarios across the machine's cores, each process on a target of its own, as `rehearse gates` does. */
+const SUITE_JOBS = availableParallelism();
+
 /** The whole cold gate suite may cost at most this many raw restores of its golden: a developer's loop of about a minute. */
 const SUITE_RATIO_GOAL = 25;
 
@@ -228,7 +231,7 @@ async function gateSuite(options: BenchOptions, rawAtSuiteScale: readonly number
   try {
     const seconds = await new Promise<number>((resolve, reject) => {
       const started = process.hrtime.bigint();
-      const child = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'rehearse.js'), 'gates'], {
+      const child = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'rehearse.js'), 'gates', '--jobs', String(SUITE_JOBS)], {
         stdio: ['ignore', 'ignore', 'ignore'],
         env: { ...process.env, ERP_REHEARSAL_REPORT_DIR: reportDir, ERP_REHEARSAL_FIXTURE_SCALE: String(SUITE_SCALE), ERP_REHEARSAL_TARGET: 'hermetic' },
       });
@@ -250,7 +253,7 @@ async function gateSuite(options: BenchOptions, rawAtSuiteScale: readonly number
     const ratio = seconds / rawSeconds;
     return {
       id: 'gate-suite',
-      title: `the whole hermetic gate suite, cold: cluster start to teardown (rehearse gates, scale ${SUITE_SCALE}) vs one raw pg_restore --single-transaction of its golden`,
+      title: `the whole hermetic gate suite, cold: cluster start to teardown (rehearse gates, scale ${SUITE_SCALE}, ${SUITE_JOBS} processes) vs one raw pg_restore --single-transaction of its golden`,
       harness: measurement('rehearse gates, cold', [seconds]),
       references: [measurement(raw, rawAtSuiteScale)],
       ratios: [{ median: ratio, min: seconds / Math.max(...rawAtSuiteScale), max: seconds / Math.min(...rawAtSuiteScale), against: raw }],

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, TARGETS, type TargetName } from '../config';
 import { EXIT, TargetUnreachableError } from '../gates/outcomes';
@@ -22,6 +23,8 @@ Usage:
       --tags     a Cucumber tag expression selecting scenarios, e.g. '@fence and not @slow'
       --waivers  a waiver file (default: ERP_REHEARSAL_WAIVERS); see waivers.example.json
       --profile  a Cucumber profile of cucumber.js other than the target's own (default, live)
+      --jobs     hermetic: processes to share the scenarios across, each on a target of its own (default: the
+                 machine's cores; fewer when there are under 4 scenarios each); live: always 1
       Reports (html, junit, message) go to ERP_REHEARSAL_REPORT_DIR (default: reports/).
   rehearse gates [...]
       The same as "rehearse run --target hermetic".
@@ -129,6 +132,7 @@ export function classify(error: unknown): { readonly code: number; readonly mess
   if (name === 'PromotionRefused') return { code: PROMOTION_REFUSED, message: `promote refused: ${(error as Error).message}` };
   if (name === 'LifecycleRefusal' || name === 'GoldenError') return { code: EXIT.failed, message: (error as Error).message };
   if (name === 'GoldenDirError' || name === 'GoldenFilesError' || name === 'StateFileError' || name === 'NoCloneIdentityError' || name === 'SandboxOverlayError') return { code: EXIT.cannotStart, message: (error as Error).message };
+  if (name === 'ShardStartError') return { code: (error as { code: number }).code, message: (error as Error).message };
   if (CANNOT_START.some((kind) => error instanceof kind) || name === 'GateRunError' || name === 'ChangesetError' || name === 'JournalError' || name === 'MutationSuiteError') {
     return { code: EXIT.cannotStart, message: (error as Error).message };
   }
@@ -163,6 +167,8 @@ async function run(args: string[], fixedTarget?: TargetName): Promise<number> {
   const profileFlag = option(args, '--profile');
   const tags = option(args, '--tags');
   const waiversFlag = option(args, '--waivers');
+  const jobsFlag = option(args, '--jobs');
+  const shard = option(args, '--shard');
   const unknown = args.find((arg) => arg.startsWith('--'));
   if (unknown) throw new UsageError(`unknown option ${unknown}`);
   if (fixedTarget && targetFlag && targetFlag !== fixedTarget) throw new UsageError(`"gates" runs the ${fixedTarget} target; use "run --target ${targetFlag}"`);
@@ -171,6 +177,9 @@ async function run(args: string[], fixedTarget?: TargetName): Promise<number> {
     ? targetChoice(targetFlag, '--target')
     : fixedTarget ?? (envTarget ? targetChoice(envTarget, 'ERP_REHEARSAL_TARGET') : 'hermetic');
   const profile = profileFlag ?? (target === 'live' ? 'live' : 'default');
+  const jobs = jobsFlag === undefined ? (target === 'live' || shard ? 1 : availableParallelism()) : wholeJobs(jobsFlag);
+  if (target === 'live' && jobs > 1) throw new UsageError('--jobs: a live run is one process (there is one live sandbox); use --jobs 1');
+  if (shard) joinRunner();
 
   // The configuration reads the target kind from the environment: the command line decides it.
   process.env.ERP_REHEARSAL_TARGET = target;
@@ -190,11 +199,34 @@ async function run(args: string[], fixedTarget?: TargetName): Promise<number> {
   const { renderFailures } = await import('../gates/failure-details');
   // Built, then its sandbox's Dolibarr asked whether it answers: an error page is exit 4 before any gate runs.
   const { openGateTarget } = await import('../targets/gate-target');
-  const { report, targetSeconds } = await runGates({ profile, target, paths: args, tags, reportDir: config.reports.dir, waivers, progress, open: openGateTarget });
+  const { report, targetSeconds, shards } = await runGates({ profile, target, paths: args, tags, reportDir: config.reports.dir, waivers, progress, open: openGateTarget, jobs });
+  if (shard) {
+    // A shard's runner merges its messages and prints the run's failures and summary; it needs only the build time.
+    const { SHARD_FILE } = await import('../gates/shards');
+    writeFileSync(join(config.reports.dir, SHARD_FILE), `${JSON.stringify(targetSeconds === undefined ? {} : { targetSeconds })}\n`);
+    return exitCodeOf(report);
+  }
   // The real failures whole (message and stack), then the summary with the run's times.
-  const times = { ...(targetSeconds === undefined ? {} : { targetSeconds }), totalSeconds: (Date.now() - started) / 1000 };
+  const times = { ...(targetSeconds === undefined ? {} : { targetSeconds }), shards, totalSeconds: (Date.now() - started) / 1000 };
   process.stdout.write(`${renderFailures(report)}${renderReport(report, times)}\n`);
   return exitCodeOf(report);
+}
+
+function wholeJobs(value: string): number {
+  const jobs = Number(value);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs "${value}": use a whole number of processes, 1 or more`);
+  return jobs;
+}
+
+/** A shard (`run --shard K/N`, started by a sharded run) stops, tearing its target down, when its runner is gone. */
+function joinRunner(): void {
+  if (!process.channel) throw new UsageError('--shard is for the processes a sharded run starts itself; use --jobs N');
+  process.channel.unref();
+  process.once('disconnect', () => {
+    // Its output has nowhere to go any more: a write to the closed pipe must not crash the orderly stop.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    process.kill(process.pid, 'SIGTERM');
+  });
 }
 
 async function reviewCommand(args: string[]): Promise<number> {
@@ -246,8 +278,7 @@ async function mutations(args: string[]): Promise<number> {
   const everywhere = flag(args, '--everywhere');
   const unknown = args.find((arg) => arg.startsWith('--'));
   if (unknown) throw new UsageError(`unknown option ${unknown}`);
-  const jobs = jobsFlag === undefined ? availableParallelism() : Number(jobsFlag);
-  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs "${jobsFlag}": use a whole number of runs, 1 or more`);
+  const jobs = jobsFlag === undefined ? availableParallelism() : wholeJobs(jobsFlag);
   process.env.ERP_REHEARSAL_TARGET = 'hermetic';
   const config = loadConfig();
   const { runMutationSuite, MutationSuiteError, selectMutations } = await import('../mutations/run');

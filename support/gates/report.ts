@@ -293,13 +293,21 @@ export function gateName(scenario: Pick<ScenarioVerdict, 'uri'>): string {
 export interface RunTimes {
   /** Seconds the target took to build; undefined when the run built none (no selected scenario needed one). */
   readonly targetSeconds?: number;
+  /** How many processes shared the run, each on a target of its own (support/gates/shards.ts); one when absent. */
+  readonly shards?: number;
   /** Seconds from the command's start to its summary, the target's teardown included. */
   readonly totalSeconds: number;
 }
 
 /** The summary's time line: the target's build (or that none was needed) and the run's total. */
 export function timeLine(times: RunTimes): string {
-  const target = times.targetSeconds === undefined ? 'no target built (no selected scenario needs one)' : `target built in ${times.targetSeconds.toFixed(1)} s`;
+  const built = times.targetSeconds?.toFixed(1);
+  const target =
+    built === undefined
+      ? 'no target built (no selected scenario needs one)'
+      : times.shards && times.shards > 1
+        ? `${times.shards} shards, each on a target of its own, built in ${built} s at most`
+        : `target built in ${built} s`;
   return `time: ${target}; ${times.totalSeconds.toFixed(1)} s in all`;
 }
 

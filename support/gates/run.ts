@@ -5,10 +5,13 @@ import { closeTarget, openTarget, type TargetKind } from '../targets/session';
 import type { Target } from '../targets/target';
 import { settleClaims } from './claims';
 import { applyKnownGaps, expectationsFile, loadKnownGaps } from './expectations';
-import { isUnreachable, TargetUnreachableError } from './outcomes';
+import { loadConfig } from '../config';
+import type { Layout } from '../postgres/provision';
+import { EXIT, isUnreachable, TargetUnreachableError } from './outcomes';
 import { openReportWriters, UnredactableFormatError } from './redacted-reports';
 import { discardReportFiles, redactReportFiles, reportFormats } from './report-files';
-import { ReportBuilder, type GateReport } from './report';
+import { ReportBuilder, type Envelope, type GateReport } from './report';
+import { dealScenarios, mergeShardMessages, runShards, shardCount, type ShardResult } from './shards';
 import { applyWaivers, type WaiverSet } from './waivers';
 
 export interface GateRunOptions {
@@ -28,18 +31,38 @@ export interface GateRunOptions {
   readonly progress: (line: string) => void;
   /** How the target is built: the session's (support/targets/session.ts) unless a test gives another. */
   readonly open?: (kind: TargetKind, progress: (line: string) => void) => Promise<Target>;
+  /**
+   * Processes the hermetic run may be shared across, each on a target of its own (shards.ts); 1 (the default) runs
+   * in this process. A live run is always one process: there is one live sandbox.
+   */
+  readonly jobs?: number;
+  /** Where the shards' progress formatter output goes (this process's stdout unless a test gives another). */
+  readonly output?: (chunk: Buffer) => void;
 }
 
 /** A run's verdict, and how long its target took to build. */
 export interface GateRun {
   readonly report: GateReport;
-  /** Seconds the target's build took; undefined when no selected scenario needed one, so none was built. */
+  /** Seconds the target's build took (the slowest shard's); undefined when no selected scenario needed one. */
   readonly targetSeconds?: number;
+  /** How many processes ran it, each on a target of its own; 1 when it ran in this process. */
+  readonly shards: number;
 }
 
 /** The run cannot start as asked (a profile that does not exist or is for another target). */
 export class GateRunError extends Error {
   override readonly name = 'GateRunError';
+}
+
+/** A shard could not start its run (its own lines say why): the run exits as the shard did (2 or 4). */
+export class ShardStartError extends Error {
+  override readonly name = 'ShardStartError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -75,55 +98,97 @@ export async function runGates(options: GateRunOptions): Promise<GateRun> {
   }
 
   // A bad tag expression is a usage error: said before a target is built, not as a crash after.
+  let plan;
   try {
-    await loadSources(runConfiguration.sources);
+    ({ plan } = await loadSources(runConfiguration.sources));
   } catch (error) {
     const cause = (error as Error).cause;
     if (cause instanceof Error && /^Tag expression .* could not be parsed/.test(cause.message)) throw new GateRunError(`--tags: ${cause.message}`);
     throw error;
   }
   // Cucumber itself says whether a selected scenario is left once the @no-target ones are set aside.
-  const needsTarget =
-    kind !== NO_TARGET &&
-    (await loadSources({ ...runConfiguration.sources, tagExpression: needingTarget(runConfiguration.sources.tagExpression) })).plan.length > 0;
+  const needingOne = kind === NO_TARGET ? 0 : (await loadSources({ ...runConfiguration.sources, tagExpression: needingTarget(runConfiguration.sources.tagExpression) })).plan.length;
+  const shards = options.target === 'hermetic' ? shardCount(options.jobs ?? 1, needingOne) : 1;
+  if (shards > 1) {
+    const paths = dealScenarios(plan, shards);
+    return runSharded(options, reportFiles, runConfiguration.formats.options, (output) =>
+      runShards({ paths, profile: options.profile, reportDir: options.reportDir, progress: options.progress, output }),
+    );
+  }
+  const needsTarget = needingOne > 0;
 
   const building = Date.now();
   const target = needsTarget ? await buildTarget(options.target, options.progress, options.open) : undefined;
   const targetSeconds = target ? (Date.now() - building) / 1000 : undefined;
   const started = Date.now();
-  // Interrupted (SIGINT/SIGTERM) or crashed mid-run, the half-written reports are removed: redacted, but incomplete.
-  // A run that ends normally has every file of the report directory rewritten through the redaction point
-  // (report-files.ts says what that still adds).
-  const discard = () => discardReportFiles(options.reportDir);
-  const forget = registerTeardown({ name: "the interrupted run's report files", stop: async () => discard(), lastResort: discard });
   try {
-    const report = new ReportBuilder();
-    try {
-      const writers = await openReportWriters(reportFiles, runConfiguration.formats.options).catch((error: unknown) => {
-        throw error instanceof UnredactableFormatError ? new GateRunError(error.message) : error;
-      });
-      try {
-        await runCucumber(runConfiguration, undefined, (envelope) => {
-          report.accept(envelope);
-          writers.accept(envelope);
-        });
-      } finally {
-        await writers.finish();
-      }
-    } finally {
-      forget();
-      redactReportFiles(options.reportDir, started);
-    }
-    // The known gaps of a layout are the hermetic cluster's; a live target answers for its gaps with waivers.
-    const layout = target && options.target === 'hermetic' ? target.config.layout : undefined;
+    const built = await writeRun(options.reportDir, reportFiles, runConfiguration.formats.options, started, async (accept) => {
+      await runCucumber(runConfiguration, undefined, accept);
+    });
     // A live run's second and last hash of prod settles the scenarios that claimed prod unchanged.
     const settlement = await target?.prodWatch?.settle().catch((error: Error) => error);
-    const built = settleClaims(report.build(), settlement);
-    const withGaps = layout ? applyKnownGaps(built, loadKnownGaps(layout), expectationsFile(layout)) : built;
-    return { report: applyWaivers(withGaps, options.waivers), ...(targetSeconds === undefined ? {} : { targetSeconds }) };
+    // The known gaps of a layout are the hermetic cluster's; a live target answers for its gaps with waivers.
+    const layout = target && options.target === 'hermetic' ? target.config.layout : undefined;
+    return { report: judge(settleClaims(built, settlement), layout, options.waivers), shards: 1, ...(targetSeconds === undefined ? {} : { targetSeconds }) };
   } finally {
     if (target) await closeTarget('runner');
   }
+}
+
+/** The run shared across shard processes: their streams merged into one run's reports and verdict. */
+async function runSharded(options: GateRunOptions, reportFiles: Record<string, string>, formatOptions: Parameters<typeof openReportWriters>[1], run: (output: (chunk: Buffer) => void) => Promise<ShardResult[]>): Promise<GateRun> {
+  const started = Date.now();
+  let shards: ShardResult[] = [];
+  const built = await writeRun(options.reportDir, reportFiles, formatOptions, started, async (accept) => {
+    shards = await run(options.output ?? ((chunk) => void process.stdout.write(chunk)));
+    const unstarted = shards.find((shard) => shard.code === EXIT.cannotStart || shard.code === EXIT.unreachable);
+    if (unstarted) throw new ShardStartError(unstarted.code!, `${unstarted.name} could not start its run (exit ${unstarted.code}): its lines above say why`);
+    for (const envelope of mergeShardMessages(shards)) accept(envelope);
+  });
+  const seconds = shards.flatMap((shard) => (shard.targetSeconds === undefined ? [] : [shard.targetSeconds]));
+  const layout = loadConfig().layout;
+  return { report: judge(built, layout, options.waivers), shards: shards.length, ...(seconds.length > 0 ? { targetSeconds: Math.max(...seconds) } : {}) };
+}
+
+/**
+ * Feeds a run's messages to the report and to the report files, written through the redaction point. Interrupted
+ * (SIGINT/SIGTERM) or crashed mid-run, the half-written reports are removed: redacted, but incomplete. A run that ends
+ * normally has every file of the report directory rewritten through the redaction point (report-files.ts says what
+ * that still adds).
+ */
+async function writeRun(
+  reportDir: string,
+  files: Record<string, string>,
+  formatOptions: Parameters<typeof openReportWriters>[1],
+  started: number,
+  feed: (accept: (envelope: Envelope) => void) => Promise<void>,
+): Promise<GateReport> {
+  const discard = () => discardReportFiles(reportDir);
+  const forget = registerTeardown({ name: "the interrupted run's report files", stop: async () => discard(), lastResort: discard });
+  const report = new ReportBuilder();
+  try {
+    const writers = await openReportWriters(files, formatOptions).catch((error: unknown) => {
+      throw error instanceof UnredactableFormatError ? new GateRunError(error.message) : error;
+    });
+    try {
+      await feed((envelope) => {
+        report.accept(envelope);
+        writers.accept(envelope);
+      });
+    } finally {
+      await writers.finish();
+    }
+  } finally {
+    forget();
+    redactReportFiles(reportDir, started);
+  }
+  return report.build();
+}
+
+/** The verdict: the layout's known gaps (hermetic only) and the waivers applied. */
+function judge(report: GateReport, layout: Layout | undefined, waivers: WaiverSet | undefined): GateReport {
+  const withGaps = layout ? applyKnownGaps(report, loadKnownGaps(layout), expectationsFile(layout)) : report;
+  return applyWaivers(withGaps, waivers);
 }
 
 async function buildTarget(kind: TargetKind, progress: (line: string) => void, open: NonNullable<GateRunOptions['open']> = (which, lines) => openTarget('runner', which, lines)) {
