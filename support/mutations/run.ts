@@ -84,7 +84,7 @@ async function runOnce(mutation: FenceMutation | undefined, options: MutationRun
     const out = createWriteStream(log);
     const features = mutation && !options.everywhere ? mutation.reaches : [];
     // One process per run: the suite already runs `jobs` at a time, and a mutation is installed in that process only.
-    const child = spawn(process.execPath, ['--require', REGISTER, '--require', INJECT, CLI, 'gates', ...features], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', REGISTER, '--require', INJECT, CLI, 'gates', '--jobs', '1', ...features], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     // An interrupted suite stops its runs; each tears its own target down on SIGTERM.
     const forget = registerTeardown({ name: `the gate run of mutation ${name}`, stop: async () => void child.kill('SIGTERM') });
     // SIGTERM lets the run tear its target down; one that does not end by then is killed.
