@@ -1,6 +1,6 @@
 import { Agent, interceptors } from 'undici';
 import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
-import { WRITE_TOOLING_FEATURES } from '../mutations/reach';
+import { REDIRECT_FEATURES } from '../mutations/reach';
 import * as dispatcher from './guarded-dispatcher';
 
 /**
@@ -11,7 +11,7 @@ import * as dispatcher from './guarded-dispatcher';
 export const redirectsFollowedUnchecked: FenceMutation = {
   name: 'redirects-followed-unchecked',
   gate: 'host-guard',
-  reaches: WRITE_TOOLING_FEATURES,
+  reaches: REDIRECT_FEATURES,
   breaks: 'the write tooling follows redirects, and the host-guard checks only the first request, not each hop',
   apply: () =>
     replaceExport(dispatcher, 'guardedDispatcher', () => (policy, options = {}) =>

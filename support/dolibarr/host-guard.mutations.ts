@@ -1,5 +1,5 @@
 import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
-import { WRITE_TOOLING_FEATURES } from '../mutations/reach';
+import { OFF_SANDBOX_FEATURES } from '../mutations/reach';
 import * as guard from './host-guard';
 
 /**
@@ -22,7 +22,7 @@ function widened(policy: guard.HostPolicy, target: unknown): guard.HostPolicy {
 export const allowListWidenedToDomain: FenceMutation = {
   name: 'host-guard-allows-domain',
   gate: 'host-guard',
-  reaches: WRITE_TOOLING_FEATURES,
+  reaches: OFF_SANDBOX_FEATURES,
   breaks: 'the host-guard allows *.arcodange.lab instead of erp-sandbox.arcodange.lab alone',
   apply: () => {
     replaceExport(guard, 'checkTarget', (check) => (policy, target) => check(widened(policy, target), target));

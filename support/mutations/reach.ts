@@ -32,9 +32,16 @@ export const DOLIBARR_FEATURES: readonly string[] = [
   'features/examples/rehearse-supplier-invoice.feature',
 ];
 
-/** The write tooling's host-guard and redirects: every scenario that writes through it. */
-export const WRITE_TOOLING_FEATURES: readonly string[] = [
-  ...DOLIBARR_FEATURES,
-  'features/reset-round-trip.feature',
-  'features/operator-lifecycle.feature',
+/**
+ * The host-guard's allow-list: the scenarios that aim the write tooling at a host other than the sandbox's (the guard's
+ * rows, the agent's tooling sent to prod, the gateway's transport meeting prod's name, promote's own aimed at prod).
+ * A scenario that writes to the sandbox alone sends what a wider allow-list lets through anyway.
+ */
+export const OFF_SANDBOX_FEATURES: readonly string[] = [
+  'features/host-guard.feature',
+  'features/promotion-gate.feature',
+  'features/agent-rehearsal.feature',
 ];
+
+/** The write tooling's redirects: the scenarios in which a Dolibarr answers with one (the guard's, the gateway's). */
+export const REDIRECT_FEATURES: readonly string[] = ['features/host-guard.feature', 'features/agent-rehearsal.feature'];
