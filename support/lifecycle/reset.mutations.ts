@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as drift from '../postgres/drift';
 import { VAULT_USERNAME } from '../postgres/minting';
 import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
-import { EVERY_FEATURE } from '../mutations/reach';
+import { DRIFT_FEATURES, EVERY_FEATURE } from '../mutations/reach';
 import type { Golden } from './golden';
 import * as reset from './reset';
 import { CLONE_RESETS } from './template-clone.mutations';
@@ -122,7 +122,7 @@ export const restoreWithoutSequences: FenceMutation = {
 export const loginDriftUnseen: FenceMutation = {
   name: 'drift-of-login-roles-unseen',
   gate: 'reset-round-trip',
-  reaches: EVERY_FEATURE,
+  reaches: DRIFT_FEATURES,
   breaks: 'the drift check before a reset misses a table owned by the login role (made without SET ROLE)',
   apply: () =>
     replaceExport(drift, 'findDrift', (findDrift) => async (client, options) =>

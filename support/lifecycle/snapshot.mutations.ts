@@ -1,5 +1,5 @@
 import { failing, replaceExport, type FenceMutation } from '../mutations/mutation';
-import { EVERY_FEATURE } from '../mutations/reach';
+import { HASH_SEES_A_CHANGE_FEATURES } from '../mutations/reach';
 import { AGENT_PROMOTIONS } from './reset.mutations';
 import * as sql from './snapshot-sql';
 
@@ -25,7 +25,7 @@ const OPERATOR_SEES_ANOTHER_HASH = [
 export const snapshotIgnoresSequences: FenceMutation = {
   name: 'snapshot-ignores-sequences',
   gate: 'reset-round-trip',
-  reaches: EVERY_FEATURE,
+  reaches: HASH_SEES_A_CHANGE_FEATURES,
   breaks: 'the snapshot reads every sequence as unused (last_value 1, not called)',
   apply: () =>
     replaceExport(sql, 'sequenceStates', () => async (_client, sequences) => new Map(sequences.map((name) => [name, { lastValue: '1', isCalled: false }]))),
@@ -43,7 +43,7 @@ export const snapshotIgnoresSequences: FenceMutation = {
 export const snapshotIgnoresDefaults: FenceMutation = {
   name: 'snapshot-ignores-defaults',
   gate: 'reset-round-trip',
-  reaches: EVERY_FEATURE,
+  reaches: HASH_SEES_A_CHANGE_FEATURES,
   breaks: "the snapshot leaves column defaults out of a table's definition",
   apply: () =>
     replaceExport(sql, 'ownedRelations', (ownedRelations) => async (client, ownerRole) =>
