@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { processGone, thisProcess } from '../support/process/liveness';
+import { registerTeardown, runTeardowns } from '../support/process/teardown';
 import { deadWorkDirs } from '../support/process/work-dirs';
 
 const REHEARSE = join(__dirname, '..', 'bin', 'rehearse.js');
@@ -26,10 +27,11 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-// A feature that needs the target (naming is @no-target: it builds none): the signal arrives while it is built.
+// A feature that needs the target (naming is @no-target: it builds none): the signal arrives while it is built. One
+// process, on one target: a sharded run's runner has a test of its own below.
 function interrupt(signal: NodeJS.Signals, trigger: RegExp, feature = 'features/no-superuser.feature'): Promise<{ code: number | null; dataDir: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [REHEARSE, feature], {
+    const child = spawn(process.execPath, [REHEARSE, '--jobs', '1', feature], {
       env: { ...process.env, ERP_REHEARSAL_PG_PROVIDER: 'local' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -121,6 +123,25 @@ async function until(condition: () => boolean, what: string, deadlineMs = 120_00
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+describe('the teardown stack', () => {
+  it('does not stop twice what its owner stopped while the stack was draining', async () => {
+    const stopped: string[] = [];
+    const forgetCluster = registerTeardown({ name: 'a cluster', stop: async () => void stopped.push('cluster') });
+    const forgetAudit = registerTeardown({ name: 'an audit', stop: async () => void stopped.push('audit') });
+    // The newest stops first; meanwhile a failed build stops the audit and the cluster itself and forgets them.
+    registerTeardown({
+      name: 'a Vault session',
+      stop: async () => {
+        stopped.push('vault');
+        forgetAudit();
+        forgetCluster();
+      },
+    });
+    await runTeardowns();
+    assert.deepEqual(stopped, ['vault']);
+  });
+});
 
 describe("a dead run's leftovers are told from a running one's", () => {
   it('by pid and start time: a work directory is dead when its process is gone, or its pid now runs another process', () => {

@@ -45,6 +45,8 @@ export function runTeardowns(): Promise<void> {
 
 async function drain(): Promise<void> {
   for (const teardown of [...stack].reverse()) {
+    // Its owner stopped it meanwhile (a build that failed under the signal stops what it started): not twice.
+    if (!stack.includes(teardown)) continue;
     try {
       await teardown.stop();
     } catch (error) {
