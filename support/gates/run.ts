@@ -1,12 +1,12 @@
 import { loadConfiguration, loadSources, runCucumber } from '@cucumber/cucumber/api';
+import { loadConfig } from '../config';
+import type { Layout } from '../postgres/provision';
 import { registerTeardown } from '../process/teardown';
 import { needingTarget, NO_TARGET } from '../targets/no-target';
 import { closeTarget, openTarget, type TargetKind } from '../targets/session';
 import type { Target } from '../targets/target';
 import { settleClaims } from './claims';
 import { applyKnownGaps, expectationsFile, loadKnownGaps } from './expectations';
-import { loadConfig } from '../config';
-import type { Layout } from '../postgres/provision';
 import { EXIT, isUnreachable, TargetUnreachableError } from './outcomes';
 import { openReportWriters, UnredactableFormatError } from './redacted-reports';
 import { discardReportFiles, redactReportFiles, reportFormats } from './report-files';
@@ -69,7 +69,8 @@ export class ShardStartError extends Error {
  * Runs the gates: builds the target first (so a machine without PostgreSQL gets one clear error, not
  * a failed hook, and an unreachable live target is told apart from a failed gate) when a selected scenario needs one
  * (not all tagged @no-target), runs the features against it in this process, always tears it down, and rewrites the
- * report files through the redaction point.
+ * report files through the redaction point. A hermetic run with `jobs` above 1 and enough scenarios is shared across
+ * shard processes instead (shards.ts), each building its own target; their messages make this run's reports.
  */
 export async function runGates(options: GateRunOptions): Promise<GateRun> {
   let runConfiguration;
@@ -136,7 +137,12 @@ export async function runGates(options: GateRunOptions): Promise<GateRun> {
 }
 
 /** The run shared across shard processes: their streams merged into one run's reports and verdict. */
-async function runSharded(options: GateRunOptions, reportFiles: Record<string, string>, formatOptions: Parameters<typeof openReportWriters>[1], run: (output: (chunk: Buffer) => void) => Promise<ShardResult[]>): Promise<GateRun> {
+async function runSharded(
+  options: GateRunOptions,
+  reportFiles: Record<string, string>,
+  formatOptions: Parameters<typeof openReportWriters>[1],
+  run: (output: (chunk: Buffer) => void) => Promise<ShardResult[]>,
+): Promise<GateRun> {
   const started = Date.now();
   let shards: ShardResult[] = [];
   const built = await writeRun(options.reportDir, reportFiles, formatOptions, started, async (accept) => {
