@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, TARGETS, type TargetName } from '../config';
 import { EXIT, TargetUnreachableError } from '../gates/outcomes';
@@ -202,8 +201,8 @@ async function run(args: string[], fixedTarget?: TargetName): Promise<number> {
   const { report, targetSeconds, shards } = await runGates({ profile, target, paths: args, tags, reportDir: config.reports.dir, waivers, progress, open: openGateTarget, jobs });
   if (shard) {
     // A shard's runner merges its messages and prints the run's failures and summary; it needs only the build time.
-    const { SHARD_FILE } = await import('../gates/shards');
-    writeFileSync(join(config.reports.dir, SHARD_FILE), `${JSON.stringify(targetSeconds === undefined ? {} : { targetSeconds })}\n`);
+    const { writeShardFile } = await import('../gates/shards');
+    writeShardFile(config.reports.dir, targetSeconds);
     return exitCodeOf(report);
   }
   // The real failures whole (message and stack), then the summary with the run's times.

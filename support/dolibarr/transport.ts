@@ -51,7 +51,7 @@ export function guardedTransport(target: TransportTarget): { readonly transport:
   const policy = sandboxPolicy(options.host, port);
   const url = checkTarget(policy, configured);
   if (url.search !== '' || url.hash !== '') {
-    throw new TypeError(`DolibarrClient: the Dolibarr URL ${JSON.stringify(url.origin + url.pathname)} must not carry a query or fragment`);
+    throw new TypeError(`the Dolibarr URL ${JSON.stringify(url.origin + url.pathname)} must not carry a query or fragment`);
   }
   return { url, transport: new DolibarrTransport({ ...options, policy, base: `${url.origin}${url.pathname.replace(/\/+$/, '')}` }) };
 }

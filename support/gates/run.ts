@@ -111,10 +111,7 @@ export async function runGates(options: GateRunOptions): Promise<GateRun> {
   const needingOne = kind === NO_TARGET ? 0 : (await loadSources({ ...runConfiguration.sources, tagExpression: needingTarget(runConfiguration.sources.tagExpression) })).plan.length;
   const shards = options.target === 'hermetic' ? shardCount(options.jobs ?? 1, needingOne) : 1;
   if (shards > 1) {
-    const paths = dealScenarios(plan, shards);
-    return runSharded(options, reportFiles, runConfiguration.formats.options, (output) =>
-      runShards({ paths, profile: options.profile, reportDir: options.reportDir, progress: options.progress, output }),
-    );
+    return runSharded(options, dealScenarios(plan, shards), reportFiles, runConfiguration.formats.options);
   }
   const needsTarget = needingOne > 0;
 
@@ -139,19 +136,21 @@ export async function runGates(options: GateRunOptions): Promise<GateRun> {
 /** The run shared across shard processes: their streams merged into one run's reports and verdict. */
 async function runSharded(
   options: GateRunOptions,
+  paths: string[][],
   reportFiles: Record<string, string>,
   formatOptions: Parameters<typeof openReportWriters>[1],
-  run: (output: (chunk: Buffer) => void) => Promise<ShardResult[]>,
 ): Promise<GateRun> {
   const started = Date.now();
   let shards: ShardResult[] = [];
   const built = await writeRun(options.reportDir, reportFiles, formatOptions, started, async (accept) => {
-    shards = await run(options.output ?? ((chunk) => void process.stdout.write(chunk)));
+    const output = options.output ?? ((chunk: Buffer) => void process.stdout.write(chunk));
+    shards = await runShards({ paths, profile: options.profile, reportDir: options.reportDir, progress: options.progress, output });
     const unstarted = shards.find((shard) => shard.code === EXIT.cannotStart || shard.code === EXIT.unreachable);
     if (unstarted) throw new ShardStartError(unstarted.code!, `${unstarted.name} could not start its run (exit ${unstarted.code}): its lines above say why`);
     for (const envelope of mergeShardMessages(shards)) accept(envelope);
   });
   const seconds = shards.flatMap((shard) => (shard.targetSeconds === undefined ? [] : [shard.targetSeconds]));
+  // The shards built their targets from the configuration this process reads too: the same layout.
   const layout = loadConfig().layout;
   return { report: judge(built, layout, options.waivers), shards: shards.length, ...(seconds.length > 0 ? { targetSeconds: Math.max(...seconds) } : {}) };
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { registerTeardown } from '../process/teardown';
 import type { Envelope } from './report';
@@ -61,8 +61,13 @@ export interface ShardResult {
   readonly targetSeconds?: number;
 }
 
-/** What a shard writes beside its reports for the runner (`rehearse run --shard`): its target's build time. */
-export const SHARD_FILE = 'shard.json';
+/** What a shard writes beside its reports for the runner: its target's build time (the runner prints the summary). */
+const SHARD_FILE = 'shard.json';
+
+/** Called by a shard (`rehearse run --shard K/N`) once its run is over, in its report directory. */
+export function writeShardFile(dir: string, targetSeconds: number | undefined): void {
+  writeFileSync(join(dir, SHARD_FILE), `${JSON.stringify(targetSeconds === undefined ? {} : { targetSeconds })}\n`);
+}
 
 /** A shard's own clock at the head of its progress lines: the runner's replaces it. */
 const SHARD_CLOCK = /^\[\s*[\d.]+ s\] /;
@@ -136,7 +141,8 @@ export function mergeShardMessages(shards: readonly ShardResult[]): Envelope[] {
   const definitions: Envelope[] = [];
   const execution: Envelope[] = [];
   let meta: Envelope | undefined;
-  let started: { id: string; timestamp: { seconds: number; nanos: number } } | undefined;
+  let id: string | undefined;
+  let startedAt: { seconds: number; nanos: number } | undefined;
   let finishedAt = { seconds: 0, nanos: 0 };
   let success = true;
   let exception: { type: string; message?: string } | undefined;
@@ -148,8 +154,9 @@ export function mergeShardMessages(shards: readonly ShardResult[]): Envelope[] {
         meta ??= envelope;
       } else if (envelope.testRunStarted) {
         inRun = true;
+        id ??= envelope.testRunStarted.id;
         const { timestamp } = envelope.testRunStarted;
-        if (!started || earlier(timestamp, started.timestamp)) started = { id: started?.id ?? envelope.testRunStarted.id ?? shard.name, timestamp };
+        if (!startedAt || earlier(timestamp, startedAt)) startedAt = timestamp;
       } else if (envelope.testRunFinished) {
         finished = true;
         inRun = false;
@@ -166,14 +173,13 @@ export function mergeShardMessages(shards: readonly ShardResult[]): Envelope[] {
       exception ??= { type: 'ShardError', message: `${shard.name} ended (${how}) before its run finished: its own lines above say why` };
     }
   }
-  const id = started?.id ?? 'sharded-run';
-  const rooted = execution.map((envelope) => withRunId(envelope, id));
+  const runId = id ?? 'sharded-run';
   return [
     ...(meta ? [meta] : []),
     ...definitions,
-    { testRunStarted: { id, timestamp: started?.timestamp ?? finishedAt } },
-    ...rooted,
-    { testRunFinished: { testRunStartedId: id, timestamp: finishedAt, success, ...(exception ? { exception } : {}) } },
+    { testRunStarted: { id: runId, timestamp: startedAt ?? finishedAt } },
+    ...execution.map((envelope) => withRunId(envelope, runId)),
+    { testRunFinished: { testRunStartedId: runId, timestamp: finishedAt, success, ...(exception ? { exception } : {}) } },
   ] as Envelope[];
 }
 

@@ -83,6 +83,7 @@ function responseOf(reply: Reply): unknown {
 export async function startGateway(options: GatewayOptions): Promise<RecordingGateway> {
   const { sandbox } = options;
   if (sandbox.env === PROD_ENV) throw new TypeError(`the rehearsal gateway forwards to a sandbox only, not to ${sandbox.instance}`);
+  if (!options.apiKey) throw new TypeError("the rehearsal gateway needs the agent's sandbox key");
   const { transport } = guardedTransport({
     host: sandbox.host,
     port: options.port,
@@ -93,7 +94,6 @@ export async function startGateway(options: GatewayOptions): Promise<RecordingGa
     timeoutMs: options.timeoutMs ?? 15_000,
     readRetries: 2,
   });
-  if (!options.apiKey) throw new TypeError("the rehearsal gateway needs the agent's sandbox key");
   const refusals: string[] = [];
   const refuse = (res: ServerResponse, status: number, line: string, message: string) => {
     refusals.push(line);
