@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from 'pg';
 import { DEFAULT_SEED } from '../fixtures/dolibarr';
 import { diffSnapshots, type RelationChange } from '../support/lifecycle/diff';
-import { snapshotInTransaction, SnapshotError, takeSnapshot, type Snapshot, type SnapshotOptions } from '../support/lifecycle/snapshot';
+import { entriesOf, snapshotInTransaction, SnapshotError, takeSnapshot, type Snapshot, type SnapshotOptions } from '../support/lifecycle/snapshot';
 import { findDrift } from '../support/postgres/drift';
 import { instanceNames } from '../support/naming';
 import { dumpArchive } from '../support/postgres/archive';
@@ -164,6 +164,23 @@ describe('the snapshot of prod, taken by a minted prod login', () => {
 
   it('has the same root with and without row images', async () => {
     assert.equal((await takeSnapshot(db(), { ...PROD_STATE, rowsDir: rowsDir() })).root, baseline.root);
+  });
+
+  it('gives the entries of the relations, functions and views it is asked for as the whole snapshot holds them, and nothing else', async () => {
+    const keys = [FACTUREDET, `sequence ${FACTUREDET_SEQUENCE}`, 'view public.llx_facture_outstanding', 'function public.update_modified_column_tms()', 'table public.llx_no_such_table'];
+    const entries = await entriesOf(db(), prod.ownerRole, keys);
+    assert.deepEqual([...entries.keys()].sort(), keys.slice(0, 4).sort());
+    for (const [key, entry] of entries) assert.deepEqual(entry, baseline.entries.find((whole) => whole.key === key), key);
+    const moved = await sequenceState(FACTUREDET_SEQUENCE);
+    await db().query('SELECT nextval($1)', [FACTUREDET_SEQUENCE]);
+    try {
+      const after = await entriesOf(db(), prod.ownerRole, [`sequence ${FACTUREDET_SEQUENCE}`]);
+      const whole = (await takeSnapshot(db(), PROD_STATE)).entries.find((entry) => entry.key === `sequence ${FACTUREDET_SEQUENCE}`)!;
+      assert.notEqual(whole.hash, baseline.entries.find((entry) => entry.key === whole.key)!.hash);
+      assert.deepEqual(after.get(whole.key), whole);
+    } finally {
+      await restoreSequence(FACTUREDET_SEQUENCE, moved);
+    }
   });
 
   it('refuses a transaction that is not REPEATABLE READ, and a takeSnapshot inside a transaction', async () => {

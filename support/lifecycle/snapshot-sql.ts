@@ -76,8 +76,8 @@ export interface OwnedRelation {
   readonly bytes: number;
 }
 
-/** Tables (plain, partitioned, foreign), sequences, views and materialized views the role owns. */
-export function ownedRelations(client: Client, ownerRole: string): Promise<OwnedRelation[]> {
+/** Tables (plain, partitioned, foreign), sequences, views and materialized views the role owns; with `names`, only those. */
+export function ownedRelations(client: Client, ownerRole: string, names?: readonly string[]): Promise<OwnedRelation[]> {
   return ask<OwnedRelation>(
     client,
     `cannot list the relations owned by ${ownerRole}`,
@@ -93,8 +93,9 @@ export function ownedRelations(client: Client, ownerRole: string): Promise<Owned
                    WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.position) AS "primaryKey",
             pg_table_size(c.oid)::float8 AS bytes
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relowner = ${OWNER} AND c.relkind IN ('r', 'p', 'f', 'S', 'v', 'm') AND ${USER_SCHEMA}`,
-    [ownerRole],
+      WHERE c.relowner = ${OWNER} AND c.relkind IN ('r', 'p', 'f', 'S', 'v', 'm') AND ${USER_SCHEMA}
+            ${names ? "AND format('%I.%I', n.nspname, c.relname) = ANY($2)" : ''}`,
+    names ? [ownerRole, names] : [ownerRole],
   );
 }
 

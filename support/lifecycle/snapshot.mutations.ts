@@ -46,8 +46,8 @@ export const snapshotIgnoresDefaults: FenceMutation = {
   reaches: HASH_SEES_A_CHANGE_FEATURES,
   breaks: "the snapshot leaves column defaults out of a table's definition",
   apply: () =>
-    replaceExport(sql, 'ownedRelations', (ownedRelations) => async (client, ownerRole) =>
-      (await ownedRelations(client, ownerRole)).map((relation) => {
+    replaceExport(sql, 'ownedRelations', (ownedRelations) => async (client, ownerRole, names) =>
+      (await ownedRelations(client, ownerRole, names)).map((relation) => {
         if (relation.kind === 'sequence') return relation;
         const definition = JSON.parse(relation.definition) as { columns?: unknown[][] | null };
         for (const column of definition.columns ?? []) column[3] = null; // [name, type, not null, default, …]

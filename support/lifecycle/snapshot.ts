@@ -282,6 +282,33 @@ async function readSnapshot(client: Client, options: SnapshotOptions, shared?: s
   };
 }
 
+const KEY = /^(table|sequence|view|materialized view|function|type) (.+)$/s;
+
+/**
+ * The entries of what `keys` names (a snapshot's keys, `kind name`), each hashed exactly as a whole snapshot hashes
+ * it, in a REPEATABLE READ READ ONLY transaction of its own: for a few relations' hashes without reading a whole
+ * database (promote's journal, after each write to prod). A key that nothing the role owns answers to is absent.
+ */
+export function entriesOf(client: Client, ownerRole: string, keys: readonly string[]): Promise<Map<string, SnapshotEntry>> {
+  return inOwnTransaction(client, SNAPSHOT_TRANSACTION, () =>
+    withPinnedSettings(client, async () => {
+      await checkRoleExists(client, ownerRole);
+      const parsed = keys.map((key) => KEY.exec(key)).filter((match) => match !== null);
+      const kinds = new Set(parsed.map((match) => match[1]));
+      const relations = await ownedRelations(client, ownerRole, parsed.map((match) => match[2]!));
+      const states = await sequenceStates(client, relations.filter((relation) => relation.kind === 'sequence').map((relation) => relation.name));
+      const entries: SnapshotEntry[] = [];
+      for (const relation of relations) {
+        entries.push(relation.kind !== 'sequence' && relation.hasRows ? await tableEntry(client, relation, undefined) : relationEntry(relation, states));
+      }
+      if (kinds.has('function')) for (const fn of await ownedFunctions(client, ownerRole)) entries.push(entry('function', fn.name, fn.definition));
+      if (kinds.has('type')) for (const type of await ownedTypes(client, ownerRole)) entries.push(entry('type', type.name, type.definition));
+      const wanted = new Set(keys);
+      return new Map(entries.filter((e) => wanted.has(e.key)).map((e) => [e.key, e]));
+    }),
+  );
+}
+
 /** The snapshot's drift (postgres/drift.ts), read in its own transaction under its pinned settings. */
 async function driftIn(client: Client, options: SnapshotOptions): Promise<DriftObject[]> {
   return driftAmong(await unownedObjects(client, options.ownerRole), options.infrastructure);

@@ -5,7 +5,7 @@ import type { Endpoint, Login } from '../postgres/cluster';
 import { connect, withClient } from '../postgres/connect';
 import { READ_ONLY_SESSION } from './golden';
 import { snapshotProgress } from './progress';
-import { takeSnapshot, type Snapshot, type SnapshotSessions } from './snapshot';
+import { entriesOf, takeSnapshot, type Snapshot, type SnapshotEntry, type SnapshotSessions } from './snapshot';
 
 let taken = 0;
 
@@ -33,6 +33,11 @@ export function stateWithRowsIn(endpoint: Endpoint, login: Login, names: Instanc
       }),
     { options: READ_ONLY_SESSION },
   );
+}
+
+/** The entries `keys` names (entriesOf), as stateOf's snapshot would hold them, read through a member login in a read-only session. */
+export function entriesIn(endpoint: Endpoint, login: Login, names: InstanceNames, keys: readonly string[]): Promise<Map<string, SnapshotEntry>> {
+  return withClient(endpoint, login, names.database, (client) => entriesOf(client, names.ownerRole, keys), { options: READ_ONLY_SESSION });
 }
 
 /** One read-only session per core for a snapshot's large tables, as the same login. */

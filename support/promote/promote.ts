@@ -3,8 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { DolibarrClient } from '../dolibarr/client';
 import { grantProdWrites } from '../dolibarr/prod-grant';
 import { diffSnapshots, type RelationChange } from '../lifecycle/diff';
-import type { Snapshot } from '../lifecycle/snapshot';
-import { stateOf } from '../lifecycle/state';
+import type { Snapshot, SnapshotEntry } from '../lifecycle/snapshot';
+import { entriesIn, stateOf } from '../lifecycle/state';
 import type { InstanceNames } from '../naming';
 import type { Endpoint, Login } from '../postgres/cluster';
 import { killPoint } from '../process/kill-point';
@@ -172,8 +172,8 @@ function touchedRelations(changeset: Changeset): string[] {
   return changeset.changes.filter((change) => change.kind !== 'sequence').map((change) => change.key);
 }
 
-function relationHashes(snapshot: Snapshot, keys: readonly string[]): RelationHashes {
-  const hashes = new Map(snapshot.entries.map((entry) => [entry.key, entry.hash]));
+function relationHashes(entries: Iterable<SnapshotEntry>, keys: readonly string[]): RelationHashes {
+  const hashes = new Map([...entries].map((entry) => [entry.key, entry.hash]));
   return Object.fromEntries(keys.map((key) => [key, hashes.get(key) ?? null]));
 }
 
@@ -270,7 +270,8 @@ export async function promote(target: PromoteTarget, options: PromoteOptions): P
     const login = await prodLogin(credential, target);
     const endpoint = target.endpointFor(target.prod.database);
     const touched = touchedRelations(changeset);
-    const prodHashes = async () => relationHashes(await stateOf(endpoint, login, target.prod), touched);
+    // After each write, only the relations the changeset touches are hashed: a whole prod per write is too much load.
+    const prodHashes = async () => relationHashes((await entriesIn(endpoint, login, target.prod, touched)).values(), touched);
     // An unfinished promotion of this digest is never replayed afresh: its journal says what already reached prod.
     const journalFile = journalPath(options.auditPath, changeset.digest);
     const earlier = readJournal(journalFile);
@@ -314,7 +315,7 @@ export async function promote(target: PromoteTarget, options: PromoteOptions): P
     } else {
       const beforeFile = `${basename(journalFile, '.ndjson')}.before.json`;
       keepProdBefore(before, touched, join(dirname(journalFile), beforeFile));
-      journal.append({ event: 'started', digest: changeset.digest, changeset: options.changesetPath, who: options.who, operations: operations.length, relations: relationHashes(before, touched), before: beforeFile });
+      journal.append({ event: 'started', digest: changeset.digest, changeset: options.changesetPath, who: options.who, operations: operations.length, relations: relationHashes(before.entries, touched), before: beforeFile });
     }
     // In the audit before the first write: a promotion killed midway is on record, its journal named.
     record('replaying', { journal: journalFile, ...(resumed ? { resumedAt: resumed.from + 1 } : {}) });
