@@ -43,6 +43,13 @@ export const PRIVILEGE_FEATURES: readonly string[] = [
   'features/golden-identity.feature',
 ];
 
+/**
+ * The sandbox identity's Vault policy: the scenarios that ask Vault, as that identity, for what the policy must refuse
+ * (prod's credentials and configuration, promote's credential). Elsewhere the identity asks only for its own
+ * credentials, which a wider policy still grants.
+ */
+export const SANDBOX_POLICY_FEATURES: readonly string[] = ['features/vault-fence.feature'];
+
 /** The live forms of the fences' attempts: the scenarios that make the attempts. */
 export const LIVE_FORM_FEATURES: readonly string[] = ['features/prod-undroppable.feature', 'features/golden-identity.feature'];
 

@@ -3,7 +3,7 @@ import type { PolicyRules, VaultStandinOptions } from '../hermetic/vault-standin
 import { ident } from '../postgres/connect';
 import { probeScenarios } from '../mutations/probe-expectations';
 import { failing, replaceExport, type FenceMutation, type MutationContext } from '../mutations/mutation';
-import { PRIVILEGE_FEATURES } from '../mutations/reach';
+import { PRIVILEGE_FEATURES, SANDBOX_POLICY_FEATURES } from '../mutations/reach';
 
 /**
  * Breaks of Vault as the factory's app_roles module sets it up (hermetic-vault.ts): the sandbox's database role and
@@ -73,7 +73,7 @@ export const mintedLoginCreaterole: FenceMutation = {
 export const sandboxPolicyReadsProdCreds: FenceMutation = {
   name: 'sandbox-policy-reads-prod-creds',
   gate: 'no-superuser',
-  reaches: PRIVILEGE_FEATURES,
+  reaches: SANDBOX_POLICY_FEATURES,
   breaks: `the Vault policy erp-sandbox may also read postgres/creds/erp`,
   apply: (context) =>
     configureVault(
