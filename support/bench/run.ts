@@ -207,14 +207,24 @@ async function snapshotHash(bench: Bench, tables: readonly string[], rows: numbe
 async function suiteScaleRawRestore(options: BenchOptions, atScale: readonly number[] | undefined): Promise<readonly number[]> {
   if (atScale) return atScale;
   options.progress(`atomic reset and raw pg_restore at the gate suite's scale (${SUITE_SCALE}), for the suite's ratio`);
-  const config = loadConfig({ ...process.env, ERP_REHEARSAL_PG_PROVIDER: 'local', ERP_REHEARSAL_FIXTURE_SCALE: String(SUITE_SCALE) });
+  return onBenchTarget(options, SUITE_SCALE, async (bench) => (await atomicReset(bench)).references[0]!.seconds.samples);
+}
+
+/**
+ * Lends `work` a hermetic target at fixture `scale` with the bench's server settings, its sandbox seeded from the golden
+ * by a sandbox login of the bench's own (the state every sample starts from), and the golden's staged files; the login
+ * is revoked and the target closed afterwards.
+ */
+async function onBenchTarget<T>(options: BenchOptions, scale: number, work: (bench: Bench) => Promise<T>): Promise<T> {
+  const config = loadConfig({ ...process.env, ERP_REHEARSAL_PG_PROVIDER: 'local', ERP_REHEARSAL_FIXTURE_SCALE: String(scale) });
   const target = await buildHermeticTarget(config, options.progress, { serverSettings: BENCH_SERVER_SETTINGS });
   try {
     const sandboxLogin = await target.minter.mint(target.sandbox);
     try {
+      // The same staged files the resets use: the raw tools restore exactly what the harness restores.
       const staged = await stagedGolden(target.cluster!.tools, target.golden);
       await resetTargetSandbox(target, sandboxLogin);
-      return (await atomicReset({ target, sandboxLogin, staged, options })).references[0]!.seconds.samples;
+      return await work({ target, sandboxLogin, staged, options });
     } finally {
       await target.minter.revoke(sandboxLogin);
     }
@@ -281,48 +291,36 @@ async function gateSuite(options: BenchOptions, rawAtSuiteScale: readonly number
 
 export async function runBenchmark(options: BenchOptions): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
-  const config = loadConfig({ ...process.env, ERP_REHEARSAL_PG_PROVIDER: 'local', ERP_REHEARSAL_FIXTURE_SCALE: String(options.scale) });
   const setupStarted = process.hrtime.bigint();
-  const target = await buildHermeticTarget(config, options.progress, { serverSettings: BENCH_SERVER_SETTINGS });
-  try {
+  return onBenchTarget(options, options.scale, async (bench) => {
+    const { target, sandboxLogin } = bench;
     const cluster = target.cluster!;
-    const sandboxLogin = await target.minter.mint(target.sandbox);
-    // The same staged files the resets use: the raw tools restore exactly what the harness restores.
-    const staged = await stagedGolden(cluster.tools, target.golden);
-    try {
-      const bench: Bench = { target, sandboxLogin, staged, options };
-      await resetTargetSandbox(target, sandboxLogin); // the sandbox seeded from the golden: the state every sample starts from
-      const setupSeconds = secondsSince(setupStarted);
-      const tables = await ownedTables(cluster, target.sandbox.database, target.sandbox.ownerRole);
-      const [rows, bytes, archive] = await Promise.all([
-        rowCount(cluster, target.sandbox.database, tables),
-        tableBytes(cluster, target.sandbox.database, tables),
-        stat(target.golden.archivePath),
-      ]);
-      options.progress(`scale ${options.scale}: ${tables.length} tables, ${rows} rows, ${(bytes / 1e6).toFixed(1)} MB of table data, archive ${(archive.size / 1e6).toFixed(1)} MB`);
-      const comparisons: Comparison[] = [];
-      comparisons.push(await atomicReset(bench));
-      comparisons.push(await parallelReset(bench, 2));
-      comparisons.push(await templateCloneReset(bench));
-      comparisons.push(await snapshotHash(bench, tables, rows));
-      comparisons.push(await recordOverhead(target, sandboxLogin, options.rounds, onSample(options, 'record')));
-      if (options.suite) {
-        const atScale = options.scale === SUITE_SCALE ? comparisons.find((c) => c.id === 'atomic-reset')?.references[0]?.seconds.samples : undefined;
-        comparisons.push(await gateSuite(options, await suiteScaleRawRestore(options, atScale)));
-      }
-      return {
-        startedAt,
-        machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: cluster.serverVersion },
-        scale: options.scale,
-        rounds: options.rounds,
-        data: { tables: tables.length, rows, tableBytes: bytes, archiveBytes: archive.size, goldenEntries: target.golden.manifest.restoredEntries },
-        setupSeconds,
-        comparisons,
-      };
-    } finally {
-      await target.minter.revoke(sandboxLogin);
+    const setupSeconds = secondsSince(setupStarted);
+    const tables = await ownedTables(cluster, target.sandbox.database, target.sandbox.ownerRole);
+    const [rows, bytes, archive] = await Promise.all([
+      rowCount(cluster, target.sandbox.database, tables),
+      tableBytes(cluster, target.sandbox.database, tables),
+      stat(target.golden.archivePath),
+    ]);
+    options.progress(`scale ${options.scale}: ${tables.length} tables, ${rows} rows, ${(bytes / 1e6).toFixed(1)} MB of table data, archive ${(archive.size / 1e6).toFixed(1)} MB`);
+    const comparisons: Comparison[] = [];
+    comparisons.push(await atomicReset(bench));
+    comparisons.push(await parallelReset(bench, 2));
+    comparisons.push(await templateCloneReset(bench));
+    comparisons.push(await snapshotHash(bench, tables, rows));
+    comparisons.push(await recordOverhead(target, sandboxLogin, options.rounds, onSample(options, 'record')));
+    if (options.suite) {
+      const atScale = options.scale === SUITE_SCALE ? comparisons.find((c) => c.id === 'atomic-reset')?.references[0]?.seconds.samples : undefined;
+      comparisons.push(await gateSuite(options, await suiteScaleRawRestore(options, atScale)));
     }
-  } finally {
-    await target.close();
-  }
+    return {
+      startedAt,
+      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: cluster.serverVersion },
+      scale: options.scale,
+      rounds: options.rounds,
+      data: { tables: tables.length, rows, tableBytes: bytes, archiveBytes: archive.size, goldenEntries: target.golden.manifest.restoredEntries },
+      setupSeconds,
+      comparisons,
+    };
+  });
 }

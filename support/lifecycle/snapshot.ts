@@ -244,18 +244,32 @@ async function closeSessions(sessions: readonly Client[]): Promise<void> {
   await Promise.all(sessions.map((client) => client.end().catch(() => undefined)));
 }
 
+/** last_value and is_called of the sequences among `relations`. */
+function sequenceStatesOf(client: Client, relations: readonly OwnedRelation[]): Promise<Map<string, SequenceState>> {
+  return sequenceStates(client, relations.filter((relation) => relation.kind === 'sequence').map((relation) => relation.name));
+}
+
+/** Each relation's entry: a table's as `hashed` holds it, any other's from its definition (and a sequence's state). */
+function relationEntries(relations: readonly OwnedRelation[], hashed: ReadonlyMap<string, SnapshotEntry>, states: ReadonlyMap<string, SequenceState>): SnapshotEntry[] {
+  return relations.map((relation) => hashed.get(relation.name) ?? relationEntry(relation, states));
+}
+
+/** The entries of the functions and types the role owns. */
+async function functionAndTypeEntries(client: Client, ownerRole: string): Promise<SnapshotEntry[]> {
+  const functions = (await ownedFunctions(client, ownerRole)).map((fn) => entry('function', fn.name, fn.definition));
+  const types = (await ownedTypes(client, ownerRole)).map((type) => entry('type', type.name, type.definition));
+  return [...functions, ...types];
+}
+
 async function readSnapshot(client: Client, options: SnapshotOptions, shared?: string): Promise<Snapshot> {
   const { ownerRole, rowsDir } = options;
   await checkRoleExists(client, ownerRole);
   const [now] = await ask<{ database: string; takenAt: Date }>(client, 'cannot read the session', 'SELECT current_database() AS database, now() AS "takenAt"');
   const relations = await ownedRelations(client, ownerRole);
-  const states = await sequenceStates(
-    client,
-    relations.filter((relation) => relation.kind === 'sequence').map((relation) => relation.name),
-  );
+  const states = await sequenceStatesOf(client, relations);
   if (rowsDir !== undefined) await prepareRowsDir(rowsDir);
 
-  const withRows = relations.filter((relation) => relation.kind !== 'sequence' && relation.hasRows);
+  const withRows = relations.filter((relation) => relation.hasRows);
   const extra = await parallelSessions(options.parallel, shared, withRows.reduce((sum, relation) => sum + relation.bytes, 0));
   let hashed: Map<string, SnapshotEntry>;
   try {
@@ -264,9 +278,7 @@ async function readSnapshot(client: Client, options: SnapshotOptions, shared?: s
     await closeSessions(extra);
   }
 
-  const entries: SnapshotEntry[] = relations.map((relation) => hashed.get(relation.name) ?? relationEntry(relation, states));
-  for (const fn of await ownedFunctions(client, ownerRole)) entries.push(entry('function', fn.name, fn.definition));
-  for (const type of await ownedTypes(client, ownerRole)) entries.push(entry('type', type.name, type.definition));
+  const entries = [...relationEntries(relations, hashed, states), ...(await functionAndTypeEntries(client, ownerRole))];
   entries.sort((a, b) => compare(a.key, b.key));
 
   const root = createHash('sha256');
@@ -294,15 +306,10 @@ export function entriesOf(client: Client, ownerRole: string, keys: readonly stri
     withPinnedSettings(client, async () => {
       await checkRoleExists(client, ownerRole);
       const parsed = keys.map((key) => KEY.exec(key)).filter((match) => match !== null);
-      const kinds = new Set(parsed.map((match) => match[1]));
       const relations = await ownedRelations(client, ownerRole, parsed.map((match) => match[2]!));
-      const states = await sequenceStates(client, relations.filter((relation) => relation.kind === 'sequence').map((relation) => relation.name));
-      const entries: SnapshotEntry[] = [];
-      for (const relation of relations) {
-        entries.push(relation.kind !== 'sequence' && relation.hasRows ? await tableEntry(client, relation, undefined) : relationEntry(relation, states));
-      }
-      if (kinds.has('function')) for (const fn of await ownedFunctions(client, ownerRole)) entries.push(entry('function', fn.name, fn.definition));
-      if (kinds.has('type')) for (const type of await ownedTypes(client, ownerRole)) entries.push(entry('type', type.name, type.definition));
+      const hashed = await hashRelations([client], relations.filter((relation) => relation.hasRows), undefined, undefined);
+      const entries = relationEntries(relations, hashed, await sequenceStatesOf(client, relations));
+      if (parsed.some((match) => match[1] === 'function' || match[1] === 'type')) entries.push(...(await functionAndTypeEntries(client, ownerRole)));
       const wanted = new Set(keys);
       return new Map(entries.filter((e) => wanted.has(e.key)).map((e) => [e.key, e]));
     }),
