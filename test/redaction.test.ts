@@ -13,7 +13,7 @@ import { appendAudit } from '../support/promote/audit';
 import { readChangeset, writeChangeset, type ChangesetContent } from '../support/promote/changeset';
 import { crashText } from '../support/crash-printing';
 import { appendRedacted, writeRedacted } from '../support/redacted-files';
-import { containsSecret, isRegisteredSecret, MIN_SECRET_LENGTH, REDACTED, redact, registerSecret } from '../support/redaction';
+import { containsSecret, encodedForms, isRegisteredSecret, MIN_SECRET_LENGTH, REDACTED, redact, redactBytes, registerSecret } from '../support/redaction';
 import { Secret } from '../support/secret';
 import { environmentWithoutSecrets } from '../support/secret-free-env';
 import { registerSqlSecrets, sqlSecrets } from '../support/sql-secrets';
@@ -61,6 +61,37 @@ describe('redaction point', () => {
     registerSecret('token-123456');
     registerSecret('token-123456-extended');
     assert.equal(redact('a token-123456-extended b token-123456'), `a ${REDACTED} b ${REDACTED}`);
+  });
+
+  it('replaces what one alternation of every form, longest first, would: leftmost first, the longest where several start', () => {
+    // Values and texts of an alphabet no other test's value uses, so the registry's other values never occur in them.
+    let seed = 20261207;
+    const random = (below: number) => {
+      // mulberry32: a seeded generator whose low bits are as random as its high ones.
+      seed = (seed + 0x6d2b79f5) | 0;
+      let mixed = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
+      return ((mixed ^ (mixed >>> 14)) >>> 0) % below;
+    };
+    const word = (length: number) => Array.from({ length }, () => 'ĀāĂă<"'[random(6)]).join('');
+    const stem = word(MIN_SECRET_LENGTH);
+    // Values sharing their first characters, values inside others, values that begin others.
+    const values = Array.from({ length: 40 }, (_, at) => (at % 2 === 0 ? stem : '') + word(MIN_SECRET_LENGTH + random(8)));
+    values.push(values[0]! + values[1]!, `${values[2]!}ĀĀ`, values[4]!.slice(0, -1));
+    values.forEach((value) => registerSecret(value));
+    const oracle = new RegExp(
+      [...new Set(values.flatMap(encodedForms))]
+        .sort((a, b) => b.length - a.length)
+        .map((form) => form.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
+        .join('|'),
+      'g',
+    );
+    for (let round = 0; round < 200; round++) {
+      const pieces = Array.from({ length: 10 }, () => (random(2) === 0 ? word(random(5)) : encodedForms(values[random(values.length)]!)[random(3)]!));
+      const text = pieces.join('');
+      assert.equal(redact(text), text.replace(oracle, REDACTED), `round ${round}: ${JSON.stringify(text)}`);
+      assert.equal(redactBytes(Buffer.from(text)).toString(), text.replace(oracle, REDACTED), `round ${round}, as bytes`);
+    }
   });
 
   it('rewrites a report file, base64 attachments of the message stream included', () => {
