@@ -1,7 +1,7 @@
 import { loadConfiguration, loadSources, runCucumber } from '@cucumber/cucumber/api';
 import { loadConfig } from '../config';
 import type { Layout } from '../postgres/provision';
-import { registerTeardown } from '../process/teardown';
+import { interruptedBy, registerTeardown } from '../process/teardown';
 import { needingTarget, NO_TARGET } from '../targets/no-target';
 import { closeTarget, openTarget, type TargetKind } from '../targets/session';
 import type { Target } from '../targets/target';
@@ -185,6 +185,9 @@ async function writeRun(
     }
   } finally {
     forget();
+    // A signal that came before the teardown above was registered, or whose teardown ran while the run unwound,
+    // still leaves half a report.
+    if (interruptedBy()) discard();
     redactReportFiles(reportDir, started);
   }
   return report.build();
