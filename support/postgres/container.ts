@@ -22,8 +22,11 @@ import {
 } from './cluster';
 import { readServerVersion, withClient } from './connect';
 import { registerTeardown } from '../process/teardown';
+import { temporaryDirectoryInMemory } from '../process/work-dirs';
 
 const POSTGRES_PORT = 5432;
+/** The data directory of the official image and of .ci/build-postgres-image.sh's. */
+const PGDATA = '/var/lib/postgresql/data';
 /** Label naming the harness run a container belongs to. */
 const RUN_LABEL = 'erp-rehearsal.run';
 const DOCKER_PROBE_TIMEOUT_MS = 3_000;
@@ -76,14 +79,17 @@ export async function startContainerCluster(opts: ContainerClusterOptions): Prom
   });
 
   try {
-    container = await new PostgreSqlContainer(opts.image)
+    let builder = new PostgreSqlContainer(opts.image)
       .withLabels({ [RUN_LABEL]: label })
       .withUsername(superuser.user)
       .withPassword(superuser.password)
       .withDatabase('postgres')
       // A throwaway cluster: durability is worthless, speed is not.
-      .withCommand(['postgres', ...Object.entries({ fsync: 'off', ...opts.settings }).flatMap(([name, value]) => ['-c', `${name}=${value}`])])
-      .start();
+      .withCommand(['postgres', ...Object.entries({ fsync: 'off', ...opts.settings }).flatMap(([name, value]) => ['-c', `${name}=${value}`])]);
+    // Where the harness keeps its temporary files in memory, the container keeps its data there too, as the local
+    // provider's cluster does (its data directory is in the temporary directory).
+    if (temporaryDirectoryInMemory()) builder = builder.withTmpFs({ [PGDATA]: 'rw' });
+    container = await builder.start();
   } catch (err) {
     await stop();
     // Errors may quote the container's configuration; the password must not reach a log.

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processGone, thisProcess } from './liveness';
@@ -12,6 +12,17 @@ import { registerTeardown } from './teardown';
  */
 
 const NAME = /^erp-rehearsal-([a-z]+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/;
+
+const TMPFS_MAGIC = 0x01021994;
+
+/** Whether the temporary directory, where the work directories go, is on a memory file system (tmpfs). */
+export function temporaryDirectoryInMemory(): boolean {
+  try {
+    return statfsSync(tmpdir()).type === TMPFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
 
 /** Creates a private work directory of `kind` (lower-case letters) for this process; the caller removes it. */
 export function createWorkDir(kind: string): string {
