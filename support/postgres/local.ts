@@ -7,6 +7,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   ClusterStartError,
+  THROWAWAY_SETTINGS,
   type ClientTool,
   type ClientTools,
   type Endpoint,
@@ -120,10 +121,7 @@ function startServer(
   const all: Record<string, string> = {
     listen_addresses: '127.0.0.1',
     unix_socket_directories: socketDir,
-    // A throwaway cluster: durability buys nothing and costs seconds per reset.
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
+    ...THROWAWAY_SETTINGS,
     ...settings,
   };
   for (const [name, value] of Object.entries(all)) args.push('-c', `${name}=${value}`);
