@@ -7,18 +7,8 @@
  * connection strings themselves: they hand a `Login` to the side they use.
  */
 
-/**
- * The server settings of every throwaway cluster, either provider's. Durability buys nothing and costs seconds per
- * reset; with `wal_level = minimal` a restore's new tables are not WAL-logged row by row, which took a tenth of a gate
- * run's CPU (two alternating pairs of gate runs: 184 and 171 CPU-seconds against 195 and 202).
- */
-export const THROWAWAY_SETTINGS: Readonly<Record<string, string>> = {
-  fsync: 'off',
-  synchronous_commit: 'off',
-  full_page_writes: 'off',
-  wal_level: 'minimal',
-  max_wal_senders: '0',
-};
+/** The server settings of every throwaway cluster, either provider's: durability buys nothing and costs seconds per reset. */
+export const THROWAWAY_SETTINGS: Readonly<Record<string, string>> = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
 
 /** A login: who connects. The password is a secret and is never printed. */
 export interface Login {
