@@ -11,6 +11,7 @@ import type { Envelope } from '../support/gates/report';
 import { resetSandbox, type ResetOptions } from '../support/lifecycle/reset';
 import { appendAudit } from '../support/promote/audit';
 import { readChangeset, writeChangeset, type ChangesetContent } from '../support/promote/changeset';
+import { Random } from '../fixtures/dolibarr/random';
 import { crashText } from '../support/crash-printing';
 import { appendRedacted, writeRedacted } from '../support/redacted-files';
 import { containsSecret, encodedForms, isRegisteredSecret, MIN_SECRET_LENGTH, REDACTED, redact, redactBytes, registerSecret } from '../support/redaction';
@@ -65,18 +66,11 @@ describe('redaction point', () => {
 
   it('replaces what one alternation of every form, longest first, would: leftmost first, the longest where several start', () => {
     // Values and texts of an alphabet no other test's value uses, so the registry's other values never occur in them.
-    let seed = 20261207;
-    const random = (below: number) => {
-      // mulberry32: a seeded generator whose low bits are as random as its high ones.
-      seed = (seed + 0x6d2b79f5) | 0;
-      let mixed = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-      return ((mixed ^ (mixed >>> 14)) >>> 0) % below;
-    };
-    const word = (length: number) => Array.from({ length }, () => 'ĀāĂă<"'[random(6)]).join('');
+    const random = new Random('redaction', 'oracle');
+    const word = (length: number) => Array.from({ length }, () => random.pick([...'ĀāĂă<"'])).join('');
     const stem = word(MIN_SECRET_LENGTH);
     // Values sharing their first characters, values inside others, values that begin others.
-    const values = Array.from({ length: 40 }, (_, at) => (at % 2 === 0 ? stem : '') + word(MIN_SECRET_LENGTH + random(8)));
+    const values = Array.from({ length: 40 }, (_, at) => (at % 2 === 0 ? stem : '') + word(MIN_SECRET_LENGTH + random.int(0, 7)));
     values.push(values[0]! + values[1]!, `${values[2]!}ĀĀ`, values[4]!.slice(0, -1));
     values.forEach((value) => registerSecret(value));
     const oracle = new RegExp(
@@ -87,7 +81,7 @@ describe('redaction point', () => {
       'g',
     );
     for (let round = 0; round < 200; round++) {
-      const pieces = Array.from({ length: 10 }, () => (random(2) === 0 ? word(random(5)) : encodedForms(values[random(values.length)]!)[random(3)]!));
+      const pieces = Array.from({ length: 10 }, () => (random.chance(0.5) ? word(random.int(0, 4)) : encodedForms(random.pick(values))[random.int(0, 2)]!));
       const text = pieces.join('');
       assert.equal(redact(text), text.replace(oracle, REDACTED), `round ${round}: ${JSON.stringify(text)}`);
       assert.equal(redactBytes(Buffer.from(text)).toString(), text.replace(oracle, REDACTED), `round ${round}, as bytes`);
