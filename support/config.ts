@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { DEFAULT_SEED } from '../fixtures/dolibarr';
+import { DEFAULT_SEED } from '../fixtures/dolibarr/seed';
 import { redactSecrets, setting, type EnvRecord } from './env';
 import { withEnvFile } from './config/env-file';
 import { fileProblem, nodeFiles, type ConfigFiles } from './config/files';

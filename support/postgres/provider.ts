@@ -1,5 +1,4 @@
 import { ClusterStartError, NoPostgresAvailableError, type PostgresCluster } from './cluster';
-import { dockerAvailable, startContainerCluster } from './container';
 import { findLocalBinaries } from './local-binaries';
 import { startLocalCluster } from './local';
 
@@ -39,6 +38,8 @@ export async function startCluster(options: ProviderOptions): Promise<PostgresCl
 async function startChosen(options: ProviderOptions): Promise<PostgresCluster> {
   const reasons: string[] = [];
   if (options.choice !== 'local') {
+    // Loaded only here: testcontainers and its Docker client are ≈ 750 modules, a quarter second of every process's start.
+    const { dockerAvailable, startContainerCluster } = await import('./container');
     if (await dockerAvailable()) {
       options.progress?.(`starting PostgreSQL in a container from ${options.image}`);
       try {

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config';
-import { buildHermeticTarget, type Progress } from './hermetic';
+import type { Progress } from './hermetic';
 import { buildLiveTarget } from './live';
 import type { Target } from './target';
 
@@ -21,7 +21,9 @@ export function openTarget(owner: Owner, kind: TargetKind, progress: Progress): 
     if (config.target !== kind) {
       throw new Error(`the Cucumber profile asks for a ${kind} target but ERP_REHEARSAL_TARGET is ${config.target}`);
     }
-    current = { owner, target: config.target === 'live' ? buildLiveTarget(config, progress) : buildHermeticTarget(config, progress) };
+    // The hermetic target's stand-ins are loaded only to build one: an operator's command on a live target never needs them.
+    const target = config.target === 'live' ? buildLiveTarget(config, progress) : import('./hermetic').then(({ buildHermeticTarget }) => buildHermeticTarget(config, progress));
+    current = { owner, target };
   }
   return current.target;
 }
