@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import type { Client } from 'pg';
 import { ident } from '../postgres/connect';
-import { ask, rowHashSql, type OwnedRelation } from './snapshot-sql';
+import { ask, rowHashSql, type OwnedRelation, type TableContent } from './snapshot-sql';
 
 /** Column values as the server renders them as text (exact, whatever the type); null is SQL NULL. */
 export type Values = readonly (string | null)[];
@@ -81,42 +81,63 @@ async function write(out: WriteStream, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
+/** A table up to this size on disk is imaged in one query; a larger one through a cursor, a fetch of rows at a time. */
+const ONE_QUERY_BYTES = 2 ** 20;
+
+interface ImageRow {
+  readonly o: string;
+  readonly k: string;
+  readonly h: string;
+  readonly v: string | null;
+}
+
 /**
- * Streams `relation` into a new image file through a cursor in the caller's transaction, so the rows
- * are those of the snapshot's MVCC snapshot; memory stays at one fetch whatever the table's size.
+ * Writes `relation` into a new image file, read in the caller's transaction so the rows are those of the snapshot's
+ * MVCC snapshot, and returns its content (row count and the exact sum of the row hashes, as tableContent reads them):
+ * the rows are read once, not again for the hash. A small table is one query; a large one streams through a cursor,
+ * so memory stays at one fetch whatever its size.
  */
-export async function writeRowImage(client: Client, path: string, key: string, relation: OwnedRelation): Promise<void> {
+export async function writeRowImage(client: Client, path: string, key: string, relation: OwnedRelation): Promise<TableContent> {
   const what = `cannot read ${relation.kind} ${relation.name}`;
   const byKey = relation.primaryKey.length > 0;
   const identity = `to_json(${textArraySql(byKey ? relation.primaryKey : relation.columns)})::text`;
   const values = byKey ? `to_json(${textArraySql(relation.columns)})::text` : 'NULL';
-  await ask(
-    client,
-    what,
-    // OFFSET 0 keeps the subquery whole, so each identity is built once, not again for its sort key
-    // (a cursor never runs in parallel, so nothing is lost).
-    `DECLARE ${CURSOR} NO SCROLL CURSOR FOR
-     SELECT hashtextextended(k COLLATE "C", 0) AS o, k, h, v
+  // OFFSET 0 keeps the subquery whole, so each identity is built once, not again for its sort key (it also keeps the
+  // query serial, as a cursor is anyway).
+  const select = `SELECT hashtextextended(k COLLATE "C", 0) AS o, k, h, v
        FROM (SELECT ${identity} AS k, (${rowHashSql('r', relation)})::text AS h, ${values} AS v FROM ONLY ${relation.name} r OFFSET 0) s
-      ORDER BY 1`,
-  );
+      ORDER BY 1`;
   const header: RowImageHeader = { relation: key, columns: relation.columns, primaryKey: relation.primaryKey };
+  let rows = 0;
+  let sum = 0n;
   // 'wx': an image is never rewritten (two snapshots sharing a directory would corrupt each other's diffs).
   const out = createWriteStream(path, { flags: 'wx' });
+  const take = async (batch: readonly ImageRow[]) => {
+    rows += batch.length;
+    for (const row of batch) sum += BigInt(row.h);
+    await write(out, batch.map((row) => `{"o":"${row.o}","h":"${row.h}","k":${row.k}${row.v === null ? '' : `,"v":${row.v}`}}\n`).join(''));
+  };
   try {
     await write(out, `${JSON.stringify(header)}\n`);
-    for (;;) {
-      const rows = await ask<{ o: string; k: string; h: string; v: string | null }>(client, what, `FETCH ${FETCH_ROWS} FROM ${CURSOR}`);
-      if (rows.length === 0) break;
-      await write(out, rows.map((row) => `{"o":"${row.o}","h":"${row.h}","k":${row.k}${row.v === null ? '' : `,"v":${row.v}`}}\n`).join(''));
+    if (relation.bytes <= ONE_QUERY_BYTES) {
+      await take(await ask<ImageRow>(client, what, select));
+    } else {
+      await ask(client, what, `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${select}`);
+      for (let batch = await fetchRows(client, what); batch.length > 0; batch = await fetchRows(client, what)) await take(batch);
+      await ask(client, what, `CLOSE ${CURSOR}`);
     }
     out.end();
     await finished(out);
   } catch (error) {
+    // A cursor left open is closed with the snapshot's savepoint.
     out.destroy();
     throw error;
   }
-  await ask(client, what, `CLOSE ${CURSOR}`);
+  return { rows, sum: sum.toString() };
+}
+
+function fetchRows(client: Client, what: string): Promise<ImageRow[]> {
+  return ask<ImageRow>(client, what, `FETCH ${FETCH_ROWS} FROM ${CURSOR}`);
 }
 
 /** Opens an image: its header now, its rows as they are read. */

@@ -188,11 +188,9 @@ function relationEntry(relation: OwnedRelation, states: ReadonlyMap<string, Sequ
 
 /** A table's or populated materialized view's entry: its rows' multiset hash (and its row image, when kept). */
 async function tableEntry(client: Client, relation: OwnedRelation, rowsDir: string | undefined): Promise<SnapshotEntry> {
-  const content = await tableContent(client, relation);
-  if (rowsDir !== undefined) {
-    const key = `${relation.kind} ${relation.name}`;
-    await writeRowImage(client, rowImagePath(rowsDir, key), key, relation);
-  }
+  const key = `${relation.kind} ${relation.name}`;
+  // With an image, the rows are read once: the image's reading gives the content too.
+  const content = rowsDir === undefined ? await tableContent(client, relation) : await writeRowImage(client, rowImagePath(rowsDir, key), key, relation);
   return entry(relation.kind, relation.name, relation.definition, { contentHash: sha256(`${content.rows}:${content.sum}`), rows: content.rows });
 }
 
