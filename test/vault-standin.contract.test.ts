@@ -442,6 +442,25 @@ describe('database credentials (postgres/creds/<instance>)', () => {
     assertRefusal(await refused('renew revoked', () => sandboxClient.renew({ lease_id: lease.lease_id })), 400, ['lease not found']);
   });
 
+  it("keeps its database connection between requests, as the plugin's pool does, and replaces one the server ended", async () => {
+    const sessions = async () =>
+      (await db!.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'vault-standin' AND datname = 'postgres'")).rows.map((row) => row.pid);
+    const first = await creds(sandboxClient, sandbox.credsPath);
+    const kept = await sessions();
+    assert.equal(kept.length, 1, 'one idle connection after a request');
+    await ok('revoke kept', () => sandboxClient.revoke({ lease_id: first.lease_id }));
+    assert.deepEqual(await sessions(), kept, 'the next request used the same connection');
+    // Terminated, and waited for until the backend is gone: the next request finds the connection closed.
+    assert.equal((await db!.query<{ done: boolean }>('SELECT pg_terminate_backend($1, 10000) AS done', [kept[0]])).rows[0]!.done, true);
+    const second = await creds(sandboxClient, sandbox.credsPath);
+    assert.equal(await roleExists(second.username), true);
+    await ok('revoke second', () => sandboxClient.revoke({ lease_id: second.lease_id }));
+    assert.equal(await roleExists(second.username), false);
+    const replaced = await sessions();
+    assert.equal(replaced.length, 1);
+    assert.notEqual(replaced[0], kept[0]);
+  });
+
   it('a role that owns a table cannot be revoked: 400 like Vault, the role and the lease stay', async () => {
     const owner = await creds(sandboxClient, sandbox.credsPath);
     const login = await connect(cluster.endpoint, { user: owner.username, password: owner.password }, sandbox.database);

@@ -1,12 +1,14 @@
 /**
  * The database secrets engine with its PostgreSQL plugin (builtin/logical/database, plugins/database/postgresql),
  * logged in as `credentials_editor` on database `postgres` like the factory's Vault: it creates, renews and drops login
- * roles as the plugin does, with its error texts, never carrying a password.
+ * roles as the plugin does, with its error texts, never carrying a password. Its connections stay open between
+ * requests, as the plugin's pool keeps them (Vault's API docs for the plugin: max_open_connections 4, and
+ * max_idle_connections 0, which means as many as max_open_connections).
  */
 import { randomInt } from 'node:crypto';
 import type { Client } from 'pg';
 import type { Endpoint, Login } from '../../postgres/cluster';
-import { ident, withClient } from '../../postgres/connect';
+import { connect, ident } from '../../postgres/connect';
 import { renderStatements, vaultExpiration, vaultUsername } from '../../postgres/minting';
 import { internalError, sanitize } from './errors';
 import { calculateTtl } from './ttl';
@@ -46,6 +48,8 @@ export interface NewCredential {
 
 const DEFAULT_RENEW = `ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';`;
 const APPLICATION_NAME = 'vault-standin';
+/** The plugin's idle connections by default (max_idle_connections 0: max_open_connections, 4). */
+const MAX_IDLE = 4;
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const DIGITS = '0123456789';
@@ -100,6 +104,12 @@ async function inTransaction(client: Client, work: () => Promise<void>): Promise
 export class DatabaseEngine {
   readonly mount: string;
   private readonly roles = new Map<string, DatabaseRole>();
+  private readonly idle: Client[] = [];
+  /** Connections the server or the network closed. */
+  private readonly broken = new WeakSet<Client>();
+  /** Connections the engine itself is closing. */
+  private readonly ending = new WeakSet<Client>();
+  private closed = false;
 
   constructor(private readonly options: DatabaseEngineOptions) {
     this.mount = options.mount ?? 'postgres';
@@ -117,8 +127,59 @@ export class DatabaseEngine {
     return this.roles.get(name);
   }
 
-  private connect<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    return withClient(this.options.endpoint, this.options.credentialsEditor, this.options.database ?? 'postgres', work, { applicationName: APPLICATION_NAME });
+  /**
+   * Runs `work` on one of the engine's connections. Like the plugin's database/sql pool, a connection is kept open
+   * between requests (up to MAX_IDLE of them); one the server closed is not reused, and a request that met it on a kept
+   * connection is run once more on a new one, as database/sql does with a bad connection.
+   */
+  private async connect<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const kept = this.idle.pop();
+    if (kept !== undefined) {
+      try {
+        return await this.use(kept, work);
+      } catch (error) {
+        if (!this.broken.has(kept)) throw error;
+      }
+    }
+    return this.use(await this.open(), work);
+  }
+
+  /** Runs `work` on `client`, then keeps the client for the next request, or closes it (after a failure always). */
+  private async use<T>(client: Client, work: (client: Client) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await work(client);
+    } catch (error) {
+      await this.end(client);
+      throw error;
+    }
+    if (this.closed || this.broken.has(client) || this.idle.length >= MAX_IDLE) await this.end(client);
+    else this.idle.push(client);
+    return result;
+  }
+
+  private async open(): Promise<Client> {
+    const client = await connect(this.options.endpoint, this.options.credentialsEditor, this.options.database ?? 'postgres', { applicationName: APPLICATION_NAME });
+    const lose = () => {
+      if (this.ending.has(client)) return;
+      this.broken.add(client);
+      const at = this.idle.indexOf(client);
+      if (at >= 0) this.idle.splice(at, 1);
+    };
+    client.once('end', lose);
+    client.on('error', lose);
+    return client;
+  }
+
+  private async end(client: Client): Promise<void> {
+    this.ending.add(client);
+    await client.end().catch(() => undefined);
+  }
+
+  /** Closes the connections it keeps; a request still running closes its own when it ends. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.idle.splice(0).map((client) => this.end(client)));
   }
 
   /**

@@ -330,6 +330,7 @@ export async function startVaultStandin(options: VaultStandinOptions): Promise<V
         await stopped;
         tokens.close();
         await leases.close();
+        await database.close();
       })();
       return closing;
     },
