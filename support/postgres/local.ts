@@ -121,6 +121,9 @@ function startServer(
   const all: Record<string, string> = {
     listen_addresses: '127.0.0.1',
     unix_socket_directories: socketDir,
+    // Dynamic shared memory in files of the data directory, not in the machine's /dev/shm: a server killed with SIGKILL
+    // leaves its segments behind, and only a new server on the same data directory would remove them.
+    dynamic_shared_memory_type: 'mmap',
     ...THROWAWAY_SETTINGS,
     ...settings,
   };
