@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../support/config';
 import type { PostgresCluster } from '../support/postgres/cluster';
+import { withClient } from '../support/postgres/connect';
 import { startLocalCluster } from '../support/postgres/local';
 import { findLocalBinaries } from '../support/postgres/local-binaries';
 
@@ -25,14 +26,15 @@ before(async () => {
 after(() => cluster?.stop());
 
 describe('a local cluster', () => {
-  it("keeps its dynamic shared memory in its data directory, never in the machine's /dev/shm", () => {
-    const { serverLogPath } = cluster!;
-    assert.ok(serverLogPath, 'a local cluster keeps its log beside its data directory');
-    const dataDir = join(dirname(serverLogPath), 'data');
-    const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    // The postmaster maps the control segment of its dynamic shared memory for as long as it runs.
-    const mapped = readFileSync(`/proc/${postmaster}/maps`, 'utf8').split('\n').map((line) => line.split(/\s+/).slice(5).join(' '));
-    assert.deepEqual(mapped.filter((file) => file.startsWith('/dev/shm/PostgreSQL.')), []);
-    assert.ok(mapped.some((file) => file.startsWith(join(dataDir, 'pg_dynshmem', 'mmap.'))), `mapped files:\n${[...new Set(mapped)].join('\n')}`);
+  it("keeps its dynamic shared memory in its data directory, never in the machine's /dev/shm", async () => {
+    const { endpoint, superuser } = cluster!;
+    await withClient(endpoint, superuser, 'postgres', async (client) => {
+      const { rows } = await client.query<{ pid: number; dataDir: string }>(`SELECT pg_backend_pid() AS pid, current_setting('data_directory') AS "dataDir"`);
+      const { pid, dataDir } = rows[0]!;
+      // Every backend maps the control segment of the server's dynamic shared memory for as long as it runs.
+      const mapped = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').map((line) => line.split(/\s+/).slice(5).join(' '));
+      assert.deepEqual(mapped.filter((file) => file.startsWith('/dev/shm/PostgreSQL.')), []);
+      assert.ok(mapped.some((file) => file.startsWith(join(dataDir, 'pg_dynshmem', 'mmap.'))), `mapped files:\n${[...new Set(mapped)].join('\n')}`);
+    });
   });
 });

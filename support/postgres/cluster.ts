@@ -10,6 +10,11 @@
 /** The server settings of every throwaway cluster, either provider's: durability buys nothing and costs seconds per reset. */
 export const THROWAWAY_SETTINGS: Readonly<Record<string, string>> = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
 
+/** Server settings as `postgres` takes them on its command line: `-c name=value` each. */
+export function settingArgs(settings: Readonly<Record<string, string>>): string[] {
+  return Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+}
+
 /** A login: who connects. The password is a secret and is never printed. */
 export interface Login {
   readonly user: string;

@@ -12,6 +12,7 @@ import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testconta
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import {
   ClusterStartError,
+  settingArgs,
   THROWAWAY_SETTINGS,
   type ClientTool,
   type ClientTools,
@@ -85,7 +86,7 @@ export async function startContainerCluster(opts: ContainerClusterOptions): Prom
       .withUsername(superuser.user)
       .withPassword(superuser.password)
       .withDatabase('postgres')
-      .withCommand(['postgres', ...Object.entries({ ...THROWAWAY_SETTINGS, ...opts.settings }).flatMap(([name, value]) => ['-c', `${name}=${value}`])]);
+      .withCommand(['postgres', ...settingArgs({ ...THROWAWAY_SETTINGS, ...opts.settings })]);
     // Where the harness keeps its temporary files in memory, the container keeps its data there too, as the local
     // provider's cluster does (its data directory is in the temporary directory).
     if (temporaryDirectoryInMemory()) builder = builder.withTmpFs({ [PGDATA]: 'rw' });

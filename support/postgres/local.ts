@@ -7,6 +7,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   ClusterStartError,
+  settingArgs,
   THROWAWAY_SETTINGS,
   type ClientTool,
   type ClientTools,
@@ -117,17 +118,22 @@ function startServer(
   identity: OsIdentity | undefined,
   log: ServerLog,
 ): Promise<ChildProcess> {
-  const args = ['-D', dataDir, '-p', String(port)];
-  const all: Record<string, string> = {
-    listen_addresses: '127.0.0.1',
-    unix_socket_directories: socketDir,
-    // Dynamic shared memory in files of the data directory, not in the machine's /dev/shm: a server killed with SIGKILL
-    // leaves its segments behind, and only a new server on the same data directory would remove them.
-    dynamic_shared_memory_type: 'mmap',
-    ...THROWAWAY_SETTINGS,
-    ...settings,
-  };
-  for (const [name, value] of Object.entries(all)) args.push('-c', `${name}=${value}`);
+  const args = [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    ...settingArgs({
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: socketDir,
+      // Dynamic shared memory in files of the data directory, not in the machine's /dev/shm: a server killed with
+      // SIGKILL leaves its segments behind, and only a new server on the same data directory would remove them (a
+      // container's server has a /dev/shm of its own, gone with the container).
+      dynamic_shared_memory_type: 'mmap',
+      ...THROWAWAY_SETTINGS,
+      ...settings,
+    }),
+  ];
   // A throwaway cluster dies with the harness rather than outlive it holding a port and a copy of the data: after a
   // SIGKILL the kernel stops it (see die-with-harness.ts), and the next run removes its directory (stopLeftoverServer).
   const { command, args: argv } = dyingWithHarness(join(bindir, 'postgres'), args);
