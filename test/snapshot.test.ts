@@ -11,6 +11,7 @@ import type { Client } from 'pg';
 import { DEFAULT_SEED } from '../fixtures/dolibarr';
 import { diffSnapshots, type RelationChange } from '../support/lifecycle/diff';
 import { entriesOf, snapshotInTransaction, SnapshotError, takeSnapshot, type Snapshot, type SnapshotOptions } from '../support/lifecycle/snapshot';
+import { ownedRelations } from '../support/lifecycle/snapshot-sql';
 import { findDrift } from '../support/postgres/drift';
 import { instanceNames } from '../support/naming';
 import { dumpArchive } from '../support/postgres/archive';
@@ -182,6 +183,30 @@ describe('the snapshot of prod, taken by a minted prod login', () => {
     assert.equal(readFileSync(join(dir, image!), 'utf8').trimEnd().split('\n').length, 1 + 25000, 'the header and every row');
   });
 
+  it('knows a table whose heap has no page holds no row, as the server counts a table whose rows are deleted but still on their page', async () => {
+    const [relations, without, withImages, dir] = await rehearse(async (c) => {
+      await c.query(`CREATE TABLE public.llx_no_pages (rowid integer PRIMARY KEY, note text);
+                     CREATE TABLE public.llx_deleted (rowid integer PRIMARY KEY, note text);
+                     INSERT INTO public.llx_deleted VALUES (1, 'gone'); DELETE FROM public.llx_deleted;
+                     CREATE TABLE public.llx_one_row (rowid integer PRIMARY KEY, note text);
+                     INSERT INTO public.llx_one_row VALUES (1, 'kept')`);
+      const dir = rowsDir();
+      const names = ['public.llx_no_pages', 'public.llx_deleted', 'public.llx_one_row'];
+      return [await ownedRelations(c, prod.ownerRole, names), await snapshotInTransaction(c, PROD_STATE), await snapshotInTransaction(c, { ...PROD_STATE, rowsDir: dir }), dir] as const;
+    });
+    assert.deepEqual(Object.fromEntries(relations.map((relation) => [relation.name, relation.noPages])), {
+      'public.llx_no_pages': true,
+      'public.llx_deleted': false,
+      'public.llx_one_row': false,
+    });
+    const entry = (name: string) => without.entries.find((e) => e.key === `table public.${name}`)!;
+    assert.deepEqual([entry('llx_no_pages').rows, entry('llx_deleted').rows, entry('llx_one_row').rows], [0, 0, 1]);
+    assert.equal(entry('llx_no_pages').contentHash, entry('llx_deleted').contentHash, 'no row, whether read or known without reading');
+    assert.deepEqual(withImages.entries, without.entries);
+    const image = readdirSync(dir).find((file) => file.startsWith('table_public.llx_no_pages-'));
+    assert.equal(readFileSync(join(dir, image!), 'utf8').trimEnd().split('\n').length, 1, 'the header alone');
+  });
+
   it('gives the entries of the relations, functions and views it is asked for as the whole snapshot holds them, and nothing else', async () => {
     const keys = [FACTUREDET, `sequence ${FACTUREDET_SEQUENCE}`, 'view public.llx_facture_outstanding', 'function public.update_modified_column_tms()', 'table public.llx_no_such_table'];
     const entries = await entriesOf(db(), prod.ownerRole, keys);
@@ -212,7 +237,8 @@ describe('the snapshot of prod, taken by a minted prod login', () => {
   it('leaves the caller\'s transaction usable after a read the server refused', async () => {
     await db().query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     try {
-      await db().query(`CREATE TABLE public.unreadable (x integer); REVOKE SELECT ON public.unreadable FROM "${login.user}"`);
+      // A row, so that the table is read: one without a page is known to be empty without reading it.
+      await db().query(`CREATE TABLE public.unreadable (x integer); INSERT INTO public.unreadable VALUES (1); REVOKE SELECT ON public.unreadable FROM "${login.user}"`);
       await assert.rejects(snapshotInTransaction(db(), { ownerRole: login.user }), { code: '42501' });
       assert.equal((await db().query('SELECT count(*)::int AS n FROM llx_societe')).rows[0].n > 0, true);
     } finally {

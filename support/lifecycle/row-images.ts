@@ -119,13 +119,8 @@ export async function writeRowImage(client: Client, path: string, key: string, r
   };
   try {
     await write(out, `${JSON.stringify(header)}\n`);
-    if (relation.bytes <= ONE_QUERY_BYTES) {
-      await take(await ask<ImageRow>(client, what, select));
-    } else {
-      await ask(client, what, `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${select}`);
-      for (let batch = await fetchRows(client, what); batch.length > 0; batch = await fetchRows(client, what)) await take(batch);
-      await ask(client, what, `CLOSE ${CURSOR}`);
-    }
+    // A heap without pages holds no row: its image is the header alone.
+    if (!relation.noPages) await readImageRows(client, relation, what, select, take);
     out.end();
     await finished(out);
   } catch (error) {
@@ -134,6 +129,17 @@ export async function writeRowImage(client: Client, path: string, key: string, r
     throw error;
   }
   return { rows, sum: sum.toString() };
+}
+
+/** Feeds the rows `select` reads to `take`: a small table in one query, a large one a fetch at a time through a cursor. */
+async function readImageRows(client: Client, relation: OwnedRelation, what: string, select: string, take: (batch: readonly ImageRow[]) => Promise<void>): Promise<void> {
+  if (relation.bytes <= ONE_QUERY_BYTES) {
+    await take(await ask<ImageRow>(client, what, select));
+    return;
+  }
+  await ask(client, what, `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${select}`);
+  for (let batch = await fetchRows(client, what); batch.length > 0; batch = await fetchRows(client, what)) await take(batch);
+  await ask(client, what, `CLOSE ${CURSOR}`);
 }
 
 function fetchRows(client: Client, what: string): Promise<ImageRow[]> {

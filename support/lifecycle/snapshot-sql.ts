@@ -74,6 +74,11 @@ export interface OwnedRelation {
   readonly primaryKey: string[];
   /** Its size on disk (heap and TOAST): only to schedule the reading, never hashed. */
   readonly bytes: number;
+  /**
+   * Its heap has no page at all: it holds no row, so its content is known without reading it. Exact: a row the
+   * snapshot sees is on a page that no vacuum can cut off while the snapshot lasts.
+   */
+  readonly noPages: boolean;
 }
 
 /** Tables (plain, partitioned, foreign), sequences, views and materialized views the role owns; with `names`, only those. */
@@ -91,7 +96,8 @@ export function ownedRelations(client: Client, ownerRole: string, names?: readon
             ARRAY(SELECT a.attname::text FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
                    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
                    WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.position) AS "primaryKey",
-            pg_table_size(c.oid)::float8 AS bytes
+            (pg_relation_size(c.oid) + coalesce(pg_relation_size(nullif(c.reltoastrelid, 0)), 0))::float8 AS bytes,
+            pg_relation_size(c.oid) = 0 AS "noPages"
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relowner = ${OWNER} AND c.relkind IN ('r', 'p', 'f', 'S', 'v', 'm') AND ${USER_SCHEMA}
             ${names ? "AND format('%I.%I', n.nspname, c.relname) = ANY($2)" : ''}`,
@@ -208,12 +214,16 @@ export interface TableContent {
   readonly sum: string;
 }
 
+/** The content of a table without rows, as the server sums it. */
+export const NO_ROWS: TableContent = { rows: 0, sum: '0' };
+
 /**
  * The order-independent multiset hash of a relation's rows, computed by the server in one scan:
  * the row count and the exact (numeric) sum of the row hashes. A sum, not an xor, so duplicate rows
  * count. ONLY: an inheritance parent's query would include its children's rows, which they carry.
  */
 export async function tableContent(client: Client, relation: OwnedRelation): Promise<TableContent> {
+  if (relation.noPages) return NO_ROWS;
   const [row] = await ask<{ rows: string; sum: string }>(
     client,
     `cannot read ${relation.kind} ${relation.name}`,
