@@ -11,7 +11,7 @@ import type { Client } from 'pg';
 import { DEFAULT_SEED } from '../fixtures/dolibarr';
 import { diffSnapshots, type RelationChange } from '../support/lifecycle/diff';
 import { entriesOf, snapshotInTransaction, SnapshotError, takeSnapshot, type Snapshot, type SnapshotOptions } from '../support/lifecycle/snapshot';
-import { ownedRelations } from '../support/lifecycle/snapshot-sql';
+import { ownedRelations, tableContents } from '../support/lifecycle/snapshot-sql';
 import { findDrift } from '../support/postgres/drift';
 import { instanceNames } from '../support/naming';
 import { dumpArchive } from '../support/postgres/archive';
@@ -207,6 +207,18 @@ describe('the snapshot of prod, taken by a minted prod login', () => {
     assert.equal(readFileSync(join(dir, image!), 'utf8').trimEnd().split('\n').length, 1, 'the header alone');
   });
 
+  it('reads the small tables together in one message, each answer the one it gives alone', async () => {
+    const [together, alone] = await rehearse(async (c) => {
+      const relations = (await ownedRelations(c, prod.ownerRole)).filter((relation) => relation.hasRows && !relation.noPages);
+      assert.ok(relations.length > 100, `${relations.length} tables with rows`);
+      const alone = [];
+      for (const relation of relations) alone.push(...(await tableContents(c, [relation])));
+      return [await tableContents(c, relations), alone];
+    });
+    assert.deepEqual(together, alone);
+    assert.ok(new Set(together.map((content) => content.sum)).size > 100, 'tables of different contents');
+  });
+
   it('gives the entries of the relations, functions and views it is asked for as the whole snapshot holds them, and nothing else', async () => {
     const keys = [FACTUREDET, `sequence ${FACTUREDET_SEQUENCE}`, 'view public.llx_facture_outstanding', 'function public.update_modified_column_tms()', 'table public.llx_no_such_table'];
     const entries = await entriesOf(db(), prod.ownerRole, keys);
@@ -237,9 +249,12 @@ describe('the snapshot of prod, taken by a minted prod login', () => {
   it('leaves the caller\'s transaction usable after a read the server refused', async () => {
     await db().query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     try {
-      // A row, so that the table is read: one without a page is known to be empty without reading it.
-      await db().query(`CREATE TABLE public.unreadable (x integer); INSERT INTO public.unreadable VALUES (1); REVOKE SELECT ON public.unreadable FROM "${login.user}"`);
-      await assert.rejects(snapshotInTransaction(db(), { ownerRole: login.user }), { code: '42501' });
+      // Rows, so that the tables are read (one without a page is known to be empty without reading it), together in
+      // one message: the refused read is still the one named.
+      await db().query(`CREATE TABLE public.readable (x integer); CREATE TABLE public.unreadable (x integer); CREATE TABLE public.readable_too (x integer);
+                        INSERT INTO public.readable VALUES (1); INSERT INTO public.unreadable VALUES (1); INSERT INTO public.readable_too VALUES (1);
+                        REVOKE SELECT ON public.unreadable FROM "${login.user}"`);
+      await assert.rejects(snapshotInTransaction(db(), { ownerRole: login.user }), { code: '42501', message: /^cannot read table public\.unreadable: permission denied/ });
       assert.equal((await db().query('SELECT count(*)::int AS n FROM llx_societe')).rows[0].n > 0, true);
     } finally {
       await db().query('ROLLBACK');

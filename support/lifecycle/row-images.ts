@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import type { Client } from 'pg';
 import { ident } from '../postgres/connect';
-import { ask, rowHashSql, type OwnedRelation, type TableContent } from './snapshot-sql';
+import { ask, askEach, ONE_MESSAGE_BYTES, readingWhat, rowHashSql, type OwnedRelation, type TableContent } from './snapshot-sql';
 
 /** Column values as the server renders them as text (exact, whatever the type); null is SQL NULL. */
 export type Values = readonly (string | null)[];
@@ -81,9 +81,6 @@ async function write(out: WriteStream, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
-/** A table up to this size on disk is imaged in one query; a larger one through a cursor, a fetch of rows at a time. */
-const ONE_QUERY_BYTES = 2 ** 20;
-
 interface ImageRow {
   readonly o: string;
   readonly k: string;
@@ -91,22 +88,51 @@ interface ImageRow {
   readonly v: string | null;
 }
 
-/**
- * Writes `relation` into a new image file, read in the caller's transaction so the rows are those of the snapshot's
- * MVCC snapshot, and returns its content (row count and the exact sum of the row hashes, as tableContent reads them):
- * the rows are read once, not again for the hash. A small table is one query; a large one streams through a cursor,
- * so memory stays at one fetch whatever its size.
- */
-export async function writeRowImage(client: Client, path: string, key: string, relation: OwnedRelation): Promise<TableContent> {
-  const what = `cannot read ${relation.kind} ${relation.name}`;
+/** A relation's image to write: its file and its snapshot key. */
+export interface ImageOf {
+  readonly path: string;
+  readonly key: string;
+  readonly relation: OwnedRelation;
+}
+
+/** The image's rows in sort order, with the row hashes the content hash sums. */
+function imageSelect(relation: OwnedRelation): string {
   const byKey = relation.primaryKey.length > 0;
   const identity = `to_json(${textArraySql(byKey ? relation.primaryKey : relation.columns)})::text`;
   const values = byKey ? `to_json(${textArraySql(relation.columns)})::text` : 'NULL';
   // OFFSET 0 keeps the subquery whole, so each identity is built once, not again for its sort key (it also keeps the
   // query serial, as a cursor is anyway).
-  const select = `SELECT hashtextextended(k COLLATE "C", 0) AS o, k, h, v
+  return `SELECT hashtextextended(k COLLATE "C", 0) AS o, k, h, v
        FROM (SELECT ${identity} AS k, (${rowHashSql('r', relation)})::text AS h, ${values} AS v FROM ONLY ${relation.name} r OFFSET 0) s
       ORDER BY 1`;
+}
+
+/**
+ * Writes each relation's image into a new file, read in the caller's transaction so the rows are those of the
+ * snapshot's MVCC snapshot, and returns its content (row count and the exact sum of the row hashes, as tableContents
+ * reads them): the rows are read once, not again for the hash. The small tables' reads go in one message; a table
+ * larger than ONE_MESSAGE_BYTES streams through a cursor, so memory stays at one message or one fetch whatever the sizes.
+ */
+export async function writeRowImages(client: Client, images: readonly ImageOf[]): Promise<TableContent[]> {
+  const small = images.filter(({ relation }) => !relation.noPages && relation.bytes <= ONE_MESSAGE_BYTES);
+  const answers = await askEach<ImageRow>(client, small.map(({ relation }) => ({ what: readingWhat(relation), sql: imageSelect(relation) })));
+  const read = new Map(small.map((image, index) => [image, answers[index]!]));
+  const contents: TableContent[] = [];
+  for (const image of images) {
+    const rows = read.get(image);
+    contents.push(
+      await writeImage(image, async (take) => {
+        // A heap without pages holds no row: its image is the header alone.
+        if (rows) await take(rows);
+        else if (!image.relation.noPages) await readThroughCursor(client, image.relation, take);
+      }),
+    );
+  }
+  return contents;
+}
+
+/** Writes the image's header, then the rows `read` gives `take`; returns their content. */
+async function writeImage({ path, key, relation }: ImageOf, read: (take: (batch: readonly ImageRow[]) => Promise<void>) => Promise<void>): Promise<TableContent> {
   const header: RowImageHeader = { relation: key, columns: relation.columns, primaryKey: relation.primaryKey };
   let rows = 0;
   let sum = 0n;
@@ -119,8 +145,7 @@ export async function writeRowImage(client: Client, path: string, key: string, r
   };
   try {
     await write(out, `${JSON.stringify(header)}\n`);
-    // A heap without pages holds no row: its image is the header alone.
-    if (!relation.noPages) await readImageRows(client, relation, what, select, take);
+    await read(take);
     out.end();
     await finished(out);
   } catch (error) {
@@ -131,13 +156,10 @@ export async function writeRowImage(client: Client, path: string, key: string, r
   return { rows, sum: sum.toString() };
 }
 
-/** Feeds the rows `select` reads to `take`: a small table in one query, a large one a fetch at a time through a cursor. */
-async function readImageRows(client: Client, relation: OwnedRelation, what: string, select: string, take: (batch: readonly ImageRow[]) => Promise<void>): Promise<void> {
-  if (relation.bytes <= ONE_QUERY_BYTES) {
-    await take(await ask<ImageRow>(client, what, select));
-    return;
-  }
-  await ask(client, what, `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${select}`);
+/** Feeds a large table's image rows to `take` a fetch at a time. */
+async function readThroughCursor(client: Client, relation: OwnedRelation, take: (batch: readonly ImageRow[]) => Promise<void>): Promise<void> {
+  const what = readingWhat(relation);
+  await ask(client, what, `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${imageSelect(relation)}`);
   for (let batch = await fetchRows(client, what); batch.length > 0; batch = await fetchRows(client, what)) await take(batch);
   await ask(client, what, `CLOSE ${CURSOR}`);
 }

@@ -3,7 +3,7 @@
  * the server under the pinned settings (postgres/pinned-settings.ts), and nothing that differs between prod and a sandbox
  * restored from its dump (owner names, OIDs, relfilenodes, ACLs, attnums after dropped columns) is read.
  */
-import type { Client, QueryResultRow } from 'pg';
+import type { Client, QueryResult, QueryResultRow } from 'pg';
 import { ident } from '../postgres/connect';
 import { UNOWNED_OBJECTS_SQL, type DriftObject } from '../postgres/drift';
 import { PIN_SETTINGS_PARAMS, PIN_SETTINGS_SQL } from '../postgres/pinned-settings';
@@ -18,6 +18,35 @@ export class SnapshotError extends ReadError {
 /** Runs `sql`; a failure becomes a SnapshotError that says what was being read. */
 export function ask<R extends QueryResultRow>(client: Client, what: string, sql: string, params?: unknown[]): Promise<R[]> {
   return readRows<R>(client, what, sql, params, SnapshotError);
+}
+
+/** A read without parameters, and what it reads (for its error). */
+export interface Read {
+  readonly what: string;
+  readonly sql: string;
+}
+
+const BATCH_SAVEPOINT = 'erp_rehearsal_batch';
+
+/**
+ * The rows of each read, the reads sent in one message: for small tables a round trip costs more than the read. They
+ * run under a savepoint, so that a refused one can be found: the reads then run again one at a time, in the same MVCC
+ * snapshot, and the one the server refuses fails saying what it reads.
+ */
+export async function askEach<R extends QueryResultRow>(client: Client, reads: readonly Read[]): Promise<R[][]> {
+  if (reads.length === 0) return [];
+  if (reads.length === 1) return [await ask<R>(client, reads[0]!.what, reads[0]!.sql)];
+  const sql = [`SAVEPOINT ${BATCH_SAVEPOINT}`, ...reads.map((read) => read.sql), `RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`].join(';\n');
+  try {
+    // Several statements: node-postgres answers with one result each.
+    const results = (await client.query<R>(sql)) as unknown as QueryResult<R>[];
+    return results.slice(1, -1).map((result) => result.rows);
+  } catch (error) {
+    await ask(client, `cannot read ${reads.length} tables (${(error as Error).message}), nor go back to before`, `ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}; RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
+    const one: R[][] = [];
+    for (const read of reads) one.push(await ask<R>(client, read.what, read.sql));
+    return one;
+  }
 }
 
 /** SET LOCAL of every pinned setting, in one round trip. */
@@ -217,19 +246,33 @@ export interface TableContent {
 /** The content of a table without rows, as the server sums it. */
 export const NO_ROWS: TableContent = { rows: 0, sum: '0' };
 
+/** Table data up to this much is read in one message: small tables' reads go together, a larger table's alone. */
+export const ONE_MESSAGE_BYTES = 2 ** 20;
+
+/** What a failed read of `relation` says. */
+export function readingWhat(relation: OwnedRelation): string {
+  return `cannot read ${relation.kind} ${relation.name}`;
+}
+
 /**
- * The order-independent multiset hash of a relation's rows, computed by the server in one scan:
- * the row count and the exact (numeric) sum of the row hashes. A sum, not an xor, so duplicate rows
- * count. ONLY: an inheritance parent's query would include its children's rows, which they carry.
+ * The order-independent multiset hash of each relation's rows, computed by the server in one scan each: the row count
+ * and the exact (numeric) sum of the row hashes. A sum, not an xor, so duplicate rows count. ONLY: an inheritance
+ * parent's query would include its children's rows, which they carry. A relation without a page is not read (NO_ROWS).
  */
-export async function tableContent(client: Client, relation: OwnedRelation): Promise<TableContent> {
-  if (relation.noPages) return NO_ROWS;
-  const [row] = await ask<{ rows: string; sum: string }>(
+export async function tableContents(client: Client, relations: readonly OwnedRelation[]): Promise<TableContent[]> {
+  const read = relations.filter((relation) => !relation.noPages);
+  const answers = await askEach<{ rows: string; sum: string }>(
     client,
-    `cannot read ${relation.kind} ${relation.name}`,
-    `SELECT count(*) AS rows, coalesce(sum(${rowHashSql('r', relation)}), 0)::text AS sum FROM ONLY ${relation.name} r`,
+    read.map((relation) => ({
+      what: readingWhat(relation),
+      sql: `SELECT count(*) AS rows, coalesce(sum(${rowHashSql('r', relation)}), 0)::text AS sum FROM ONLY ${relation.name} r`,
+    })),
   );
-  return { rows: Number(row!.rows), sum: row!.sum };
+  const byName = new Map(read.map((relation, index) => [relation.name, answers[index]![0]!]));
+  return relations.map((relation) => {
+    const row = byName.get(relation.name);
+    return row ? { rows: Number(row.rows), sum: row.sum } : NO_ROWS;
+  });
 }
 
 /** The objects the owner role does not own (UNOWNED_OBJECTS_SQL), which the snapshot sifts for drift. */

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
 import { driftAmong, type DriftObject, type DriftOptions } from '../postgres/drift';
-import { prepareRowsDir, rowImagePath, writeRowImage } from './row-images';
+import { prepareRowsDir, rowImagePath, writeRowImages } from './row-images';
 import {
   ask,
   checkRoleExists,
@@ -18,8 +18,9 @@ import {
   ownedTypes,
   pinSettings,
   sequenceStates,
+  ONE_MESSAGE_BYTES,
   SnapshotError,
-  tableContent,
+  tableContents,
   unownedObjects,
   type OwnedRelation,
   type SequenceState,
@@ -186,17 +187,53 @@ function relationEntry(relation: OwnedRelation, states: ReadonlyMap<string, Sequ
   return entry(relation.kind, relation.name, relation.definition);
 }
 
-/** A table's or populated materialized view's entry: its rows' multiset hash (and its row image, when kept). */
-async function tableEntry(client: Client, relation: OwnedRelation, rowsDir: string | undefined): Promise<SnapshotEntry> {
-  const key = `${relation.kind} ${relation.name}`;
-  // With an image, the rows are read once: the image's reading gives the content too.
-  const content = rowsDir === undefined ? await tableContent(client, relation) : await writeRowImage(client, rowImagePath(rowsDir, key), key, relation);
-  return entry(relation.kind, relation.name, relation.definition, { contentHash: sha256(`${content.rows}:${content.sum}`), rows: content.rows });
+/** At most this many tables a message: a snapshot's progress line moves as each message is answered. */
+const TABLES_PER_MESSAGE = 100;
+
+/**
+ * The entries of tables and populated materialized views: their rows' multiset hashes, their row images written when
+ * kept. With an image, the rows are read once: the image's reading gives the content too.
+ */
+async function tableEntries(client: Client, relations: readonly OwnedRelation[], rowsDir: string | undefined): Promise<SnapshotEntry[]> {
+  const keyOf = (relation: OwnedRelation) => `${relation.kind} ${relation.name}`;
+  const contents =
+    rowsDir === undefined
+      ? await tableContents(client, relations)
+      : await writeRowImages(client, relations.map((relation) => ({ path: rowImagePath(rowsDir, keyOf(relation)), key: keyOf(relation), relation })));
+  return relations.map((relation, index) => {
+    const content = contents[index]!;
+    return entry(relation.kind, relation.name, relation.definition, { contentHash: sha256(`${content.rows}:${content.sum}`), rows: content.rows });
+  });
 }
 
 /**
- * Hashes the relations with rows, largest first, on `sessions` (the first is the snapshot's own), each
- * taking the next table when it is free; returns the entries by relation name.
+ * The relations, largest first, in the batches they are read in: a table larger than ONE_MESSAGE_BYTES alone, smaller
+ * ones together, up to that much data (and TABLES_PER_MESSAGE) a batch.
+ */
+function readingBatches(relations: readonly OwnedRelation[]): OwnedRelation[][] {
+  const batches: OwnedRelation[][] = [];
+  let batch: OwnedRelation[] = [];
+  let bytes = 0;
+  for (const relation of [...relations].sort((a, b) => b.bytes - a.bytes)) {
+    if (relation.bytes > ONE_MESSAGE_BYTES) {
+      batches.push([relation]);
+      continue;
+    }
+    if (batch.length === TABLES_PER_MESSAGE || (batch.length > 0 && bytes + relation.bytes > ONE_MESSAGE_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(relation);
+    bytes += relation.bytes;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+/**
+ * Hashes the relations with rows on `sessions` (the first is the snapshot's own), each taking the next batch
+ * (readingBatches) when it is free; returns the entries by relation name.
  */
 async function hashRelations(
   sessions: readonly Client[],
@@ -204,15 +241,16 @@ async function hashRelations(
   rowsDir: string | undefined,
   onTable: SnapshotOptions['onTable'],
 ): Promise<Map<string, SnapshotEntry>> {
-  const queue = [...relations].sort((a, b) => b.bytes - a.bytes);
+  const queue = readingBatches(relations);
   const entries = new Map<string, SnapshotEntry>();
   let rowsDone = 0;
   const work = async (client: Client) => {
-    for (let relation = queue.shift(); relation; relation = queue.shift()) {
-      const hashed = await tableEntry(client, relation, rowsDir);
-      entries.set(relation.name, hashed);
-      rowsDone += hashed.rows ?? 0;
-      onTable?.({ tablesDone: entries.size, tables: relations.length, rowsDone });
+    for (let batch = queue.shift(); batch; batch = queue.shift()) {
+      for (const hashed of await tableEntries(client, batch, rowsDir)) {
+        entries.set(hashed.name, hashed);
+        rowsDone += hashed.rows ?? 0;
+        onTable?.({ tablesDone: entries.size, tables: relations.length, rowsDone });
+      }
     }
   };
   await Promise.all(sessions.map(work));
