@@ -12,6 +12,7 @@ import type { Golden } from './golden';
 import { dropAsOwner, droppableDeadDrift, type DeadDrift } from './dead-drift';
 import { commandDigest, describeKilledReset, markResetStarted, resetMarkers } from './reset-marker';
 import { watchRestore } from './restore-progress';
+import { joinEntries } from './restore-script';
 import {
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_SESSION_GRACE_MS,
@@ -165,22 +166,34 @@ export function stagedGolden(tools: ClientTools, golden: Golden): Promise<Staged
 }
 
 /**
- * The SQL the atomic reset replays — pg_restore's script of the golden's owned entries, as the owner
- * role — written by pg_restore itself where the tools run.
+ * The SQL the atomic reset replays — pg_restore's script of the golden's owned entries, as the owner role — staged
+ * where the tools run, as its three sections: the schema's two (small, whatever the data) with their entries' statements
+ * joined into fewer messages (restore-script.ts), and the data as pg_restore writes it.
  */
-function stagedRestoreScript(options: ResetOptions, golden: StagedGolden): Promise<string> {
-  return once(options.tools, options.golden, `script as ${options.sandbox.ownerRole}`, async () => {
-    const script = await options.tools.stage('restore.sql', '');
-    const result = await options.tools.run(
-      'pg_restore',
-      ['--no-owner', `--role=${options.sandbox.ownerRole}`, `--use-list=${golden.list}`, `--file=${script}`, golden.archive],
-      { login: options.login, database: options.sandbox.database },
-    );
-    if (result.exitCode !== 0) {
-      await options.tools.unstage(script);
-      throw new ResetFailedError(`the golden in ${options.golden.dir} cannot be read; nothing was changed: ${result.stderr.trim()}`, result.stderr);
+function stagedRestoreScripts(options: ResetOptions, golden: StagedGolden): Promise<string[]> {
+  const { tools } = options;
+  return once(tools, options.golden, `scripts as ${options.sandbox.ownerRole}`, async () => {
+    const restore = async (section: 'pre-data' | 'data' | 'post-data', file?: string) => {
+      const result = await tools.run(
+        'pg_restore',
+        ['--no-owner', `--role=${options.sandbox.ownerRole}`, `--use-list=${golden.list}`, `--section=${section}`, `--file=${file ?? '-'}`, golden.archive],
+        { login: options.login, database: options.sandbox.database },
+      );
+      if (result.exitCode !== 0) {
+        throw new ResetFailedError(`the golden in ${options.golden.dir} cannot be read; nothing was changed: ${result.stderr.trim()}`, result.stderr);
+      }
+      return result.stdout.toString('utf8');
+    };
+    const data = await tools.stage('restore-data.sql', '');
+    try {
+      const schema = joinEntries(await restore('pre-data'));
+      await restore('data', data);
+      const constraints = joinEntries(await restore('post-data'));
+      return [await tools.stage('restore-pre-data.sql', schema), data, await tools.stage('restore-post-data.sql', constraints)];
+    } catch (error) {
+      await tools.unstage(data);
+      throw error;
     }
-    return script;
   });
 }
 
@@ -218,8 +231,8 @@ function emptying(options: ResetOptions, clearing: Clearing): string[] {
  * ends psql at the first error, before COMMIT, so a reset that fails anywhere — or a script cut short —
  * is rolled back by PostgreSQL when the session ends.
  */
-function resetTransaction(options: ResetOptions, clearing: Clearing, script: string): string[] {
-  return [...emptying(options, clearing), `--file=${script}`, '--command=COMMIT'];
+function resetTransaction(options: ResetOptions, clearing: Clearing, scripts: readonly string[]): string[] {
+  return [...emptying(options, clearing), ...scripts.map((script) => `--file=${script}`), '--command=COMMIT'];
 }
 
 /** Why a reset transaction failed, from psql's stderr: its first error, and what to do when it is a lock's wait. */
@@ -318,9 +331,9 @@ function firstError(stderr: string): string {
 }
 
 async function restoreAtomically(options: ResetOptions, golden: StagedGolden, clearing: Clearing, progress: (line: string) => void): Promise<void> {
-  const script = await stagedRestoreScript(options, golden);
+  const scripts = await stagedRestoreScripts(options, golden);
   progress(`restoring ${options.golden.manifest.restoredEntries} golden entries into ${options.sandbox.database} in one transaction`);
-  const result = await options.tools.run('psql', resetTransaction(options, clearing, script), asReset(options));
+  const result = await options.tools.run('psql', resetTransaction(options, clearing, scripts), asReset(options));
   if (result.exitCode !== 0) {
     throw new ResetFailedError(`the reset failed and was rolled back, so the sandbox is as it was: ${failureOf(options, result.stderr)}`, result.stderr);
   }
