@@ -29,9 +29,9 @@ export interface Read {
 const BATCH_SAVEPOINT = 'erp_rehearsal_batch';
 
 /**
- * The rows of each read, the reads sent in one message: for small tables a round trip costs more than the read. They
- * run under a savepoint, so that a refused one can be found: the reads then run again one at a time, in the same MVCC
- * snapshot, and the one the server refuses fails saying what it reads.
+ * The rows of each read, the reads sent in one message: for a small table or a sequence, a round trip costs more than
+ * the read. They run under a savepoint, so that a refused one can be found: the reads then run again one at a time, in
+ * the same MVCC snapshot, and the one the server refuses fails saying what it reads.
  */
 export async function askEach<R extends QueryResultRow>(client: Client, reads: readonly Read[]): Promise<R[][]> {
   if (reads.length === 0) return [];
@@ -42,7 +42,7 @@ export async function askEach<R extends QueryResultRow>(client: Client, reads: r
     const results = (await client.query<R>(sql)) as unknown as QueryResult<R>[];
     return results.slice(1, -1).map((result) => result.rows);
   } catch (error) {
-    await ask(client, `cannot read ${reads.length} tables (${(error as Error).message}), nor go back to before`, `ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}; RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
+    await ask(client, `cannot read ${reads.length} relations (${(error as Error).message}), nor go back to before`, `ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}; RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
     const one: R[][] = [];
     for (const read of reads) one.push(await ask<R>(client, read.what, read.sql));
     return one;
@@ -191,17 +191,13 @@ export interface SequenceState {
   readonly isCalled: boolean;
 }
 
-/** last_value and is_called of every sequence, in one query (needs SELECT on each: the owner has it). */
+/** last_value and is_called of every sequence, in one message (needs SELECT on each: the owner has it). */
 export async function sequenceStates(client: Client, sequences: readonly string[]): Promise<Map<string, SequenceState>> {
-  if (sequences.length === 0) return new Map();
-  const rows = await ask<{ position: number; lastValue: string; isCalled: boolean }>(
+  const answers = await askEach<{ lastValue: string; isCalled: boolean }>(
     client,
-    'cannot read the state of the sequences',
-    sequences
-      .map((name, position) => `SELECT ${position} AS position, last_value::text AS "lastValue", is_called AS "isCalled" FROM ${name}`)
-      .join('\nUNION ALL\n'),
+    sequences.map((name) => ({ what: `cannot read the state of sequence ${name}`, sql: `SELECT last_value::text AS "lastValue", is_called AS "isCalled" FROM ${name}` })),
   );
-  return new Map(rows.map((row) => [sequences[row.position]!, { lastValue: row.lastValue, isCalled: row.isCalled }]));
+  return new Map(sequences.map((name, index) => [name, answers[index]![0]!]));
 }
 
 /**
