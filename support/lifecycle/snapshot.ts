@@ -13,12 +13,12 @@ import { prepareRowsDir, rowImagePath, writeRowImages } from './row-images';
 import {
   ask,
   checkRoleExists,
+  ONE_MESSAGE_BYTES,
   ownedFunctions,
   ownedRelations,
   ownedTypes,
   pinSettings,
   sequenceStates,
-  ONE_MESSAGE_BYTES,
   SnapshotError,
   tableContents,
   unownedObjects,
