@@ -18,13 +18,8 @@ export function listEntryKey(line: string): string | undefined {
   return schema === undefined || name.length === 0 ? undefined : `${type} ${schema}.${name.join(' ')}`;
 }
 
-/**
- * What a restore statement restores, as the list entry keys it may be (a constraint is a CONSTRAINT or an FK
- * CONSTRAINT). A message of several entries' statements (restore-script.ts) starts with its first entry's heading
- * comment, and is taken for that entry.
- */
-export function statementEntryKeys(message: string): string[] {
-  const query = message.replace(/^(?:\s*--[^\n]*\n)+\s*/, '');
+/** What a restore statement restores, as the list entry keys it may be (a constraint is a CONSTRAINT or an FK CONSTRAINT). */
+export function statementEntryKeys(query: string): string[] {
   const unquote = (name: string) => name.replace(/"/g, '');
   let match = /^COPY\s+([^\s(]+)/i.exec(query);
   if (match) return [`TABLE DATA ${unquote(match[1]!)}`];

@@ -8,7 +8,9 @@
  * comment block, and the entry's SQL ends with the semicolon that ends its last statement. An entry that holds a line
  * starting with a backslash (COPY data's `\.`, a psql command such as `\unrestrict`) is left as it is, and the message
  * before it ends. A header that a function's body happened to contain would at worst put `\;` into that body: the
- * restore would then fail, or give another hash than the golden's, which every reset is checked against.
+ * restore would then fail, or give another hash than the golden's, which every reset is checked against. psql drops
+ * the comments before a message's first statement, so the server (and a reset's progress, restore-progress.ts) sees the
+ * message start with it.
  */
 
 /** At most this many entries a message: a long schema's restore still shows its progress (restore-progress.ts). */
@@ -31,11 +33,11 @@ export function joinEntries(script: string): string {
   const starts = [...script.matchAll(ENTRY_HEADER)].map((match) => match.index!);
   if (starts.length === 0) return script;
   const entries = starts.map((start, index) => script.slice(start, starts[index + 1] ?? script.length));
+  const canJoin = entries.map(joinable);
   let inMessage = 0;
   const joined = entries.map((entry, index) => {
-    const next = entries[index + 1];
     inMessage += 1;
-    if (next === undefined || !joinable(entry) || !joinable(next) || inMessage === ENTRIES_PER_MESSAGE) {
+    if (!canJoin[index] || !canJoin[index + 1] || inMessage === ENTRIES_PER_MESSAGE) {
       inMessage = 0;
       return entry;
     }

@@ -172,8 +172,13 @@ interface Content {
   readonly sequence?: SequenceState;
 }
 
+/** An entry's key: `kind name`. */
+function entryKey(kind: SnapshotEntry['kind'], name: string): string {
+  return `${kind} ${name}`;
+}
+
 function entry(kind: SnapshotEntry['kind'], name: string, definition: string, content?: Content): SnapshotEntry {
-  const key = `${kind} ${name}`;
+  const key = entryKey(kind, name);
   const definitionHash = sha256(definition);
   return { key, kind, name, definitionHash, ...content, hash: sha256(`${key}\n${definitionHash}\n${content?.contentHash ?? ''}`) };
 }
@@ -195,11 +200,12 @@ const TABLES_PER_MESSAGE = 100;
  * kept. With an image, the rows are read once: the image's reading gives the content too.
  */
 async function tableEntries(client: Client, relations: readonly OwnedRelation[], rowsDir: string | undefined): Promise<SnapshotEntry[]> {
-  const keyOf = (relation: OwnedRelation) => `${relation.kind} ${relation.name}`;
+  const imageOf = (dir: string, relation: OwnedRelation) => {
+    const key = entryKey(relation.kind, relation.name);
+    return { path: rowImagePath(dir, key), key, relation };
+  };
   const contents =
-    rowsDir === undefined
-      ? await tableContents(client, relations)
-      : await writeRowImages(client, relations.map((relation) => ({ path: rowImagePath(rowsDir, keyOf(relation)), key: keyOf(relation), relation })));
+    rowsDir === undefined ? await tableContents(client, relations) : await writeRowImages(client, relations.map((relation) => imageOf(rowsDir, relation)));
   return relations.map((relation, index) => {
     const content = contents[index]!;
     return entry(relation.kind, relation.name, relation.definition, { contentHash: sha256(`${content.rows}:${content.sum}`), rows: content.rows });
