@@ -101,14 +101,17 @@ export interface OwnedRelation {
   readonly columnTypes: string[];
   /** Primary key columns in key order; empty without a primary key. */
   readonly primaryKey: string[];
-  /** Its size on disk (heap and TOAST): only to schedule the reading, never hashed. */
+  /** With rows: its size on disk (heap and TOAST), only to schedule the reading, never hashed; 0 otherwise. */
   readonly bytes: number;
   /**
-   * Its heap has no page at all: it holds no row, so its content is known without reading it. Exact: a row the
-   * snapshot sees is on a page that no vacuum can cut off while the snapshot lasts.
+   * With rows: its heap has no page at all, so it holds no row and its content is known without reading it. Exact: a
+   * row the snapshot sees is on a page that no vacuum can cut off while the snapshot lasts.
    */
   readonly noPages: boolean;
 }
+
+/** A relation with rows of its own to hash: a plain table or a populated materialized view. */
+const HAS_ROWS = `(c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated))`;
 
 /** Tables (plain, partitioned, foreign), sequences, views and materialized views the role owns; with `names`, only those. */
 export function ownedRelations(client: Client, ownerRole: string, names?: readonly string[]): Promise<OwnedRelation[]> {
@@ -117,7 +120,7 @@ export function ownedRelations(client: Client, ownerRole: string, names?: readon
     `cannot list the relations owned by ${ownerRole}`,
     `SELECT ${RELATION_KIND} AS kind, format('%I.%I', n.nspname, c.relname) AS name,
             (CASE WHEN c.relkind = 'S' THEN ${SEQUENCE_DEFINITION} ELSE ${RELATION_DEFINITION} END)::text AS definition,
-            (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated)) AS "hasRows",
+            ${HAS_ROWS} AS "hasRows",
             ARRAY(SELECT a.attname::text FROM pg_attribute a
                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
             ARRAY(SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
@@ -125,9 +128,11 @@ export function ownedRelations(client: Client, ownerRole: string, names?: readon
             ARRAY(SELECT a.attname::text FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
                    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
                    WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.position) AS "primaryKey",
-            (pg_relation_size(c.oid) + coalesce(pg_relation_size(nullif(c.reltoastrelid, 0)), 0))::float8 AS bytes,
-            pg_relation_size(c.oid) = 0 AS "noPages"
+            coalesce(heap.size + coalesce(pg_relation_size(nullif(c.reltoastrelid, 0)), 0), 0)::float8 AS bytes,
+            coalesce(heap.size = 0, false) AS "noPages"
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            -- Each size is a lookup of the relation's files: once, and only where rows are read.
+            CROSS JOIN LATERAL (SELECT CASE WHEN ${HAS_ROWS} THEN pg_relation_size(c.oid) END AS size) heap
       WHERE c.relowner = ${OWNER} AND c.relkind IN ('r', 'p', 'f', 'S', 'v', 'm') AND ${USER_SCHEMA}
             ${names ? "AND format('%I.%I', n.nspname, c.relname) = ANY($2)" : ''}`,
     names ? [ownerRole, names] : [ownerRole],
