@@ -136,8 +136,10 @@ describe('the snapshot of prod, taken by a minted prod login', () => {
         ORDER BY pg_table_size(c.oid) DESC LIMIT 3`,
       [prod.ownerRole],
     );
-    const flipRowids = (where: string) =>
-      Promise.all(largest.map(({ name }) => writer.query(`UPDATE ${name} SET rowid = -rowid WHERE ${where.replace('$T', name)}`)));
+    // One statement at a time: a client runs one query at once (node-postgres 9 will refuse a second).
+    const flipRowids = async (where: string) => {
+      for (const { name } of largest) await writer.query(`UPDATE ${name} SET rowid = -rowid WHERE ${where.replace('$T', name)}`);
+    };
     try {
       const parallel = {
         sessions: 3,
