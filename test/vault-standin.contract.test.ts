@@ -258,9 +258,7 @@ before(async () => {
   db = await connect(cluster.endpoint, cluster.superuser, 'postgres');
   const authority = await createCertificateAuthority();
   certificate = { ...(await authority.issue([HOST])), ca: authority.ca };
-  saIssuer = generateSigningKey();
-  ciIssuer = generateSigningKey();
-  rogue = generateSigningKey();
+  [saIssuer, ciIssuer, rogue] = await Promise.all([generateSigningKey(), generateSigningKey(), generateSigningKey()]);
   standin = await startVaultStandin(options());
   root = client(ROOT_TOKEN);
 });

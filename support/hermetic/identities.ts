@@ -10,10 +10,9 @@ import { generateSigningKey, projectedServiceAccountClaims, signJwt } from './va
 import { Secret } from '../secret';
 import type { IdentityIssuers, IssuerTrust } from '../vault/identity-issuers';
 
-export function identityIssuers(domain: string): IdentityIssuers {
-  const serviceAccountKey = generateSigningKey();
-  const ciKey = generateSigningKey();
-  const stranger = generateSigningKey();
+export async function identityIssuers(domain: string): Promise<IdentityIssuers> {
+  // Three prime searches at once, side by side on the thread pool.
+  const [serviceAccountKey, ciKey, stranger] = await Promise.all([generateSigningKey(), generateSigningKey(), generateSigningKey()]);
   const serviceAccounts: IssuerTrust = { issuer: 'https://kubernetes.default.svc.cluster.local', audience: 'vault', publicKeyPem: serviceAccountKey.publicKeyPem };
   const ci: IssuerTrust = { issuer: `https://gitea.${domain}/api/actions`, audience: `https://vault.${domain}`, publicKeyPem: ciKey.publicKeyPem };
 

@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { allInstances, type HarnessConfig } from '../config';
-import { identityIssuers } from '../hermetic/identities';
 import type { IdentityIssuers } from '../vault/identity-issuers';
 import { startVaultStandin, type PolicyRules, type VaultStandin } from '../hermetic/vault-standin/server';
 import { PROD_ENV, type InstanceNames } from '../naming';
@@ -62,11 +61,11 @@ export interface HermeticVault {
 export async function startHermeticVault(
   config: HarnessConfig,
   network: HermeticNetwork,
+  issuers: IdentityIssuers,
   database: { readonly endpoint: Endpoint; readonly credentialsEditor: Login },
   workDir: string,
 ): Promise<HermeticVault> {
   const instances = allInstances(config);
-  const issuers = identityIssuers(config.domain);
   const certificate = await network.authority.issue([network.vaultHost]);
   const apps = [...new Set(instances.map((names) => names.app))];
   const promoter = promoterNames(config.prod);

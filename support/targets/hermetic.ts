@@ -12,6 +12,7 @@ import { VaultMinter, type VaultEvent } from '../vault';
 import { dolibarrConfigOf } from './dolibarr-config';
 import type { DolibarrSites } from '../dolibarr/sites';
 import { installProdAgentKey, startHermeticDolibarr } from './hermetic-dolibarr';
+import { identityIssuers } from '../hermetic/identities';
 import { hermeticNetwork } from './hermetic-network';
 import { startHermeticVault } from './hermetic-vault';
 import { PROD_WRITE_KEY, promoterNames } from '../naming/promoter';
@@ -57,6 +58,10 @@ async function mintedRolesLeft(cluster: PostgresCluster, login: Login): Promise<
 export async function buildHermeticTarget(config: HarnessConfig, progress: Progress, options: HermeticOptions = {}): Promise<Target> {
   // What a killed run left first: its cluster's directory (and server, if it outlived it) and its work directory.
   await removeDeadRunsFiles(progress);
+  // The identity issuers' keys are a prime search each: made on the thread pool while the cluster starts, and awaited
+  // with Vault (a failed build before then ignores them).
+  const issuers = identityIssuers(config.domain);
+  issuers.catch(() => undefined);
   const cluster: PostgresCluster = await timed(progress, 'cluster started', () =>
     startCluster({ ...config.postgres, choice: config.postgres.provider, progress, ...(options.serverSettings ? { settings: options.serverSettings } : {}) }),
   );
@@ -83,8 +88,8 @@ export async function buildHermeticTarget(config: HarnessConfig, progress: Progr
     started.push(async () => work.remove());
 
     const network = await hermeticNetwork(config);
-    const vault = await timed(progress, 'Vault stand-in started', () =>
-      startHermeticVault(config, network, { endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor }, workDir),
+    const vault = await timed(progress, 'Vault stand-in started', async () =>
+      startHermeticVault(config, network, await issuers, { endpoint: cluster.endpoint, credentialsEditor: layout.credentialsEditor }, workDir),
     );
     started.push(() => vault.close());
     progress(`Vault: ${vault.access.address} (stand-in, per-run CA); workloads log in with Kubernetes auth as their own role`);

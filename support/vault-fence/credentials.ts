@@ -74,7 +74,7 @@ export interface AttemptIssuers {
   /** The ones Vault trusts, where the target holds them (hermetic). */
   readonly trusted: IdentityIssuers | undefined;
   /** Issuers made now, whose keys no Vault trusts. */
-  readonly strangers: () => IdentityIssuers;
+  readonly strangers: () => Promise<IdentityIssuers>;
 }
 
 /**
@@ -85,7 +85,7 @@ export async function loginAttempt(name: string, config: HarnessConfig, issuers:
   const attempt = ATTEMPTS[name];
   if (!attempt) throw new Error(`no Vault login attempt "${name}"; known: ${Object.keys(ATTEMPTS).map((known) => `"${known}"`).join(', ')}`);
   // Without the target's issuers, issuers made now: Vault trusts none of their keys.
-  if (issuers.trusted !== undefined || !attempt.trustedIssuer) return attempt.make(config, issuers.trusted ?? issuers.strangers(), dir);
+  if (issuers.trusted !== undefined || !attempt.trustedIssuer) return attempt.make(config, issuers.trusted ?? (await issuers.strangers()), dir);
   const own = name === 'a valid CI token, as role gitea_cicd_erp' ? ownCiLogin(config) : undefined;
   if (own !== undefined) return own;
   throw new NotApplicable(

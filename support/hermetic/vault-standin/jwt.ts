@@ -5,7 +5,8 @@
  *
  * Errors never quote the token: a JWT is a bearer credential.
  */
-import { createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPair, sign, verify, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 
 export type JwtClaims = Readonly<Record<string, unknown>>;
 
@@ -46,9 +47,11 @@ export class JwtSignatureError extends Error {
 
 const HASHES: Readonly<Record<string, string>> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };
 
-/** A fresh RSA 2048 key pair for one issuer of this run. */
-export function generateSigningKey(): SigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const generateKeyPairOnPool = promisify(generateKeyPair);
+
+/** A fresh RSA 2048 key pair for one issuer of this run, made on libuv's thread pool: its prime search takes 50–200 ms. */
+export async function generateSigningKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPairOnPool('rsa', { modulusLength: 2048 });
   return { privateKey, publicKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
 }
 
