@@ -55,8 +55,10 @@ fi
 started=$SECONDS
 if dockerd_running; then
   say "dockerd already running; waiting for it"
-  wait_ready
-else
+  # One that was stopping exits instead of answering: then this script starts its own, below.
+  if ! wait_ready && dockerd_running; then exit 1; fi
+fi
+if ! engine_answers; then
   # Default flags work on the project's Debian 12 machines (overlay2, iptables).
   # A sandbox without netfilter or overlayfs makes dockerd exit at start; retry without both:
   # published ports still work through docker-proxy, and vfs only costs disk and speed.
