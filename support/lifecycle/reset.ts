@@ -184,14 +184,21 @@ function stagedRestoreScripts(options: ResetOptions, golden: StagedGolden): Prom
       }
       return result.stdout.toString('utf8');
     };
-    const data = await tools.stage('restore-data.sql', '');
+    // What was staged before a failure is unstaged with it.
+    const staged: string[] = [];
+    const stage = async (name: string, content: string) => {
+      const path = await tools.stage(name, content);
+      staged.push(path);
+      return path;
+    };
     try {
-      const schema = joinEntries(await restore('pre-data'));
+      const data = await stage('restore-data.sql', '');
       await restore('data', data);
-      const constraints = joinEntries(await restore('post-data'));
-      return [await tools.stage('restore-pre-data.sql', schema), data, await tools.stage('restore-post-data.sql', constraints)];
+      const schema = await stage('restore-pre-data.sql', joinEntries(await restore('pre-data')));
+      const constraints = await stage('restore-post-data.sql', joinEntries(await restore('post-data')));
+      return [schema, data, constraints];
     } catch (error) {
-      await tools.unstage(data);
+      for (const path of staged) await tools.unstage(path);
       throw error;
     }
   });

@@ -49,7 +49,7 @@ const HASHES: Readonly<Record<string, string>> = { RS256: 'sha256', RS384: 'sha3
 
 const generateKeyPairOnPool = promisify(generateKeyPair);
 
-/** A fresh RSA 2048 key pair for one issuer of this run, made on libuv's thread pool: its prime search takes 50–200 ms. */
+/** A fresh RSA 2048 key pair for one issuer of this run, made on libuv's thread pool: its prime search takes 50–190 ms here. */
 export async function generateSigningKey(): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPairOnPool('rsa', { modulusLength: 2048 });
   return { privateKey, publicKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
